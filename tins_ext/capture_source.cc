@@ -1,0 +1,200 @@
+// libpcap-backed capture sources; see capture_source.h.
+#include "tins_ext/capture_source.h"
+
+#include <grp.h>
+#include <pcap/pcap.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace tcpfollow {
+namespace {
+
+struct PcapCloser {
+  void operator()(pcap_t* p) const { pcap_close(p); }
+};
+using PcapHandle = std::unique_ptr<pcap_t, PcapCloser>;
+
+absl::Status ApplyFilter(pcap_t* pcap, const std::string& bpf, bpf_u_int32 netmask,
+                         const std::string& what) {
+  if (bpf.empty()) return absl::OkStatus();
+  bpf_program program;
+  if (pcap_compile(pcap, &program, bpf.c_str(), 1, netmask) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad BPF filter \"", bpf, "\" for ", what, ": ", pcap_geterr(pcap)));
+  }
+  const int rc = pcap_setfilter(pcap, &program);
+  pcap_freecode(&program);
+  if (rc != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot set BPF filter on ", what, ": ", pcap_geterr(pcap)));
+  }
+  return absl::OkStatus();
+}
+
+// Switches to `user` for good: supplementary groups, gid, uid, then checks that root
+// cannot be regained.
+absl::Status DropPrivileges(const std::string& user) {
+  const passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr) return absl::NotFoundError(absl::StrCat("-Z: no such user ", user));
+  const uid_t uid = pw->pw_uid;
+  const gid_t gid = pw->pw_gid;
+  if (initgroups(user.c_str(), gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("-Z: cannot switch to user ", user, ": ", std::strerror(errno)));
+  }
+  if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
+      (uid != 0 && setuid(0) == 0)) {
+    return absl::PermissionDeniedError(absl::StrCat("-Z: privileges not dropped to ", user));
+  }
+  return absl::OkStatus();
+}
+
+class PcapSource : public CaptureSource {
+ public:
+  PcapSource(PcapHandle pcap, bool live, bool nanosecond, std::string name)
+      : pcap_(std::move(pcap)),
+        live_(live),
+        nanosecond_(nanosecond),
+        name_(std::move(name)),
+        link_type_(pcap_datalink(pcap_.get())) {
+    if (!live_) {
+      std::FILE* f = pcap_file(pcap_.get());
+      struct stat st;
+      if (f != nullptr && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        file_ = f;
+        total_bytes_ = static_cast<uint64_t>(st.st_size);
+      }
+    }
+  }
+
+  absl::StatusOr<bool> Next(RawPacket* p) override {
+    if (break_.load(std::memory_order_relaxed)) return false;
+    pcap_pkthdr* header = nullptr;
+    const u_char* data = nullptr;
+    const int rc = pcap_next_ex(pcap_.get(), &header, &data);
+    if (rc == 1) {
+      ++packets_;
+      p->ts = absl::FromUnixSeconds(header->ts.tv_sec) +
+              (nanosecond_ ? absl::Nanoseconds(header->ts.tv_usec)
+                           : absl::Microseconds(header->ts.tv_usec));
+      p->link_type = link_type_;
+      p->caplen = header->caplen;
+      p->wirelen = header->len;
+      p->data = data;
+      return true;
+    }
+    if (rc == 0) {  // live read timeout: a tick without a packet
+      p->caplen = 0;
+      p->wirelen = 0;
+      p->data = nullptr;
+      p->link_type = link_type_;
+      return true;
+    }
+    if (rc == PCAP_ERROR_BREAK) return false;
+    const std::string error = pcap_geterr(pcap_.get());
+    if (!live_ && absl::StrContains(error, "truncated")) {
+      truncated_ = true;
+      return false;
+    }
+    return absl::DataLossError(absl::StrCat("error reading ", name_, ": ", error));
+  }
+
+  int link_type() const override { return link_type_; }
+
+  CaptureStats stats() const override {
+    CaptureStats s;
+    s.packets = packets_;
+    pcap_stat ps;
+    if (live_ && pcap_stats(pcap_.get(), &ps) == 0) {
+      s.kernel_drops = ps.ps_drop;
+      s.if_drops = ps.ps_ifdrop;
+    }
+    return s;
+  }
+
+  void BreakLoop() override {
+    break_.store(true, std::memory_order_relaxed);
+    pcap_breakloop(pcap_.get());
+  }
+
+  uint64_t bytes_read() const override {
+    if (file_ == nullptr) return 0;
+    const long pos = std::ftell(file_);
+    return pos < 0 ? 0 : static_cast<uint64_t>(pos);
+  }
+  uint64_t total_bytes() const override { return total_bytes_; }
+  bool truncated() const override { return truncated_; }
+
+ private:
+  PcapHandle pcap_;
+  const bool live_;
+  const bool nanosecond_;
+  const std::string name_;
+  const int link_type_;
+  std::FILE* file_ = nullptr;  // owned by pcap_; set only for regular files
+  uint64_t total_bytes_ = 0;
+  uint64_t packets_ = 0;
+  bool truncated_ = false;
+  std::atomic<bool> break_{false};
+  static_assert(std::atomic<bool>::is_always_lock_free, "BreakLoop must be signal-safe");
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string& path,
+                                                               const std::string& bpf) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
+  PcapHandle pcap(
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
+  const std::string name = path == "-" ? "standard input" : path;
+  if (pcap == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", name, ": ", errbuf));
+  }
+  absl::Status filtered = ApplyFilter(pcap.get(), bpf, PCAP_NETMASK_UNKNOWN, name);
+  if (!filtered.ok()) return filtered;
+  const bool nano = pcap_get_tstamp_precision(pcap.get()) == PCAP_TSTAMP_PRECISION_NANO;
+  return std::unique_ptr<CaptureSource>(new PcapSource(std::move(pcap), false, nano, name));
+}
+
+absl::StatusOr<std::unique_ptr<CaptureSource>> OpenLive(const LiveOptions& options) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
+  const std::string name = absl::StrCat("interface ", options.iface);
+  PcapHandle pcap(pcap_create(options.iface.c_str(), errbuf));
+  if (pcap == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot open ", name, ": ", errbuf));
+  }
+  pcap_t* p = pcap.get();
+  pcap_set_snaplen(p, options.snaplen);
+  pcap_set_promisc(p, options.promisc ? 1 : 0);
+  pcap_set_timeout(p, options.timeout_ms);
+  if (options.buffer_kib > 0) pcap_set_buffer_size(p, options.buffer_kib * 1024);
+  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to µs if refused
+  const int rc = pcap_activate(p);
+  if (rc < 0) {
+    const char* detail = pcap_geterr(p)[0] != '\0' ? pcap_geterr(p) : pcap_statustostr(rc);
+    return absl::InvalidArgumentError(absl::StrCat("cannot capture on ", name, ": ", detail));
+  }
+  if (!options.drop_user.empty()) {
+    absl::Status dropped = DropPrivileges(options.drop_user);
+    if (!dropped.ok()) return dropped;
+  }
+  bpf_u_int32 net = 0;
+  bpf_u_int32 mask = PCAP_NETMASK_UNKNOWN;
+  if (pcap_lookupnet(options.iface.c_str(), &net, &mask, errbuf) != 0) {
+    mask = PCAP_NETMASK_UNKNOWN;
+  }
+  absl::Status filtered = ApplyFilter(p, options.bpf, mask, name);
+  if (!filtered.ok()) return filtered;
+  const bool nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+  return std::unique_ptr<CaptureSource>(new PcapSource(std::move(pcap), true, nano, name));
+}
+
+}  // namespace tcpfollow

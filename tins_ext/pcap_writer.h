@@ -1,0 +1,101 @@
+// Writing classic pcap files (microsecond or nanosecond, raw IP or Ethernet) and building
+// synthetic IP/TCP packets with correct checksums, for --write-decrypted,
+// --write-defragmented and for tests that need captures. The in-memory functions
+// (PcapFileHeader, AppendPcapRecord, Build*) do no I/O; PcapWriter is the one thin
+// stdio wrapper the tool uses. Writes little-endian files; does not write pcapng.
+#ifndef TCPFOLLOW_TINS_EXT_PCAP_WRITER_H_
+#define TCPFOLLOW_TINS_EXT_PCAP_WRITER_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "tins_ext/ip_address.h"
+#include "tins_ext/tcp_segment.h"
+
+namespace tcpfollow {
+
+struct PcapFormat {
+  static constexpr uint32_t kLinkTypeEthernet = 1;
+  static constexpr uint32_t kLinkTypeRaw = 101;  // raw IPv4/IPv6 (DLT_RAW 12/14 map here)
+  uint32_t link_type = kLinkTypeRaw;
+  bool nanosecond = true;
+  uint32_t snaplen = 262144;
+};
+
+// The 24-byte global header.
+std::string PcapFileHeader(const PcapFormat& format);
+// Appends one record header + data; `wire_len` 0 means data.size(). Data longer than the
+// snaplen is cut to it (wire_len keeps the original length).
+void AppendPcapRecord(const PcapFormat& format, absl::Time ts, absl::string_view data,
+                      std::string* out, uint32_t wire_len = 0);
+
+// Writes a pcap file record by record. Every write error is returned (and sticks).
+class PcapWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<PcapWriter>> Open(const std::string& path,
+                                                          const PcapFormat& format);
+  ~PcapWriter();
+  PcapWriter(const PcapWriter&) = delete;
+  PcapWriter& operator=(const PcapWriter&) = delete;
+
+  absl::Status Write(absl::Time ts, absl::string_view packet, uint32_t wire_len = 0);
+  // Flushes and closes; further writes fail.
+  absl::Status Close();
+  uint64_t packets_written() const { return packets_; }
+
+ private:
+  PcapWriter(std::FILE* file, std::string path, const PcapFormat& format)
+      : file_(file), path_(std::move(path)), format_(format) {}
+  absl::Status Fail(const char* what);
+
+  std::FILE* file_;
+  std::string path_;
+  PcapFormat format_;
+  std::string record_;
+  uint64_t packets_ = 0;
+  absl::Status status_;
+};
+
+// One's-complement sum as used by IPv4/TCP/UDP, folded and complemented.
+uint16_t InternetChecksum(absl::string_view data, uint32_t initial_sum = 0);
+
+struct TcpPacketSpec {
+  static constexpr size_t kMaxPayload = 65535 - 20 - 20;
+  Endpoint src, dst;  // both IPv4 or both IPv6; the family of src decides
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  uint8_t flags = tcp_flags::kAck;
+  uint16_t window = 65535;
+  uint8_t ttl = 64;
+  uint16_t ip_id = 0;
+  absl::string_view payload;  // cut to kMaxPayload
+};
+
+// An IPv4 or IPv6 datagram carrying one TCP segment, checksums filled in.
+std::string BuildTcpPacket(const TcpPacketSpec& spec);
+
+// An Ethernet II frame around an IP datagram (ethertype from its version nibble), with
+// 802.1Q tags in `vlan_ids` (outermost first; the outermost uses `outer_tpid` when more
+// than one tag is given, e.g. 0x88a8 for QinQ). Short frames are padded to 60 bytes.
+std::string BuildEthernetFrame(absl::string_view ip, const std::vector<uint16_t>& vlan_ids = {},
+                               uint16_t outer_tpid = 0x8100);
+
+// Splits an IPv4 datagram (no options needed) into fragments carrying at most
+// `max_data` bytes of payload each (rounded down to a multiple of 8, at least 8).
+std::vector<std::string> FragmentIpv4(absl::string_view datagram, size_t max_data);
+// Splits an IPv6 datagram after its fixed header with a Fragment header (id `id`);
+// extension headers, if any, travel in the fragmentable part.
+std::vector<std::string> FragmentIpv6(absl::string_view datagram, size_t max_data,
+                                      uint32_t id);
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_TINS_EXT_PCAP_WRITER_H_
