@@ -1,0 +1,19 @@
+// Test-only encoders for content codings: gzip, zlib, raw deflate and brotli of a string.
+// Used to build bodies for decoder and HTTP tests; not part of any shipped library.
+#ifndef TCPFOLLOW_PROTOCOLS_CONTENT_TEST_ENCODERS_H_
+#define TCPFOLLOW_PROTOCOLS_CONTENT_TEST_ENCODERS_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace tcpfollow::testing {
+
+std::string GzipEncode(absl::string_view data);
+std::string ZlibEncode(absl::string_view data);
+std::string RawDeflateEncode(absl::string_view data);
+std::string BrotliEncode(absl::string_view data);
+
+}  // namespace tcpfollow::testing
+
+#endif  // TCPFOLLOW_PROTOCOLS_CONTENT_TEST_ENCODERS_H_
