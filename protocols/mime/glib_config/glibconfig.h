@@ -1,0 +1,1 @@
+/usr/lib/x86_64-linux-gnu/glib-2.0/include/glibconfig.h
