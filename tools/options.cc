@@ -1,0 +1,277 @@
+#include "tools/options.h"
+
+#include <getopt.h>
+
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace tcpfollow {
+
+const char kVersion[] = "tcpfollow 0.1.0";
+
+namespace {
+
+enum LongOnly {
+  kJson = 1000,
+  kFollow,
+  kNoStreams,
+  kWriteDecrypted,
+  kWriteDefragmented,
+  kKeylog,
+  kRsaKey,
+  kRsaKeyPassword,
+  kTcpPolicy,
+  kFragPolicy,
+  kMaxFlows,
+  kMaxFlowBuffer,
+  kMaxTotalBuffer,
+  kTcpTimeout,
+  kMaxFragDatagrams,
+  kMaxFragsPerDatagram,
+  kMaxFragBytes,
+  kFragTimeout,
+  kThreads,
+  kVersionOpt,
+};
+
+const option kLongOptions[] = {
+    {"help", no_argument, nullptr, 'h'},
+    {"version", no_argument, nullptr, kVersionOpt},
+    {"json", no_argument, nullptr, kJson},
+    {"follow", no_argument, nullptr, kFollow},
+    {"no-streams", no_argument, nullptr, kNoStreams},
+    {"write-decrypted", required_argument, nullptr, kWriteDecrypted},
+    {"write-defragmented", required_argument, nullptr, kWriteDefragmented},
+    {"keylog", required_argument, nullptr, kKeylog},
+    {"rsa-key", required_argument, nullptr, kRsaKey},
+    {"rsa-key-password", required_argument, nullptr, kRsaKeyPassword},
+    {"tcp-policy", required_argument, nullptr, kTcpPolicy},
+    {"frag-policy", required_argument, nullptr, kFragPolicy},
+    {"max-flows", required_argument, nullptr, kMaxFlows},
+    {"max-flow-buffer", required_argument, nullptr, kMaxFlowBuffer},
+    {"max-total-buffer", required_argument, nullptr, kMaxTotalBuffer},
+    {"tcp-timeout", required_argument, nullptr, kTcpTimeout},
+    {"max-frag-datagrams", required_argument, nullptr, kMaxFragDatagrams},
+    {"max-frags-per-datagram", required_argument, nullptr, kMaxFragsPerDatagram},
+    {"max-frag-bytes", required_argument, nullptr, kMaxFragBytes},
+    {"frag-timeout", required_argument, nullptr, kFragTimeout},
+    {"threads", required_argument, nullptr, kThreads},
+    {nullptr, 0, nullptr, 0},
+};
+
+// Accepts a plain number or one with a k/m/g suffix (powers of 1024).
+absl::StatusOr<uint64_t> ParseSize(const char* flag, absl::string_view text) {
+  uint64_t mult = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'k': case 'K': mult = 1ull << 10; break;
+      case 'm': case 'M': mult = 1ull << 20; break;
+      case 'g': case 'G': mult = 1ull << 30; break;
+      default: break;
+    }
+    if (mult != 1) text.remove_suffix(1);
+  }
+  uint64_t v = 0;
+  if (!absl::SimpleAtoi(text, &v) || v == 0 || v > (UINT64_MAX / mult)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected a positive number (k/m/g suffix allowed), got '",
+                     text, "'"));
+  }
+  return v * mult;
+}
+
+absl::StatusOr<absl::Duration> ParseSeconds(const char* flag, absl::string_view text) {
+  double s = 0;
+  if (!absl::SimpleAtod(text, &s) || !(s > 0) || s > 1e9) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected a positive number of seconds, got '", text, "'"));
+  }
+  return absl::Seconds(s);
+}
+
+absl::StatusOr<int> ParseInt(const char* flag, absl::string_view text, int lo, int hi) {
+  int v = 0;
+  if (!absl::SimpleAtoi(text, &v) || v < lo || v > hi) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": expected a number from ", lo,
+                                                   " to ", hi, ", got '", text, "'"));
+  }
+  return v;
+}
+
+bool OneOf(const std::string& v, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (v == n) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
+  Options o;
+  optind = 1;
+  opterr = 0;
+  int c;
+  // '+' stops at the first non-option so that BPF expressions such as "not port 22"
+  // are left intact.
+  while ((c = getopt_long(argc, argv, "+hr:i:o:s:pB:Z:qV", kLongOptions, nullptr)) != -1) {
+    absl::StatusOr<uint64_t> size;
+    absl::StatusOr<absl::Duration> dur;
+    absl::StatusOr<int> num;
+    switch (c) {
+      case 'h': o.help = true; break;
+      case 'V':
+      case kVersionOpt: o.version = true; break;
+      case 'r': o.read_file = optarg; break;
+      case 'i': o.interface = optarg; break;
+      case 'o': o.out_dir = optarg; break;
+      case 's':
+        num = ParseInt("-s", optarg, 64, 262144);
+        if (!num.ok()) return num.status();
+        o.snaplen = *num;
+        break;
+      case 'p': o.promisc = false; break;
+      case 'B':
+        num = ParseInt("-B", optarg, 1, 4 << 20);
+        if (!num.ok()) return num.status();
+        o.buffer_kib = *num;
+        break;
+      case 'Z': o.drop_user = optarg; break;
+      case 'q': o.quiet = true; break;
+      case kJson: o.json = true; break;
+      case kFollow: o.follow = true; break;
+      case kNoStreams: o.write_streams = false; break;
+      case kWriteDecrypted: o.write_decrypted = optarg; break;
+      case kWriteDefragmented: o.write_defragmented = optarg; break;
+      case kKeylog: o.keylogs.push_back(optarg); break;
+      case kRsaKey: o.rsa_keys.push_back(optarg); break;
+      case kRsaKeyPassword: o.rsa_key_password = optarg; break;
+      case kTcpPolicy:
+        o.tcp_policy = optarg;
+        if (!OneOf(o.tcp_policy, {"first", "last", "bsd", "linux", "old-linux", "windows", "solaris"})) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "--tcp-policy: unknown policy '", o.tcp_policy,
+              "' (first, last, bsd, linux, old-linux, windows, solaris)"));
+        }
+        break;
+      case kFragPolicy:
+        o.frag_policy = optarg;
+        if (!OneOf(o.frag_policy, {"first", "last", "bsd", "bsd-right", "linux", "windows", "solaris"})) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "--frag-policy: unknown policy '", o.frag_policy,
+              "' (first, last, bsd, bsd-right, linux, windows, solaris)"));
+        }
+        break;
+#define SIZE_FLAG(k, name, field)              \
+  case k:                                      \
+    size = ParseSize(name, optarg);            \
+    if (!size.ok()) return size.status();      \
+    o.field = *size;                           \
+    break;
+      SIZE_FLAG(kMaxFlows, "max-flows", max_flows)
+      SIZE_FLAG(kMaxFlowBuffer, "max-flow-buffer", max_flow_buffer)
+      SIZE_FLAG(kMaxTotalBuffer, "max-total-buffer", max_total_buffer)
+      SIZE_FLAG(kMaxFragDatagrams, "max-frag-datagrams", max_frag_datagrams)
+      SIZE_FLAG(kMaxFragsPerDatagram, "max-frags-per-datagram", max_frags_per_datagram)
+      SIZE_FLAG(kMaxFragBytes, "max-frag-bytes", max_frag_bytes)
+#undef SIZE_FLAG
+      case kTcpTimeout:
+        dur = ParseSeconds("tcp-timeout", optarg);
+        if (!dur.ok()) return dur.status();
+        o.tcp_timeout = *dur;
+        break;
+      case kFragTimeout:
+        dur = ParseSeconds("frag-timeout", optarg);
+        if (!dur.ok()) return dur.status();
+        o.frag_timeout = *dur;
+        break;
+      case kThreads:
+        num = ParseInt("--threads", optarg, 1, 256);
+        if (!num.ok()) return num.status();
+        o.threads = *num;
+        break;
+      case ':':
+        return absl::InvalidArgumentError(
+            absl::StrCat("option ", argv[optind - 1], " needs an argument"));
+      default: {
+        const char* arg = argv[optind - 1];
+        if (optopt != 0 && optopt < 1000) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "unknown option -", std::string(1, static_cast<char>(optopt)), " (see --help)"));
+        }
+        return absl::InvalidArgumentError(absl::StrCat("unknown option ", arg, " (see --help)"));
+      }
+    }
+  }
+  std::vector<std::string> rest(argv + optind, argv + argc);
+  o.bpf = absl::StrJoin(rest, " ");
+  if (o.help || o.version) return o;
+  if (o.read_file.empty() == o.interface.empty()) {
+    return absl::InvalidArgumentError(
+        "give exactly one input: -r FILE (capture file, - for standard input) or -i IFACE");
+  }
+  if (!o.drop_user.empty() && o.interface.empty()) {
+    // Reading a file as root and dropping privileges is allowed too; nothing to check.
+  }
+  if (const char* env = std::getenv("SSLKEYLOGFILE"); env != nullptr && *env != '\0') {
+    o.keylogs.push_back(env);
+  }
+  return o;
+}
+
+std::string HelpText() {
+  return R"(usage: tcpfollow [options] [BPF expression]
+
+Follows every TCP conversation in a capture file or on a live interface: reassembles IP
+fragments and TCP streams, decrypts TLS with keys you give it, parses HTTP, SMTP and FTP,
+and writes per-connection records, raw streams and extracted objects to an output directory.
+
+Input (exactly one):
+  -r FILE                 read a pcap or pcapng file; - reads standard input
+  -i IFACE                capture live (any: all interfaces)
+  -s SNAPLEN              live snapshot length (default 262144)
+  -p                      do not put the interface into promiscuous mode
+  -B KIB                  kernel capture buffer size in KiB
+  -Z USER                 drop privileges to USER once the capture is open
+  BPF expression          trailing arguments, as in tcpdump
+
+Output:
+  -o DIR                  output directory (default ./tcpfollow-out); nothing is written outside it
+  --json                  also print every record to standard output as JSON lines
+  --follow                print each finished conversation like Wireshark's Follow TCP Stream
+  --no-streams            do not write the raw per-direction stream files
+  --write-decrypted FILE  write decrypted TLS payloads as a pcap of synthetic TCP packets
+  --write-defragmented FILE  write every reassembled IP datagram to a pcap
+  -q                      no progress bar and no summary on standard error
+
+TLS:
+  --keylog FILE           NSS key log (SSLKEYLOGFILE format); repeatable; $SSLKEYLOGFILE is read too
+  --rsa-key [IP:PORT:]FILE  RSA private key, PEM or DER, PKCS#1 or PKCS#8; repeatable
+  --rsa-key-password PASS password of encrypted private keys
+
+Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet time):
+  --tcp-policy P          overlapping TCP data: first (default), last, bsd, linux, old-linux, windows, solaris
+  --frag-policy P         overlapping IP fragments: first (default), last, bsd, bsd-right, linux, windows, solaris
+  --max-flows N           connections tracked at once (default 1000000; the oldest is evicted and written)
+  --max-flow-buffer N     out-of-order bytes held per direction (default 4m; beyond it a gap is declared)
+  --max-total-buffer N    out-of-order bytes held in total (default 256m)
+  --tcp-timeout S         idle connection timeout (default 300)
+  --max-frag-datagrams N  IP datagrams being reassembled at once (default 100000)
+  --max-frags-per-datagram N  fragments per datagram (default 128)
+  --max-frag-bytes N      fragment bytes held in total (default 64m)
+  --frag-timeout S        fragment reassembly timeout (default 60)
+
+Other:
+  --threads N             worker threads (connections are sharded by flow hash; default 1)
+  -h, --help              this text
+  --version               print the version
+
+Exit status: 0 when the input was processed (damaged packets are counted, not fatal),
+1 on bad usage, unreadable input or an output write error.
+)";
+}
+
+}  // namespace tcpfollow

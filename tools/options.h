@@ -1,0 +1,63 @@
+// tcpfollow's command line: parsed into Options, validated, with the help text. Parsing
+// never exits or prints; the caller reports the Status (one line) and exits 1.
+#ifndef TCPFOLLOW_TOOLS_OPTIONS_H_
+#define TCPFOLLOW_TOOLS_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace tcpfollow {
+
+struct Options {
+  // Input: exactly one of read_file / interface.
+  std::string read_file;
+  std::string interface;
+  std::string bpf;  // trailing arguments joined with spaces
+  int snaplen = 262144;
+  bool promisc = true;
+  int buffer_kib = 0;
+  std::string drop_user;
+
+  // Output.
+  std::string out_dir = "tcpfollow-out";
+  bool json = false;
+  bool follow = false;
+  bool write_streams = true;
+  std::string write_decrypted;
+  std::string write_defragmented;
+  bool quiet = false;
+
+  // TLS.
+  std::vector<std::string> keylogs;
+  std::vector<std::string> rsa_keys;  // "[IP:PORT:]FILE"
+  std::string rsa_key_password;
+
+  // Reassembly.
+  std::string tcp_policy = "first";
+  std::string frag_policy = "first";
+  uint64_t max_flows = 1000000;
+  uint64_t max_flow_buffer = 4ull << 20;     // bytes buffered out of order, per direction
+  uint64_t max_total_buffer = 256ull << 20;  // all connections together
+  absl::Duration tcp_timeout = absl::Seconds(300);
+  uint64_t max_frag_datagrams = 100000;
+  uint64_t max_frags_per_datagram = 128;
+  uint64_t max_frag_bytes = 64ull << 20;
+  absl::Duration frag_timeout = absl::Seconds(60);
+
+  int threads = 1;
+
+  bool help = false;
+  bool version = false;
+};
+
+absl::StatusOr<Options> ParseOptions(int argc, char** argv);
+std::string HelpText();
+extern const char kVersion[];
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_TOOLS_OPTIONS_H_

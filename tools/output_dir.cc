@@ -1,0 +1,179 @@
+#include "tools/output_dir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+
+namespace tcpfollow {
+
+namespace {
+
+absl::StatusOr<int> OpenDirAt(int parent, const char* name, const std::string& shown) {
+  if (mkdirat(parent, name, 0755) != 0 && errno != EEXIST) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create directory ", shown, ": ", std::strerror(errno)));
+  }
+  int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot open directory ", shown, ": ", std::strerror(errno)));
+  }
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OutputDir>> OutputDir::Open(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  // The top directory is the user's choice and may itself be a symlink; only what is
+  // created inside it is protected.
+  int top = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (top < 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot use output directory ", path, ": ", std::strerror(errno)));
+  }
+  auto streams = OpenDirAt(top, "streams", path + "/streams");
+  if (!streams.ok()) {
+    close(top);
+    return streams.status();
+  }
+  auto objects = OpenDirAt(top, "objects", path + "/objects");
+  if (!objects.ok()) {
+    close(top);
+    close(*streams);
+    return objects.status();
+  }
+  return std::unique_ptr<OutputDir>(new OutputDir(path, top, *streams, *objects));
+}
+
+OutputDir::~OutputDir() {
+  close(top_);
+  close(streams_);
+  close(objects_);
+}
+
+int OutputDir::DirFd(Sub sub) const {
+  switch (sub) {
+    case Sub::kStreams: return streams_;
+    case Sub::kObjects: return objects_;
+    case Sub::kTop: break;
+  }
+  return top_;
+}
+
+std::string OutputDir::Relative(Sub sub, absl::string_view name) {
+  switch (sub) {
+    case Sub::kStreams: return absl::StrCat("streams/", name);
+    case Sub::kObjects: return absl::StrCat("objects/", name);
+    case Sub::kTop: break;
+  }
+  return std::string(name);
+}
+
+absl::StatusOr<int> OutputDir::Create(Sub sub, absl::string_view name) {
+  std::string n(name);
+  if (n.empty() || n.find('/') != std::string::npos || n == "." || n == "..") {
+    return absl::InvalidArgumentError(absl::StrCat("refusing file name '", n, "'"));
+  }
+  int fd = openat(DirFd(sub), n.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  0644);
+  if (fd < 0) {
+    ++write_errors_;
+    std::string msg = absl::StrCat("cannot create ", path_, "/", Relative(sub, name), ": ",
+                                   std::strerror(errno));
+    if (first_error_.empty()) first_error_ = msg;
+    return absl::PermissionDeniedError(msg);
+  }
+  return fd;
+}
+
+absl::StatusOr<int> OutputDir::OpenAppend(Sub sub, absl::string_view name) {
+  std::string n(name);
+  int fd = openat(DirFd(sub), n.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    ++write_errors_;
+    std::string msg = absl::StrCat("cannot open ", path_, "/", Relative(sub, name), ": ",
+                                   std::strerror(errno));
+    if (first_error_.empty()) first_error_ = msg;
+    return absl::PermissionDeniedError(msg);
+  }
+  return fd;
+}
+
+bool OutputDir::WriteAll(int fd, absl::string_view bytes, absl::string_view what) {
+  while (!bytes.empty()) {
+    ssize_t n = write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ++write_errors_;
+      if (first_error_.empty()) {
+        first_error_ = absl::StrCat("writing ", path_, "/", what, ": ",
+                                    n < 0 ? std::strerror(errno) : "short write");
+      }
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+JsonlFile::~JsonlFile() {
+  Flush();
+  if (fd_ >= 0) close(fd_);
+}
+
+void JsonlFile::Append(const nlohmann::json& record) {
+  buffer_ += record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  buffer_ += '\n';
+  ++records_;
+  if (buffer_.size() >= (64u << 10)) Flush();
+}
+
+void JsonlFile::Flush() {
+  if (failed_open_) return;
+  if (fd_ < 0) {  // opened on first flush, so an empty log still exists after a run
+    auto fd = dir_->Create(OutputDir::Sub::kTop, name_);
+    if (!fd.ok()) {
+      failed_open_ = true;
+      buffer_.clear();
+      return;
+    }
+    fd_ = *fd;
+    good_size_ = 0;
+  }
+  if (buffer_.empty()) return;
+  if (dir_->WriteAll(fd_, buffer_, name_)) {
+    good_size_ += buffer_.size();
+  } else if (ftruncate(fd_, static_cast<off_t>(good_size_)) != 0) {
+    // Nothing more can be done; the error was already reported by WriteAll.
+  }
+  buffer_.clear();
+}
+
+std::string SanitizeFileName(absl::string_view name, absl::string_view fallback) {
+  // Keep only the last path component, whichever separator the sender used.
+  size_t slash = name.find_last_of("/\\");
+  if (slash != absl::string_view::npos) name.remove_prefix(slash + 1);
+  std::string out;
+  out.reserve(std::min<size_t>(name.size(), 80));
+  for (unsigned char c : name) {
+    if (out.size() >= 80) break;
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-' || c == '+';
+    out.push_back(ok ? static_cast<char>(c) : '_');
+  }
+  size_t lead = out.find_first_not_of('.');
+  out.erase(0, lead == std::string::npos ? out.size() : lead);
+  if (out.empty()) out = std::string(fallback);
+  return out;
+}
+
+}  // namespace tcpfollow

@@ -1,0 +1,83 @@
+// The output directory and everything written into it. Files are created with openat()
+// relative to the directory's descriptor, with O_NOFOLLOW and O_EXCL, under names that
+// contain no '/', so nothing the traffic says can place a file outside DIR or write
+// through a symlink planted inside it.
+//
+// Write errors (a full disk, say) do not stop processing: the first one is reported once
+// with the path and errno text, every one is counted, and JSON-lines files are cut back to
+// their last complete line so that readers never see half a record.
+#ifndef TCPFOLLOW_TOOLS_OUTPUT_DIR_H_
+#define TCPFOLLOW_TOOLS_OUTPUT_DIR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+namespace tcpfollow {
+
+class OutputDir {
+ public:
+  enum class Sub { kTop, kStreams, kObjects };
+
+  // Creates DIR (and its parents) if missing, then streams/ and objects/.
+  static absl::StatusOr<std::unique_ptr<OutputDir>> Open(const std::string& path);
+  ~OutputDir();
+
+  const std::string& path() const { return path_; }
+  // Path relative to DIR of a file named `name` in `sub`.
+  static std::string Relative(Sub sub, absl::string_view name);
+
+  // Creates (or empties, when left by an earlier run) the file `name`, which must not
+  // contain '/'; names are unique within a run by construction (uid/fuid prefixes).
+  absl::StatusOr<int> Create(Sub sub, absl::string_view name);
+  // Opens an existing file of ours for appending (no symlinks followed).
+  absl::StatusOr<int> OpenAppend(Sub sub, absl::string_view name);
+
+  // Writes all of `bytes` to fd; on failure counts it, reports the first one, returns false.
+  bool WriteAll(int fd, absl::string_view bytes, absl::string_view what);
+  uint64_t write_errors() const { return write_errors_; }
+  const std::string& first_error() const { return first_error_; }
+
+ private:
+  OutputDir(std::string path, int top, int streams, int objects)
+      : path_(std::move(path)), top_(top), streams_(streams), objects_(objects) {}
+  int DirFd(Sub sub) const;
+
+  std::string path_;
+  int top_, streams_, objects_;
+  uint64_t write_errors_ = 0;
+  std::string first_error_;
+};
+
+// One JSON-lines file: records are buffered and written in whole lines; after a failed
+// write the file is truncated back to the end of the last complete line.
+class JsonlFile {
+ public:
+  JsonlFile(OutputDir* dir, std::string name) : dir_(dir), name_(std::move(name)) {}
+  ~JsonlFile();
+  void Append(const nlohmann::json& record);
+  void Flush();
+  uint64_t records() const { return records_; }
+
+ private:
+  OutputDir* dir_;
+  std::string name_;
+  int fd_ = -1;
+  bool failed_open_ = false;
+  std::string buffer_;
+  uint64_t good_size_ = 0;  // bytes of complete lines on disk
+  uint64_t records_ = 0;
+};
+
+// Turns a name taken from traffic (a URI, a MIME filename, an FTP argument) into a safe
+// file name: the last path component only, bytes outside [A-Za-z0-9._+-] replaced by '_',
+// no leading dots, at most 80 bytes. Never empty, never "." or "..".
+std::string SanitizeFileName(absl::string_view name, absl::string_view fallback = "object");
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_TOOLS_OUTPUT_DIR_H_

@@ -1,0 +1,84 @@
+#include "tools/packet_pipeline.h"
+
+namespace tcpfollow {
+
+namespace {
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+// Timeouts are checked at most this often in packet time; cheap either way.
+constexpr absl::Duration kAdvanceInterval = absl::Seconds(1);
+}  // namespace
+
+PacketPipeline::PacketPipeline(const PacketPipelineConfig& config, ConnectionHandler* handler)
+    : config_(config), tcp_(config.tcp, handler), defrag_(config.defrag, config.frag_policy) {}
+
+void PacketPipeline::OnPacket(const RawPacket& packet) {
+  ++counts_.packets;
+  counts_.bytes += packet.caplen;
+  // Packet time only moves forward for timeouts: a capture with a timestamp going
+  // backwards (merged files, clock steps) must not expire everything or nothing.
+  if (packet.ts > last_ts_) last_ts_ = packet.ts;
+  if (last_ts_ >= next_advance_) {
+    Advance(last_ts_);
+    next_advance_ = last_ts_ + kAdvanceInterval;
+  }
+  IpPacket ip;
+  DecodeError e = DecodeFrame(packet.link_type,
+                              absl::string_view(reinterpret_cast<const char*>(packet.data),
+                                                packet.caplen),
+                              &ip);
+  if (e != DecodeError::kOk) {
+    ++counts_.errors[static_cast<size_t>(e)];
+    return;
+  }
+  OnIp(packet.ts, ip);
+}
+
+void PacketPipeline::OnIp(absl::Time ts, const IpPacket& ip) {
+  if (ip.is_fragment) {
+    if (!defrag_.Add(ts, ip, &datagram_)) return;
+    ++counts_.reassembled_datagrams;
+    if (config_.defragmented_out != nullptr &&
+        !config_.defragmented_out->Write(ts, datagram_).ok()) {
+      ++counts_.defragmented_write_errors;
+    }
+    IpPacket whole;
+    DecodeError e = DecodeIp(datagram_, ip.vlan, &whole);
+    if (e != DecodeError::kOk) {
+      ++counts_.errors[static_cast<size_t>(e)];
+      return;
+    }
+    if (whole.is_fragment) return;  // cannot happen for a rebuilt datagram; never loop
+    OnIp(ts, whole);
+    return;
+  }
+  if (ip.protocol != kProtoTcp) {
+    if (ip.protocol == kProtoUdp) {
+      ++counts_.udp;
+    } else {
+      ++counts_.other_ip;
+    }
+    return;
+  }
+  TcpSegment seg;
+  DecodeError e = DecodeTcp(ip, ts, &seg);
+  if (e != DecodeError::kOk) {
+    ++counts_.errors[static_cast<size_t>(e)];
+    return;
+  }
+  ++counts_.tcp_segments;
+  tcp_.OnSegment(seg);
+}
+
+void PacketPipeline::Advance(absl::Time now) {
+  tcp_.Advance(now);
+  defrag_.Advance(now);
+}
+
+void PacketPipeline::Finish(absl::Time now) {
+  if (now == absl::InfinitePast()) now = absl::UnixEpoch();
+  tcp_.FinishAll(now, CloseReason::kEndOfInput);
+  defrag_.Finish();
+}
+
+}  // namespace tcpfollow

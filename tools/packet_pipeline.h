@@ -1,0 +1,74 @@
+// One packet's path through the engine: link and IP decoding, IP defragmentation, TCP
+// decoding, TCP reassembly. It owns no I/O except the optional --write-defragmented pcap
+// writer it is handed; capture sources and output live in the tool.
+//
+// Threading: one PacketPipeline is one shard. The multi-threaded tool gives each worker
+// its own pipeline and routes every packet by FlowKey hash (fragments by their IP pair),
+// so nothing here is shared between threads.
+#ifndef TCPFOLLOW_TOOLS_PACKET_PIPELINE_H_
+#define TCPFOLLOW_TOOLS_PACKET_PIPELINE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "reassembly/ip_defrag.h"
+#include "reassembly/stream_sink.h"
+#include "reassembly/tcp_reassembler.h"
+#include "tins_ext/capture_source.h"
+#include "tins_ext/decode.h"
+#include "tins_ext/pcap_writer.h"
+
+namespace tcpfollow {
+
+struct PacketPipelineConfig {
+  TcpLimits tcp;
+  DefragLimits defrag;
+  FragPolicy frag_policy = FragPolicy::kFirst;
+  PcapWriter* defragmented_out = nullptr;  // --write-defragmented (raw IP link type)
+};
+
+struct PacketCounts {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;  // captured bytes
+  uint64_t tcp_segments = 0;
+  uint64_t udp = 0;
+  uint64_t other_ip = 0;
+  uint64_t reassembled_datagrams = 0;
+  std::array<uint64_t, static_cast<size_t>(DecodeError::kCount)> errors{};
+  uint64_t defragmented_write_errors = 0;
+};
+
+class PacketPipeline {
+ public:
+  PacketPipeline(const PacketPipelineConfig& config, ConnectionHandler* handler);
+
+  void OnPacket(const RawPacket& packet);
+  // Runs timeouts up to `now` (packet time offline; wall clock on an idle live capture).
+  void Advance(absl::Time now);
+  // End of input: every connection is flushed and ended, fragments dropped (counted).
+  void Finish(absl::Time now);
+
+  const PacketCounts& counts() const { return counts_; }
+  const TcpStats& tcp_stats() const { return tcp_.stats(); }
+  const DefragStats& defrag_stats() const { return defrag_.stats(); }
+  absl::Time last_packet_time() const { return last_ts_; }
+
+ private:
+  void OnIp(absl::Time ts, const IpPacket& ip);
+
+  PacketPipelineConfig config_;
+  TcpReassembler tcp_;
+  IpDefragmenter defrag_;
+  PacketCounts counts_;
+  std::string datagram_;  // reused buffer for reassembled datagrams
+  absl::Time last_ts_ = absl::InfinitePast();
+  absl::Time next_advance_ = absl::InfinitePast();
+};
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_TOOLS_PACKET_PIPELINE_H_

@@ -1,0 +1,31 @@
+// The protocols tcpfollow knows, in detection order, and the TLS stage. Adding a
+// protocol is one package plus one entry in protocol_registry.cc.
+#ifndef TCPFOLLOW_TOOLS_PROTOCOL_REGISTRY_H_
+#define TCPFOLLOW_TOOLS_PROTOCOL_REGISTRY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tools/options.h"
+#include "tools/protocol_stack.h"
+
+namespace tcpfollow {
+
+// Key material and the like loaded once per run; errors name the file at fault.
+class ProtocolContext {
+ public:
+  virtual ~ProtocolContext() = default;
+  virtual const ProtocolSet& set() const = 0;
+  // Summary lines ("tls sessions 4, decrypted 3") for the end of a run.
+  virtual std::vector<std::string> SummaryLines() const = 0;
+  // Live capture: re-reads key logs that may have grown.
+  virtual void Refresh() {}
+};
+
+absl::StatusOr<std::unique_ptr<ProtocolContext>> MakeProtocols(const Options& options);
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_TOOLS_PROTOCOL_REGISTRY_H_

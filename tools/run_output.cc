@@ -1,0 +1,237 @@
+#include "tools/run_output.h"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace tcpfollow {
+
+namespace {
+
+constexpr size_t kMaxExpectations = 1024;
+
+uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+double Seconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
+
+// Streams one object to objects/<fuid>-<name>, hashing as it goes.
+class FileObjectWriter : public ObjectWriter {
+ public:
+  FileObjectWriter(RunOutput* out, const ConnectionInfo& conn, const ObjectMeta& meta,
+                   std::string fuid)
+      : out_(out), meta_(meta), fuid_(std::move(fuid)), uid_(MakeUid('C', conn.id)) {
+    std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
+    if (!meta.extension.empty() && name.find('.') == std::string::npos) {
+      absl::StrAppend(&name, ".", SanitizeFileName(meta.extension, "bin"));
+    }
+    file_name_ = absl::StrCat(fuid_, "-", name);
+    sha_ = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
+  }
+  ~FileObjectWriter() override {
+    if (!finished_) Finish(absl::UnixEpoch(), {{"partial", true}});
+    EVP_MD_CTX_free(sha_);
+  }
+
+  const std::string& fuid() const override { return fuid_; }
+
+  void Write(absl::string_view bytes) override {
+    if (finished_) return;
+    size_ += bytes.size();
+    EVP_DigestUpdate(sha_, bytes.data(), bytes.size());
+    buffer_.append(bytes.data(), bytes.size());
+    if (buffer_.size() >= (64u << 10)) FlushBuffer();
+  }
+
+  ObjectResult Finish(absl::Time ts, const nlohmann::json& extra) override {
+    ObjectResult r;
+    if (finished_) return r;
+    finished_ = true;
+    FlushBuffer();
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(sha_, md, &len);
+    r.fuid = fuid_;
+    r.path = OutputDir::Relative(OutputDir::Sub::kObjects, file_name_);
+    r.sha256 = absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(md), len));
+    r.size = size_;
+    r.ok = ok_;
+    nlohmann::json rec = {
+        {"ts", Seconds(ts)},        {"fuid", fuid_},        {"uid", uid_},
+        {"source", meta_.source},   {"path", r.path},       {"size", size_},
+        {"sha256", r.sha256},
+    };
+    if (!meta_.name.empty()) rec["name"] = meta_.name;
+    if (!meta_.mime_type.empty()) rec["mime_type"] = meta_.mime_type;
+    if (!ok_) rec["write_error"] = true;
+    if (extra.is_object()) {
+      for (auto it = extra.begin(); it != extra.end(); ++it) rec[it.key()] = it.value();
+    }
+    out_->OnObjectFinished(rec, size_);
+    return r;
+  }
+
+ private:
+  void FlushBuffer() {
+    if (buffer_.empty() && fd_ >= 0) return;
+    if (!opened_) {
+      opened_ = true;
+      auto fd = out_->dir()->Create(OutputDir::Sub::kObjects, file_name_);
+      if (fd.ok()) {
+        fd_ = *fd;
+      } else {
+        ok_ = false;
+      }
+    }
+    if (fd_ >= 0 && !buffer_.empty()) {
+      if (!out_->dir()->WriteAll(fd_, buffer_,
+                                 OutputDir::Relative(OutputDir::Sub::kObjects, file_name_))) {
+        ok_ = false;
+      }
+    }
+    buffer_.clear();
+  }
+
+  RunOutput* out_;
+  ObjectMeta meta_;
+  std::string fuid_;
+  std::string uid_;
+  std::string file_name_;
+  EVP_MD_CTX* sha_;
+  std::string buffer_;
+  uint64_t size_ = 0;
+  int fd_ = -1;
+  bool opened_ = false;
+  bool ok_ = true;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::string MakeUid(char prefix, uint64_t n) {
+  static const char kDigits[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  uint64_t x = Mix(n);
+  std::string s(1, prefix);
+  for (int i = 0; i < 11; ++i) {
+    s.push_back(kDigits[x % 62]);
+    x /= 62;
+  }
+  return s;
+}
+
+RunOutput::RunOutput(OutputDir* dir, bool print_json) : dir_(dir), print_json_(print_json) {
+  // The logs users look for exist after every run, even when empty.
+  for (const char* log : {"flows", "tls", "http", "smtp", "ftp", "files"}) Log(log);
+}
+
+RunOutput::~RunOutput() { Flush(); }
+
+JsonlFile* RunOutput::Log(absl::string_view log) {
+  auto it = logs_.find(log);
+  if (it == logs_.end()) {
+    it = logs_
+             .emplace(std::string(log),
+                      std::make_unique<JsonlFile>(dir_, absl::StrCat(log, ".jsonl")))
+             .first;
+  }
+  return it->second.get();
+}
+
+nlohmann::json RunOutput::BaseRecord(const ConnectionInfo& conn, absl::Time ts) {
+  return nlohmann::json{
+      {"ts", Seconds(ts)},
+      {"uid", MakeUid('C', conn.id)},
+      {"id.orig_h", conn.client.addr.ToString()},
+      {"id.orig_p", conn.client.port},
+      {"id.resp_h", conn.server.addr.ToString()},
+      {"id.resp_p", conn.server.port},
+  };
+}
+
+void RunOutput::WriteRecord(absl::string_view log, nlohmann::json record) {
+  ++counts_.records;
+  if (print_json_) {
+    nlohmann::json shown = record;
+    shown["_log"] = std::string(log);
+    std::string line = shown.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line.push_back('\n');
+    fwrite(line.data(), 1, line.size(), stdout);
+  }
+  Log(log)->Append(record);
+}
+
+void RunOutput::Record(absl::string_view log, const ConnectionInfo& conn, absl::Time ts,
+                       nlohmann::json fields) {
+  nlohmann::json rec = BaseRecord(conn, ts);
+  if (fields.is_object()) {
+    for (auto it = fields.begin(); it != fields.end(); ++it) rec[it.key()] = std::move(it.value());
+  }
+  WriteRecord(log, std::move(rec));
+}
+
+std::unique_ptr<ObjectWriter> RunOutput::BeginObject(const ConnectionInfo& conn,
+                                                     const ObjectMeta& meta) {
+  return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', next_fuid_++));
+}
+
+void RunOutput::OnObjectFinished(const nlohmann::json& record, uint64_t size) {
+  ++counts_.objects;
+  counts_.object_bytes += size;
+  WriteRecord("files", record);
+}
+
+void RunOutput::ExpectConnection(const IpAddress& client, const Endpoint& server,
+                                 absl::Time now, absl::Duration timeout,
+                                 AnalyzerFactory factory) {
+  // Drop stale ones first; the table stays small and bounded whatever the traffic says.
+  std::vector<Expectation> kept;
+  for (auto& e : expectations_) {
+    if (e.deadline >= now) kept.push_back(std::move(e));
+  }
+  expectations_ = std::move(kept);
+  if (expectations_.size() >= kMaxExpectations) expectations_.erase(expectations_.begin());
+  expectations_.push_back({client, server, now + timeout, std::move(factory)});
+}
+
+AnalyzerFactory RunOutput::TakeExpectation(const ConnectionInfo& conn) {
+  for (size_t i = 0; i < expectations_.size(); ++i) {
+    const Expectation& e = expectations_[i];
+    if (e.deadline < conn.start) continue;
+    bool server_matches = e.server.addr == conn.server.addr &&
+                          (e.server.port == 0 || e.server.port == conn.server.port);
+    bool client_matches = e.client.family == IpAddress::Family::kNone ||
+                          e.client == conn.client.addr;
+    if (server_matches && client_matches) {
+      AnalyzerFactory f = std::move(expectations_[i].factory);
+      expectations_.erase(expectations_.begin() + static_cast<long>(i));
+      ++counts_.expectations_matched;
+      return f;
+    }
+  }
+  return nullptr;
+}
+
+uint64_t RunOutput::records_in(absl::string_view log) const {
+  auto it = logs_.find(log);
+  return it == logs_.end() ? 0 : it->second->records();
+}
+
+void RunOutput::Flush() {
+  for (auto& [name, file] : logs_) file->Flush();
+  if (print_json_) fflush(stdout);
+}
+
+}  // namespace tcpfollow

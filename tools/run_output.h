@@ -1,0 +1,78 @@
+// The output layer of one run: the JSON-lines logs, extracted objects, connection ids and
+// expected connections. It implements AnalyzerOutput, the only way analyzers (TLS, HTTP,
+// SMTP, FTP) produce anything, and adds the fields every record shares: ts, uid, id.*.
+#ifndef TCPFOLLOW_TOOLS_RUN_OUTPUT_H_
+#define TCPFOLLOW_TOOLS_RUN_OUTPUT_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "reassembly/analyzer.h"
+#include "tools/output_dir.h"
+
+namespace tcpfollow {
+
+// Zeek-style identifiers: "C" / "F" followed by base62 of a mixed counter, so they are
+// short, look random, and are the same on every run over the same input.
+std::string MakeUid(char prefix, uint64_t n);
+
+struct OutputCounts {
+  uint64_t records = 0;
+  uint64_t objects = 0;
+  uint64_t object_bytes = 0;
+  uint64_t expectations_matched = 0;
+};
+
+class RunOutput : public AnalyzerOutput {
+ public:
+  RunOutput(OutputDir* dir, bool print_json);
+  ~RunOutput() override;
+
+  // AnalyzerOutput.
+  void Record(absl::string_view log, const ConnectionInfo& conn, absl::Time ts,
+              nlohmann::json fields) override;
+  std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo& conn,
+                                            const ObjectMeta& meta) override;
+  void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
+                        absl::Duration timeout, AnalyzerFactory factory) override;
+
+  // Returns the factory of an expectation matching this new connection, removing it.
+  AnalyzerFactory TakeExpectation(const ConnectionInfo& conn);
+
+  // A record with ts/uid/id.* filled in, written to DIR/<log>.jsonl (and stdout with --json).
+  void WriteRecord(absl::string_view log, nlohmann::json record);
+  static nlohmann::json BaseRecord(const ConnectionInfo& conn, absl::Time ts);
+
+  OutputDir* dir() { return dir_; }
+  const OutputCounts& counts() const { return counts_; }
+  uint64_t records_in(absl::string_view log) const;
+  void Flush();
+
+  // Called by object writers.
+  void OnObjectFinished(const nlohmann::json& record, uint64_t size);
+
+ private:
+  struct Expectation {
+    IpAddress client;
+    Endpoint server;
+    absl::Time deadline;
+    AnalyzerFactory factory;
+  };
+
+  JsonlFile* Log(absl::string_view log);
+
+  OutputDir* dir_;
+  bool print_json_;
+  std::map<std::string, std::unique_ptr<JsonlFile>, std::less<>> logs_;
+  uint64_t next_fuid_ = 0;
+  std::vector<Expectation> expectations_;  // few at a time: FTP announces one per transfer
+  OutputCounts counts_;
+};
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_TOOLS_RUN_OUTPUT_H_
