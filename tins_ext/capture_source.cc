@@ -3,6 +3,8 @@
 
 #include <grp.h>
 #include <pcap/pcap.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,9 +61,10 @@ absl::Status DropPrivileges(const std::string& user) {
 
 class PcapSource : public CaptureSource {
  public:
-  PcapSource(PcapHandle pcap, bool live, bool nanosecond, std::string name)
+  PcapSource(PcapHandle pcap, bool live, bool nanosecond, std::string name, int timeout_ms)
       : pcap_(std::move(pcap)),
         live_(live),
+        timeout_ms_(timeout_ms > 0 ? timeout_ms : -1),
         nanosecond_(nanosecond),
         name_(std::move(name)),
         link_type_(pcap_datalink(pcap_.get())) {
@@ -72,6 +75,13 @@ class PcapSource : public CaptureSource {
         file_ = f;
         total_bytes_ = static_cast<uint64_t>(st.st_size);
       }
+    } else if (pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0) {
+      wake_[0] = wake_[1] = -1;
+    }
+  }
+  ~PcapSource() override {
+    for (int fd : wake_) {
+      if (fd >= 0) close(fd);
     }
   }
 
@@ -79,7 +89,9 @@ class PcapSource : public CaptureSource {
     if (break_.load(std::memory_order_relaxed)) return false;
     pcap_pkthdr* header = nullptr;
     const u_char* data = nullptr;
-    const int rc = pcap_next_ex(pcap_.get(), &header, &data);
+    int rc = pcap_next_ex(pcap_.get(), &header, &data);
+    if (rc == 0 && live_ && WaitReadable()) rc = pcap_next_ex(pcap_.get(), &header, &data);
+    if (break_.load(std::memory_order_relaxed)) return false;
     if (rc == 1) {
       ++packets_;
       p->ts = absl::FromUnixSeconds(header->ts.tv_sec) +
@@ -122,6 +134,10 @@ class PcapSource : public CaptureSource {
 
   void BreakLoop() override {
     break_.store(true, std::memory_order_relaxed);
+    if (wake_[1] >= 0) {
+      const ssize_t ignored = write(wake_[1], "x", 1);
+      (void)ignored;
+    }
     pcap_breakloop(pcap_.get());
   }
 
@@ -134,8 +150,18 @@ class PcapSource : public CaptureSource {
   bool truncated() const override { return truncated_; }
 
  private:
+  // Live captures are non-blocking: libpcap's read timeout does not fire while no packet
+  // arrives (TPACKET_V3), so we poll the capture fd and a wake-up pipe ourselves. Returns
+  // true when the capture fd became readable before the timeout.
+  bool WaitReadable() {
+    pollfd fds[2] = {{pcap_get_selectable_fd(pcap_.get()), POLLIN, 0}, {wake_[0], POLLIN, 0}};
+    const int n = poll(fds, wake_[0] >= 0 ? 2 : 1, timeout_ms_);
+    return n > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
+  }
+
   PcapHandle pcap_;
   const bool live_;
+  const int timeout_ms_;  // poll timeout for live captures; -1 = wait for a packet
   const bool nanosecond_;
   const std::string name_;
   const int link_type_;
@@ -143,6 +169,7 @@ class PcapSource : public CaptureSource {
   uint64_t total_bytes_ = 0;
   uint64_t packets_ = 0;
   bool truncated_ = false;
+  int wake_[2] = {-1, -1};  // live: BreakLoop writes to [1] to end a wait on [0]
   std::atomic<bool> break_{false};
   static_assert(std::atomic<bool>::is_always_lock_free, "BreakLoop must be signal-safe");
 };
@@ -161,7 +188,7 @@ absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string
   absl::Status filtered = ApplyFilter(pcap.get(), bpf, PCAP_NETMASK_UNKNOWN, name);
   if (!filtered.ok()) return filtered;
   const bool nano = pcap_get_tstamp_precision(pcap.get()) == PCAP_TSTAMP_PRECISION_NANO;
-  return std::unique_ptr<CaptureSource>(new PcapSource(std::move(pcap), false, nano, name));
+  return std::unique_ptr<CaptureSource>(new PcapSource(std::move(pcap), false, nano, name, 0));
 }
 
 absl::StatusOr<std::unique_ptr<CaptureSource>> OpenLive(const LiveOptions& options) {
@@ -193,8 +220,12 @@ absl::StatusOr<std::unique_ptr<CaptureSource>> OpenLive(const LiveOptions& optio
   }
   absl::Status filtered = ApplyFilter(p, options.bpf, mask, name);
   if (!filtered.ok()) return filtered;
+  if (pcap_setnonblock(p, 1, errbuf) != 0) {
+    return absl::InternalError(absl::StrCat("cannot make ", name, " non-blocking: ", errbuf));
+  }
   const bool nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-  return std::unique_ptr<CaptureSource>(new PcapSource(std::move(pcap), true, nano, name));
+  return std::unique_ptr<CaptureSource>(
+      new PcapSource(std::move(pcap), true, nano, name, options.timeout_ms));
 }
 
 }  // namespace tcpfollow

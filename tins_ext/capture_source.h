@@ -60,6 +60,9 @@ struct LiveOptions {
   int snaplen = 262144;
   bool promisc = true;
   int buffer_kib = 0;  // 0 = libpcap's default
+  // Longest a Next() call waits: with no packet by then it returns true with
+  // data == nullptr (a tick for the idle timer). Also libpcap's buffer timeout, so a
+  // packet may be delivered up to this late.
   int timeout_ms = 100;
   // -Z: after activation, initgroups/setgid/setuid to this user (verified), if non-empty.
   std::string drop_user;

@@ -1,0 +1,394 @@
+// Tests for capture_source.h: pcap (µs and ns) and pcapng files written here and read back
+// through libpcap, BPF filters, files cut at every byte of their last records, foreign and
+// missing files, BreakLoop, a shared pcapng vector, and a live capture on loopback
+// (timer ticks, filters, -Z) when the test may capture.
+#include "tins_ext/capture_source.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "testing/paths.h"
+#include "tins_ext/decode.h"
+#include "tins_ext/pcap_writer.h"
+
+namespace tcpfollow {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return std::string(tmp ? tmp : "/tmp") + "/" + name;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
+  std::fclose(f);
+}
+
+std::string Packet(int i, uint16_t dport = 80) {
+  TcpPacketSpec s;
+  s.src = {IpAddress::FromString("10.0.0.1"), static_cast<uint16_t>(1000 + i)};
+  s.dst = {IpAddress::FromString("10.0.0.2"), dport};
+  s.seq = static_cast<uint32_t>(i);
+  const std::string payload(static_cast<size_t>(i * 7 % 50), 'p');
+  s.payload = payload;
+  return BuildTcpPacket(s);
+}
+
+absl::Time Ts(int i) { return absl::FromUnixNanos(1600000000000000000 + i * 1000001001LL); }
+
+struct Read {
+  std::vector<std::string> packets;
+  std::vector<absl::Time> times;
+  bool truncated = false;
+  int link_type = -1;
+};
+
+Read ReadAll(const std::string& path, const std::string& bpf = "") {
+  Read r;
+  auto src = OpenCaptureFile(path, bpf);
+  REQUIRE(src.ok());
+  r.link_type = (*src)->link_type();
+  RawPacket p;
+  while (true) {
+    auto more = (*src)->Next(&p);
+    REQUIRE(more.ok());
+    if (!*more) break;
+    REQUIRE(p.data != nullptr);
+    CHECK(p.link_type == r.link_type);
+    r.packets.emplace_back(reinterpret_cast<const char*>(p.data), p.caplen);
+    r.times.push_back(p.ts);
+  }
+  r.truncated = (*src)->truncated();
+  CHECK((*src)->stats().packets == r.packets.size());
+  return r;
+}
+
+TEST_CASE("Capture: pcap files in micro- and nanoseconds read back exactly", "[capture]") {
+  for (bool nano : {false, true}) {
+    for (uint32_t link : {PcapFormat::kLinkTypeRaw, PcapFormat::kLinkTypeEthernet}) {
+      PcapFormat format;
+      format.nanosecond = nano;
+      format.link_type = link;
+      std::string file = PcapFileHeader(format);
+      std::vector<std::string> frames;
+      for (int i = 0; i < 5; ++i) {
+        frames.push_back(link == 1 ? BuildEthernetFrame(Packet(i)) : Packet(i));
+        AppendPcapRecord(format, Ts(i), frames.back(), &file);
+      }
+      const std::string path = TempPath("rt.pcap");
+      WriteFile(path, file);
+      const Read r = ReadAll(path);
+      CHECK(r.packets == frames);
+      CHECK_FALSE(r.truncated);
+      REQUIRE(r.times.size() == 5);
+      for (int i = 0; i < 5; ++i) {
+        const absl::Duration precision = nano ? absl::Nanoseconds(1) : absl::Microseconds(1);
+        CHECK(r.times[i] == absl::Floor(Ts(i) - absl::UnixEpoch(), precision) + absl::UnixEpoch());
+        IpPacket ip;
+        CHECK(DecodeFrame(r.link_type, r.packets[i], &ip) == DecodeError::kOk);
+      }
+    }
+  }
+}
+
+TEST_CASE("Capture: progress counts bytes up to the file size", "[capture]") {
+  PcapFormat format;
+  std::string file = PcapFileHeader(format);
+  for (int i = 0; i < 100; ++i) AppendPcapRecord(format, Ts(i), Packet(i), &file);
+  const std::string path = TempPath("progress.pcap");
+  WriteFile(path, file);
+  auto src = OpenCaptureFile(path, "");
+  REQUIRE(src.ok());
+  CHECK((*src)->total_bytes() == file.size());
+  RawPacket p;
+  uint64_t last = 0;
+  while (*(*src)->Next(&p)) {
+    CHECK((*src)->bytes_read() >= last);
+    last = (*src)->bytes_read();
+  }
+  CHECK((*src)->bytes_read() == file.size());
+}
+
+TEST_CASE("Capture: a BPF filter selects packets; a bad one is a clear error", "[capture]") {
+  PcapFormat format;
+  std::string file = PcapFileHeader(format);
+  for (int i = 0; i < 6; ++i) {
+    AppendPcapRecord(format, Ts(i), Packet(i, i % 2 ? 443 : 80), &file);
+  }
+  const std::string path = TempPath("bpf.pcap");
+  WriteFile(path, file);
+  const Read r = ReadAll(path, "tcp dst port 443");
+  REQUIRE(r.packets.size() == 3);
+  for (const std::string& pkt : r.packets) {
+    IpPacket ip;
+    TcpSegment seg;
+    REQUIRE(DecodeFrame(r.link_type, pkt, &ip) == DecodeError::kOk);
+    REQUIRE(DecodeTcp(ip, absl::Time(), &seg) == DecodeError::kOk);
+    CHECK(seg.dst.port == 443);
+  }
+  auto bad = OpenCaptureFile(path, "tcp port banana");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("tcp port banana") != std::string::npos);
+}
+
+TEST_CASE("Capture: a pcap cut at any byte returns every complete packet, then truncated",
+          "[capture]") {
+  PcapFormat format;
+  std::string file = PcapFileHeader(format);
+  std::vector<size_t> ends;
+  for (int i = 0; i < 3; ++i) {
+    AppendPcapRecord(format, Ts(i), Packet(i + 3), &file);
+    ends.push_back(file.size());
+  }
+  const std::string path = TempPath("cut.pcap");
+  for (size_t cut = 24; cut <= file.size(); ++cut) {
+    WriteFile(path, file.substr(0, cut));
+    const Read r = ReadAll(path);
+    size_t complete = 0;
+    while (complete < ends.size() && ends[complete] <= cut) ++complete;
+    const bool at_boundary = cut == 24 || (complete > 0 && ends[complete - 1] == cut);
+    INFO("cut at " << cut);
+    CHECK(r.packets.size() == complete);
+    CHECK(r.truncated == !at_boundary);
+  }
+}
+
+// A minimal pcapng: section header, one interface with nanosecond resolution, and one
+// enhanced packet block per packet.
+void Le32(std::string* s, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+std::string Block(uint32_t type, const std::string& body) {
+  std::string b;
+  Le32(&b, type);
+  Le32(&b, static_cast<uint32_t>(body.size() + 12));
+  b += body;
+  Le32(&b, static_cast<uint32_t>(body.size() + 12));
+  return b;
+}
+std::string Pcapng(const std::vector<std::string>& packets, std::vector<size_t>* ends) {
+  std::string shb;
+  Le32(&shb, 0x1a2b3c4d);
+  Le32(&shb, 1);  // version 1.0
+  Le32(&shb, 0xffffffff);
+  Le32(&shb, 0xffffffff);  // section length unknown
+  std::string idb;
+  Le32(&idb, 101);  // LINKTYPE_RAW, reserved 0
+  Le32(&idb, 262144);
+  idb += std::string("\x09\x00\x01\x00\x09\x00\x00\x00", 8);  // if_tsresol = 10^-9
+  idb += std::string(4, '\0');                                 // opt_endofopt
+  std::string out = Block(0x0a0d0d0a, shb) + Block(1, idb);
+  for (size_t i = 0; i < packets.size(); ++i) {
+    const uint64_t ns = static_cast<uint64_t>(absl::ToUnixNanos(Ts(static_cast<int>(i))));
+    std::string epb;
+    Le32(&epb, 0);
+    Le32(&epb, static_cast<uint32_t>(ns >> 32));
+    Le32(&epb, static_cast<uint32_t>(ns & 0xffffffff));
+    Le32(&epb, static_cast<uint32_t>(packets[i].size()));
+    Le32(&epb, static_cast<uint32_t>(packets[i].size()));
+    epb += packets[i];
+    epb.resize((epb.size() + 3) / 4 * 4, '\0');
+    out += Block(6, epb);
+    ends->push_back(out.size());
+  }
+  return out;
+}
+
+TEST_CASE("Capture: pcapng with nanosecond resolution, whole and cut", "[capture]") {
+  std::vector<std::string> packets = {Packet(1), Packet(2), Packet(3)};
+  std::vector<size_t> ends;
+  const std::string file = Pcapng(packets, &ends);
+  const std::string path = TempPath("hand.pcapng");
+  WriteFile(path, file);
+  const Read r = ReadAll(path);
+  CHECK(r.packets == packets);
+  CHECK_FALSE(r.truncated);
+  REQUIRE(r.times.size() == 3);
+  for (int i = 0; i < 3; ++i) CHECK(r.times[i] == Ts(i));
+  // Cut inside the last packet block.
+  for (size_t cut = ends[1] + 1; cut < ends[2]; ++cut) {
+    WriteFile(path, file.substr(0, cut));
+    const Read c = ReadAll(path);
+    INFO("cut at " << cut);
+    CHECK(c.packets.size() == 2);
+    CHECK(c.truncated);
+  }
+}
+
+TEST_CASE("Capture: foreign, empty and missing files are clear errors", "[capture]") {
+  const std::string text = TempPath("notes.txt");
+  WriteFile(text, "this is not a capture file, just some text\n");
+  auto foreign = OpenCaptureFile(text, "");
+  REQUIRE_FALSE(foreign.ok());
+  CHECK(foreign.status().message().find(text) != std::string::npos);
+  CHECK(foreign.status().message().find('\n') == std::string::npos);
+
+  const std::string empty = TempPath("empty.pcap");
+  WriteFile(empty, "");
+  CHECK_FALSE(OpenCaptureFile(empty, "").ok());
+
+  auto missing = OpenCaptureFile(TempPath("no-such-file.pcap"), "");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message().find("no-such-file.pcap") != std::string::npos);
+}
+
+TEST_CASE("Capture: BreakLoop ends a file early", "[capture]") {
+  PcapFormat format;
+  std::string file = PcapFileHeader(format);
+  for (int i = 0; i < 4; ++i) AppendPcapRecord(format, Ts(i), Packet(i), &file);
+  const std::string path = TempPath("break.pcap");
+  WriteFile(path, file);
+  auto src = OpenCaptureFile(path, "");
+  REQUIRE(src.ok());
+  RawPacket p;
+  REQUIRE(*(*src)->Next(&p));
+  (*src)->BreakLoop();
+  auto more = (*src)->Next(&p);
+  REQUIRE(more.ok());
+  CHECK_FALSE(*more);
+  CHECK_FALSE((*src)->truncated());
+}
+
+TEST_CASE("Capture: the shared pcapng vector reads and decodes", "[capture][vectors]") {
+  const std::string dir = testing::VectorsDir();
+  if (dir.empty()) {
+    WARN("shared vectors not found; skipping");
+    return;
+  }
+  const Read r = ReadAll(dir + "/fq-tls/dump.pcapng");
+  REQUIRE(r.packets.size() > 10);
+  CHECK_FALSE(r.truncated);
+  DecodeStats stats;
+  for (const std::string& f : r.packets) {
+    IpPacket ip;
+    const DecodeError e = DecodeFrame(r.link_type, f, &ip);
+    stats.Count(e);
+    if (e == DecodeError::kOk) stats.CountIp(ip);
+  }
+  CHECK(stats.tcp > 10);
+  CHECK(stats.malformed() == 0);
+  for (size_t i = 1; i < r.times.size(); ++i) CHECK(r.times[i] >= r.times[0]);
+}
+
+// Live capture needs CAP_NET_RAW; without it these checks are skipped with a warning.
+TEST_CASE("Capture: live errors name the interface or the filter", "[capture][live]") {
+  LiveOptions o;
+  o.iface = "no-such-iface0";
+  auto none = OpenLive(o);
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().message().find("no-such-iface0") != std::string::npos);
+  o.iface = "lo";
+  o.bpf = "port port";
+  auto bad = OpenLive(o);
+  REQUIRE_FALSE(bad.ok());
+  const std::string msg(bad.status().message());
+  if (msg.find("ermission") != std::string::npos || msg.find("perm") != std::string::npos) {
+    WARN("no permission to capture: " << msg);
+    return;
+  }
+  CHECK(msg.find("port port") != std::string::npos);
+}
+
+TEST_CASE("Capture: live loopback delivers packets and timer ticks", "[capture][live]") {
+  const int sock = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(sock >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  socklen_t len = sizeof(addr);
+  REQUIRE(getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const int port = ntohs(addr.sin_port);
+
+  LiveOptions o;
+  o.iface = "lo";
+  o.timeout_ms = 20;
+  o.bpf = "udp dst port " + std::to_string(port);
+  auto src = OpenLive(o);
+  if (!src.ok()) {
+    WARN("cannot capture on lo: " << src.status().message());
+    close(sock);
+    return;
+  }
+  CHECK(sendto(sock, "ping", 4, 0, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 4);
+  close(sock);
+  RawPacket p;
+  bool got_packet = false;
+  bool got_tick_after = false;
+  for (int i = 0; i < 200 && !got_tick_after; ++i) {  // at most ~4 s
+    auto more = (*src)->Next(&p);
+    REQUIRE(more.ok());
+    REQUIRE(*more);
+    if (p.data == nullptr) {
+      CHECK(p.caplen == 0);
+      got_tick_after = got_packet;
+      continue;
+    }
+    IpPacket ip;
+    REQUIRE(DecodeFrame(p.link_type, absl::string_view(reinterpret_cast<const char*>(p.data), p.caplen), &ip) == DecodeError::kOk);
+    CHECK(ip.protocol == 17);
+    CHECK(ip.payload.substr(8) == "ping");
+    got_packet = true;
+  }
+  CHECK(got_packet);
+  CHECK(got_tick_after);
+  CHECK((*src)->stats().packets == 1);
+  (*src)->BreakLoop();
+  auto after = (*src)->Next(&p);
+  REQUIRE(after.ok());
+  CHECK_FALSE(*after);
+}
+
+TEST_CASE("Capture: -Z drops privileges after opening", "[capture][live]") {
+  if (geteuid() != 0) {
+    WARN("not root; -Z not tested");
+    return;
+  }
+  const passwd* nobody = getpwnam("nobody");
+  if (nobody == nullptr) {
+    WARN("no user nobody; -Z not tested");
+    return;
+  }
+  const uid_t want = nobody->pw_uid;
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // the drop is for good, so it happens in a child process
+    LiveOptions o;
+    o.iface = "lo";
+    o.drop_user = "nobody";
+    auto src = OpenLive(o);
+    if (!src.ok()) _exit(src.status().message().find("-Z") != std::string::npos ? 3 : 2);
+    _exit(getuid() == want && geteuid() == want && setuid(0) != 0 ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 2) {
+    WARN("cannot capture on lo; -Z not tested");
+    return;
+  }
+  CHECK(WEXITSTATUS(status) == 0);
+
+  LiveOptions o;
+  o.iface = "lo";
+  o.drop_user = "no-such-user-xyz";
+  auto bad = OpenLive(o);
+  if (bad.ok()) return;  // unreachable: the user does not exist
+  CHECK(bad.status().message().find("no-such-user-xyz") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace tcpfollow

@@ -1,0 +1,165 @@
+// Tests for pcap_writer.h: file and record layout, timestamp precision, snaplen, write
+// errors, checksums of synthetic packets, and the fragmentation helpers.
+#include "tins_ext/pcap_writer.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "tins_ext/decode.h"
+
+namespace tcpfollow {
+namespace {
+
+uint32_t Le32At(const std::string& s, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(s[at + i]);
+  return v;
+}
+
+TcpPacketSpec Spec(const char* src, const char* dst, absl::string_view payload) {
+  TcpPacketSpec s;
+  s.src = {IpAddress::FromString(src), 5555};
+  s.dst = {IpAddress::FromString(dst), 25};
+  s.seq = 0x01020304;
+  s.ack = 0x0a0b0c0d;
+  s.payload = payload;
+  return s;
+}
+
+TEST_CASE("PcapWriter: header and records in micro- and nanoseconds", "[pcap_writer]") {
+  const absl::Time ts = absl::FromUnixNanos(1700000000123456789);
+  for (bool nano : {false, true}) {
+    PcapFormat format;
+    format.nanosecond = nano;
+    format.link_type = 12;  // DLT_RAW is written as LINKTYPE_RAW
+    std::string file = PcapFileHeader(format);
+    REQUIRE(file.size() == 24);
+    CHECK(Le32At(file, 0) == (nano ? 0xa1b23c4du : 0xa1b2c3d4u));
+    CHECK(Le32At(file, 16) == 262144);
+    CHECK(Le32At(file, 20) == 101);
+    AppendPcapRecord(format, ts, "abc", &file);
+    REQUIRE(file.size() == 24 + 16 + 3);
+    CHECK(Le32At(file, 24) == 1700000000u);
+    CHECK(Le32At(file, 28) == (nano ? 123456789u : 123456u));
+    CHECK(Le32At(file, 32) == 3);
+    CHECK(Le32At(file, 36) == 3);
+    CHECK(file.substr(40) == "abc");
+  }
+}
+
+TEST_CASE("PcapWriter: snaplen cuts data and keeps the wire length", "[pcap_writer]") {
+  PcapFormat format;
+  format.snaplen = 4;
+  std::string out;
+  AppendPcapRecord(format, absl::UnixEpoch(), "abcdefgh", &out);
+  CHECK(Le32At(out, 8) == 4);
+  CHECK(Le32At(out, 12) == 8);
+  CHECK(out.substr(16) == "abcd");
+  out.clear();
+  AppendPcapRecord(format, absl::UnixEpoch(), "ab", &out, 1500);
+  CHECK(Le32At(out, 12) == 1500);
+}
+
+TEST_CASE("PcapWriter: open and write errors are reported", "[pcap_writer]") {
+  auto missing_dir = PcapWriter::Open("/nonexistent-dir/x.pcap", PcapFormat());
+  REQUIRE_FALSE(missing_dir.ok());
+  CHECK(missing_dir.status().message().find("/nonexistent-dir/x.pcap") != std::string::npos);
+
+  auto full = PcapWriter::Open("/dev/full", PcapFormat());
+  REQUIRE(full.ok());
+  const std::string big(1 << 16, 'x');
+  absl::Status st;
+  for (int i = 0; i < 4 && st.ok(); ++i) st = (*full)->Write(absl::UnixEpoch(), big);
+  if (st.ok()) st = (*full)->Close();
+  CHECK_FALSE(st.ok());
+  CHECK_FALSE((*full)->Write(absl::UnixEpoch(), "y").ok());  // the error sticks
+}
+
+TEST_CASE("PcapWriter: writes a file record by record", "[pcap_writer]") {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(tmp ? tmp : "/tmp") + "/writer_test.pcap";
+  auto w = PcapWriter::Open(path, PcapFormat());
+  REQUIRE(w.ok());
+  REQUIRE((*w)->Write(absl::FromUnixSeconds(1), "one").ok());
+  REQUIRE((*w)->Write(absl::FromUnixSeconds(2), "two").ok());
+  CHECK((*w)->packets_written() == 2);
+  REQUIRE((*w)->Close().ok());
+  CHECK_FALSE((*w)->Write(absl::FromUnixSeconds(3), "three").ok());
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string bytes(200, '\0');
+  bytes.resize(std::fread(&bytes[0], 1, bytes.size(), f));
+  std::fclose(f);
+  PcapFormat format;
+  std::string expect = PcapFileHeader(format);
+  AppendPcapRecord(format, absl::FromUnixSeconds(1), "one", &expect);
+  AppendPcapRecord(format, absl::FromUnixSeconds(2), "two", &expect);
+  CHECK(bytes == expect);
+}
+
+TEST_CASE("PcapWriter: internet checksum matches RFC 1071's example", "[pcap_writer]") {
+  const std::string data("\x00\x01\xf2\x03\xf4\xf5\xf6\xf7", 8);
+  CHECK(InternetChecksum(data) == 0x220d);
+  CHECK(InternetChecksum(std::string("\x00\x01\xf2", 3)) == static_cast<uint16_t>(~0xf201 & 0xffff));
+}
+
+// Sums the TCP pseudo-header and segment; a correct checksum makes this 0.
+uint16_t VerifyTcp(const IpPacket& p) {
+  std::string pseudo(reinterpret_cast<const char*>(p.src.bytes.data()), p.src.size());
+  pseudo.append(reinterpret_cast<const char*>(p.dst.bytes.data()), p.dst.size());
+  pseudo += std::string("\x00\x06", 2);
+  pseudo.push_back(static_cast<char>(p.payload.size() >> 8));
+  pseudo.push_back(static_cast<char>(p.payload.size() & 0xff));
+  pseudo.append(p.payload.data(), p.payload.size());
+  return InternetChecksum(pseudo);
+}
+
+TEST_CASE("PcapWriter: synthetic TCP packets carry correct checksums", "[pcap_writer]") {
+  for (const char* payload : {"", "a", "odd length payload!", "even length payload!"}) {
+    for (auto [src, dst] : {std::pair{"10.1.2.3", "10.3.2.1"}, std::pair{"fe80::1", "ff02::fb"}}) {
+      const TcpPacketSpec spec = Spec(src, dst, payload);
+      const std::string pkt = BuildTcpPacket(spec);
+      IpPacket p;
+      REQUIRE(DecodeIp(pkt, 0, &p) == DecodeError::kOk);
+      if (p.version == 4) CHECK(InternetChecksum(pkt.substr(0, 20)) == 0);
+      CHECK(VerifyTcp(p) == 0);
+      TcpSegment seg;
+      REQUIRE(DecodeTcp(p, absl::Time(), &seg) == DecodeError::kOk);
+      CHECK(seg.seq == spec.seq);
+      CHECK(seg.ack == spec.ack);
+      CHECK(seg.payload == payload);
+    }
+  }
+}
+
+TEST_CASE("PcapWriter: fragments put back together give the datagram's payload", "[pcap_writer]") {
+  std::string payload;
+  for (int i = 0; i < 300; ++i) payload.push_back(static_cast<char>('a' + i % 26));
+  for (const char* src : {"192.0.2.1", "2001:db8::7"}) {
+    const std::string dst = src[0] == '1' ? "192.0.2.2" : "2001:db8::8";
+    const std::string pkt = BuildTcpPacket(Spec(src, dst.c_str(), payload));
+    const size_t header = src[0] == '1' ? 20 : 40;
+    for (size_t max : {1u, 8u, 100u, 1000u}) {
+      const std::vector<std::string> frags =
+          header == 20 ? FragmentIpv4(pkt, max) : FragmentIpv6(pkt, max, 77);
+      REQUIRE_FALSE(frags.empty());
+      std::string joined;
+      for (const std::string& f : frags) {
+        IpPacket p;
+        REQUIRE(DecodeIp(f, 0, &p) == DecodeError::kOk);
+        CHECK(p.frag_offset == joined.size());
+        if (header == 20) CHECK(InternetChecksum(f.substr(0, 20)) == 0);
+        joined.append(p.payload.data(), p.payload.size());
+      }
+      CHECK(joined == pkt.substr(header));
+      const size_t step = std::max<size_t>(8, max / 8 * 8);
+      CHECK(frags.size() == (pkt.size() - header + step - 1) / step);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tcpfollow
