@@ -1,0 +1,97 @@
+#include "tools/options.h"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace tcpfollow {
+namespace {
+
+absl::StatusOr<Options> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "tcpfollow");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return ParseOptions(static_cast<int>(args.size()), argv.data());
+}
+
+TEST_CASE("Options: file input, output dir and trailing BPF expression", "[options]") {
+  unsetenv("SSLKEYLOGFILE");
+  auto o = Parse({"-r", "x.pcap", "-o", "out", "--json", "tcp", "and", "not", "port", "22"});
+  REQUIRE(o.ok());
+  CHECK(o->read_file == "x.pcap");
+  CHECK(o->out_dir == "out");
+  CHECK(o->json);
+  CHECK(o->bpf == "tcp and not port 22");
+  CHECK(o->tcp_policy == "first");
+  CHECK(o->frag_policy == "first");
+}
+
+TEST_CASE("Options: exactly one input is required", "[options]") {
+  CHECK_FALSE(Parse({}).ok());
+  CHECK_FALSE(Parse({"-r", "a", "-i", "lo"}).ok());
+  CHECK(Parse({"-i", "lo", "-s", "1500", "-p", "-B", "4096", "-Z", "nobody"}).ok());
+}
+
+TEST_CASE("Options: policies are checked by name", "[options]") {
+  for (const char* p : {"first", "last", "bsd", "linux", "old-linux", "windows", "solaris"}) {
+    CHECK(Parse({"-r", "a", "--tcp-policy", p}).ok());
+  }
+  for (const char* p : {"first", "last", "bsd", "bsd-right", "linux", "windows", "solaris"}) {
+    CHECK(Parse({"-r", "a", "--frag-policy", p}).ok());
+  }
+  auto bad = Parse({"-r", "a", "--tcp-policy", "bsd-right"});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(std::string(bad.status().message()).find("bsd-right") != std::string::npos);
+  CHECK_FALSE(Parse({"-r", "a", "--frag-policy", "old-linux"}).ok());
+}
+
+TEST_CASE("Options: limits take size suffixes and reject nonsense", "[options]") {
+  auto o = Parse({"-r", "a", "--max-flow-buffer", "2m", "--max-total-buffer", "1g",
+                  "--max-flows", "10", "--tcp-timeout", "1.5", "--frag-timeout", "30"});
+  REQUIRE(o.ok());
+  CHECK(o->max_flow_buffer == 2u << 20);
+  CHECK(o->max_total_buffer == 1ull << 30);
+  CHECK(o->max_flows == 10);
+  CHECK(o->tcp_timeout == absl::Milliseconds(1500));
+  CHECK(o->frag_timeout == absl::Seconds(30));
+  CHECK_FALSE(Parse({"-r", "a", "--max-flows", "0"}).ok());
+  CHECK_FALSE(Parse({"-r", "a", "--max-flows", "-3"}).ok());
+  CHECK_FALSE(Parse({"-r", "a", "--max-flow-buffer", "lots"}).ok());
+  CHECK_FALSE(Parse({"-r", "a", "--tcp-timeout", "0"}).ok());
+  CHECK_FALSE(Parse({"-r", "a", "-s", "10"}).ok());
+}
+
+TEST_CASE("Options: keys and key logs, SSLKEYLOGFILE included", "[options]") {
+  setenv("SSLKEYLOGFILE", "/tmp/env.keylog", 1);
+  auto o = Parse({"-r", "a", "--keylog", "k1", "--keylog", "k2", "--rsa-key",
+                  "10.0.0.1:443:server.pem", "--rsa-key", "other.der"});
+  unsetenv("SSLKEYLOGFILE");
+  REQUIRE(o.ok());
+  CHECK(o->keylogs == std::vector<std::string>{"k1", "k2", "/tmp/env.keylog"});
+  CHECK(o->rsa_keys == std::vector<std::string>{"10.0.0.1:443:server.pem", "other.der"});
+}
+
+TEST_CASE("Options: unknown options and missing arguments are named", "[options]") {
+  auto o = Parse({"-r", "a", "--frobnicate"});
+  REQUIRE_FALSE(o.ok());
+  CHECK(std::string(o.status().message()).find("--frobnicate") != std::string::npos);
+  CHECK_FALSE(Parse({"-r"}).ok());
+  CHECK(Parse({"--help"})->help);
+  CHECK(Parse({"--version"})->version);
+}
+
+TEST_CASE("Options: help names every limit flag", "[options]") {
+  std::string help = HelpText();
+  for (const char* flag : {"--max-flows", "--max-flow-buffer", "--max-total-buffer", "--tcp-timeout",
+                           "--max-frag-datagrams", "--max-frags-per-datagram", "--max-frag-bytes",
+                           "--frag-timeout", "--tcp-policy", "--frag-policy", "--keylog",
+                           "--rsa-key", "--follow", "--json", "--no-streams"}) {
+    CHECK(help.find(flag) != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace tcpfollow

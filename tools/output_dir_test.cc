@@ -1,0 +1,117 @@
+#include "tools/output_dir.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <csignal>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+namespace tcpfollow {
+namespace {
+
+std::string TempDir() {
+  std::string tmpl = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") +
+                     "/outXXXXXX";
+  REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+  return tmpl;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_CASE("SanitizeFileName: nothing a sender writes leaves the directory", "[output]") {
+  CHECK(SanitizeFileName("../../etc/passwd") == "passwd");
+  CHECK(SanitizeFileName("/etc/shadow") == "shadow");
+  CHECK(SanitizeFileName("..\\..\\boot.ini") == "boot.ini");
+  CHECK(SanitizeFileName("..") == "object");
+  CHECK(SanitizeFileName(".") == "object");
+  CHECK(SanitizeFileName("") == "object");
+  CHECK(SanitizeFileName("dir/") == "object");
+  CHECK(SanitizeFileName(std::string("a\0b", 3)) == "a_b");
+  CHECK(SanitizeFileName(".hidden") == "hidden");
+  CHECK(SanitizeFileName("r\xc3\xa9sum\xc3\xa9 v2.pdf") == "r__sum___v2.pdf");
+  CHECK(SanitizeFileName(std::string(500, 'x')).size() == 80);
+  CHECK(SanitizeFileName("index.html?a=1&b=2") == "index.html_a_1_b_2");
+}
+
+TEST_CASE("OutputDir: creates the layout and refuses names with a slash", "[output]") {
+  std::string root = TempDir() + "/new/nested";
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  CHECK(std::filesystem::is_directory(root + "/streams"));
+  CHECK(std::filesystem::is_directory(root + "/objects"));
+  CHECK_FALSE((*dir)->Create(OutputDir::Sub::kObjects, "../escape").ok());
+  CHECK_FALSE((*dir)->Create(OutputDir::Sub::kObjects, "..").ok());
+  CHECK_FALSE(std::filesystem::exists(root + "/escape"));
+}
+
+TEST_CASE("OutputDir: a symlink planted inside the directory is not followed", "[output]") {
+  std::string root = TempDir();
+  std::string victim = TempDir() + "/victim";
+  { std::ofstream(victim) << "precious"; }
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  REQUIRE(symlink(victim.c_str(), (root + "/objects/F1-x").c_str()) == 0);
+  auto fd = (*dir)->Create(OutputDir::Sub::kObjects, "F1-x");
+  CHECK_FALSE(fd.ok());
+  CHECK(Slurp(victim) == "precious");
+  CHECK((*dir)->write_errors() == 1);
+  // A symlinked subdirectory is refused too.
+  std::string root2 = TempDir();
+  REQUIRE(symlink(TempDir().c_str(), (root2 + "/streams").c_str()) == 0);
+  CHECK_FALSE(OutputDir::Open(root2).ok());
+}
+
+TEST_CASE("JsonlFile: whole lines, and an empty log still exists", "[output]") {
+  std::string root = TempDir();
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  {
+    JsonlFile empty(dir->get(), "empty.jsonl");
+    empty.Flush();
+    JsonlFile log(dir->get(), "log.jsonl");
+    log.Append({{"a", 1}});
+    log.Append({{"b", "two"}});
+  }
+  CHECK(std::filesystem::exists(root + "/empty.jsonl"));
+  CHECK(Slurp(root + "/log.jsonl") == "{\"a\":1}\n{\"b\":\"two\"}\n");
+}
+
+TEST_CASE("JsonlFile: a full disk leaves only complete lines", "[output]") {
+  // A full disk is simulated with RLIMIT_FSIZE: writes past 100 bytes fail (EFBIG), as
+  // writes on a full file system fail with ENOSPC.
+  std::string root = TempDir();
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  struct rlimit old;
+  getrlimit(RLIMIT_FSIZE, &old);
+  signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = {100, old.rlim_max};
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  {
+    JsonlFile log(dir->get(), "log.jsonl");
+    log.Append({{"first", "ok"}});
+    log.Flush();
+    log.Append({{"second", std::string(200, 'x')}});
+    log.Flush();
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::string content = Slurp(root + "/log.jsonl");
+  CHECK(content == "{\"first\":\"ok\"}\n");
+  CHECK((*dir)->write_errors() >= 1);
+  CHECK((*dir)->first_error().find("log.jsonl") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace tcpfollow
