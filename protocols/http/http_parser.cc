@@ -1,0 +1,680 @@
+// Implementation notes: the head (start line + headers) is parsed as one block once its
+// terminating blank line is seen, straight from the input when the whole block is there,
+// otherwise from buf_ (bounded by max_head_bytes). Working on whole blocks makes folded
+// header lines and LF-only line ends simple to handle. Bodies are passed on as slices of the
+// input.
+#include "protocols/http/http_parser.h"
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace tcpfollow {
+namespace {
+
+constexpr size_t kNpos = absl::string_view::npos;
+
+bool IsTokenChar(char c) {
+  if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsToken(absl::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsTokenChar(c)) return false;
+  }
+  return true;
+}
+
+bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+
+absl::string_view StripCr(absl::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+absl::string_view TrimSpaces(absl::string_view s) {
+  while (!s.empty() && (IsSpace(s.front()) || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (IsSpace(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+constexpr absl::string_view kMethods[] = {
+    "GET",      "POST",      "HEAD",       "PUT",      "DELETE",   "CONNECT", "OPTIONS",
+    "TRACE",    "PATCH",     "PROPFIND",   "PROPPATCH", "MKCOL",   "COPY",    "MOVE",
+    "LOCK",     "UNLOCK",    "SEARCH",     "REPORT",   "MKACTIVITY", "CHECKOUT", "MERGE",
+    "NOTIFY",   "SUBSCRIBE", "UNSUBSCRIBE", "PURGE",   "M-SEARCH", "BPROPFIND", "POLL",
+};
+
+bool IsKnownMethod(absl::string_view m) {
+  for (absl::string_view k : kMethods) {
+    if (m == k) return true;
+  }
+  return false;
+}
+
+// "HTTP/1.1 200 ..." or "HTTP/1.0 404" (prefix of a line).
+bool LooksLikeStatusLine(absl::string_view s) {
+  return s.size() >= 12 && absl::StartsWith(s, "HTTP/1.") && absl::ascii_isdigit(s[7]) &&
+         s[8] == ' ' && absl::ascii_isdigit(s[9]) && absl::ascii_isdigit(s[10]) &&
+         absl::ascii_isdigit(s[11]);
+}
+
+// Known method, a space, then " HTTP/1." later on the first line.
+bool LooksLikeRequestLine(absl::string_view s) {
+  size_t sp = s.find(' ');
+  if (sp == kNpos || !IsKnownMethod(s.substr(0, sp))) return false;
+  absl::string_view line = s.substr(0, s.find('\n'));
+  return line.find(" HTTP/1.", sp) != kNpos;
+}
+
+// A request line without a version: "GET /path".
+bool IsHttp09RequestLine(absl::string_view line) {
+  line = TrimSpaces(line);
+  size_t last_space = line.find_last_of(" \t");
+  if (last_space == kNpos) return false;  // a lone token: malformed, not 0.9
+  return !absl::StartsWith(line.substr(last_space + 1), "HTTP/");
+}
+
+// Content-Length value: digits, or a list of identical digit strings ("5, 5").
+// Returns false when invalid; *conflict when list entries differ.
+bool ParseContentLength(absl::string_view value, uint64_t* out, bool* conflict) {
+  bool have = false;
+  for (absl::string_view part : absl::StrSplit(value, ',')) {
+    part = TrimSpaces(part);
+    if (part.empty() || part.size() > 18) return false;
+    uint64_t v = 0;
+    for (char c : part) {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+      v = v * 10 + (c - '0');
+    }
+    if (have && v != *out) *conflict = true;
+    if (!have) *out = v;
+    have = true;
+  }
+  return have;
+}
+
+}  // namespace
+
+bool LooksLikeHttp(absl::string_view first_bytes) {
+  return LooksLikeStatusLine(first_bytes) || LooksLikeRequestLine(first_bytes);
+}
+
+HttpParser::HttpParser(HttpRole role, HttpVisitor* visitor, const HttpLimits& limits,
+                       HttpStats* stats)
+    : role_(role), visitor_(visitor), limits_(limits), stats_(stats ? stats : &own_stats_) {}
+
+size_t HttpParser::Feed(absl::string_view bytes) {
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    absl::string_view rest = bytes.substr(pos);
+    size_t used = 0;
+    switch (state_) {
+      case State::kHead: used = FeedHead(rest); break;
+      case State::kBodyLength:
+      case State::kBodyClose:
+      case State::kChunkData: used = FeedBody(rest); break;
+      case State::kChunkSize: used = FeedChunkSize(rest); break;
+      case State::kChunkDataEnd: used = FeedChunkDataEnd(rest); break;
+      case State::kTrailers: used = FeedTrailers(rest); break;
+      case State::kResync: used = FeedResync(rest); break;
+      case State::kStopped: return pos;
+      case State::kError:
+      case State::kEnded: return bytes.size();
+    }
+    pos += used;
+  }
+  return pos;
+}
+
+void HttpParser::ResetScan() {
+  buf_.clear();
+  scan_pos_ = 0;
+  line_start_ = 0;
+  first_line_done_ = false;
+}
+
+size_t HttpParser::ScanBlock(absl::string_view buf, bool first_line_special) {
+  while (true) {
+    size_t nl = buf.find('\n', scan_pos_);
+    if (nl == kNpos) {
+      scan_pos_ = buf.size();
+      return kNpos;
+    }
+    absl::string_view line = StripCr(buf.substr(line_start_, nl - line_start_));
+    scan_pos_ = line_start_ = nl + 1;
+    if (!first_line_done_) {
+      first_line_done_ = true;
+      if (first_line_special && role_ == HttpRole::kRequest && IsHttp09RequestLine(line)) {
+        return nl + 1;
+      }
+      if (!first_line_special && line.empty()) return nl + 1;  // trailers: none
+    } else if (line.empty()) {
+      return nl + 1;
+    }
+  }
+}
+
+size_t HttpParser::FeedHead(absl::string_view data) {
+  size_t pos = 0;
+  if (buf_.empty()) {
+    // Blank lines before a message (e.g. a stray CRLF after a POST body) are skipped.
+    while (pos < data.size() && (data[pos] == '\r' || data[pos] == '\n')) ++pos;
+    if (pos == data.size()) return pos;
+    data.remove_prefix(pos);
+    in_message_ = true;
+    lf_only_reported_ = false;
+    ResetScan();
+    size_t end = ScanBlock(data, true);
+    if (end != kNpos && end <= limits_.max_head_bytes) {
+      ParseHead(data.substr(0, end));
+      return pos + end;
+    }
+    if (end != kNpos || data.size() > limits_.max_head_bytes) {
+      ++stats_->head_too_large;
+      Fail("head_too_large");
+      return pos + data.size();
+    }
+    buf_.assign(data.data(), data.size());  // scan state already covers these bytes
+    return pos + data.size();
+  }
+  size_t old = buf_.size();
+  size_t take = std::min(data.size(), limits_.max_head_bytes + 1 - old);
+  buf_.append(data.data(), take);
+  size_t end = ScanBlock(buf_, true);
+  if (end == kNpos || end > limits_.max_head_bytes) {
+    if (end != kNpos || buf_.size() > limits_.max_head_bytes) {
+      ++stats_->head_too_large;
+      Fail("head_too_large");
+      return data.size();
+    }
+    return take;
+  }
+  std::string block = std::move(buf_);
+  ResetScan();
+  ParseHead(absl::string_view(block).substr(0, end));
+  return end - old;
+}
+
+bool HttpParser::ParseStartLine(absl::string_view line, HttpMessageInfo* info) {
+  if (role_ == HttpRole::kRequest) {
+    line = TrimSpaces(line);
+    size_t sp = line.find_first_of(" \t");
+    if (sp == kNpos) return false;
+    absl::string_view method = line.substr(0, sp);
+    if (!IsToken(method)) return false;
+    absl::string_view rest = line.substr(sp + 1);
+    bool extra_space = !rest.empty() && IsSpace(rest.front());
+    rest = TrimSpaces(rest);
+    absl::string_view target = rest;
+    absl::string_view version;
+    size_t last = rest.find_last_of(" \t");
+    if (last != kNpos && absl::StartsWith(rest.substr(last + 1), "HTTP/")) {
+      version = rest.substr(last + 1);
+      target = TrimSpaces(rest.substr(0, last));
+      if (target.find_first_of(" \t") != kNpos) Anomaly("space_in_uri");
+      if (last > 0 && IsSpace(rest[last - 1])) extra_space = true;
+    } else {
+      if (last != kNpos) return false;  // "GET /a b": neither 0.9 nor 1.x
+      info->http09 = true;
+      Anomaly("http09_request");
+    }
+    if (target.empty()) return false;
+    if (extra_space) Anomaly("extra_space_in_request_line");
+    visitor_->OnRequestLine(method, target, version);
+    return true;
+  }
+  if (!absl::StartsWith(line, "HTTP/")) return false;
+  size_t sp = line.find_first_of(" \t");
+  if (sp == kNpos) return false;
+  absl::string_view version = line.substr(0, sp);
+  absl::string_view rest = line.substr(sp + 1);
+  if (!rest.empty() && IsSpace(rest.front())) Anomaly("extra_space_in_status_line");
+  rest = absl::StripLeadingAsciiWhitespace(rest);
+  if (rest.size() < 3 || !absl::ascii_isdigit(rest[0]) || !absl::ascii_isdigit(rest[1]) ||
+      !absl::ascii_isdigit(rest[2]) || (rest.size() > 3 && !IsSpace(rest[3]))) {
+    return false;
+  }
+  info->status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
+  visitor_->OnStatusLine(version, info->status, TrimSpaces(rest.substr(3)));
+  return true;
+}
+
+void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessageInfo* info) {
+  struct Field {
+    absl::string_view name;
+    absl::string_view value;
+  };
+  std::vector<Field> fields;
+  std::deque<std::string> folded;  // storage for values joined from folded lines
+  std::vector<absl::string_view> lines = absl::StrSplit(block, '\n');
+  for (size_t i = 0; i < lines.size(); ++i) {
+    absl::string_view raw = lines[i];
+    absl::string_view line = StripCr(raw);
+    if (line.empty()) continue;
+    if (raw.size() == line.size() && i + 1 < lines.size() && !lf_only_reported_) {
+      lf_only_reported_ = true;
+      Anomaly("lf_line_ending");
+    }
+    if (IsSpace(line.front())) {
+      if (fields.empty()) {
+        Anomaly("continuation_without_header");
+        continue;
+      }
+      Anomaly("folded_header");
+      folded.emplace_back(fields.back().value);
+      folded.back().append(" ");
+      absl::string_view more = TrimSpaces(line);
+      folded.back().append(more.data(), more.size());
+      fields.back().value = folded.back();
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == kNpos) {
+      Anomaly("header_without_colon");
+      continue;
+    }
+    absl::string_view name = line.substr(0, colon);
+    if (!name.empty() && IsSpace(name.back())) {
+      Anomaly("space_before_colon");
+      name = TrimSpaces(name);
+    }
+    if (!IsToken(name)) {
+      Anomaly("invalid_header_name");
+      continue;
+    }
+    if (fields.size() >= limits_.max_headers) {
+      ++stats_->headers_dropped;
+      Anomaly("too_many_headers");
+      continue;
+    }
+    fields.push_back({name, TrimSpaces(line.substr(colon + 1))});
+  }
+
+  bool cl_seen = false, cl_invalid = false, cl_conflict = false;
+  bool te_seen = false, te_chunked = false;
+  uint64_t cl = 0;
+  for (const Field& f : fields) {
+    if (trailers) {
+      visitor_->OnTrailer(f.name, f.value);
+      continue;
+    }
+    visitor_->OnHeader(f.name, f.value);
+    if (absl::EqualsIgnoreCase(f.name, "content-length")) {
+      uint64_t v = 0;
+      bool conflict = false;
+      if (!ParseContentLength(f.value, &v, &conflict)) {
+        cl_invalid = true;
+      } else {
+        if (conflict || (cl_seen && v != cl)) cl_conflict = true;
+        if (!cl_seen) cl = v;
+        cl_seen = true;
+      }
+    } else if (absl::EqualsIgnoreCase(f.name, "transfer-encoding")) {
+      te_seen = true;
+      absl::string_view last = f.value;
+      size_t comma = last.rfind(',');
+      if (comma != kNpos) last = last.substr(comma + 1);
+      te_chunked = absl::EqualsIgnoreCase(TrimSpaces(last), "chunked");
+    }
+  }
+  if (trailers) return;
+
+  const bool response = role_ == HttpRole::kResponse;
+  if (info->http09 || (response && (info->status / 100 == 1 || info->status == 204 ||
+                                    info->status == 304))) {
+    info->framing = BodyFraming::kNone;
+    if (response && (cl_seen || te_seen) && info->status / 100 == 1) {
+      Anomaly("framing_on_bodyless_status");
+    }
+  } else if (te_seen) {
+    if (cl_seen || cl_invalid) {
+      info->framing_conflict = true;
+      Anomaly("content_length_with_transfer_encoding");
+    }
+    if (te_chunked) {
+      info->framing = BodyFraming::kChunked;
+    } else {
+      Anomaly("unknown_transfer_encoding");
+      info->framing = response ? BodyFraming::kClose : BodyFraming::kNone;
+    }
+  } else if (cl_invalid && !cl_seen) {
+    Anomaly("invalid_content_length");
+    info->framing = response ? BodyFraming::kClose : BodyFraming::kNone;
+  } else if (cl_seen) {
+    if (cl_conflict || cl_invalid) {
+      info->framing_conflict = true;
+      Anomaly("conflicting_content_length");
+    }
+    info->framing = BodyFraming::kLength;
+    info->content_length = cl;
+  } else {
+    info->framing = response ? BodyFraming::kClose : BodyFraming::kNone;
+  }
+}
+
+void HttpParser::ParseHead(absl::string_view block) {
+  size_t nl = block.find('\n');
+  absl::string_view start = StripCr(block.substr(0, nl));
+  HttpMessageInfo info;
+  if (!ParseStartLine(start, &info)) {
+    Anomaly(role_ == HttpRole::kRequest ? "invalid_request_line" : "invalid_status_line");
+    in_message_ = false;
+    state_ = State::kResync;
+    resync_line_start_ = true;
+    // The rest of this block may hold the real start line (garbage before a request). A
+    // line found by resync is a valid start line, so this recurses at most once more.
+    absl::string_view after = nl == kNpos ? absl::string_view() : block.substr(nl + 1);
+    if (!after.empty()) Feed(after);
+    return;
+  }
+  ParseFields(nl == kNpos ? absl::string_view() : block.substr(nl + 1), false, &info);
+  HeadersAction action = visitor_->OnHeadersComplete(info);
+  if (action == HeadersAction::kStop) {
+    ++stats_->messages;
+    in_message_ = false;
+    state_ = State::kStopped;
+    return;
+  }
+  if (action == HeadersAction::kNoBody) info.framing = BodyFraming::kNone;
+  StartBody(info);
+}
+
+void HttpParser::StartBody(const HttpMessageInfo& info) {
+  switch (info.framing) {
+    case BodyFraming::kNone:
+      CompleteMessage();
+      return;
+    case BodyFraming::kLength:
+      remaining_ = info.content_length;
+      if (remaining_ == 0) {
+        CompleteMessage();
+      } else {
+        state_ = State::kBodyLength;
+      }
+      return;
+    case BodyFraming::kChunked:
+      state_ = State::kChunkSize;
+      ResetScan();
+      return;
+    case BodyFraming::kClose:
+      state_ = State::kBodyClose;
+      return;
+  }
+}
+
+size_t HttpParser::FeedBody(absl::string_view data) {
+  size_t n = data.size();
+  if (state_ != State::kBodyClose && remaining_ < n) n = static_cast<size_t>(remaining_);
+  stats_->body_bytes += n;
+  visitor_->OnBody(data.substr(0, n));
+  if (state_ == State::kBodyClose) return n;
+  remaining_ -= n;
+  if (remaining_ == 0) {
+    if (state_ == State::kBodyLength) {
+      CompleteMessage();
+    } else {
+      state_ = State::kChunkDataEnd;
+      saw_cr_ = false;
+    }
+  }
+  return n;
+}
+
+size_t HttpParser::FeedChunkSize(absl::string_view data) {
+  size_t nl = data.find('\n');
+  size_t take = nl == kNpos ? data.size() : nl + 1;
+  if (buf_.size() + take > limits_.max_line_bytes) {
+    ++stats_->line_too_long;
+    Fail("chunk_size_line_too_long");
+    return data.size();
+  }
+  if (nl == kNpos) {
+    buf_.append(data.data(), data.size());
+    return take;
+  }
+  absl::string_view line;
+  std::string joined;
+  if (buf_.empty()) {
+    line = data.substr(0, nl);
+  } else {
+    buf_.append(data.data(), nl);
+    joined = std::move(buf_);
+    buf_.clear();
+    line = joined;
+  }
+  line = StripCr(line);
+  absl::string_view digits = line;
+  if (!digits.empty() && IsSpace(digits.front())) {
+    Anomaly("space_before_chunk_size");
+    digits = absl::StripLeadingAsciiWhitespace(digits);
+  }
+  size_t end = 0;
+  uint64_t size = 0;
+  while (end < digits.size() && absl::ascii_isxdigit(static_cast<unsigned char>(digits[end]))) {
+    if (end >= limits_.max_chunk_size_digits) {
+      ++stats_->chunk_size_overflow;
+      Fail("chunk_size_overflow");
+      return take;
+    }
+    char c = digits[end];
+    size = size * 16 + (absl::ascii_isdigit(c) ? c - '0' : (absl::ascii_tolower(c) - 'a' + 10));
+    ++end;
+  }
+  absl::string_view tail = digits.substr(end);
+  if (!tail.empty() && IsSpace(tail.front())) {
+    Anomaly("space_after_chunk_size");
+    tail = absl::StripLeadingAsciiWhitespace(tail);
+  }
+  if (end == 0 || (!tail.empty() && tail.front() != ';')) {
+    Anomaly("invalid_chunk_size");
+    AbandonMessage("invalid_chunk_size");
+    return take;
+  }
+  if (size == 0) {
+    state_ = State::kTrailers;
+    ResetScan();
+    return take;
+  }
+  remaining_ = size;
+  state_ = State::kChunkData;
+  return take;
+}
+
+size_t HttpParser::FeedChunkDataEnd(absl::string_view data) {
+  char c = data[0];
+  if (c == '\r' && !saw_cr_) {
+    saw_cr_ = true;
+    return 1;
+  }
+  state_ = State::kChunkSize;
+  ResetScan();
+  if (c == '\n') {
+    if (!saw_cr_ && !lf_only_reported_) {
+      lf_only_reported_ = true;
+      Anomaly("lf_line_ending");
+    }
+    return 1;
+  }
+  Anomaly("missing_chunk_terminator");
+  return 0;  // this byte starts the next chunk-size line
+}
+
+size_t HttpParser::FeedTrailers(absl::string_view data) {
+  size_t old = buf_.size();
+  size_t take = std::min(data.size(), limits_.max_head_bytes + 1 - old);
+  buf_.append(data.data(), take);
+  size_t end = ScanBlock(buf_, false);
+  if (end == kNpos || end > limits_.max_head_bytes) {
+    if (end != kNpos || buf_.size() > limits_.max_head_bytes) {
+      ++stats_->head_too_large;
+      Fail("trailers_too_large");
+      return data.size();
+    }
+    return take;
+  }
+  std::string block = std::move(buf_);
+  ResetScan();
+  HttpMessageInfo unused;
+  ParseFields(absl::string_view(block).substr(0, end), true, &unused);
+  CompleteMessage();
+  return end - old;
+}
+
+size_t HttpParser::FeedResync(absl::string_view data) {
+  size_t nl = data.find('\n');
+  size_t take = nl == kNpos ? data.size() : nl + 1;
+  if (resync_line_start_) {
+    if (buf_.size() + take > limits_.max_line_bytes) {
+      resync_line_start_ = false;  // too long for a start line: skip to its end
+      buf_.clear();
+    } else {
+      buf_.append(data.data(), take);
+    }
+  }
+  if (nl == kNpos) return take;
+  bool found = resync_line_start_ && (role_ == HttpRole::kRequest
+                                          ? LooksLikeRequestLine(buf_)
+                                          : LooksLikeStatusLine(buf_));
+  resync_line_start_ = true;
+  if (!found) {
+    buf_.clear();
+    return take;
+  }
+  ++stats_->resyncs;
+  std::string line = std::move(buf_);
+  ResetScan();
+  state_ = State::kHead;
+  // Re-enter head parsing with the recognised line.
+  in_message_ = true;
+  lf_only_reported_ = false;
+  buf_ = std::move(line);
+  size_t end = ScanBlock(buf_, true);
+  if (end != kNpos) {  // HTTP/0.9 request: complete on its own
+    std::string block = std::move(buf_);
+    ResetScan();
+    ParseHead(block);
+  }
+  return take;
+}
+
+void HttpParser::CompleteMessage() {
+  ++stats_->messages;
+  in_message_ = false;
+  state_ = State::kHead;
+  ResetScan();
+  visitor_->OnMessageComplete();
+}
+
+void HttpParser::AbandonMessage(absl::string_view why) {
+  if (in_message_) {
+    ++stats_->incomplete;
+    in_message_ = false;
+    visitor_->OnMessageIncomplete(why);
+  }
+  ResetScan();
+  state_ = State::kResync;
+  resync_line_start_ = true;
+}
+
+void HttpParser::Fail(absl::string_view what) {
+  ++stats_->errors;
+  if (in_message_) {
+    ++stats_->incomplete;
+    in_message_ = false;
+    visitor_->OnMessageIncomplete(what);
+  }
+  ResetScan();
+  state_ = State::kError;
+  visitor_->OnError(what);
+}
+
+void HttpParser::Anomaly(absl::string_view what) {
+  ++stats_->anomalies;
+  visitor_->OnAnomaly(what);
+}
+
+void HttpParser::OnGap(uint64_t length) {
+  ++stats_->gaps;
+  switch (state_) {
+    case State::kBodyLength:
+    case State::kChunkData:
+      if (length < remaining_ ||
+          (length == remaining_ && state_ == State::kChunkData)) {
+        remaining_ -= length;
+        visitor_->OnBodyGap(length);
+        if (remaining_ == 0) {
+          state_ = State::kChunkDataEnd;
+          saw_cr_ = false;
+        }
+        return;
+      }
+      if (length == remaining_) {
+        visitor_->OnBodyGap(length);
+        remaining_ = 0;
+        CompleteMessage();
+        return;
+      }
+      visitor_->OnBodyGap(remaining_);
+      AbandonMessage("gap");
+      return;
+    case State::kBodyClose:
+      visitor_->OnBodyGap(length);
+      return;
+    case State::kHead:
+      if (!in_message_) {  // between messages: the next one may start anywhere
+        ResetScan();
+        state_ = State::kResync;
+        resync_line_start_ = true;
+        return;
+      }
+      AbandonMessage("gap");
+      return;
+    case State::kChunkSize:
+    case State::kChunkDataEnd:
+    case State::kTrailers:
+      AbandonMessage("gap");
+      return;
+    case State::kResync:
+      buf_.clear();
+      resync_line_start_ = true;
+      return;
+    case State::kStopped:
+    case State::kError:
+    case State::kEnded:
+      return;
+  }
+}
+
+void HttpParser::OnEnd() {
+  if (state_ == State::kBodyClose) {
+    CompleteMessage();
+  } else if (in_message_) {
+    ++stats_->incomplete;
+    in_message_ = false;
+    visitor_->OnMessageIncomplete("end_of_stream");
+  }
+  if (state_ != State::kStopped) state_ = State::kEnded;
+}
+
+void HttpParser::Resume() {
+  if (state_ != State::kStopped) return;
+  state_ = State::kHead;
+  ResetScan();
+}
+
+}  // namespace tcpfollow

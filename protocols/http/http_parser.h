@@ -1,0 +1,167 @@
+// Incremental HTTP/1.0 and 1.1 message parser for one direction of a connection (requests
+// or responses), in the shape of QUICHE's BalsaFrame: fed byte chunks of any size, it calls
+// an HttpVisitor as soon as it can. string_views passed to the visitor are valid only during
+// the call. Body bytes are passed straight from the input, never copied; only an incomplete
+// start line + header block (or trailer block, or chunk-size line) is buffered, up to caps in
+// HttpLimits.
+//
+// Validates framing: Content-Length (duplicates identical or conflicting), chunked (sizes,
+// extensions, trailers), close-delimited response bodies, no body for 1xx/204/304; HEAD and
+// CONNECT are the visitor's call (OnHeadersComplete returns kNoBody or kStop). Tolerates what
+// browsers and servers tolerate (LF-only line ends, folded headers, extra spaces, blank lines
+// between messages) and reports each as an anomaly. A gap inside a body of known length keeps
+// the parser in sync; any other gap ends the current message as incomplete, and the parser
+// skips to the next line that looks like a request or status line. Exceeding a limit is a
+// sticky error: the rest of the direction is ignored. Does no I/O, no content decoding.
+#ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_
+#define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace tcpfollow {
+
+struct HttpLimits {
+  size_t max_head_bytes = 64 * 1024;  // start line + headers, or the trailer block
+  size_t max_headers = 256;           // more are dropped (counted, reported as an anomaly)
+  size_t max_line_bytes = 8 * 1024;   // chunk-size line; line examined when resynchronising
+  size_t max_chunk_size_digits = 15;  // hex digits of a chunk size (15 => below 2^60)
+};
+
+struct HttpStats {
+  uint64_t messages = 0;           // completed messages
+  uint64_t incomplete = 0;         // messages ended by a gap, an error or the end of stream
+  uint64_t body_bytes = 0;         // body bytes passed to OnBody (transfer coding removed)
+  uint64_t anomalies = 0;          // tolerated deviations reported through OnAnomaly
+  uint64_t gaps = 0;
+  uint64_t resyncs = 0;            // times parsing resumed at a recognised start line
+  uint64_t head_too_large = 0;     // limit hits
+  uint64_t headers_dropped = 0;
+  uint64_t line_too_long = 0;
+  uint64_t chunk_size_overflow = 0;
+  uint64_t errors = 0;             // sticky errors
+};
+
+enum class HttpRole : uint8_t { kRequest, kResponse };
+
+enum class BodyFraming : uint8_t {
+  kNone,      // no body
+  kLength,    // Content-Length
+  kChunked,   // Transfer-Encoding: chunked
+  kClose,     // response body delimited by the end of the connection
+};
+
+// What the parser knows about a message when its header block is complete.
+struct HttpMessageInfo {
+  BodyFraming framing = BodyFraming::kNone;
+  uint64_t content_length = 0;  // for kLength
+  int status = 0;               // responses
+  bool http09 = false;          // request line without a version (HTTP/0.9 simple request)
+  bool framing_conflict = false;  // Content-Length with Transfer-Encoding, or differing lengths
+};
+
+enum class HeadersAction : uint8_t {
+  kContinue,  // frame the body as the headers say
+  kNoBody,    // the message has no body (response to HEAD, or to a failed CONNECT...)
+  kStop,      // stop parsing: the rest of the stream is not HTTP (tunnel, upgrade)
+};
+
+class HttpVisitor {
+ public:
+  virtual ~HttpVisitor() = default;
+  virtual void OnRequestLine(absl::string_view method, absl::string_view target,
+                             absl::string_view version) {}
+  virtual void OnStatusLine(absl::string_view version, int status, absl::string_view reason) {}
+  virtual void OnHeader(absl::string_view name, absl::string_view value) {}
+  virtual HeadersAction OnHeadersComplete(const HttpMessageInfo& info) {
+    return HeadersAction::kContinue;
+  }
+  virtual void OnBody(absl::string_view bytes) {}
+  // `length` body bytes were lost in a capture gap; framing is still known.
+  virtual void OnBodyGap(uint64_t length) {}
+  virtual void OnTrailer(absl::string_view name, absl::string_view value) {}
+  virtual void OnMessageComplete() {}
+  // The message in progress ends without completing (gap, malformed framing, end of stream).
+  virtual void OnMessageIncomplete(absl::string_view why) {}
+  // A deviation the parser tolerated ("lf_line_ending", "folded_header", ...).
+  virtual void OnAnomaly(absl::string_view what) {}
+  // A limit was exceeded: the parser stops for good.
+  virtual void OnError(absl::string_view what) {}
+};
+
+class NoOpHttpVisitor : public HttpVisitor {};
+
+class HttpParser {
+ public:
+  HttpParser(HttpRole role, HttpVisitor* visitor, const HttpLimits& limits = {},
+             HttpStats* stats = nullptr);
+
+  // Returns the bytes consumed: all of them unless OnHeadersComplete returned kStop during
+  // this call (then the count ends at the end of that header block).
+  size_t Feed(absl::string_view bytes);
+  // `length` bytes of this direction will never arrive.
+  void OnGap(uint64_t length);
+  // The direction has ended: a close-delimited body completes; anything else in progress is
+  // incomplete.
+  void OnEnd();
+  // After kStop: parse again from the next byte fed (a CONNECT that was refused).
+  void Resume();
+
+  bool stopped() const { return state_ == State::kStopped; }
+  bool failed() const { return state_ == State::kError; }
+  bool in_message() const { return in_message_; }
+  const HttpStats& stats() const { return *stats_; }
+
+ private:
+  enum class State : uint8_t {
+    kHead, kBodyLength, kBodyClose, kChunkSize, kChunkData, kChunkDataEnd, kTrailers,
+    kResync, kStopped, kError, kEnded,
+  };
+
+  size_t FeedHead(absl::string_view data);
+  size_t FeedBody(absl::string_view data);
+  size_t FeedChunkSize(absl::string_view data);
+  size_t FeedChunkDataEnd(absl::string_view data);
+  size_t FeedTrailers(absl::string_view data);
+  size_t FeedResync(absl::string_view data);
+  // Finds the end of a header block in buf_ (or `data` when buf_ is empty).
+  size_t ScanBlock(absl::string_view buf, bool first_line_special);
+  void ParseHead(absl::string_view block);
+  void ParseFields(absl::string_view block, bool trailers, HttpMessageInfo* info);
+  bool ParseStartLine(absl::string_view line, HttpMessageInfo* info);
+  void StartBody(const HttpMessageInfo& info);
+  void CompleteMessage();
+  void AbandonMessage(absl::string_view why);  // incomplete + resync
+  void Fail(absl::string_view what);
+  void Anomaly(absl::string_view what);
+  void ResetScan();
+
+  HttpRole role_;
+  HttpVisitor* visitor_;
+  HttpLimits limits_;
+  HttpStats own_stats_;
+  HttpStats* stats_;
+
+  State state_ = State::kHead;
+  bool in_message_ = false;
+  uint64_t remaining_ = 0;  // body or chunk bytes still expected
+  bool saw_cr_ = false;     // chunk data terminator
+  bool lf_only_reported_ = false;
+
+  std::string buf_;         // partial head / trailer block / chunk-size line / resync line
+  size_t scan_pos_ = 0;     // ScanBlock progress in buf_
+  size_t line_start_ = 0;
+  bool first_line_done_ = false;
+  bool resync_line_start_ = true;  // resync: buf_ holds the start of a line
+};
+
+// True when `first_bytes` (the start of a direction) look like an HTTP/1.x request line with
+// a known method and " HTTP/1." version on its first line, or a status line "HTTP/1.x NNN".
+// Give it the whole first line when possible (a request line is judged up to its end).
+bool LooksLikeHttp(absl::string_view first_bytes);
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_

@@ -1,0 +1,391 @@
+// HttpParser: event logs from a recording visitor, each input fed whole, byte by byte and
+// split at every point (the logs must not differ); framing (length, chunked, close, no-body
+// statuses, HEAD via the visitor), tolerated deviations, conflicting framing, gaps and
+// resynchronisation, kStop, and each limit just under and just over.
+#include "protocols/http/http_parser.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "catch2/catch.hpp"
+
+namespace tcpfollow {
+namespace {
+
+// Turns callbacks into lines; consecutive body slices are merged so logs do not depend on
+// how the input was split.
+class RecordingVisitor : public HttpVisitor {
+ public:
+  std::vector<std::string> log;
+  HeadersAction action = HeadersAction::kContinue;
+  bool no_body_for_head = true;
+  std::string last_method;
+
+  void OnRequestLine(absl::string_view m, absl::string_view t, absl::string_view v) override {
+    last_method = std::string(m);
+    Add(absl::StrCat("request ", m, " ", t, " ", v));
+  }
+  void OnStatusLine(absl::string_view v, int s, absl::string_view r) override {
+    Add(absl::StrCat("status ", v, " ", s, " ", r));
+  }
+  void OnHeader(absl::string_view n, absl::string_view v) override {
+    Add(absl::StrCat("header ", n, "=", v));
+  }
+  HeadersAction OnHeadersComplete(const HttpMessageInfo& info) override {
+    Add(absl::StrCat("headers_complete framing=", static_cast<int>(info.framing),
+                     " length=", info.content_length, info.framing_conflict ? " conflict" : ""));
+    return action;
+  }
+  void OnBody(absl::string_view b) override {
+    if (!log.empty() && log.back().rfind("body ", 0) == 0) {
+      log.back().append(b.data(), b.size());
+    } else {
+      Add(absl::StrCat("body ", b));
+    }
+  }
+  void OnBodyGap(uint64_t n) override { Add(absl::StrCat("body_gap ", n)); }
+  void OnTrailer(absl::string_view n, absl::string_view v) override {
+    Add(absl::StrCat("trailer ", n, "=", v));
+  }
+  void OnMessageComplete() override { Add("complete"); }
+  void OnMessageIncomplete(absl::string_view why) override { Add(absl::StrCat("incomplete ", why)); }
+  void OnAnomaly(absl::string_view what) override { Add(absl::StrCat("anomaly ", what)); }
+  void OnError(absl::string_view what) override { Add(absl::StrCat("error ", what)); }
+
+ private:
+  void Add(std::string line) { log.push_back(std::move(line)); }
+};
+
+struct Run {
+  std::vector<std::string> log;
+  size_t consumed = 0;
+  HttpStats stats;
+};
+
+// Feeds `input` cut at `cuts`, then ends the direction if `end`.
+Run Parse(HttpRole role, const std::string& input, const std::vector<size_t>& cuts,
+          HttpLimits limits = {}, HeadersAction action = HeadersAction::kContinue,
+          bool end = true) {
+  Run run;
+  RecordingVisitor v;
+  v.action = action;
+  HttpParser p(role, &v, limits, &run.stats);
+  size_t at = 0;
+  bool stopped = false;
+  auto feed = [&](absl::string_view piece) {
+    if (stopped) return;
+    size_t used = p.Feed(piece);
+    run.consumed += used;
+    if (used < piece.size()) stopped = true;
+  };
+  for (size_t cut : cuts) {
+    feed(absl::string_view(input).substr(at, cut - at));
+    at = cut;
+  }
+  feed(absl::string_view(input).substr(at));
+  if (end) p.OnEnd();
+  run.log = v.log;
+  return run;
+}
+
+// The log fed whole; REQUIREs the same log byte by byte and for every two-piece split.
+std::vector<std::string> ParseEverySplit(HttpRole role, const std::string& input,
+                                         HttpLimits limits = {},
+                                         HeadersAction action = HeadersAction::kContinue) {
+  Run whole = Parse(role, input, {}, limits, action);
+  std::vector<size_t> every;
+  for (size_t i = 1; i < input.size(); ++i) every.push_back(i);
+  Run bytewise = Parse(role, input, every, limits, action);
+  INFO("input: " << input);
+  REQUIRE(absl::StrJoin(bytewise.log, "\n") == absl::StrJoin(whole.log, "\n"));
+  REQUIRE(bytewise.consumed == whole.consumed);
+  for (size_t cut = 0; cut <= input.size(); ++cut) {
+    Run split = Parse(role, input, {cut}, limits, action);
+    INFO("cut at " << cut);
+    REQUIRE(absl::StrJoin(split.log, "\n") == absl::StrJoin(whole.log, "\n"));
+    REQUIRE(split.consumed == whole.consumed);
+  }
+  return whole.log;
+}
+
+using Log = std::vector<std::string>;
+
+TEST_CASE("HttpParser: pipelined keep-alive requests with and without bodies", "[http]") {
+  std::string in =
+      "GET /a HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\n\r\n"
+      "POST /form HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\n\r\nhello"
+      "\r\nGET /b HTTP/1.0\r\n\r\n";
+  Log log = ParseEverySplit(HttpRole::kRequest, in);
+  Log want = {
+      "request GET /a HTTP/1.1", "header Host=example.com", "header User-Agent=t/1",
+      "headers_complete framing=0 length=0", "complete",
+      "request POST /form HTTP/1.1", "header Host=example.com", "header Content-Length=5",
+      "headers_complete framing=1 length=5", "body hello", "complete",
+      "request GET /b HTTP/1.0", "headers_complete framing=0 length=0", "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: chunked body with extensions and trailers", "[http]") {
+  std::string in =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;name=value\r\nhello\r\n"
+      "7\r\n, world\r\n"
+      "0\r\nX-Checksum: abc\r\n\r\n"
+      "HTTP/1.1 204 No Content\r\n\r\n";
+  Log log = ParseEverySplit(HttpRole::kResponse, in);
+  Log want = {"status HTTP/1.1 200 OK", "header Transfer-Encoding=chunked",
+              "headers_complete framing=2 length=0", "body hello, world",
+              "trailer X-Checksum=abc", "complete",
+              "status HTTP/1.1 204 No Content", "headers_complete framing=0 length=0",
+              "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: chunked body without trailers, LF-only chunk lines", "[http]") {
+  std::string in = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n";
+  Log log = ParseEverySplit(HttpRole::kResponse, in);
+  Log want = {"status HTTP/1.1 200 OK", "header Transfer-Encoding=chunked",
+              "headers_complete framing=2 length=0", "body abc", "anomaly lf_line_ending",
+              "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: response body delimited by close", "[http]") {
+  std::string in = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end";
+  Log log = ParseEverySplit(HttpRole::kResponse, in);
+  REQUIRE(log.back() == "complete");
+  REQUIRE(log[log.size() - 2] == "body until the end");
+  // Without the end of the stream the message never completes.
+  Run open = Parse(HttpRole::kResponse, in, {}, {}, HeadersAction::kContinue, false);
+  REQUIRE(open.log.back() == "body until the end");
+}
+
+TEST_CASE("HttpParser: 1xx, 204 and 304 have no body; 100-continue precedes the answer",
+          "[http]") {
+  std::string in =
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+      "HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"
+      "HTTP/1.1 204 No Content\r\n\r\n";
+  Log log = ParseEverySplit(HttpRole::kResponse, in);
+  Log want = {"status HTTP/1.1 100 Continue", "headers_complete framing=0 length=0", "complete",
+              "status HTTP/1.1 200 OK", "header Content-Length=2",
+              "headers_complete framing=1 length=2", "body ok", "complete",
+              "status HTTP/1.1 304 Not Modified", "header Content-Length=99",
+              "headers_complete framing=0 length=0", "complete",
+              "status HTTP/1.1 204 No Content", "headers_complete framing=0 length=0",
+              "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: the visitor can declare no body (HEAD) or stop (CONNECT)", "[http]") {
+  std::string in = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nHTTP/1.1 200 OK\r\n\r\n";
+  Log log = ParseEverySplit(HttpRole::kResponse, in, {}, HeadersAction::kNoBody);
+  REQUIRE(std::count(log.begin(), log.end(), "complete") == 2);
+
+  std::string tunnel = "HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01\x02\x00";
+  Log stop = ParseEverySplit(HttpRole::kResponse, tunnel, {}, HeadersAction::kStop);
+  REQUIRE(stop.back() == "headers_complete framing=3 length=0");
+  Run r = Parse(HttpRole::kResponse, tunnel, {}, {}, HeadersAction::kStop);
+  REQUIRE(r.consumed == tunnel.find("\r\n\r\n") + 4);
+  Run r2 = Parse(HttpRole::kResponse, tunnel, {10, 40}, {}, HeadersAction::kStop);
+  REQUIRE(r2.consumed == tunnel.find("\r\n\r\n") + 4);
+}
+
+TEST_CASE("HttpParser: tolerated deviations are parsed and reported", "[http]") {
+  std::string in =
+      "\r\nGET  /x  HTTP/1.1\n"
+      "Host : example.com\n"
+      "X-Long: first\n"
+      "  second\n"
+      "Content-Length: 3\n"
+      "Content-Length: 3\n"
+      "\nabc";
+  Log log = ParseEverySplit(HttpRole::kRequest, in);
+  Log want = {"anomaly extra_space_in_request_line", "request GET /x HTTP/1.1",
+              "anomaly lf_line_ending", "anomaly space_before_colon", "anomaly folded_header",
+              "header Host=example.com", "header X-Long=first second",
+              "header Content-Length=3", "header Content-Length=3",
+              "headers_complete framing=1 length=3", "body abc", "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: conflicting framing is flagged", "[http]") {
+  SECTION("two different Content-Length values") {
+    Log log = ParseEverySplit(HttpRole::kRequest,
+                              "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"
+                              "abc");
+    REQUIRE(std::count(log.begin(), log.end(), "anomaly conflicting_content_length") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "headers_complete framing=1 length=3 conflict") == 1);
+  }
+  SECTION("Content-Length with chunked: chunked wins") {
+    Log log = ParseEverySplit(HttpRole::kRequest,
+                              "POST / HTTP/1.1\r\nContent-Length: 100\r\n"
+                              "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "anomaly content_length_with_transfer_encoding") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "body x") == 1);
+    REQUIRE(log.back() == "complete");
+  }
+}
+
+TEST_CASE("HttpParser: HTTP/0.9 simple request", "[http]") {
+  Log log = ParseEverySplit(HttpRole::kRequest, "GET /old\r\nGET /new HTTP/1.0\r\n\r\n");
+  Log want = {"anomaly http09_request", "request GET /old ",
+              "headers_complete framing=0 length=0", "complete", "request GET /new HTTP/1.0",
+              "headers_complete framing=0 length=0", "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: garbage before a request is skipped to the next request line",
+          "[http]") {
+  Log log = ParseEverySplit(HttpRole::kRequest,
+                            "\x01\x02garbage\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  Log want = {"anomaly invalid_request_line", "request GET /x HTTP/1.1", "header Host=h",
+              "headers_complete framing=0 length=0", "complete"};
+  REQUIRE(log == want);
+}
+
+// Feeds `a`, a gap of `gap` bytes, then `b`.
+Log WithGap(HttpRole role, const std::string& a, uint64_t gap, const std::string& b,
+            HttpStats* stats = nullptr) {
+  RecordingVisitor v;
+  HttpParser p(role, &v, {}, stats);
+  p.Feed(a);
+  p.OnGap(gap);
+  p.Feed(b);
+  p.OnEnd();
+  return v.log;
+}
+
+TEST_CASE("HttpParser: a gap inside a Content-Length body keeps the parser in sync",
+          "[http][gap]") {
+  Log log = WithGap(HttpRole::kResponse, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab", 5,
+                    "cde" "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  Log want = {"status HTTP/1.1 200 OK", "header Content-Length=10",
+              "headers_complete framing=1 length=10", "body ab", "body_gap 5", "body cde",
+              "complete", "status HTTP/1.1 404 Not Found", "header Content-Length=0",
+              "headers_complete framing=1 length=0", "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: a gap inside a chunk keeps the parser in sync", "[http][gap]") {
+  Log log = WithGap(HttpRole::kResponse,
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nab", 6,
+                    "cd\r\n0\r\n\r\n");
+  REQUIRE(log[3] == "body ab");
+  REQUIRE(log[4] == "body_gap 6");
+  REQUIRE(log[5] == "body cd");
+  REQUIRE(log.back() == "complete");
+}
+
+TEST_CASE("HttpParser: a gap in the headers marks the message incomplete and resyncs",
+          "[http][gap]") {
+  HttpStats stats;
+  Log log = WithGap(HttpRole::kRequest, "GET /a HTTP/1.1\r\nHost: exa", 20,
+                    "ple.com\r\nAccept: */*\r\n\r\nGET /b HTTP/1.1\r\n\r\n", &stats);
+  Log want = {"incomplete gap", "request GET /b HTTP/1.1",
+              "headers_complete framing=0 length=0", "complete"};
+  REQUIRE(log == want);
+  REQUIRE(stats.resyncs == 1);
+  REQUIRE(stats.incomplete == 1);
+}
+
+TEST_CASE("HttpParser: a gap past the end of a body resyncs at the next status line",
+          "[http][gap]") {
+  Log log = WithGap(HttpRole::kResponse, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab", 50,
+                    "x-tail of something\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz");
+  Log want = {"status HTTP/1.1 200 OK", "header Content-Length=4",
+              "headers_complete framing=1 length=4", "body ab", "body_gap 2",
+              "incomplete gap", "status HTTP/1.1 200 OK", "header Content-Length=1",
+              "headers_complete framing=1 length=1", "body z", "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: a gap that ends exactly at a message start resumes there",
+          "[http][gap]") {
+  Log log = WithGap(HttpRole::kRequest, "", 100, "GET /after HTTP/1.1\r\n\r\n");
+  REQUIRE(log[0] == "request GET /after HTTP/1.1");
+  REQUIRE(log.back() == "complete");
+}
+
+TEST_CASE("HttpParser: the end of stream inside a message is incomplete", "[http]") {
+  Run r = Parse(HttpRole::kRequest, "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", {});
+  REQUIRE(r.log.back() == "incomplete end_of_stream");
+  REQUIRE(r.stats.incomplete == 1);
+}
+
+TEST_CASE("HttpParser: head size limit just under and just over", "[http][limits]") {
+  std::string head = "GET / HTTP/1.1\r\nX: " + std::string(100, 'a') + "\r\n\r\n";
+  HttpLimits limits;
+  limits.max_head_bytes = head.size();
+  Log ok = ParseEverySplit(HttpRole::kRequest, head, limits);
+  REQUIRE(ok.back() == "complete");
+  limits.max_head_bytes = head.size() - 1;
+  Log over = ParseEverySplit(HttpRole::kRequest, head + "GET / HTTP/1.1\r\n\r\n", limits);
+  REQUIRE(over == Log{"incomplete head_too_large", "error head_too_large"});
+}
+
+TEST_CASE("HttpParser: a huge header line is cut off without buffering it", "[http][limits]") {
+  HttpStats stats;
+  RecordingVisitor v;
+  HttpParser p(HttpRole::kRequest, &v, {}, &stats);
+  p.Feed("GET / HTTP/1.1\r\nX-Huge: ");
+  std::string mb(1 << 20, 'x');
+  for (int i = 0; i < 8; ++i) REQUIRE(p.Feed(mb) == mb.size());
+  REQUIRE(p.failed());
+  REQUIRE(stats.head_too_large == 1);
+  REQUIRE(v.log == Log{"incomplete head_too_large", "error head_too_large"});
+}
+
+TEST_CASE("HttpParser: too many headers are dropped and counted", "[http][limits]") {
+  HttpLimits limits;
+  limits.max_headers = 2;
+  Run r = Parse(HttpRole::kRequest, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", {}, limits);
+  REQUIRE(std::count(r.log.begin(), r.log.end(), "anomaly too_many_headers") == 1);
+  REQUIRE(std::count(r.log.begin(), r.log.end(), "header C=3") == 0);
+  REQUIRE(r.stats.headers_dropped == 1);
+}
+
+TEST_CASE("HttpParser: chunk-size overflow is an error, the longest allowed size is not",
+          "[http][limits]") {
+  std::string prefix = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  HttpStats stats;
+  RecordingVisitor v;
+  HttpParser p(HttpRole::kResponse, &v, {}, &stats);
+  p.Feed(prefix + "fffffffffffffff\r\nabc");  // 15 digits: accepted
+  REQUIRE(!p.failed());
+  REQUIRE(v.log.back() == "body abc");
+
+  Run over = Parse(HttpRole::kResponse, prefix + "1ffffffffffffffff\r\nabc", {});
+  REQUIRE(over.stats.chunk_size_overflow == 1);
+  REQUIRE(over.log.back() == "error chunk_size_overflow");
+  Run over_split = Parse(HttpRole::kResponse, prefix + "1ffffffffffffffff\r\nabc", {prefix.size() + 3});
+  REQUIRE(over_split.log == over.log);
+}
+
+TEST_CASE("HttpParser: an invalid chunk size abandons the message and resyncs", "[http]") {
+  Log log = ParseEverySplit(HttpRole::kResponse,
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+                            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(std::count(log.begin(), log.end(), "incomplete invalid_chunk_size") == 1);
+  REQUIRE(log.back() == "complete");
+}
+
+TEST_CASE("LooksLikeHttp: requests and responses, not other protocols", "[http]") {
+  REQUIRE(LooksLikeHttp("GET / HTTP/1.1\r\nHost: x\r\n"));
+  REQUIRE(LooksLikeHttp("OPTIONS * HTTP/1.0\r\n"));
+  REQUIRE(LooksLikeHttp("HTTP/1.1 200 OK\r\n"));
+  REQUIRE(LooksLikeHttp("HTTP/1.0 404"));
+  REQUIRE(!LooksLikeHttp("GET /"));  // no version yet
+  REQUIRE(!LooksLikeHttp("FOO / HTTP/1.1\r\n"));
+  REQUIRE(!LooksLikeHttp("220 smtp.example.com ESMTP\r\n"));
+  REQUIRE(!LooksLikeHttp("\x16\x03\x01\x02\x00"));
+  REQUIRE(!LooksLikeHttp("HTTP/2.0 200 OK\r\n"));
+  REQUIRE(!LooksLikeHttp("GET / HTTP/1.1"  // version only on a later line
+                         "\n"  "x") == false);
+}
+
+}  // namespace
+}  // namespace tcpfollow
