@@ -59,14 +59,17 @@ DecodeError DecodeEthertype(uint16_t type, absl::string_view rest, uint32_t vlan
       return DecodeIp(rest, vlan, out);
     }
     case kEtherPppoeSession: {
-      // ver/type, code, session id, length (of the PPP frame), then the PPP protocol.
-      if (rest.size() < 8) return DecodeError::kTruncatedLink;
+      // ver/type, code, session id, length (of the PPP frame), then the PPP protocol:
+      // two bytes, or one when compressed (RFC 1661 PFC: an odd first byte).
+      if (rest.size() < 7) return DecodeError::kTruncatedLink;
       const uint8_t* p = U8(rest);
       if (p[0] != 0x11 || p[1] != 0) return DecodeError::kNotIp;
-      const uint16_t ppp = Be16(p + 6);
+      const bool compressed = (p[6] & 0x01) != 0;
+      if (!compressed && rest.size() < 8) return DecodeError::kTruncatedLink;
+      const uint16_t ppp = compressed ? p[6] : Be16(p + 6);
       if (ppp != kPppIpv4 && ppp != kPppIpv6) return DecodeError::kNotIp;
-      return DecodeEthertype(ppp == kPppIpv4 ? kEtherIpv4 : kEtherIpv6, rest.substr(8), vlan,
-                             out);
+      return DecodeEthertype(ppp == kPppIpv4 ? kEtherIpv4 : kEtherIpv6,
+                             rest.substr(compressed ? 7 : 8), vlan, out);
     }
     case kEtherMpls: {
       for (int i = 0;; ++i) {

@@ -3,6 +3,7 @@
 // and a cross-check against libtins on the same bytes.
 #include "tins_ext/decode.h"
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <utility>
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <tins/tins.h>
 
+#include "testing/paths.h"
 #include "tins_ext/pcap_writer.h"
 
 namespace tcpfollow {
@@ -509,6 +511,57 @@ TEST_CASE("Decode: agrees with libtins on the same bytes", "[decode][tins]") {
       CHECK(v6->dst_addr().to_string() == seg.dst.addr.ToString());
     }
   }
+}
+
+// The decode_fuzz seeds are written by scapy (tins_ext/make_decode_fuzz_seeds.py), an
+// encoder independent of ours: each must decode to what its name says.
+TEST_CASE("Decode: scapy-built frames of every link type decode as named", "[decode][seeds]") {
+  const std::string root = testing::RepoRoot();
+  REQUIRE_FALSE(root.empty());
+  const std::filesystem::path dir = std::filesystem::path(root) / "corpus/fuzz/decode_fuzz";
+  const std::vector<int> links = {link_type::kEthernet, link_type::kLinuxSll,
+                                  link_type::kLinuxSll2, link_type::kRaw,
+                                  link_type::kRawOpenBsd, link_type::kLinkTypeRaw,
+                                  link_type::kIpv4, link_type::kIpv6,
+                                  link_type::kNull, link_type::kLoop};
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    const std::string bytes = testing::ReadFileOrEmpty(entry.path().string());
+    REQUIRE(bytes.size() > 1);
+    REQUIRE(static_cast<size_t>(bytes[0]) < links.size());
+    INFO(name);
+    ++seen;
+    IpPacket p;
+    const DecodeError e = DecodeFrame(links[bytes[0]], V(bytes).substr(1), &p);
+    if (name == "truncated") {
+      CHECK(e == DecodeError::kTruncatedIp);
+      continue;
+    }
+    REQUIRE(e == DecodeError::kOk);
+    const bool fragment = name.find("frag") != std::string::npos || name == "ipv4_link";
+    CHECK(p.is_fragment == fragment);
+    TcpSegment seg;
+    const DecodeError t = DecodeTcp(p, absl::Time(), &seg);
+    if (fragment) {
+      CHECK(t == DecodeError::kFragment);
+    } else if (name == "ipv6_link") {
+      CHECK(t == DecodeError::kNotTcp);
+    } else {
+      CHECK(t == DecodeError::kOk);
+    }
+    if (name.find("vlan") != std::string::npos) CHECK((p.vlan == 10 || p.vlan == 42));
+    if (name == "eth_qinq") {
+      CHECK(p.vlan == (5u << 12 | 6u));
+      CHECK(seg.payload == "ext");
+    }
+    if (name == "eth_ipv4_tcp" || name == "eth_pppoe" || name == "eth_mpls" ||
+        name == "sll_ipv4" || name == "null_le") {
+      CHECK(seg.payload == "GET / HTTP/1.1\r\n\r\n");
+      CHECK(seg.src.ToString() == "10.0.0.1:1234");
+    }
+  }
+  CHECK(seen >= 15);
 }
 
 }  // namespace
