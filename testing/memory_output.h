@@ -1,0 +1,57 @@
+// An in-memory AnalyzerOutput for protocol tests: records are kept per log as JSON (with
+// the ts/uid fields the real output layer adds), objects as strings with their meta, fuid
+// and finish extras, and ExpectConnection calls as a list. Test-only: no limits, no files.
+#ifndef TCPFOLLOW_TESTING_MEMORY_OUTPUT_H_
+#define TCPFOLLOW_TESTING_MEMORY_OUTPUT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reassembly/analyzer.h"
+
+namespace tcpfollow::testing {
+
+class MemoryOutput : public AnalyzerOutput {
+ public:
+  struct Object {
+    uint64_t conn_id = 0;
+    ObjectMeta meta;
+    std::string fuid;
+    std::string data;
+    bool finished = false;
+    nlohmann::json extra;  // what Finish() was given
+  };
+  struct Expectation {
+    IpAddress client;
+    Endpoint server;
+    absl::Time now;
+    absl::Duration timeout;
+    AnalyzerFactory factory;
+  };
+
+  void Record(absl::string_view log, const ConnectionInfo& conn, absl::Time ts,
+              nlohmann::json fields) override;
+  std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo& conn,
+                                            const ObjectMeta& meta) override;
+  void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
+                        absl::Duration timeout, AnalyzerFactory factory) override;
+
+  // Records of one log, in order (empty when none).
+  const std::vector<nlohmann::json>& records(absl::string_view log) const;
+  // Objects in the order they were begun.
+  const std::vector<Object>& objects() const { return objects_; }
+  const Object* FindObject(absl::string_view fuid) const;
+  const std::vector<Expectation>& expectations() const { return expectations_; }
+
+ private:
+  friend class MemoryObjectWriter;
+  std::map<std::string, std::vector<nlohmann::json>, std::less<>> records_;
+  std::vector<Object> objects_;
+  std::vector<Expectation> expectations_;
+};
+
+}  // namespace tcpfollow::testing
+
+#endif  // TCPFOLLOW_TESTING_MEMORY_OUTPUT_H_
