@@ -1,0 +1,344 @@
+#!/usr/bin/python3
+"""Recording lab: two network namespaces, a lossy veth link, tcpdump, and manifests.
+
+Lab() builds a client namespace and a server namespace joined by one veth pair
+(198.18.0.1/24 + 2001:db8::1/64 on the client, .2 / ::2 on the server; no default
+route, so nothing can leave the pair), MTU 1280, every offload off (segments on
+the wire are real-sized and carry real checksums). With loss=N, nftables drops N%
+of TCP packets at random in the output and input hooks of both namespaces.
+tcpdump runs in the client namespace on the client's veth, so:
+  client output / server output drops happen before the tap: the capture has holes
+    that are filled later by retransmissions;
+  client input / server input drops happen after the tap: the capture holds the
+    packet and later its retransmission, a duplicate.
+Endpoints are Python programs started through sockrec.py, which records the sha256
+and length of every byte stream as the endpoints themselves sent and received it;
+build_manifest() merges those records into the capture's manifest (JSON) and fails
+if the two ends of a connection disagree. Not a library: recording scripts only.
+"""
+import glob
+import hashlib
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.dirname(HERE)
+PYTHON = "/usr/bin/python3"  # Debian's: has aiosmtpd and pyftpdlib
+SOCKREC = os.path.join(HERE, "sockrec.py")
+TCP_ENDPOINTS = os.path.join(HERE, "tcp_endpoints.py")
+
+CLIENT4, SERVER4 = "198.18.0.1", "198.18.0.2"
+CLIENT6, SERVER6 = "2001:db8::1", "2001:db8::2"
+
+
+def sh(argv, check=True, **kw):
+    return subprocess.run(argv, check=check, **kw)
+
+
+class Lab:
+    def __init__(self, prefix="tfr", loss=0, mtu=1280, mss=None):
+        self.prefix = prefix
+        self.cns, self.sns = prefix + "-c", prefix + "-s"
+        self.cif, self.sif = prefix + "-c0", prefix + "-s0"
+        self.loss, self.mtu, self.mss = loss, mtu, mss
+        self.procs = []
+        self.tcpdump = None
+        self.tmp = tempfile.mkdtemp(prefix="tfrec-")
+
+    # ---- namespaces -------------------------------------------------------
+    def __enter__(self):
+        self.teardown_namespaces()
+        try:
+            self._setup()
+        except BaseException:
+            self.teardown_namespaces()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_all()
+        if self.tcpdump is not None:
+            self.tcpdump.kill()
+        self.teardown_namespaces()
+
+    def _setup(self):
+        sh(["ip", "netns", "add", self.cns])
+        sh(["ip", "netns", "add", self.sns])
+        sh(["ip", "link", "add", self.cif, "netns", self.cns, "type", "veth",
+            "peer", "name", self.sif, "netns", self.sns])
+        for ns, ifc, a4, a6 in [(self.cns, self.cif, CLIENT4, CLIENT6),
+                                (self.sns, self.sif, SERVER4, SERVER6)]:
+            ip = ["ip", "-n", ns]
+            sh(ip + ["link", "set", "lo", "up"])
+            sh(ip + ["link", "set", ifc, "mtu", str(self.mtu)])
+            sh(ip + ["addr", "add", a4 + "/24", "dev", ifc])
+            sh(ip + ["addr", "add", a6 + "/64", "dev", ifc, "nodad"])
+            sh(ip + ["link", "set", ifc, "up"])
+            sh(["ip", "netns", "exec", ns, "ethtool", "-K", ifc, "tx", "off", "rx", "off",
+                "sg", "off", "tso", "off", "gso", "off", "gro", "off"], stdout=subprocess.DEVNULL)
+            if self.mss:
+                # Routes of the connected subnets advertise a smaller MSS: more segments per byte.
+                sh(ip + ["route", "change", "198.18.0.0/24", "dev", ifc, "proto", "kernel",
+                         "scope", "link", "src", a4, "advmss", str(self.mss)])
+                sh(ip + ["-6", "route", "change", "2001:db8::/64", "dev", ifc, "proto", "kernel",
+                         "metric", "256", "advmss", str(self.mss)])
+            if self.loss:
+                rules = ("table inet tfloss {\n"
+                         " chain output { type filter hook output priority 0;\n"
+                         "  meta l4proto tcp numgen random mod 100 < %d counter drop\n }\n"
+                         " chain input { type filter hook input priority 0;\n"
+                         "  meta l4proto tcp numgen random mod 100 < %d counter drop\n }\n}\n"
+                         % (self.loss, self.loss))
+                sh(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode())
+        time.sleep(0.3)  # links up; ARP/ND is left to the first packets of each capture
+
+    def teardown_namespaces(self):
+        for ns in (self.cns, self.sns):
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+    # ---- processes --------------------------------------------------------
+    def ns_argv(self, ns, argv):
+        return ["ip", "netns", "exec", ns] + list(argv)
+
+    def run_ns(self, ns, argv, check=True, **kw):
+        return sh(self.ns_argv(ns, argv), check=check, **kw)
+
+    def popen_ns(self, ns, argv, **kw):
+        p = subprocess.Popen(self.ns_argv(ns, argv), **kw)
+        self.procs.append(p)
+        return p
+
+    def rec_path(self, name):
+        return os.path.join(self.tmp, name + ".rec.jsonl")
+
+    def python(self, ns, rec_name, script_and_args, background=False, **kw):
+        """Runs `python3 sockrec.py REC -- script args` in ns; returns Popen or CompletedProcess."""
+        argv = [PYTHON, SOCKREC, self.rec_path(rec_name), "--"] + list(script_and_args)
+        if background:
+            return self.popen_ns(ns, argv, **kw)
+        return self.run_ns(ns, argv, **kw)
+
+    def wait_listen(self, ns, port, timeout=10):
+        """Waits until something in ns listens on TCP port."""
+        end = time.time() + timeout
+        while time.time() < end:
+            out = self.run_ns(ns, ["ss", "-Hltn", "sport = :%d" % port],
+                              capture_output=True, text=True).stdout
+            if out.strip():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("nothing listens on %s port %d" % (ns, port))
+
+    def stop(self, proc, sig=signal.SIGTERM, timeout=10):
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop_all(self):
+        for p in self.procs:
+            self.stop(p)
+
+    # ---- capture ----------------------------------------------------------
+    def start_capture(self, pcap, snaplen=0, buffer_kib=8192):
+        os.makedirs(os.path.dirname(os.path.abspath(pcap)), exist_ok=True)
+        self.capture_err = os.path.join(self.tmp, "tcpdump.err")
+        self.tcpdump = subprocess.Popen(
+            self.ns_argv(self.cns, ["tcpdump", "-i", self.cif, "-s", str(snaplen), "-B",
+                                    str(buffer_kib), "-U", "-n", "-w", pcap, "tcp"]),
+            stderr=open(self.capture_err, "w"))
+        for _ in range(100):
+            if "listening on" in open(self.capture_err).read():
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)
+
+    def stop_capture(self, settle=1.0):
+        """Stops tcpdump after `settle` seconds; fails if the kernel dropped packets."""
+        time.sleep(settle)
+        self.tcpdump.send_signal(signal.SIGINT)
+        self.tcpdump.wait(30)
+        self.tcpdump = None
+        err = open(self.capture_err).read()
+        for line in err.splitlines():
+            if "dropped by kernel" in line and not line.startswith("0 "):
+                raise RuntimeError("tcpdump lost packets: " + line)
+        return err
+
+    def loss_counters(self):
+        """What nftables dropped and what the kernels retransmitted, per namespace."""
+        out = {}
+        for side, ns in (("client", self.cns), ("server", self.sns)):
+            if self.loss:
+                rs = json.loads(self.run_ns(ns, ["nft", "-j", "list", "ruleset"],
+                                            capture_output=True, text=True).stdout)
+                for item in rs["nftables"]:
+                    rule = item.get("rule")
+                    if rule:
+                        for e in rule["expr"]:
+                            if "counter" in e:
+                                out["%s_%s_dropped" % (side, rule["chain"])] = e["counter"]["packets"]
+            nstat = self.run_ns(ns, ["nstat", "-az", "TcpRetransSegs"], capture_output=True,
+                                text=True).stdout.split()
+            out["%s_retransmitted_segments" % side] = int(nstat[nstat.index("TcpRetransSegs") + 1])
+        if self.loss:
+            out["dropped_before_tap"] = out["client_output_dropped"] + out["server_output_dropped"]
+            out["dropped_after_tap"] = out["client_input_dropped"] + out["server_input_dropped"]
+        return out
+
+    # ---- manifest ---------------------------------------------------------
+    def records(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.tmp, "*.rec.jsonl"))):
+            with open(path) as f:
+                out.extend(json.loads(line) for line in f if line.strip())
+        return out
+
+
+def norm_ip(s):
+    s = s.split("%")[0]
+    ip = ipaddress.ip_address(s)
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return str(ip)
+
+
+def _as_conn(rec):
+    """Endpoint record -> (key, start, c2s, s2c, side)."""
+    local = (norm_ip(rec["local"][0]), rec["local"][1])
+    peer = (norm_ip(rec["peer"][0]), rec["peer"][1])
+    if rec["role"] == "connect":
+        return local + peer, rec["start"], rec["sent"], rec["received"], "client", rec
+    return peer + local, rec["start"], rec["received"], rec["sent"], "server", rec
+
+
+def build_manifest(records, capture, description, settings, objects=(), notes=None):
+    """Merges endpoint records by 4-tuple (and order, for reused 4-tuples)."""
+    by_key = {}
+    for rec in records:
+        if rec["local"] is None:
+            continue
+        k = _as_conn(rec)
+        by_key.setdefault(k[0], {"client": [], "server": []})[k[4]].append(k)
+    conns, problems = [], []
+    for key, sides in by_key.items():
+        cl = sorted(sides["client"], key=lambda c: c[1])
+        sv = sorted(sides["server"], key=lambda c: c[1])
+        for i in range(max(len(cl), len(sv))):
+            c = cl[i] if i < len(cl) else None
+            s = sv[i] if i < len(sv) else None
+            first = c or s
+            entry = {
+                "orig_h": key[0], "orig_p": key[1], "resp_h": key[2], "resp_p": key[3],
+                "start": min(x[1] for x in (c, s) if x),
+                "client_to_server": _stream(first[2]),
+                "server_to_client": _stream(first[3]),
+                "recorded_by": [x[4] for x in (c, s) if x],
+            }
+            if c and s:
+                # The receiver's account must equal the sender's.
+                for d, a, b in (("client_to_server", c[2], s[2]), ("server_to_client", c[3], s[3])):
+                    if _stream(a) != _stream(b):
+                        problems.append("%s %s: client says %s, server says %s" % (key, d, a, b))
+            conns.append(entry)
+    conns.sort(key=lambda e: e["start"])
+    for i, e in enumerate(conns):
+        e["index"] = i
+    m = {
+        "capture": capture,
+        "description": description,
+        "recorded_with": settings,
+        "connections": conns,
+        "objects": list(objects),
+    }
+    if notes:
+        m["notes"] = notes
+    return m, problems
+
+
+def _stream(s):
+    return {"sha256": s["sha256"], "length": s["length"]}
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def obj(source, data, **fields):
+    d = {"source": source, "sha256": hashlib.sha256(data).hexdigest(), "length": len(data)}
+    d.update(fields)
+    return d
+
+
+def capture_stats(pcap):
+    """Counts of what the loss produced, as tshark's TCP analysis sees it."""
+    names = ["retransmissions", "fast_retransmissions", "spurious_retransmissions",
+             "out_of_order", "lost_segment_holes", "duplicate_acks", "rst"]
+    res = sh(["tshark", "-r", pcap, "-T", "fields",
+              "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.fast_retransmission",
+              "-e", "tcp.analysis.spurious_retransmission", "-e", "tcp.analysis.out_of_order",
+              "-e", "tcp.analysis.lost_segment", "-e", "tcp.analysis.duplicate_ack",
+              "-e", "tcp.flags.reset", "-E", "occurrence=f"],
+             capture_output=True, text=True)
+    counts = {"packets": 0}
+    counts.update(dict.fromkeys(names, 0))
+    for line in res.stdout.splitlines():
+        cols = line.split("\t") + [""] * len(names)
+        counts["packets"] += 1
+        for name, v in zip(names, cols):
+            if name == "rst":
+                counts[name] += v in ("1", "True")
+            elif v:
+                counts[name] += 1
+    counts["bytes"] = os.path.getsize(pcap)
+    return counts
+
+
+def tcpflow_cross_check(pcap, manifest_path):
+    """'ok' when tcpflow's reassembly of the capture matches the endpoints' manifest."""
+    out = tempfile.mkdtemp(prefix="tfcheck-")
+    sh([PYTHON, os.path.join(HERE, "tcpflow_as_flows.py"), pcap, out])
+    res = sh([PYTHON, os.path.join(CORPUS, "check_streams.py"), manifest_path, out,
+              "--streams-only"], check=False, capture_output=True, text=True)
+    sh(["rm", "-rf", out])
+    if res.returncode != 0:
+        print("tcpflow disagrees with the manifest (informative only):\n" + res.stdout)
+        return "mismatch: %d problems" % res.stdout.count("MISMATCH")
+    return "ok"
+
+
+def write_manifest(manifest, path):
+    with open(path, "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=False)
+        f.write("\n")
+
+
+def finish(lab, pcap, manifest_path, description, objects=(), notes=None, allow=None):
+    """Builds + writes the manifest, cross-checks it against the capture with tcpflow."""
+    settings = {"loss_percent_each_hook": lab.loss, "mtu": lab.mtu, "advmss": lab.mss,
+                "tap": "client veth, client namespace"}
+    m, problems = build_manifest(lab.records(), os.path.basename(pcap), description,
+                                 settings, objects, notes)
+    if problems:
+        raise SystemExit("endpoints disagree:\n  " + "\n  ".join(problems))
+    m["capture_stats"] = capture_stats(pcap)
+    m["capture_stats"]["loss"] = lab.loss_counters()
+    write_manifest(m, manifest_path)
+    m["tcpflow_cross_check"] = tcpflow_cross_check(pcap, manifest_path)
+    write_manifest(m, manifest_path)
+    print("%s: %d connections, %d objects, %s" % (os.path.basename(pcap), len(m["connections"]),
+                                                 len(m["objects"]), m["capture_stats"]))
+    return m
