@@ -255,9 +255,9 @@ TLS:
 Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet time):
   --tcp-policy P          overlapping TCP data: first (default), last, bsd, linux, old-linux, windows, solaris
   --frag-policy P         overlapping IP fragments: first (default), last, bsd, bsd-right, linux, windows, solaris
-  --max-flows N           connections tracked at once (default 1000000; the oldest is evicted and written)
+  --max-flows N           connections tracked at once (default 100000; the oldest is evicted and written)
   --max-flow-buffer N     out-of-order bytes held per direction (default 4m; beyond it a gap is declared)
-  --max-total-buffer N    out-of-order bytes held in total (default 256m)
+  --max-total-buffer N    out-of-order bytes held in total (default 64m)
   --tcp-timeout S         idle connection timeout (default 300)
   --max-frag-datagrams N  IP datagrams being reassembled at once (default 100000)
   --max-frags-per-datagram N  fragments per datagram (default 128)

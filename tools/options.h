@@ -39,9 +39,9 @@ struct Options {
   // Reassembly.
   std::string tcp_policy = "first";
   std::string frag_policy = "first";
-  uint64_t max_flows = 1000000;
+  uint64_t max_flows = 100000;
   uint64_t max_flow_buffer = 4ull << 20;     // bytes buffered out of order, per direction
-  uint64_t max_total_buffer = 256ull << 20;  // all connections together
+  uint64_t max_total_buffer = 64ull << 20;   // all connections together
   absl::Duration tcp_timeout = absl::Seconds(300);
   uint64_t max_frag_datagrams = 100000;
   uint64_t max_frags_per_datagram = 128;

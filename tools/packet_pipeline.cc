@@ -10,7 +10,7 @@ constexpr absl::Duration kAdvanceInterval = absl::Seconds(1);
 }  // namespace
 
 PacketPipeline::PacketPipeline(const PacketPipelineConfig& config, ConnectionHandler* handler)
-    : config_(config), tcp_(config.tcp, handler), defrag_(config.defrag, config.frag_policy) {}
+    : config_(config), tcp_(config.tcp, handler, config.tcp_options), defrag_(config.defrag, config.frag_policy) {}
 
 void PacketPipeline::OnPacket(const RawPacket& packet) {
   ++counts_.packets;

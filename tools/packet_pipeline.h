@@ -26,6 +26,7 @@ namespace tcpfollow {
 
 struct PacketPipelineConfig {
   TcpLimits tcp;
+  TcpReassemblerOptions tcp_options;
   DefragLimits defrag;
   FragPolicy frag_policy = FragPolicy::kFirst;
   PcapWriter* defragmented_out = nullptr;  // --write-defragmented (raw IP link type)

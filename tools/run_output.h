@@ -47,7 +47,7 @@ class RunOutput : public AnalyzerOutput {
   void WriteRecord(absl::string_view log, nlohmann::json record);
   static nlohmann::json BaseRecord(const ConnectionInfo& conn, absl::Time ts);
 
-  OutputDir* dir() { return dir_; }
+  OutputDir* dir() const { return dir_; }
   const OutputCounts& counts() const { return counts_; }
   uint64_t records_in(absl::string_view log) const;
   void Flush();

@@ -91,7 +91,6 @@ TcpLimits MakeTcpLimits(const Options& o) {
   l.max_buffered_per_direction = o.max_flow_buffer;
   l.max_buffered_total = o.max_total_buffer;
   l.idle_timeout = o.tcp_timeout;
-  ParseTcpPolicy(o.tcp_policy, &l.policy);
   return l;
 }
 
@@ -231,6 +230,7 @@ int Run(int argc, char** argv) {
   FlowWriter flows(&out, &(*protocols)->set(), fw);
   PacketPipelineConfig config;
   config.tcp = MakeTcpLimits(o);
+  ParseTcpPolicy(o.tcp_policy, &config.tcp.policy);
   config.defrag = MakeDefragLimits(o);
   ParseFragPolicy(o.frag_policy, &config.frag_policy);
   config.defragmented_out = defragmented.get();
@@ -287,8 +287,8 @@ int Run(int argc, char** argv) {
                  absl::ToDoubleSeconds(absl::Now() - started));
   }
   if ((*dir)->write_errors() > 0) {
-    std::fprintf(stderr, "tcpfollow: %s (%d write errors in all)\n",
-                 (*dir)->first_error().c_str(), (*dir)->write_errors());
+    std::fprintf(stderr, "tcpfollow: %s (%llu write errors in all)\n",
+                 (*dir)->first_error().c_str(), static_cast<unsigned long long>((*dir)->write_errors()));
     exit_code = 1;
   }
   return exit_code;
