@@ -381,7 +381,6 @@ void IpDefragmenter::Account(Datagram* d) {
                        d->pieces.capacity() * sizeof(Piece);
   stats_.bytes_held = stats_.bytes_held - d->accounted + bytes;
   d->accounted = bytes;
-  UpdatePeaks();
 }
 
 void IpDefragmenter::UpdatePeaks() {
@@ -406,6 +405,7 @@ bool IpDefragmenter::EnforceLimits(const Datagram* keep) {
     ++stats_.evicted;
     Remove(victim);
   }
+  UpdatePeaks();
   return true;
 }
 
