@@ -87,7 +87,7 @@ TcpReassembler::Connection* TcpReassembler::Create(const FlowKey& key, const Tcp
   if (seg.has(tcp_flags::kRst)) return nullptr;
   if (!syn && seg.payload.empty()) return nullptr;
   MakeRoom();
-  auto owned = std::make_unique<Connection>(key, options_.policy, stream_limits_);
+  auto owned = std::make_unique<Connection>(key, limits_.policy, stream_limits_);
   Connection* conn = owned.get();
   ConnectionInfo& info = conn->info;
   info.id = next_id_;

@@ -49,10 +49,10 @@ struct TcpLimits {
   absl::Duration idle_timeout = absl::Seconds(300); // Zeek's tcp_inactivity_timeout
   absl::Duration closed_linger = absl::Seconds(10); // tombstone after FIN/RST
   size_t delivered_history_bytes = 0;               // see TcpStreamLimits
+  TcpPolicy policy = TcpPolicy::kFirst;             // overlap policy (not a limit, but a knob)
 };
 
 struct TcpReassemblerOptions {
-  TcpPolicy policy = TcpPolicy::kFirst;
   uint64_t id_base = 1;    // first connection id
   uint64_t id_stride = 1;  // ids go id_base, id_base + stride, ...
 };
