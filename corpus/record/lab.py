@@ -32,6 +32,7 @@ CORPUS = os.path.dirname(HERE)
 PYTHON = "/usr/bin/python3"  # Debian's: has aiosmtpd and pyftpdlib
 SOCKREC = os.path.join(HERE, "sockrec.py")
 TCP_ENDPOINTS = os.path.join(HERE, "tcp_endpoints.py")
+HTTP_SERVER = os.path.join(HERE, "http_server.py")
 
 CLIENT4, SERVER4 = "198.18.0.1", "198.18.0.2"
 CLIENT6, SERVER6 = "2001:db8::1", "2001:db8::2"
@@ -277,10 +278,33 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def sha256_bytes(data):
+    return hashlib.sha256(data).hexdigest()
+
+
 def obj(source, data, **fields):
     d = {"source": source, "sha256": hashlib.sha256(data).hexdigest(), "length": len(data)}
     d.update(fields)
     return d
+
+
+def read_objects(path):
+    """Objects logged by a server (JSON lines), in the order it handled them."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def check_downloads(objs, files, skip_head=True):
+    """The files a client saved must be, in order, the bodies the server logged."""
+    bodies = [o for o in objs if o.get("direction") == "response" and
+              not (skip_head and o.get("method") == "HEAD")]
+    if len(bodies) != len(files):
+        raise SystemExit("server logged %d bodies, client saved %d" % (len(bodies), len(files)))
+    for o, path in zip(bodies, files):
+        if sha256_file(path) != o["sha256"]:
+            raise SystemExit("client's %s differs from server's %s" % (path, o["url"]))
 
 
 def capture_stats(pcap):
