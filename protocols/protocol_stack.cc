@@ -1,4 +1,4 @@
-#include "tools/protocol_stack.h"
+#include "protocols/protocol_stack.h"
 
 namespace tcpfollow {
 

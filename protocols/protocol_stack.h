@@ -5,9 +5,10 @@
 // through a TLS decryptor whose plaintext feeds a fresh analyzer of the same protocol.
 //
 // Adding a protocol means adding one package with an Analyzer and a detector, and one
-// entry in protocol_registry.cc; nothing else in the pipeline changes.
-#ifndef TCPFOLLOW_TOOLS_PROTOCOL_STACK_H_
-#define TCPFOLLOW_TOOLS_PROTOCOL_STACK_H_
+// entry in tools/protocol_registry.cc; nothing else in the pipeline changes. TLS enters
+// only through ProtocolSet::make_tls, so this package does not depend on tls/.
+#ifndef TCPFOLLOW_PROTOCOLS_PROTOCOL_STACK_H_
+#define TCPFOLLOW_PROTOCOLS_PROTOCOL_STACK_H_
 
 #include <functional>
 #include <memory>
@@ -96,4 +97,4 @@ class ProtocolStack : public Analyzer {
 
 }  // namespace tcpfollow
 
-#endif  // TCPFOLLOW_TOOLS_PROTOCOL_STACK_H_
+#endif  // TCPFOLLOW_PROTOCOLS_PROTOCOL_STACK_H_

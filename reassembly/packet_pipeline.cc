@@ -1,4 +1,4 @@
-#include "tools/packet_pipeline.h"
+#include "reassembly/packet_pipeline.h"
 
 namespace tcpfollow {
 
@@ -38,10 +38,7 @@ void PacketPipeline::OnIp(absl::Time ts, const IpPacket& ip) {
   if (ip.is_fragment) {
     if (!defrag_.Add(ts, ip, &datagram_)) return;
     ++counts_.reassembled_datagrams;
-    if (config_.defragmented_out != nullptr &&
-        !config_.defragmented_out->Write(ts, datagram_).ok()) {
-      ++counts_.defragmented_write_errors;
-    }
+    if (config_.on_defragmented) config_.on_defragmented(ts, datagram_);
     IpPacket whole;
     DecodeError e = DecodeIp(datagram_, ip.vlan, &whole);
     if (e != DecodeError::kOk) {

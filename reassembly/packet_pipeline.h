@@ -1,12 +1,12 @@
 // One packet's path through the engine: link and IP decoding, IP defragmentation, TCP
-// decoding, TCP reassembly. It owns no I/O except the optional --write-defragmented pcap
-// writer it is handed; capture sources and output live in the tool.
+// decoding, TCP reassembly. No I/O: reassembled datagrams go to a callback (the tool
+// writes them for --write-defragmented); capture sources and output live in the tool.
 //
 // Threading: one PacketPipeline is one shard. The multi-threaded tool gives each worker
 // its own pipeline and routes every packet by FlowKey hash (fragments by their IP pair),
 // so nothing here is shared between threads.
-#ifndef TCPFOLLOW_TOOLS_PACKET_PIPELINE_H_
-#define TCPFOLLOW_TOOLS_PACKET_PIPELINE_H_
+#ifndef TCPFOLLOW_REASSEMBLY_PACKET_PIPELINE_H_
+#define TCPFOLLOW_REASSEMBLY_PACKET_PIPELINE_H_
 
 #include <array>
 #include <cstdint>
@@ -20,7 +20,7 @@
 #include "reassembly/tcp_reassembler.h"
 #include "tins_ext/capture_source.h"
 #include "tins_ext/decode.h"
-#include "tins_ext/pcap_writer.h"
+#include <functional>
 
 namespace tcpfollow {
 
@@ -29,7 +29,8 @@ struct PacketPipelineConfig {
   TcpReassemblerOptions tcp_options;
   DefragLimits defrag;
   FragPolicy frag_policy = FragPolicy::kFirst;
-  PcapWriter* defragmented_out = nullptr;  // --write-defragmented (raw IP link type)
+  // Called with every datagram rebuilt from fragments (--write-defragmented).
+  std::function<void(absl::Time ts, absl::string_view datagram)> on_defragmented;
 };
 
 struct PacketCounts {
@@ -40,7 +41,6 @@ struct PacketCounts {
   uint64_t other_ip = 0;
   uint64_t reassembled_datagrams = 0;
   std::array<uint64_t, static_cast<size_t>(DecodeError::kCount)> errors{};
-  uint64_t defragmented_write_errors = 0;
 };
 
 class PacketPipeline {
@@ -72,4 +72,4 @@ class PacketPipeline {
 
 }  // namespace tcpfollow
 
-#endif  // TCPFOLLOW_TOOLS_PACKET_PIPELINE_H_
+#endif  // TCPFOLLOW_REASSEMBLY_PACKET_PIPELINE_H_

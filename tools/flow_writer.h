@@ -10,7 +10,7 @@
 #include <string>
 
 #include "reassembly/stream_sink.h"
-#include "tools/protocol_stack.h"
+#include "protocols/protocol_stack.h"
 #include "tools/run_output.h"
 
 namespace tcpfollow {

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "tools/options.h"
-#include "tools/protocol_stack.h"
+#include "protocols/protocol_stack.h"
 
 namespace tcpfollow {
 

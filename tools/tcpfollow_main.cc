@@ -19,7 +19,9 @@
 #include "tools/flow_writer.h"
 #include "tools/options.h"
 #include "tools/output_dir.h"
-#include "tools/packet_pipeline.h"
+#include "reassembly/packet_pipeline.h"
+#include "tins_ext/capture_source.h"
+#include "tins_ext/pcap_writer.h"
 #include "tools/protocol_registry.h"
 #include "tools/run_output.h"
 
@@ -233,7 +235,12 @@ int Run(int argc, char** argv) {
   ParseTcpPolicy(o.tcp_policy, &config.tcp.policy);
   config.defrag = MakeDefragLimits(o);
   ParseFragPolicy(o.frag_policy, &config.frag_policy);
-  config.defragmented_out = defragmented.get();
+  uint64_t defragmented_write_errors = 0;
+  if (defragmented) {
+    config.on_defragmented = [&](absl::Time ts, absl::string_view datagram) {
+      if (!defragmented->Write(ts, datagram).ok()) ++defragmented_write_errors;
+    };
+  }
   PacketPipeline pipeline(config, &flows);
 
   CaptureSource* src = source->get();
@@ -277,7 +284,7 @@ int Run(int argc, char** argv) {
   out.Flush();
   if (defragmented) {
     absl::Status s = defragmented->Close();
-    if (!s.ok()) {
+    if (!s.ok() || defragmented_write_errors > 0) {
       std::fprintf(stderr, "tcpfollow: %s\n", std::string(s.message()).c_str());
       exit_code = 1;
     }

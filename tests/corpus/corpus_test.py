@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""The pcap regression suite: runs tcpfollow over every corpus capture that has a
+manifest (corpus/<area>/<name>.manifest.json) and checks
+
+  1. every stream file against the sha256s the endpoints recorded (check_streams.py),
+     and every extracted object when the manifest lists objects;
+  2. every record against the golden file corpus/golden/<area>/<name>.jsonl: all logs
+     of the run, one record per line, keys sorted, logs in a fixed order.
+
+Extra tcpfollow arguments for a capture (key logs, RSA keys) come from an optional
+<name>.args file beside it: one argument per line, paths relative to the repository.
+
+Regenerate the goldens after a reviewed change in output (then review `git diff`):
+    bazel run //tests/corpus:corpus_test -- --update
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+LOGS = ["flows", "tls", "http", "smtp", "ftp", "files"]
+
+
+def repo_root():
+    if os.environ.get("BUILD_WORKSPACE_DIRECTORY"):
+        return os.environ["BUILD_WORKSPACE_DIRECTORY"]
+    return os.path.dirname(os.path.realpath("WORKSPACE"))
+
+
+def normalized_records(outdir):
+    lines = []
+    for log in LOGS:
+        path = os.path.join(outdir, log + ".jsonl")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    rec = json.loads(line)
+                    rec["_log"] = log
+                    lines.append(json.dumps(rec, sort_keys=True))
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("tcpfollow")
+    ap.add_argument("--update", action="store_true")
+    args = ap.parse_args()
+    tool = os.path.realpath(args.tcpfollow)
+    root = repo_root()
+    manifests = sorted(glob.glob(os.path.join(root, "corpus", "*", "*.manifest.json")))
+    if not manifests:
+        print("no corpus captures with manifests found under", root)
+        return 1
+    failures = 0
+    tmp = os.environ.get("TEST_TMPDIR")
+    work = tempfile.mkdtemp(prefix="corpus_test.", dir=tmp if tmp and os.path.isdir(tmp) else None)
+    for manifest in manifests:
+        area = os.path.basename(os.path.dirname(manifest))
+        name = os.path.basename(manifest)[: -len(".manifest.json")]
+        with open(manifest) as f:
+            capture = json.load(f).get("capture", name + ".pcap")
+        pcap = os.path.join(os.path.dirname(manifest), os.path.basename(capture))
+        extra = []
+        args_file = os.path.join(os.path.dirname(manifest), name + ".args")
+        if os.path.exists(args_file):
+            with open(args_file) as f:
+                for a in f.read().split("\n"):
+                    a = a.strip()
+                    if a:
+                        extra.append(os.path.join(root, a) if os.path.exists(os.path.join(root, a)) else a)
+        outdir = os.path.join(work, area, name)
+        cmd = [tool, "-q", "-r", pcap, "-o", outdir] + extra
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        label = "%s/%s" % (area, name)
+        if run.returncode != 0:
+            print("FAIL %s: tcpfollow exited %d: %s" % (label, run.returncode, run.stderr.strip()))
+            failures += 1
+            continue
+        with open(manifest) as f:
+            has_objects = bool(json.load(f).get("objects"))
+        check = [sys.executable, os.path.join(root, "corpus", "check_streams.py"), manifest, outdir]
+        if has_objects:
+            check.append("--objects")
+        res = subprocess.run(check, capture_output=True, text=True)
+        if res.returncode != 0:
+            print("FAIL %s: streams differ from what the endpoints sent:\n%s" % (label, res.stdout + res.stderr))
+            failures += 1
+        golden = os.path.join(root, "corpus", "golden", area, name + ".jsonl")
+        got = normalized_records(outdir)
+        if args.update:
+            os.makedirs(os.path.dirname(golden), exist_ok=True)
+            with open(golden, "w") as f:
+                f.write("\n".join(got) + "\n")
+            print("updated", os.path.relpath(golden, root))
+            continue
+        if not os.path.exists(golden):
+            print("FAIL %s: no golden file %s (run with --update and review)" % (label, golden))
+            failures += 1
+            continue
+        with open(golden) as f:
+            want = [l for l in f.read().split("\n") if l]
+        if want != got:
+            print("FAIL %s: records differ from %s" % (label, os.path.relpath(golden, root)))
+            import difflib
+            for l in list(difflib.unified_diff(want, got, "golden", "now", lineterm="", n=0))[:20]:
+                print("   ", l[:300])
+            failures += 1
+        else:
+            print("ok   %s: %d records" % (label, len(got)))
+    shutil.rmtree(work, ignore_errors=True)
+    print("%d captures, %d failed" % (len(manifests), failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
