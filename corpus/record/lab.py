@@ -229,6 +229,9 @@ def build_manifest(records, capture, description, settings, objects=(), notes=No
         if rec["local"] is None:
             continue
         k = _as_conn(rec)
+        lab_hosts = (CLIENT4, CLIENT6, SERVER4, SERVER6)
+        if k[0][0] not in lab_hosts or k[0][2] not in lab_hosts:
+            continue  # e.g. a server's own readiness probe over loopback: not on the wire
         by_key.setdefault(k[0], {"client": [], "server": []})[k[4]].append(k)
     conns, problems = [], []
     for key, sides in by_key.items():
