@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records http/chunked_gzip.pcap: chunked, gzip and gzip+chunked responses on one connection, 3% loss.
+"""Records http/chunked_gzip.pcap: chunked, gzip and gzip+chunked responses on one connection, 6% loss.
 
 curl (--compressed, one keep-alive connection) fetches: a chunked 9 kB binary (chunk
 sizes 1, 100, 4096 (with a chunk extension), 7, 2000, ..., then a trailer
@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def main():
     pcap = os.path.join(HERE, NAME + ".pcap")
-    with lab.Lab(loss=3) as L:
+    with lab.Lab(loss=6) as L:
         objects = os.path.join(L.tmp, "objects.jsonl")
         L.python(L.sns, "server", [lab.HTTP_SERVER, "--objects", objects], background=True)
         L.wait_listen(L.sns, 8080)

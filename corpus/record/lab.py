@@ -218,8 +218,8 @@ def _as_conn(rec):
     local = (norm_ip(rec["local"][0]), rec["local"][1])
     peer = (norm_ip(rec["peer"][0]), rec["peer"][1])
     if rec["role"] == "connect":
-        return local + peer, rec["start"], rec["sent"], rec["received"], "client", rec
-    return peer + local, rec["start"], rec["received"], rec["sent"], "server", rec
+        return local + peer, rec["start"], rec["sent"], rec["received"], "orig", rec
+    return peer + local, rec["start"], rec["received"], rec["sent"], "resp", rec
 
 
 def build_manifest(records, capture, description, settings, objects=(), notes=None):
@@ -232,11 +232,11 @@ def build_manifest(records, capture, description, settings, objects=(), notes=No
         lab_hosts = (CLIENT4, CLIENT6, SERVER4, SERVER6)
         if k[0][0] not in lab_hosts or k[0][2] not in lab_hosts:
             continue  # e.g. a server's own readiness probe over loopback: not on the wire
-        by_key.setdefault(k[0], {"client": [], "server": []})[k[4]].append(k)
+        by_key.setdefault(k[0], {"orig": [], "resp": []})[k[4]].append(k)
     conns, problems = [], []
     for key, sides in by_key.items():
-        cl = sorted(sides["client"], key=lambda c: c[1])
-        sv = sorted(sides["server"], key=lambda c: c[1])
+        cl = sorted(sides["orig"], key=lambda c: c[1])
+        sv = sorted(sides["resp"], key=lambda c: c[1])
         for i in range(max(len(cl), len(sv))):
             c = cl[i] if i < len(cl) else None
             s = sv[i] if i < len(sv) else None
@@ -252,7 +252,7 @@ def build_manifest(records, capture, description, settings, objects=(), notes=No
                 # The receiver's account must equal the sender's.
                 for d, a, b in (("client_to_server", c[2], s[2]), ("server_to_client", c[3], s[3])):
                     if _stream(a) != _stream(b):
-                        problems.append("%s %s: client says %s, server says %s" % (key, d, a, b))
+                        problems.append("%s %s: originator says %s, responder says %s" % (key, d, a, b))
             conns.append(entry)
     conns.sort(key=lambda e: e["start"])
     for i, e in enumerate(conns):

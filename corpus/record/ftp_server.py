@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""FTP server for the corpus (pyftpdlib), logging the sha256 of every file it sent or received.
+
+  ftp_server.py --root DIR --port P --objects OUT.jsonl
+
+Serves DIR to user "corpus" (password "corpus", full rights) and anonymous
+(read-only) on :: (dual-stack, so IPv4 too), passive ports
+30000-30099, sendfile off (so sockrec.py sees the data bytes). On every completed
+RETR/STOR it logs the file's name, direction, sha256 and length as JSON lines.
+"""
+import argparse
+import hashlib
+import json
+import logging
+import os
+import threading
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+
+OBJECTS = None
+_lock = threading.Lock()
+
+
+def log_file(path, direction):
+    data = open(path, "rb").read()
+    with _lock, open(OBJECTS, "a") as f:
+        f.write(json.dumps({"source": "ftp", "direction": direction,
+                            "name": os.path.basename(path),
+                            "sha256": hashlib.sha256(data).hexdigest(),
+                            "length": len(data)}) + "\n")
+
+
+class Handler(FTPHandler):
+    use_sendfile = False
+    passive_ports = range(30000, 30100)
+    banner = "tcpfollow corpus FTP server ready."
+
+    def on_file_sent(self, file):
+        log_file(file, "download")
+
+    def on_file_received(self, file):
+        log_file(file, "upload")
+
+
+def main():
+    global OBJECTS
+    p = argparse.ArgumentParser()
+    p.add_argument("--root", required=True)
+    p.add_argument("--port", type=int, default=2121)
+    p.add_argument("--objects", required=True)
+    a = p.parse_args()
+    OBJECTS = a.objects
+    logging.basicConfig(level=logging.WARNING)
+    auth = DummyAuthorizer()
+    auth.add_user("corpus", "corpus", a.root, perm="elradfmwMT")
+    auth.add_anonymous(a.root)
+    Handler.authorizer = auth
+    server = FTPServer(("::", a.port), Handler)  # dual-stack: IPv4 arrives as ::ffff:a.b.c.d
+    print("listening", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
