@@ -282,7 +282,7 @@ DecodeError DecodeTcp(const IpPacket& ip, absl::Time ts, TcpSegment* out) {
   absl::string_view tcp = ip.payload;
   if (tcp.size() < 20) return DecodeError::kTruncatedTcp;
   const uint8_t* p = U8(tcp);
-  const size_t header_len = size_t{p[12] >> 4} * 4;
+  const size_t header_len = (size_t{p[12]} >> 4) * 4;
   if (header_len < 20 || header_len > tcp.size()) return DecodeError::kBadTcpHeaderLength;
   out->ts = ts;
   out->src.addr = ip.src;
