@@ -1,0 +1,32 @@
+// TLS key derivation on OpenSSL's EVP_KDF: the TLS 1.0-1.2 PRF ("TLS1-PRF", MD5-SHA1 before
+// TLS 1.2), master secret (classic and extended), key block, and TLS 1.3 HKDF-Expand-Label
+// ("TLS13-KDF") for traffic keys, IVs and KeyUpdate. No primitive is implemented here.
+#ifndef TCPFOLLOW_TLS_KEY_SCHEDULE_H_
+#define TCPFOLLOW_TLS_KEY_SCHEDULE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace tcpfollow::tls {
+
+// PRF digest for `version` and a suite whose PRF digest is `suite_prf` ("SHA256"/"SHA384").
+std::string PrfDigest(uint16_t version, absl::string_view suite_prf);
+
+absl::StatusOr<std::string> Tls1Prf(absl::string_view digest, absl::string_view secret,
+                                    absl::string_view label, absl::string_view seed,
+                                    size_t out_len);
+
+// Hash of `data` with an OpenSSL digest name; "MD5-SHA1" gives the 36-byte TLS 1.0 hash.
+absl::StatusOr<std::string> Digest(absl::string_view digest, absl::string_view data);
+size_t DigestSize(absl::string_view digest);
+
+absl::StatusOr<std::string> HkdfExpandLabel(absl::string_view digest, absl::string_view secret,
+                                            absl::string_view label, absl::string_view context,
+                                            size_t out_len);
+
+}  // namespace tcpfollow::tls
+
+#endif  // TCPFOLLOW_TLS_KEY_SCHEDULE_H_
