@@ -65,26 +65,35 @@ std::string EndpointForFile(const Endpoint& e) {
 // to the next analyzer.
 class PlaintextTee : public Analyzer {
  public:
-  PlaintextTee(std::unique_ptr<StreamFile>* files, std::unique_ptr<Analyzer> next)
-      : files_(files), next_(std::move(next)) {}
+  PlaintextTee(std::unique_ptr<StreamFile>* files, DecryptedPcap* pcap,
+               const ConnectionInfo& info, std::unique_ptr<Analyzer> next)
+      : files_(files), pcap_(pcap), next_(std::move(next)) {
+    flow_.client = info.client;
+    flow_.server = info.server;
+  }
   size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) override {
     if (files_[Index(dir)]) files_[Index(dir)]->Append(bytes);
+    if (pcap_) pcap_->Data(&flow_, dir, ts, bytes);
     if (next_) next_->OnData(dir, ts, bytes);
     return bytes.size();
   }
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override {
+    if (pcap_) pcap_->Gap(&flow_, dir, length);
     if (next_) next_->OnGap(dir, ts, length);
   }
   void OnEnd(Direction dir, absl::Time ts) override {
     if (next_) next_->OnEnd(dir, ts);
   }
   void OnClose(absl::Time ts) override {
+    if (pcap_) pcap_->End(&flow_, ts);
     if (next_) next_->OnClose(ts);
   }
   const char* service() const override { return next_ ? next_->service() : ""; }
 
  private:
   std::unique_ptr<StreamFile>* files_;
+  DecryptedPcap* pcap_;
+  DecryptedPcap::Flow flow_;
   std::unique_ptr<Analyzer> next_;
 };
 
@@ -103,11 +112,12 @@ class ConnectionPipeline : public StreamSink {
     plain_names_[1] = base + ".server_plain";
     auto wrap = [this](std::unique_ptr<Analyzer> next) -> std::unique_ptr<Analyzer> {
       decrypted_ = true;
-      if (!writer_->options().write_streams) return next;
-      for (int d = 0; d < 2; ++d) {
+      DecryptedPcap* pcap = writer_->options().decrypted_pcap;
+      if (!writer_->options().write_streams && pcap == nullptr) return next;
+      for (int d = 0; d < 2 && writer_->options().write_streams; ++d) {
         if (!plain_[d]) plain_[d] = std::make_unique<StreamFile>(writer_, plain_names_[d]);
       }
-      return std::make_unique<PlaintextTee>(plain_, std::move(next));
+      return std::make_unique<PlaintextTee>(plain_, pcap, info_, std::move(next));
     };
     if (expected) {
       stack_ = std::make_unique<ProtocolStack>(&info_, writer->out(), writer->protocols(),

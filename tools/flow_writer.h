@@ -11,6 +11,7 @@
 
 #include "reassembly/stream_sink.h"
 #include "protocols/protocol_stack.h"
+#include "tools/decrypted_pcap.h"
 #include "tools/run_output.h"
 
 namespace tcpfollow {
@@ -22,6 +23,7 @@ struct FlowWriterOptions {
   size_t follow_cap = 1u << 20;     // transcript bytes kept per connection
   size_t stream_buffer = 64u << 10; // bytes held per stream file before writing
   size_t stream_budget = 32u << 20; // all stream buffers together
+  DecryptedPcap* decrypted_pcap = nullptr;  // --write-decrypted
 };
 
 struct FlowWriterStats {

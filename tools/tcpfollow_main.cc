@@ -225,10 +225,21 @@ int Run(int argc, char** argv) {
     defragmented = std::move(*w);
   }
 
+  std::unique_ptr<DecryptedPcap> decrypted;
+  if (!o.write_decrypted.empty()) {
+    auto d = DecryptedPcap::Open(o.write_decrypted);
+    if (!d.ok()) {
+      std::fprintf(stderr, "tcpfollow: %s\n", std::string(d.status().message()).c_str());
+      return 1;
+    }
+    decrypted = std::move(*d);
+  }
+
   RunOutput out(dir->get(), o.json);
   FlowWriterOptions fw;
   fw.write_streams = o.write_streams;
   fw.follow = o.follow;
+  fw.decrypted_pcap = decrypted.get();
   FlowWriter flows(&out, &(*protocols)->set(), fw);
   PacketPipelineConfig config;
   config.tcp = MakeTcpLimits(o);
@@ -285,6 +296,13 @@ int Run(int argc, char** argv) {
   if (defragmented) {
     absl::Status s = defragmented->Close();
     if (!s.ok() || defragmented_write_errors > 0) {
+      std::fprintf(stderr, "tcpfollow: %s\n", std::string(s.message()).c_str());
+      exit_code = 1;
+    }
+  }
+  if (decrypted) {
+    absl::Status s = decrypted->Close();
+    if (!s.ok()) {
       std::fprintf(stderr, "tcpfollow: %s\n", std::string(s.message()).c_str());
       exit_code = 1;
     }
