@@ -200,7 +200,7 @@ absl::StatusOr<ServerHello> ParseServerHello(absl::string_view body) {
   sh.random = std::string(r.Bytes(32));
   sh.session_id = std::string(r.Vec(1));
   sh.cipher_suite = r.Uint(2);
-  r.Uint(1);  // compression
+  sh.compression = r.Uint(1);
   if (!r.ok()) return Malformed("ServerHello");
   sh.version = sh.legacy_version;
   sh.hello_retry_request =

@@ -90,6 +90,7 @@ struct ServerHello {
   std::string random;
   std::string session_id;
   uint16_t cipher_suite = 0;
+  uint8_t compression = 0;  // 1: DEFLATE (RFC 3749)
   bool hello_retry_request = false;
   std::string alpn;
   bool extended_master_secret = false;

@@ -69,6 +69,7 @@ struct TlsDecryptor::DirState {
   bool any_success = false;
   int consecutive_failures = 0;
   uint16_t record_version = 0;
+  std::unique_ptr<RecordInflater> inflater;  // TLS compression in this epoch
 };
 
 TlsDecryptor::TlsDecryptor(const ConnectionInfo& conn, AnalyzerOutput* output,
@@ -197,6 +198,14 @@ void TlsDecryptor::HandleRecord(Direction dir, absl::Time ts, uint8_t type, uint
   ++stats_.decrypted_records[Index(dir)];
   uint8_t inner = type;
   absl::string_view content = plain;
+  std::string inflated;
+  if (d.inflater) {
+    if (!d.inflater->Inflate(plain, &inflated).ok()) {
+      Stop(dir, "a compressed record does not decompress");
+      return;
+    }
+    content = inflated;
+  }
   if (tls13_) {
     size_t end = content.size();
     while (end > 0 && content[end - 1] == 0) --end;
@@ -439,6 +448,8 @@ void TlsDecryptor::OnChangeCipherSpec(Direction dir) {
   d.seq = 0;
   d.cipher.reset();
   d.any_success = false;
+  d.inflater.reset();
+  if (sh_.compression == 1) d.inflater = std::make_unique<RecordInflater>();
   if (!keys_ready_) EstablishTls12Keys();
   if (!keys_ready_) {
     d.waiting = true;
@@ -668,6 +679,7 @@ nlohmann::json TlsDecryptor::RecordFields() const {
   if (stats_.key_updates) j["key_updates"] = stats_.key_updates;
   if (stats_.renegotiations) j["renegotiations"] = stats_.renegotiations;
   if (have_ch_ && ch_.early_data) j["early_data"] = early_data_accepted_;
+  if (have_sh_ && sh_.compression == 1) j["compression"] = "deflate";
   return j;
 }
 

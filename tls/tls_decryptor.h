@@ -21,6 +21,7 @@
 #include "nlohmann/json.hpp"
 #include "reassembly/analyzer.h"
 #include "tls/cipher.h"
+#include "tls/compression.h"
 #include "tls/handshake.h"
 #include "tls/keylog.h"
 #include "tls/record_layer.h"
