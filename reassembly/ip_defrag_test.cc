@@ -584,8 +584,11 @@ TEST_CASE("IpDefragmenter: a flood of 200,000 incomplete datagrams stays under t
   CHECK(d.stats().peak_datagrams_in_progress <= limits.max_datagrams);
   CHECK(d.stats().evicted + d.stats().datagrams_in_progress == 200000);
   CHECK(d.stats().evicted > 100000);
-  // Heap overhead on top of the accounted bytes: allow 4x the cap.
+  // Heap overhead on top of the accounted bytes: allow 4x the cap (not under
+  // AddressSanitizer, whose quarantine keeps freed memory resident).
+#ifndef __SANITIZE_ADDRESS__
   CHECK(rss_growth_kb < 4 * static_cast<long>(limits.max_bytes / 1024));
+#endif
   WARN("flood: peak bytes held " << d.stats().peak_bytes_held << ", peak datagrams "
                                   << d.stats().peak_datagrams_in_progress << ", evicted "
                                   << d.stats().evicted << ", peak RSS growth " << rss_growth_kb
@@ -827,7 +830,7 @@ std::vector<std::string> DatagramsOf(const std::string& path, DefragStats* stats
 TEST_CASE("IpDefragmenter: a re-fragmented capture gives back every original datagram",
           "[defrag][capture]") {
   const std::string root = testing::RepoRoot();
-  const std::string original = root + "/corpus/http/keepalive.pcap";
+  const std::string original = root + "/corpus/defrag/keepalive_source.pcap";
   const std::string refragmented = root + "/corpus/defrag/keepalive_refragmented.pcap";
   if (!std::filesystem::exists(original) || !std::filesystem::exists(refragmented)) {
     WARN("SKIPPED: corpus captures not found under " << root);
