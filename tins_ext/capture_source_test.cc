@@ -5,6 +5,7 @@
 #include "tins_ext/capture_source.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -243,6 +244,42 @@ TEST_CASE("Capture: foreign, empty and missing files are clear errors", "[captur
   auto missing = OpenCaptureFile(TempPath("no-such-file.pcap"), "");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().message().find("no-such-file.pcap") != std::string::npos);
+}
+
+TEST_CASE("Capture: \"-\" reads standard input", "[capture]") {
+  PcapFormat format;
+  std::string file = PcapFileHeader(format);
+  for (int i = 0; i < 3; ++i) AppendPcapRecord(format, Ts(i), Packet(i), &file);
+  const std::string path = TempPath("stdin.pcap");
+  WriteFile(path, file);
+  const int saved = dup(0);
+  const int fd = open(path.c_str(), O_RDONLY);
+  REQUIRE(saved >= 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(dup2(fd, 0) == 0);
+  close(fd);
+  std::clearerr(stdin);
+  auto src = OpenCaptureFile("-", "");
+  int packets = 0;
+  std::string error;
+  if (src.ok()) {
+    RawPacket p;
+    while (true) {
+      auto more = (*src)->Next(&p);
+      if (!more.ok() || !*more) break;
+      ++packets;
+    }
+    CHECK((*src)->total_bytes() == file.size());  // a regular file on stdin has a size
+    src->reset();
+  } else {
+    error = std::string(src.status().message());
+  }
+  dup2(saved, 0);
+  close(saved);
+  std::clearerr(stdin);
+  INFO(error);
+  REQUIRE(error.empty());
+  CHECK(packets == 3);
 }
 
 TEST_CASE("Capture: BreakLoop ends a file early", "[capture]") {

@@ -303,6 +303,15 @@ TEST_CASE("Decode: IPv4 header and total length fields that lie", "[decode]") {
   REQUIRE(DecodeTcp(p, absl::Time(), &seg) == DecodeError::kOk);
   CHECK(seg.payload == "abcdef");
   CHECK(DecodeIp(V(ip).substr(0, 19), 0, &p) == DecodeError::kTruncatedIp);
+  // IPv4 options: IHL 6 puts the TCP header 24 bytes in.
+  std::string opts = ip.substr(0, 20) + std::string("\x01\x01\x01\x00", 4) + ip.substr(20);
+  opts[0] = 0x46;
+  SetBe16(&opts, 2, static_cast<uint16_t>(opts.size()));
+  REQUIRE(DecodeIp(V(opts), 0, &p) == DecodeError::kOk);
+  CHECK(p.unfragmentable_len == 24);
+  REQUIRE(DecodeTcp(p, absl::Time(), &seg) == DecodeError::kOk);
+  CHECK(seg.payload == "abcdef");
+  CHECK(seg.src.port == 1234);
 }
 
 TEST_CASE("Decode: IPv4 fragments are reported and never decoded as TCP", "[decode]") {
