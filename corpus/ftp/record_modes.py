@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records ftp/modes.pcap: curl against pyftpdlib in PASV, EPSV, PORT and EPRT modes, IPv4 + IPv6, 3% loss.
+"""Records ftp/modes.pcap: curl against pyftpdlib in PASV, EPSV, PORT and EPRT modes, IPv4 + IPv6, 3% loss per hop.
 
 Sessions (each one curl run, its own control connection):
   1. IPv4, PASV: download a 20 kB binary (user corpus).

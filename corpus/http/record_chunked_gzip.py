@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records http/chunked_gzip.pcap: chunked, gzip and gzip+chunked responses on one connection, 6% loss.
+"""Records http/chunked_gzip.pcap: chunked, gzip and gzip+chunked responses on one connection, 6% loss per hop.
 
 curl (--compressed, one keep-alive connection) fetches: a chunked 9 kB binary (chunk
 sizes 1, 100, 4096 (with a chunk extension), 7, 2000, ..., then a trailer

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records http/keepalive.pcap: curl fetches several objects over one keep-alive connection, 3% loss.
+"""Records http/keepalive.pcap: curl fetches several objects over one keep-alive connection, 3% loss per hop.
 
 One TCP connection (curl reuses it across --next): GET of a 30 kB binary, a 6 kB
 text and a 12 kB binary with Content-Length, HEAD of an object (headers only,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records http/pipelined.pcap: pipelined HTTP/1.1 requests from a raw-socket client, IPv6, 3% loss.
+"""Records http/pipelined.pcap: pipelined HTTP/1.1 requests from a raw-socket client, IPv6, 3% loss per hop.
 
 The client (http_pipeline_client.py) writes four GET requests in a single send()
 before reading anything (chunked, plain, 404, gzip), then a fifth request with

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records http/post_upload.pcap: POST uploads (form, 100-continue, chunked), 3% loss.
+"""Records http/post_upload.pcap: POST uploads (form, 100-continue, chunked), 3% loss per hop.
 
 Three curl connections to POST /upload: a small urlencoded form (no Expect), a
 40 kB binary with `Expect: 100-continue` (the server answers 100 Continue, then

@@ -1,20 +1,24 @@
 #!/usr/bin/python3
-"""Recording lab: two network namespaces, a lossy veth link, tcpdump, and manifests.
+"""Recording lab: four network namespaces, two lossy bridges, tcpdump between them, manifests.
 
-Lab() builds a client namespace and a server namespace joined by one veth pair
-(198.18.0.1/24 + 2001:db8::1/64 on the client, .2 / ::2 on the server; no default
-route, so nothing can leave the pair), MTU 1280, every offload off (segments on
-the wire are real-sized and carry real checksums). With loss=N, nftables drops N%
-of TCP packets at random in the output and input hooks of both namespaces.
-tcpdump runs in the client namespace on the client's veth, so:
-  client output / server output drops happen before the tap: the capture has holes
-    that are filled later by retransmissions;
-  client input / server input drops happen after the tap: the capture holds the
-    packet and later its retransmission, a duplicate.
-Endpoints are Python programs started through sockrec.py, which records the sha256
-and length of every byte stream as the endpoints themselves sent and received it;
-build_manifest() merges those records into the capture's manifest (JSON) and fails
-if the two ends of a connection disagree. Not a library: recording scripts only.
+Lab() builds   client ns --veth-- r1 ns (bridge) --veth-- r2 ns (bridge) --veth-- server ns
+with 198.18.0.1/24 + 2001:db8::1/64 on the client and .2 / ::2 on the server (one
+LAN, no default route: nothing can leave it), MTU 1280 and every offload off on
+every veth (segments on the wire are real-sized and carry real checksums).
+tcpdump runs in r1 on its port toward r2 (the tap). With loss=N, nftables in each
+bridge's forward hook drops N% of TCP frames at random, so every packet crosses
+two lossy hops, one on each side of the tap:
+  r1 drops client->server frames before the tap and r2 drops server->client frames
+    before the tap: the capture has holes, filled later by retransmissions;
+  r1 drops server->client frames after the tap and r2 drops client->server frames
+    after the tap: the capture holds the frame and later its retransmission.
+Drops happen in other namespaces than the endpoints', so TCP sees real loss (a drop
+in the sender's own output hook is reported to TCP, which just resends in order:
+that gives no holes). Endpoints are Python programs started through sockrec.py,
+which records the sha256 and length of every byte stream as the endpoints
+themselves sent and received it; build_manifest() merges those records into the
+capture's manifest (JSON) and fails if the two ends of a connection disagree.
+Not a library: recording scripts only.
 """
 import glob
 import hashlib
@@ -46,7 +50,9 @@ class Lab:
     def __init__(self, prefix="tfr", loss=0, mtu=1280, mss=None):
         self.prefix = prefix
         self.cns, self.sns = prefix + "-c", prefix + "-s"
+        self.r1ns, self.r2ns = prefix + "-r1", prefix + "-r2"
         self.cif, self.sif = prefix + "-c0", prefix + "-s0"
+        self.tap = prefix + "-r1b"  # r1's port toward r2
         self.loss, self.mtu, self.mss = loss, mtu, mss
         self.procs = []
         self.tcpdump = None
@@ -68,39 +74,56 @@ class Lab:
             self.tcpdump.kill()
         self.teardown_namespaces()
 
+    def _namespaces(self):
+        return (self.cns, self.r1ns, self.r2ns, self.sns)
+
     def _setup(self):
-        sh(["ip", "netns", "add", self.cns])
-        sh(["ip", "netns", "add", self.sns])
-        sh(["ip", "link", "add", self.cif, "netns", self.cns, "type", "veth",
-            "peer", "name", self.sif, "netns", self.sns])
+        p = self.prefix
+        for ns in self._namespaces():
+            sh(["ip", "netns", "add", ns])
+            sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+        links = [(self.cns, self.cif, self.r1ns, p + "-r1a"),
+                 (self.r1ns, p + "-r1b", self.r2ns, p + "-r2a"),
+                 (self.r2ns, p + "-r2b", self.sns, self.sif)]
+        for ns_a, if_a, ns_b, if_b in links:
+            sh(["ip", "link", "add", if_a, "netns", ns_a, "type", "veth", "peer", "name", if_b,
+                "netns", ns_b])
+            for ns, ifc in ((ns_a, if_a), (ns_b, if_b)):
+                sh(["ip", "-n", ns, "link", "set", ifc, "mtu", str(self.mtu)])
+                sh(["ip", "netns", "exec", ns, "ethtool", "-K", ifc, "tx", "off", "rx", "off",
+                    "sg", "off", "tso", "off", "gso", "off", "gro", "off"],
+                   stdout=subprocess.DEVNULL)
+        for ns, r in ((self.r1ns, "r1"), (self.r2ns, "r2")):
+            sh(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+            sh(["ip", "-n", ns, "link", "add", "br0", "type", "bridge", "stp_state", "0"])
+            for port in ("a", "b"):
+                sh(["ip", "-n", ns, "link", "set", "%s-%s%s" % (p, r, port), "master", "br0"])
+                sh(["ip", "-n", ns, "link", "set", "%s-%s%s" % (p, r, port), "up"])
+            sh(["ip", "-n", ns, "link", "set", "br0", "up"])
+            if self.loss:
+                rules = ["table bridge tfloss {", " chain forward {",
+                         "  type filter hook forward priority 0;"]
+                for port, toward in (("a", "server"), ("b", "client")):
+                    rules.append('  iifname "%s-%s%s" meta l4proto tcp numgen random mod 100 < %d '
+                                 'counter drop comment "toward %s"' % (p, r, port, self.loss, toward))
+                rules += [" }", "}", ""]
+                sh(["ip", "netns", "exec", ns, "nft", "-f", "-"], input="\n".join(rules).encode())
         for ns, ifc, a4, a6 in [(self.cns, self.cif, CLIENT4, CLIENT6),
                                 (self.sns, self.sif, SERVER4, SERVER6)]:
             ip = ["ip", "-n", ns]
-            sh(ip + ["link", "set", "lo", "up"])
-            sh(ip + ["link", "set", ifc, "mtu", str(self.mtu)])
             sh(ip + ["addr", "add", a4 + "/24", "dev", ifc])
             sh(ip + ["addr", "add", a6 + "/64", "dev", ifc, "nodad"])
             sh(ip + ["link", "set", ifc, "up"])
-            sh(["ip", "netns", "exec", ns, "ethtool", "-K", ifc, "tx", "off", "rx", "off",
-                "sg", "off", "tso", "off", "gso", "off", "gro", "off"], stdout=subprocess.DEVNULL)
             if self.mss:
                 # Routes of the connected subnets advertise a smaller MSS: more segments per byte.
                 sh(ip + ["route", "change", "198.18.0.0/24", "dev", ifc, "proto", "kernel",
                          "scope", "link", "src", a4, "advmss", str(self.mss)])
                 sh(ip + ["-6", "route", "change", "2001:db8::/64", "dev", ifc, "proto", "kernel",
                          "metric", "256", "advmss", str(self.mss)])
-            if self.loss:
-                rules = ("table inet tfloss {\n"
-                         " chain output { type filter hook output priority 0;\n"
-                         "  meta l4proto tcp numgen random mod 100 < %d counter drop\n }\n"
-                         " chain input { type filter hook input priority 0;\n"
-                         "  meta l4proto tcp numgen random mod 100 < %d counter drop\n }\n}\n"
-                         % (self.loss, self.loss))
-                sh(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode())
-        time.sleep(0.3)  # links up; ARP/ND is left to the first packets of each capture
+        time.sleep(0.5)  # links up; ARP/ND is left to the first packets of each capture
 
     def teardown_namespaces(self):
-        for ns in (self.cns, self.sns):
+        for ns in self._namespaces():
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
 
     # ---- processes --------------------------------------------------------
@@ -154,7 +177,7 @@ class Lab:
         os.makedirs(os.path.dirname(os.path.abspath(pcap)), exist_ok=True)
         self.capture_err = os.path.join(self.tmp, "tcpdump.err")
         self.tcpdump = subprocess.Popen(
-            self.ns_argv(self.cns, ["tcpdump", "-i", self.cif, "-s", str(snaplen), "-B",
+            self.ns_argv(self.r1ns, ["tcpdump", "-i", self.tap, "-s", str(snaplen), "-B",
                                     str(buffer_kib), "-U", "-n", "-w", pcap, "tcp"]),
             stderr=open(self.capture_err, "w"))
         for _ in range(100):
@@ -176,24 +199,25 @@ class Lab:
         return err
 
     def loss_counters(self):
-        """What nftables dropped and what the kernels retransmitted, per namespace."""
+        """What the bridges dropped, per direction and side of the tap; what TCP resent."""
         out = {}
-        for side, ns in (("client", self.cns), ("server", self.sns)):
-            if self.loss:
+        if self.loss:
+            for ns, r in ((self.r1ns, "r1"), (self.r2ns, "r2")):
                 rs = json.loads(self.run_ns(ns, ["nft", "-j", "list", "ruleset"],
                                             capture_output=True, text=True).stdout)
                 for item in rs["nftables"]:
                     rule = item.get("rule")
                     if rule:
-                        for e in rule["expr"]:
-                            if "counter" in e:
-                                out["%s_%s_dropped" % (side, rule["chain"])] = e["counter"]["packets"]
+                        n = [e["counter"]["packets"] for e in rule["expr"] if "counter" in e][0]
+                        out["%s_dropped_%s" % (r, rule["comment"].replace(" ", "_"))] = n
+            out["c2s_dropped_before_tap"] = out["r1_dropped_toward_server"]
+            out["s2c_dropped_before_tap"] = out["r2_dropped_toward_client"]
+            out["c2s_dropped_after_tap"] = out["r2_dropped_toward_server"]
+            out["s2c_dropped_after_tap"] = out["r1_dropped_toward_client"]
+        for side, ns in (("client", self.cns), ("server", self.sns)):
             nstat = self.run_ns(ns, ["nstat", "-az", "TcpRetransSegs"], capture_output=True,
                                 text=True).stdout.split()
             out["%s_retransmitted_segments" % side] = int(nstat[nstat.index("TcpRetransSegs") + 1])
-        if self.loss:
-            out["dropped_before_tap"] = out["client_output_dropped"] + out["server_output_dropped"]
-            out["dropped_after_tap"] = out["client_input_dropped"] + out["server_input_dropped"]
         return out
 
     # ---- manifest ---------------------------------------------------------
@@ -330,8 +354,45 @@ def capture_stats(pcap):
                 counts[name] += v in ("1", "True")
             elif v:
                 counts[name] += 1
+    counts.update(segment_layout(pcap))
     counts["bytes"] = os.path.getsize(pcap)
     return counts
+
+
+def segment_layout(pcap):
+    """Per direction, in capture order: segments that start past every byte seen so far
+    (holes: their predecessor was lost before the tap), segments that fill a hole late,
+    and segments whose bytes were all seen already (duplicates)."""
+    res = sh(["tshark", "-r", pcap, "-o", "tcp.relative_sequence_numbers:TRUE", "-T", "fields",
+              "-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tcp.seq", "-e", "tcp.len"],
+             capture_output=True, text=True)
+    seen = {}  # (stream, srcport) -> list of [start, end) ranges seen (merged)
+    out = {"segments_after_hole": 0, "segments_filling_hole": 0, "duplicate_segments": 0}
+    for line in res.stdout.splitlines():
+        c = line.split("\t")
+        if len(c) < 4 or not c[3] or int(c[3]) == 0:
+            continue
+        key, a = (c[0], c[1]), int(c[2])
+        b = a + int(c[3])
+        ranges = seen.setdefault(key, [])
+        top = max((r[1] for r in ranges), default=1)
+        covered = sum(max(0, min(b, r[1]) - max(a, r[0])) for r in ranges)
+        if covered >= b - a:
+            out["duplicate_segments"] += 1
+        elif a > top:
+            out["segments_after_hole"] += 1
+        elif a < top and b <= top:
+            out["segments_filling_hole"] += 1
+        ranges.append([a, b])
+        ranges.sort()
+        merged = []
+        for r in ranges:
+            if merged and r[0] <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], r[1])
+            else:
+                merged.append(r)
+        seen[key] = merged
+    return out
 
 
 def tcpflow_cross_check(pcap, manifest_path):
@@ -355,8 +416,8 @@ def write_manifest(manifest, path):
 
 def finish(lab, pcap, manifest_path, description, objects=(), notes=None, allow=None):
     """Builds + writes the manifest, cross-checks it against the capture with tcpflow."""
-    settings = {"loss_percent_each_hook": lab.loss, "mtu": lab.mtu, "advmss": lab.mss,
-                "tap": "client veth, client namespace"}
+    settings = {"loss_percent_each_bridge": lab.loss, "mtu": lab.mtu, "advmss": lab.mss,
+                "tap": "between two lossy bridges (r1 port toward r2)"}
     m, problems = build_manifest(lab.records(), os.path.basename(pcap), description,
                                  settings, objects, notes)
     if problems:

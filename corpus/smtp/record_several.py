@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records smtp/several.pcap: smtplib -> aiosmtpd, four messages on two connections, 3% loss.
+"""Records smtp/several.pcap: smtplib -> aiosmtpd, four messages on two connections, 3% loss per hop.
 
 Connection 1 (IPv4): EHLO, a message whose body lines start with dots (dot-stuffed
 on the wire), a message with a base64 binary and a quoted-printable text attachment,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records tcp/bidir.pcap: one IPv4 connection carrying 60 KB each way at the same time, 4% loss.
+"""Records tcp/bidir.pcap: one IPv4 connection carrying 60 KB each way at the same time, 4% loss per hop.
 
 Both sides write while the other writes (the client in 700-byte writes, the server in
 1 KiB chunks) with a 536-byte MSS, so data and ACKs interleave in both directions

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Records tcp/concurrent_loss.pcap: 8 concurrent IPv4 connections, data both ways, 5% loss.
+"""Records tcp/concurrent_loss.pcap: 8 concurrent IPv4 connections, data both ways, 5% loss per hop.
 
 Each connection sends a header + 6000 bytes and gets 8000 bytes back, both at once
-(client half-closes when done). 5% of TCP packets are dropped in each of the four
-nftables hooks, so the capture holds retransmissions, late-filled holes and duplicates.
+(client half-closes when done). Each bridge drops 5% of TCP frames, one before and
+one after the tap, so the capture holds retransmissions, late-filled holes and duplicates.
 """
 import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "record"))

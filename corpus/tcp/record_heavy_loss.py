@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Records tcp/heavy_loss.pcap: 3 concurrent IPv4 connections, 25 kB each way, 10% loss, MSS 600.
+"""Records tcp/heavy_loss.pcap: 3 concurrent IPv4 connections, 25 kB each way, 10% loss per hop, MSS 600.
 
-10% of TCP packets are dropped in each of the four nftables hooks (about one packet
-in five lost end to end), so the capture has many holes filled late by RTO and fast
+Each of the two bridges drops 10% of TCP frames (about one packet in five lost end
+to end), so the capture has many holes filled late by RTO and fast
 retransmissions, duplicates of segments lost after the tap, and repeated losses of
 the same segment.
 """

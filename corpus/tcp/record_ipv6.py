@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records tcp/ipv6.pcap: 4 concurrent IPv6 connections (2001:db8::1 -> ::2), data both ways, 4% loss.
+"""Records tcp/ipv6.pcap: 4 concurrent IPv6 connections (2001:db8::1 -> ::2), data both ways, 4% loss per hop.
 """
 import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "record"))

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Records tcp/port_reuse.pcap: three connections in sequence on the same 4-tuple, 2% loss.
+"""Records tcp/port_reuse.pcap: three connections in sequence on the same 4-tuple, 2% loss per hop.
 
 The client binds port 40001 (SO_REUSEADDR) each time; the server closes first, so the
 client has no TIME_WAIT and the server's TIME_WAIT accepts the new SYN. Each
