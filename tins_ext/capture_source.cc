@@ -86,7 +86,7 @@ class PcapSource : public CaptureSource {
   }
 
   absl::StatusOr<bool> Next(RawPacket* p) override {
-    if (break_.load(std::memory_order_relaxed)) return false;
+    if (ended_ || break_.load(std::memory_order_relaxed)) return false;
     pcap_pkthdr* header = nullptr;
     const u_char* data = nullptr;
     int rc = pcap_next_ex(pcap_.get(), &header, &data);
@@ -110,10 +110,13 @@ class PcapSource : public CaptureSource {
       p->link_type = link_type_;
       return true;
     }
-    if (rc == PCAP_ERROR_BREAK) return false;
+    if (rc == PCAP_ERROR_BREAK) {
+      ended_ = true;
+      return false;
+    }
     const std::string error = pcap_geterr(pcap_.get());
     if (!live_ && absl::StrContains(error, "truncated")) {
-      truncated_ = true;
+      truncated_ = ended_ = true;
       return false;
     }
     return absl::DataLossError(absl::StrCat("error reading ", name_, ": ", error));
@@ -169,6 +172,7 @@ class PcapSource : public CaptureSource {
   uint64_t total_bytes_ = 0;
   uint64_t packets_ = 0;
   bool truncated_ = false;
+  bool ended_ = false;  // end of file seen: later calls return false without reading
   int wake_[2] = {-1, -1};  // live: BreakLoop writes to [1] to end a wait on [0]
   std::atomic<bool> break_{false};
   static_assert(std::atomic<bool>::is_always_lock_free, "BreakLoop must be signal-safe");

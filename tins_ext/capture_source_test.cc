@@ -164,6 +164,17 @@ TEST_CASE("Capture: a pcap cut at any byte returns every complete packet, then t
     INFO("cut at " << cut);
     CHECK(r.packets.size() == complete);
     CHECK(r.truncated == !at_boundary);
+    if (cut == file.size() - 1) {  // after the end, Next keeps saying so
+      auto src = OpenCaptureFile(path, "");
+      REQUIRE(src.ok());
+      RawPacket p;
+      while (*(*src)->Next(&p)) {
+      }
+      auto again = (*src)->Next(&p);
+      REQUIRE(again.ok());
+      CHECK_FALSE(*again);
+      CHECK((*src)->truncated());
+    }
   }
 }
 
