@@ -1,21 +1,232 @@
 #include "tools/protocol_registry.h"
 
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "protocols/ftp/ftp_analyzer.h"
+#include "protocols/http/http_analyzer.h"
+#include "protocols/smtp/smtp_analyzer.h"
+#include "tins_ext/pcapng_secrets.h"
+#include "tls/keylog.h"
+#include "tls/rsa_keys.h"
+#include "tls/session_cache.h"
+#include "tls/tls_decryptor.h"
+
 namespace tcpfollow {
 
 namespace {
 
+// Client-speaks-first protocols are decided on the client's first line; until a newline
+// (or the detection window) arrives the answer is "maybe".
+bool FirstLineIncomplete(absl::string_view s) {
+  return s.find('\n') == absl::string_view::npos;
+}
+
+Detection DetectHttp(absl::string_view client, absl::string_view server) {
+  if (client.empty()) return server.empty() ? Detection::kMaybe : Detection::kNo;
+  if (LooksLikeHttp(client)) return Detection::kYes;
+  return FirstLineIncomplete(client) ? Detection::kMaybe : Detection::kNo;
+}
+
+// Server-speaks-first protocols (SMTP, FTP): a 220 greeting, then the client's commands
+// tell which.
+Detection DetectGreeting(bool (*looks_like)(absl::string_view, absl::string_view),
+                         absl::string_view client, absl::string_view server) {
+  if (looks_like(client, server)) return Detection::kYes;
+  if (server.empty()) return client.empty() ? Detection::kMaybe : Detection::kNo;
+  if (server[0] != '2' && server[0] != '1') return Detection::kNo;
+  if (client.empty() || FirstLineIncomplete(client) || FirstLineIncomplete(server)) {
+    return Detection::kMaybe;
+  }
+  return Detection::kNo;
+}
+
+Detection DetectTls(absl::string_view client, absl::string_view server) {
+  if (client.empty()) return server.empty() ? Detection::kMaybe : Detection::kNo;
+  if (tls::LooksLikeTls(client)) return Detection::kYes;
+  return client.size() < 6 ? Detection::kMaybe : Detection::kNo;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path, ": ",
+                                            std::strerror(errno)));
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct TlsCounts {
+  uint64_t sessions = 0;
+  uint64_t decrypted = 0;
+  uint64_t mac_failures = 0;
+};
+
+// Counts sessions as they close, for the run summary.
+class CountedTls : public Analyzer {
+ public:
+  CountedTls(std::unique_ptr<tls::TlsDecryptor> inner, TlsCounts* counts)
+      : inner_(std::move(inner)), counts_(counts) {}
+  size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) override {
+    return inner_->OnData(dir, ts, bytes);
+  }
+  void OnGap(Direction dir, absl::Time ts, uint64_t length) override {
+    inner_->OnGap(dir, ts, length);
+  }
+  void OnEnd(Direction dir, absl::Time ts) override { inner_->OnEnd(dir, ts); }
+  void OnClose(absl::Time ts) override {
+    inner_->OnClose(ts);
+    ++counts_->sessions;
+    if (inner_->decrypted()) ++counts_->decrypted;
+    counts_->mac_failures += inner_->stats().mac_failures;
+  }
+  Handoff handoff() const override { return inner_->handoff(); }
+  const char* service() const override { return inner_->service(); }
+
+ private:
+  std::unique_ptr<tls::TlsDecryptor> inner_;
+  TlsCounts* counts_;
+};
+
+// A key log being tailed while capturing live: bytes appended since the last look.
+struct TailedFile {
+  std::string path;
+  uint64_t offset = 0;
+};
+
 class Protocols : public ProtocolContext {
  public:
+  absl::Status Init(const Options& o) {
+    for (const std::string& path : o.keylogs) {
+      auto text = ReadWholeFile(path, "key log");
+      if (!text.ok()) {
+        if (!o.interface.empty()) {
+          // Live: the key log may be created by the client after capture starts.
+          tailed_.push_back({path, 0});
+          continue;
+        }
+        return text.status();
+      }
+      keylog_.AppendKeyLogBytes(*text);
+      tailed_.push_back({path, text->size()});
+    }
+    if (!o.read_file.empty() && o.read_file != "-") {
+      // pcapng Decryption Secrets Blocks carry key log text inside the capture.
+      auto secrets = ExtractPcapngSecrets(o.read_file);
+      if (secrets.ok()) {
+        for (const std::string& text : *secrets) keylog_.AddKeyLogText(text);
+        dsb_count_ = secrets->size();
+      }
+    }
+    for (const std::string& arg : o.rsa_keys) {
+      auto spec = tls::ParseRsaKeySpec(arg);
+      if (!spec.ok()) return spec.status();
+      auto bytes = ReadWholeFile(spec->path, "RSA key");
+      if (!bytes.ok()) return bytes.status();
+      absl::Status s = rsa_.AddKey(*bytes, o.rsa_key_password, spec->server);
+      if (!s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--rsa-key ", spec->path, ": ", s.message()));
+      }
+    }
+    Build();
+    return absl::OkStatus();
+  }
+
   const ProtocolSet& set() const override { return set_; }
-  std::vector<std::string> SummaryLines() const override { return {}; }
+
+  std::vector<std::string> SummaryLines() const override {
+    std::vector<std::string> lines;
+    if (tls_.sessions > 0 || keylog_.size() > 0 || rsa_.size() > 0) {
+      tls::KeyLogStats k = keylog_.stats();
+      std::string line = absl::StrCat("TLS sessions ", tls_.sessions, ", decrypted ",
+                                      tls_.decrypted, ", MAC/tag failures ", tls_.mac_failures,
+                                      "; key log secrets ", keylog_.size());
+      if (k.malformed + k.long_lines > 0) {
+        absl::StrAppend(&line, " (", k.malformed + k.long_lines, " unusable key log lines)");
+      }
+      if (dsb_count_ > 0) absl::StrAppend(&line, ", from pcapng DSBs: ", dsb_count_);
+      absl::StrAppend(&line, "; RSA keys ", rsa_.size());
+      lines.push_back(line);
+    }
+    return lines;
+  }
+
+  void Refresh() override {
+    for (TailedFile& t : tailed_) {
+      FILE* f = std::fopen(t.path.c_str(), "rb");
+      if (f == nullptr) continue;
+      struct stat st;
+      if (fstat(fileno(f), &st) == 0 && static_cast<uint64_t>(st.st_size) < t.offset) {
+        t.offset = 0;  // truncated and rewritten
+      }
+      std::fseek(f, static_cast<long>(t.offset), SEEK_SET);
+      char buf[65536];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) {
+        keylog_.AppendKeyLogBytes(absl::string_view(buf, n));
+        t.offset += n;
+      }
+      std::fclose(f);
+    }
+  }
+
+ private:
+  void Build() {
+    set_.protocols.push_back(
+        {"http", DetectHttp,
+         [this](const ConnectionInfo& c, AnalyzerOutput* out, bool) -> std::unique_ptr<Analyzer> {
+           return std::make_unique<HttpAnalyzer>(c, out, HttpAnalyzerLimits(), &http_stats_);
+         }});
+    set_.protocols.push_back(
+        {"smtp",
+         [](absl::string_view c, absl::string_view s) { return DetectGreeting(LooksLikeSmtp, c, s); },
+         [](const ConnectionInfo& c, AnalyzerOutput* out, bool after_tls) -> std::unique_ptr<Analyzer> {
+           return std::make_unique<SmtpAnalyzer>(c, out, SmtpLimits(), after_tls);
+         }});
+    set_.protocols.push_back(
+        {"ftp",
+         [](absl::string_view c, absl::string_view s) { return DetectGreeting(LooksLikeFtp, c, s); },
+         [](const ConnectionInfo& c, AnalyzerOutput* out, bool after_tls) -> std::unique_ptr<Analyzer> {
+           return std::make_unique<FtpAnalyzer>(c, out, FtpLimits(), after_tls);
+         }});
+    set_.detect_tls = DetectTls;
+    set_.make_tls = [this](const ConnectionInfo& c, AnalyzerOutput* out,
+                           std::function<std::unique_ptr<Analyzer>()> downstream)
+        -> std::unique_ptr<Analyzer> {
+      tls::TlsDecryptorConfig config;
+      config.secrets = &keylog_;
+      config.rsa_keys = &rsa_;
+      config.session_cache = &sessions_;
+      auto inner = std::make_unique<tls::TlsDecryptor>(
+          c, out, config, [downstream](const ConnectionInfo&) { return downstream(); });
+      return std::make_unique<CountedTls>(std::move(inner), &tls_);
+    };
+  }
 
   ProtocolSet set_;
+  tls::KeyLogStore keylog_;
+  tls::RsaKeyStore rsa_;
+  tls::TlsSessionCache sessions_;
+  std::vector<TailedFile> tailed_;
+  size_t dsb_count_ = 0;
+  TlsCounts tls_;
+  HttpAnalyzerStats http_stats_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ProtocolContext>> MakeProtocols(const Options& options) {
   auto p = std::make_unique<Protocols>();
+  absl::Status s = p->Init(options);
+  if (!s.ok()) return s;
   return std::unique_ptr<ProtocolContext>(std::move(p));
 }
 
