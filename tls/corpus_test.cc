@@ -1,0 +1,218 @@
+// Captures recorded here with real peers (corpus/tls/record.py: Python ssl on both ends,
+// tcpdump -i lo): RSA key exchange in TLS 1.0/1.1/1.2 (CBC with encrypt-then-MAC and
+// extended master secret, GCM), resumption by session ID and by ticket with an RSA key only,
+// and key-log captures for TLS 1.2 ECDHE (GCM, CBC, ChaCha20) and TLS 1.3 (three suites, with
+// a PSK-resumed second connection). The decrypted plaintext must hash to what each peer sent.
+#include <catch2/catch.hpp>
+
+#include "absl/strings/escaping.h"
+#include "testing/paths.h"
+#include "tls/key_schedule.h"
+#include "tls/keylog.h"
+#include "tls/testing/pcap_streams.h"
+#include "tls/testing/recording_analyzer.h"
+#include "tls/tls_decryptor.h"
+
+namespace tcpfollow::tls {
+namespace {
+
+using testing::MemoryOutput;
+using testing::RecordingAnalyzer;
+
+struct Outcome {
+  nlohmann::json fields;
+  std::string plain[2];
+  TlsDecryptorStats stats;
+};
+
+std::string Dir() { return tcpfollow::testing::RepoRoot() + "/corpus/tls/"; }
+
+std::vector<Outcome> RunCapture(const std::string& pcap, TlsDecryptorConfig config) {
+  auto conns = testing::ReadPcapStreams(Dir() + pcap);
+  REQUIRE(conns.ok());
+  std::vector<Outcome> out;
+  for (const auto& c : *conns) {
+    ConnectionInfo info;
+    info.server.addr = IpAddress::V4(c.server_addr.data());
+    info.server.port = c.server_port;
+    MemoryOutput output;
+    RecordingAnalyzer* rec = nullptr;
+    TlsDecryptor dec(info, &output, config, [&rec](const ConnectionInfo&) {
+      auto a = std::make_unique<RecordingAnalyzer>();
+      rec = a.get();
+      return a;
+    });
+    for (const auto& e : c.events) {
+      dec.OnData(static_cast<Direction>(e.dir), absl::FromUnixSeconds(e.ts), e.bytes);
+    }
+    dec.OnClose(absl::UnixEpoch());
+    REQUIRE(output.records.size() == 1);
+    Outcome o;
+    o.fields = output.records[0].second;
+    if (rec) {
+      o.plain[0] = rec->data[0];
+      o.plain[1] = rec->data[1];
+    }
+    o.stats = dec.stats();
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::string Sha256Hex(const std::string& s) { return absl::BytesToHexString(*Digest("SHA256", s)); }
+
+nlohmann::json Manifest() {
+  std::string text = tcpfollow::testing::ReadFileOrEmpty(Dir() + "manifest.json");
+  REQUIRE(!text.empty());
+  return nlohmann::json::parse(text);
+}
+
+const nlohmann::json& Entry(const nlohmann::json& m, const std::string& pcap) {
+  for (const auto& e : m) {
+    if (e["pcap"] == pcap) return e;
+  }
+  FAIL("no manifest entry for " << pcap);
+  return m;
+}
+
+void CheckPlaintext(const std::vector<Outcome>& got, const nlohmann::json& entry) {
+  REQUIRE(got.size() == entry["connections"].size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO(entry["pcap"] << " connection " << i << ": " << got[i].fields.dump());
+    CHECK(got[i].fields["decrypted"] == true);
+    CHECK(got[i].stats.mac_failures == 0);
+    CHECK(Sha256Hex(got[i].plain[0]) == entry["client_sha256"]);
+    CHECK(Sha256Hex(got[i].plain[1]) == entry["server_sha256"]);
+    CHECK(got[i].fields["resumed"] == entry["connections"][i]["resumed"]);
+  }
+}
+
+TEST_CASE("Corpus: RSA key exchange TLS 1.0-1.2 decrypts with the server key", "[tls][corpus]") {
+  nlohmann::json m = Manifest();
+  RsaKeyStore keys;
+  REQUIRE(keys.AddKey(tcpfollow::testing::ReadFileOrEmpty(Dir() + "server.key.pem"), "").ok());
+  TlsSessionCache cache;
+  TlsDecryptorConfig config;
+  config.rsa_keys = &keys;
+  config.session_cache = &cache;
+  for (const char* pcap : {"rsa_tls10_cbc.pcap", "rsa_tls11_cbc.pcap", "rsa_tls12_cbc.pcap",
+                           "rsa_tls12_gcm.pcap", "rsa_tls12_resume_id.pcap",
+                           "rsa_tls12_resume_ticket.pcap"}) {
+    std::vector<Outcome> got = RunCapture(pcap, config);
+    CheckPlaintext(got, Entry(m, pcap));
+    CHECK(got[0].fields["subject"] == "O=tcpfollow,CN=tcpfollow.test");
+    CHECK(got[0].fields["cert_sha256"].get<std::string>().size() == 64);
+    CHECK(got[0].fields["server_name"] == "tcpfollow.test");
+  }
+}
+
+TEST_CASE("Corpus: RSA key forms (PKCS#8 DER, encrypted PEM, IP:PORT binding) all decrypt", "[tls][corpus]") {
+  nlohmann::json m = Manifest();
+  struct Form {
+    const char* file;
+    const char* password;
+    bool bind;
+  } forms[] = {{"server.key.pk8.der", "", false},
+               {"server.key.enc.pem", "tcpfollow", false},
+               {"server.key.pem", "", true}};
+  for (const Form& f : forms) {
+    INFO(f.file);
+    RsaKeyStore keys;
+    std::optional<Endpoint> server;
+    if (f.bind) {
+      auto spec = ParseRsaKeySpec("127.0.0.1:14434:server.key.pem");
+      REQUIRE(spec.ok());
+      server = spec->server;
+    }
+    REQUIRE(keys.AddKey(tcpfollow::testing::ReadFileOrEmpty(Dir() + f.file), f.password, server).ok());
+    TlsDecryptorConfig config;
+    config.rsa_keys = &keys;
+    CheckPlaintext(RunCapture("rsa_tls12_gcm.pcap", config), Entry(m, "rsa_tls12_gcm.pcap"));
+  }
+}
+
+TEST_CASE("Corpus: wrong or missing RSA key is reported in words", "[tls][corpus]") {
+  RsaKeyStore other;
+  REQUIRE(other.AddKey(tcpfollow::testing::ReadFileOrEmpty(Dir() + "other.key.pem"), "").ok());
+  TlsDecryptorConfig config;
+  config.rsa_keys = &other;
+  std::vector<Outcome> got = RunCapture("rsa_tls12_gcm.pcap", config);
+  CHECK(got[0].fields["decrypted"] == false);
+  CHECK(got[0].fields["reason"] == "none of the RSA keys matches the server certificate's public key");
+  CHECK(got[0].plain[0].empty());
+
+  // Bound to the server's endpoint but not its certificate.
+  RsaKeyStore bound;
+  Endpoint ep = *ParseRsaKeySpec("127.0.0.1:14434:x").value().server;
+  REQUIRE(bound.AddKey(tcpfollow::testing::ReadFileOrEmpty(Dir() + "other.key.pem"), "", ep).ok());
+  config.rsa_keys = &bound;
+  got = RunCapture("rsa_tls12_gcm.pcap", config);
+  CHECK(got[0].fields["reason"].get<std::string>().find("does not match the server certificate") !=
+        std::string::npos);
+
+  // The right key cannot help an ECDHE session.
+  RsaKeyStore right;
+  REQUIRE(right.AddKey(tcpfollow::testing::ReadFileOrEmpty(Dir() + "server.key.pem"), "").ok());
+  config.rsa_keys = &right;
+  got = RunCapture("ecdhe_tls12_gcm.pcap", config);
+  CHECK(got[0].fields["decrypted"] == false);
+  CHECK(got[0].fields["reason"] ==
+        "no key log entry for this client random; an RSA key cannot decrypt a ECDHE session");
+  got = RunCapture("tls13_aes_128_gcm_sha256.pcap", config);
+  CHECK(got[0].fields["reason"].get<std::string>().find("TLS 1.3 sessions need a key log") !=
+        std::string::npos);
+}
+
+TEST_CASE("Corpus: key-log captures, TLS 1.2 ECDHE and TLS 1.3 with resumption", "[tls][corpus]") {
+  nlohmann::json m = Manifest();
+  for (const char* pcap : {"ecdhe_tls12_gcm.pcap", "ecdhe_tls12_cbc.pcap", "ecdhe_tls12_chacha.pcap",
+                           "tls13_aes_128_gcm_sha256.pcap", "tls13_aes_256_gcm_sha384.pcap",
+                           "tls13_chacha20_poly1305_sha256.pcap"}) {
+    const nlohmann::json& e = Entry(m, pcap);
+    KeyLogStore keys;
+    keys.AddKeyLogText(tcpfollow::testing::ReadFileOrEmpty(Dir() + e["keylog"].get<std::string>()));
+    TlsDecryptorConfig config;
+    config.secrets = &keys;
+    std::vector<Outcome> got = RunCapture(pcap, config);
+    CheckPlaintext(got, e);
+    CHECK(got[0].fields["cipher"].get<std::string>().find(
+              e["connections"][0]["cipher"].get<std::string>().substr(0, 3)) != std::string::npos);
+  }
+}
+
+TEST_CASE("Corpus: a key log appended after the session started is picked up", "[tls][corpus]") {
+  nlohmann::json m = Manifest();
+  const nlohmann::json& e = Entry(m, "tls13_aes_128_gcm_sha256.pcap");
+  std::string keylog = tcpfollow::testing::ReadFileOrEmpty(Dir() + e["keylog"].get<std::string>());
+  auto conns = testing::ReadPcapStreams(Dir() + "tls13_aes_128_gcm_sha256.pcap");
+  REQUIRE(conns.ok());
+  const auto& c = (*conns)[0];
+  KeyLogStore keys;
+  TlsDecryptorConfig config;
+  config.secrets = &keys;
+  MemoryOutput output;
+  RecordingAnalyzer* rec = nullptr;
+  TlsDecryptor dec(ConnectionInfo{}, &output, config, [&rec](const ConnectionInfo&) {
+    auto a = std::make_unique<RecordingAnalyzer>();
+    rec = a.get();
+    return a;
+  });
+  size_t half = c.events.size() / 2;
+  for (size_t i = 0; i < half; ++i) {
+    dec.OnData(static_cast<Direction>(c.events[i].dir), absl::UnixEpoch(), c.events[i].bytes);
+  }
+  CHECK(rec == nullptr);  // nothing decrypted yet: no secrets
+  keys.AppendKeyLogBytes(keylog);  // the tool tails the file
+  for (size_t i = half; i < c.events.size(); ++i) {
+    dec.OnData(static_cast<Direction>(c.events[i].dir), absl::UnixEpoch(), c.events[i].bytes);
+  }
+  dec.OnClose(absl::UnixEpoch());
+  REQUIRE(rec != nullptr);
+  CHECK(Sha256Hex(rec->data[0]) == e["client_sha256"]);
+  CHECK(Sha256Hex(rec->data[1]) == e["server_sha256"]);
+  CHECK(output.records[0].second["decrypted"] == true);
+  CHECK_FALSE(output.records[0].second.contains("reason"));
+}
+
+}  // namespace
+}  // namespace tcpfollow::tls
