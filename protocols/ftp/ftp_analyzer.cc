@@ -1,0 +1,631 @@
+// FtpAnalyzer, FtpDataAnalyzer and the FtpSession they share (see ftp_analyzer.h).
+#include "protocols/ftp/ftp_analyzer.h"
+
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "protocols/mime/mime_extractor.h"
+
+namespace tcpfollow {
+namespace {
+
+absl::string_view StripEol(absl::string_view line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return line;
+}
+
+std::string Capped(absl::string_view v, size_t cap) { return ToValidUtf8(v.substr(0, cap)); }
+
+bool IsTransfer(const std::string& verb) {
+  return verb == "RETR" || verb == "STOR" || verb == "STOU" || verb == "APPE" ||
+         verb == "LIST" || verb == "NLST" || verb == "MLSD";
+}
+
+bool IsListing(const std::string& verb) {
+  return verb == "LIST" || verb == "NLST" || verb == "MLSD";
+}
+
+// A few magic numbers, enough for ftp.log's mime_type; the output layer may sniff better.
+std::string SniffMimeType(absl::string_view head) {
+  struct Magic {
+    absl::string_view prefix;
+    const char* type;
+  };
+  static const Magic kMagic[] = {
+      {"%PDF-", "application/pdf"},         {"\x89PNG\r\n\x1a\n", "image/png"},
+      {"GIF8", "image/gif"},                {"\xFF\xD8\xFF", "image/jpeg"},
+      {"PK\x03\x04", "application/zip"},    {"\x1F\x8B", "application/gzip"},
+      {"\x7F" "ELF", "application/x-executable"}, {"MZ", "application/x-dosexec"},
+  };
+  for (const Magic& m : kMagic) {
+    if (absl::StartsWith(head, m.prefix)) return m.type;
+  }
+  if (head.empty()) return "";
+  for (unsigned char c : head) {
+    if (c < 0x20 && c != '\r' && c != '\n' && c != '\t') return "application/octet-stream";
+  }
+  return "text/plain";
+}
+
+std::optional<std::vector<int>> SixNumbers(absl::string_view text) {
+  // The first run of "d,d,d,d,d,d" anywhere in the text.
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!absl::ascii_isdigit(text[i]) || (i > 0 && absl::ascii_isdigit(text[i - 1]))) continue;
+    size_t j = i;
+    while (j < text.size() && (absl::ascii_isdigit(text[j]) || text[j] == ',' ||
+                               text[j] == ' ')) {
+      ++j;
+    }
+    std::vector<absl::string_view> fields = absl::StrSplit(text.substr(i, j - i), ',');
+    if (fields.size() < 6) continue;
+    std::vector<int> n;
+    for (size_t k = 0; k < 6; ++k) {
+      int v = 0;
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(fields[k]), &v) || v < 0 || v > 255) break;
+      n.push_back(v);
+    }
+    if (n.size() == 6) return n;
+  }
+  return std::nullopt;
+}
+
+std::optional<Endpoint> EndpointOf(const std::vector<int>& n) {
+  uint8_t addr[4] = {static_cast<uint8_t>(n[0]), static_cast<uint8_t>(n[1]),
+                     static_cast<uint8_t>(n[2]), static_cast<uint8_t>(n[3])};
+  Endpoint e;
+  e.addr = IpAddress::V4(addr);
+  e.port = static_cast<uint16_t>(n[4] * 256 + n[5]);
+  return e;
+}
+
+}  // namespace
+
+std::optional<Endpoint> ParsePasvReply(absl::string_view text) {
+  auto n = SixNumbers(text);
+  if (!n) return std::nullopt;
+  return EndpointOf(*n);
+}
+
+std::optional<Endpoint> ParsePortArg(absl::string_view arg) { return ParsePasvReply(arg); }
+
+std::optional<uint16_t> ParseEpsvReply(absl::string_view text) {
+  size_t open = text.find('(');
+  if (open == absl::string_view::npos || open + 1 >= text.size()) return std::nullopt;
+  size_t close = text.find(')', open);
+  if (close == absl::string_view::npos) return std::nullopt;
+  absl::string_view inner = text.substr(open + 1, close - open - 1);
+  if (inner.empty()) return std::nullopt;
+  std::vector<absl::string_view> f = absl::StrSplit(inner, inner[0]);
+  uint32_t port = 0;
+  if (f.size() != 5 || !absl::SimpleAtoi(f[3], &port) || port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(port);
+}
+
+std::optional<Endpoint> ParseEprtArg(absl::string_view arg) {
+  arg = absl::StripAsciiWhitespace(arg);
+  if (arg.empty()) return std::nullopt;
+  std::vector<absl::string_view> f = absl::StrSplit(arg, arg[0]);
+  uint32_t port = 0;
+  if (f.size() != 5 || !absl::SimpleAtoi(f[3], &port) || port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  Endpoint e;
+  e.addr = IpAddress::FromString(std::string(f[2]));
+  if ((f[1] == "1" && !e.addr.is_v4()) || (f[1] == "2" && !e.addr.is_v6()) ||
+      e.addr.family == IpAddress::Family::kNone) {
+    return std::nullopt;
+  }
+  e.port = static_cast<uint16_t>(port);
+  return e;
+}
+
+bool LooksLikeFtp(absl::string_view client_first, absl::string_view server_first) {
+  bool greeting = server_first.size() >= 4 &&
+                  (absl::StartsWith(server_first, "220") || absl::StartsWith(server_first, "120")) &&
+                  (server_first[3] == ' ' || server_first[3] == '-');
+  if (!greeting) return false;
+  if (client_first.empty()) {
+    std::string line = absl::AsciiStrToUpper(server_first.substr(0, server_first.find('\n')));
+    return line.find("FTP") != std::string::npos && line.find("SMTP") == std::string::npos;
+  }
+  for (absl::string_view verb : {"USER ", "AUTH ", "FEAT", "SYST", "OPTS ", "PASS ", "HOST "}) {
+    if (absl::StartsWithIgnoreCase(client_first, verb)) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- FtpSession
+
+class FtpSession {
+ public:
+  FtpSession(const ConnectionInfo& control, AnalyzerOutput* out, const FtpLimits& limits)
+      : control_(control), out_(out), limits_(limits) {}
+
+  int NewChannel(bool passive, const IpAddress& orig_h, const Endpoint& resp) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (channels_.size() >= limits_.max_channels) {
+      // Evict the oldest channel that holds nothing in flight.
+      for (auto it = channels_.begin(); it != channels_.end(); ++it) {
+        if (it->second.writer == nullptr && (it->second.logged || !it->second.replied)) {
+          channels_.erase(it);
+          ++stats_.channels_evicted;
+          break;
+        }
+      }
+    }
+    int id = next_id_++;
+    Channel& c = channels_[id];
+    c.passive = passive;
+    c.orig_h = orig_h;
+    c.resp = resp;
+    ++stats_.channels;
+    return id;
+  }
+
+  void SetProtected(bool on) {
+    std::lock_guard<std::mutex> lock(mu_);
+    protected_ = on;
+  }
+
+  void BindCommand(int id, const std::string& verb, const std::string& arg) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel* c = Find(id);
+    if (c == nullptr) return;
+    c->bound = true;
+    c->verb = verb;
+    c->arg = arg;
+    if (c->attached && (!c->held.empty() || c->data_done)) {
+      OpenWriter(*c);
+      if (c->data_done) FinishObject(*c, c->data_end);
+    }
+  }
+
+  void FinalReply(int id, absl::Time ts, nlohmann::json record) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel* c = Find(id);
+    if (c == nullptr) {
+      out_->Record("ftp", control_, ts, std::move(record));
+      return;
+    }
+    c->replied = true;
+    c->record = std::move(record);
+    c->record_ts = ts;
+    MaybeLog(*c, /*force=*/false);
+  }
+
+  void AddChannelFields(int id, nlohmann::json* r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel* c = Find(id);
+    if (c != nullptr) ChannelFields(*c, r);
+  }
+
+  bool Attach(int id, const ConnectionInfo& data) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel* c = Find(id);
+    if (c == nullptr || (c->attached && c->data_conn.id != data.id)) return false;
+    c->attached = true;
+    c->data_conn = data;
+    c->encrypted = protected_;
+    ++stats_.data_connections;
+    return true;
+  }
+
+  void Data(int id, absl::Time ts, absl::string_view bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel* c = Find(id);
+    if (c == nullptr || c->encrypted || c->data_done) {
+      stats_.ignored_data_bytes += bytes.size();
+      return;
+    }
+    if (c->head.size() < 64) {
+      absl::string_view add = bytes.substr(0, 64 - c->head.size());
+      c->head.append(add.data(), add.size());
+    }
+    if (c->writer == nullptr && c->bound) OpenWriter(*c);
+    if (c->writer != nullptr) {
+      Write(*c, bytes);
+      return;
+    }
+    if (c->held.size() + bytes.size() <= limits_.max_unbound_bytes) {
+      c->held.append(bytes.data(), bytes.size());
+      return;
+    }
+    ++stats_.unbound_overflow;  // command still unknown: begin the object unnamed
+    OpenWriter(*c);
+    Write(*c, bytes);
+  }
+
+  void Gap(int id, uint64_t length) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.gaps;
+    Channel* c = Find(id);
+    if (c != nullptr) c->gap = true;
+  }
+
+  void DataEnd(int id, absl::Time ts) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel* c = Find(id);
+    if (c == nullptr || c->data_done) return;
+    c->data_done = true;
+    c->data_end = ts;
+    if (c->writer == nullptr && c->bound && !c->held.empty()) OpenWriter(*c);
+    if (c->writer != nullptr) FinishObject(*c, ts);
+    if (c->bound && c->writer == nullptr) c->object_done = true;  // nothing was sent
+    MaybeLog(*c, /*force=*/false);
+  }
+
+  // Control connection closed: write held orphans and every record still waiting.
+  void CloseControl(absl::Time ts) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, c] : channels_) {
+      if (c.writer == nullptr && !c.held.empty() && c.attached && c.data_done) {
+        OpenWriter(c);
+        FinishObject(c, ts);
+      }
+      MaybeLog(c, /*force=*/true);
+    }
+  }
+
+  FtpStats stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+ private:
+  struct Channel {
+    bool passive = false;
+    IpAddress orig_h;
+    Endpoint resp;
+    bool attached = false;
+    ConnectionInfo data_conn;
+    bool encrypted = false;
+    bool bound = false;
+    std::string verb, arg;
+    std::string held;
+    std::string head;
+    std::unique_ptr<ObjectWriter> writer;
+    std::string mime_type;
+    uint64_t bytes = 0;
+    bool gap = false;
+    bool data_done = false;
+    absl::Time data_end;
+    bool object_done = false;
+    ObjectResult result;
+    bool replied = false;
+    nlohmann::json record;
+    absl::Time record_ts;
+    bool logged = false;
+  };
+
+  Channel* Find(int id) {
+    auto it = channels_.find(id);
+    return it == channels_.end() ? nullptr : &it->second;
+  }
+
+  void OpenWriter(Channel& c) {
+    if (c.writer != nullptr) return;
+    ObjectMeta meta;
+    meta.source = "ftp";
+    if (c.bound) meta.name = c.arg.empty() ? c.verb : c.arg;
+    absl::string_view head = c.head.empty() ? absl::string_view(c.held) : c.head;
+    c.mime_type = IsListing(c.verb) ? "text/plain" : SniffMimeType(head.substr(0, 64));
+    meta.mime_type = c.mime_type;
+    c.writer = out_->BeginObject(c.data_conn, meta);
+    if (!c.held.empty()) {
+      Write(c, c.held);
+      std::string().swap(c.held);
+    }
+  }
+
+  void Write(Channel& c, absl::string_view bytes) {
+    c.writer->Write(bytes);
+    c.bytes += bytes.size();
+    stats_.transfer_bytes += bytes.size();
+  }
+
+  void FinishObject(Channel& c, absl::Time ts) {
+    nlohmann::json extra = nlohmann::json::object();
+    if (c.gap) extra["partial"] = true;
+    c.result = c.writer->Finish(ts, extra);
+    c.writer.reset();
+    c.object_done = true;
+    ++stats_.transfers;
+  }
+
+  void ChannelFields(const Channel& c, nlohmann::json* r) {
+    (*r)["data_channel.passive"] = c.passive;
+    (*r)["data_channel.orig_h"] = c.orig_h.ToString();
+    (*r)["data_channel.resp_h"] = c.resp.addr.ToString();
+    (*r)["data_channel.resp_p"] = c.resp.port;
+  }
+
+  void MaybeLog(Channel& c, bool force) {
+    if (!c.replied || c.logged) return;
+    if (!force && c.attached && !c.object_done && !c.encrypted) return;
+    nlohmann::json r = std::move(c.record);
+    ChannelFields(c, &r);
+    if (c.object_done && !c.result.fuid.empty()) {
+      r["fuid"] = c.result.fuid;
+      r["file_size"] = c.bytes;
+      if (!c.mime_type.empty()) r["mime_type"] = c.mime_type;
+    }
+    if (c.gap) r["partial"] = true;
+    if (c.encrypted) r["encrypted"] = true;
+    out_->Record("ftp", control_, c.record_ts, std::move(r));
+    c.logged = true;
+  }
+
+  std::mutex mu_;
+  ConnectionInfo control_;
+  AnalyzerOutput* out_;
+  FtpLimits limits_;
+  FtpStats stats_;
+  bool protected_ = false;
+  int next_id_ = 0;
+  std::map<int, Channel> channels_;
+};
+
+// ---------------------------------------------------------------- FtpAnalyzer
+
+FtpAnalyzer::FtpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
+                         const FtpLimits& limits, bool after_tls)
+    : conn_(conn), out_(out), limits_(limits), tls_(after_tls),
+      session_(std::make_shared<FtpSession>(conn, out, limits)) {
+  greeted_ = after_tls;
+}
+
+FtpAnalyzer::~FtpAnalyzer() = default;
+
+FtpStats FtpAnalyzer::stats() const {
+  FtpStats s = session_->stats();
+  s.commands = counts_.commands;
+  s.replies = counts_.replies;
+  s.long_lines = counts_.long_lines;
+  s.pending_overflow = counts_.pending_overflow;
+  s.unmatched_replies = counts_.unmatched_replies;
+  s.gaps += counts_.gaps;
+  return s;
+}
+
+size_t FtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
+  if (handoff_ != Handoff::kNone) return 0;
+  bool client = dir == Direction::kClientToServer;
+  std::string& line = client ? client_line_ : reply_line_;
+  bool& skip = client ? client_skip_ : reply_skip_;
+  size_t cap = client ? limits_.max_command_line_bytes : limits_.max_reply_line_bytes;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    size_t nl = bytes.find('\n', pos);
+    bool line_ended = nl != absl::string_view::npos;
+    size_t end = line_ended ? nl + 1 : bytes.size();
+    absl::string_view piece = bytes.substr(pos, end - pos);
+    pos = end;
+    if (skip) {  // the rest of a line over the cap
+      if (line_ended) skip = false;
+      continue;
+    }
+    size_t take = std::min(cap - line.size(), piece.size());
+    line.append(piece.data(), take);
+    if (take < piece.size() || (!line_ended && line.size() >= cap)) {
+      ++counts_.long_lines;  // act on what fits, drop the rest of the line
+      skip = !line_ended;
+    } else if (!line_ended) {
+      break;
+    }
+    std::string text = std::move(line);
+    line.clear();
+    if (client) OnClientLine(ts, text); else OnReply(ts, text);
+    if (handoff_ != Handoff::kNone) return pos;
+  }
+  return bytes.size();
+}
+
+void FtpAnalyzer::OnClientLine(absl::Time ts, absl::string_view raw) {
+  absl::string_view line = StripEol(raw);
+  if (line.empty()) return;
+  ++counts_.commands;
+  size_t space = line.find(' ');
+  Command cmd;
+  cmd.verb = Capped(absl::AsciiStrToUpper(line.substr(0, space)), 32);
+  cmd.arg = space == absl::string_view::npos ? ""
+                                             : Capped(line.substr(space + 1), limits_.max_value_bytes);
+  cmd.ts = ts;
+  if (cmd.verb == "USER") {
+    user_ = cmd.arg;
+    password_.clear();
+  } else if (cmd.verb == "PASS") {
+    password_ = cmd.arg;
+  } else if (IsTransfer(cmd.verb) && next_channel_ >= 0) {
+    cmd.channel = next_channel_;
+    next_channel_ = -1;
+    session_->BindCommand(cmd.channel, cmd.verb, cmd.arg);
+  }
+  if (pending_.size() >= limits_.max_pending_commands) {
+    ++counts_.pending_overflow;
+    pending_.pop_front();
+  }
+  pending_.push_back(std::move(cmd));
+}
+
+// Multi-line replies end at "ddd " with the code of their first line; reply_msg is the
+// last line's text, as in Zeek.
+void FtpAnalyzer::OnReply(absl::Time ts, const std::string& raw) {
+  std::string line(StripEol(raw));
+  bool coded = line.size() >= 3 && absl::ascii_isdigit(line[0]) &&
+               absl::ascii_isdigit(line[1]) && absl::ascii_isdigit(line[2]) &&
+               (line.size() == 3 || line[3] == ' ' || line[3] == '-');
+  int code = coded ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0') : 0;
+  std::string text = line.size() > 4 ? line.substr(4) : "";
+  if (multiline_code_ != 0) {
+    if (!(coded && code == multiline_code_ && (line.size() == 3 || line[3] == ' '))) return;
+    multiline_code_ = 0;
+  } else if (!coded) {
+    return;
+  } else if (line.size() > 3 && line[3] == '-') {
+    multiline_code_ = code;
+    return;
+  }
+  ++counts_.replies;
+  if (pending_.empty()) {
+    if (!greeted_ && (code == 220 || code == 120)) {
+      greeted_ = true;
+    } else {
+      ++counts_.unmatched_replies;
+    }
+    return;
+  }
+  Command& front = pending_.front();
+  if (code < 200) {
+    front.preliminary = code;
+    return;
+  }
+  Command cmd = std::move(front);
+  pending_.pop_front();
+  int announced = -1;
+  if (cmd.verb == "PASV" && code == 227) {
+    if (auto target = ParsePasvReply(text)) {
+      announced = Announce(ts, /*passive=*/true, *target);
+    }
+  } else if (cmd.verb == "EPSV" && code == 229) {
+    if (auto port = ParseEpsvReply(text)) {
+      announced = Announce(ts, /*passive=*/true, Endpoint{conn_.server.addr, *port});
+    }
+  } else if ((cmd.verb == "PORT" || cmd.verb == "EPRT") && code / 100 == 2) {
+    auto target = cmd.verb == "PORT" ? ParsePortArg(cmd.arg) : ParseEprtArg(cmd.arg);
+    if (target) {
+      announced = Announce(ts, /*passive=*/false, *target);
+    }
+  } else if (cmd.verb == "PROT" && code / 100 == 2) {
+    session_->SetProtected(absl::EqualsIgnoreCase(cmd.arg, "P"));
+  }
+  nlohmann::json r = nlohmann::json::object();
+  if (!user_.empty()) r["user"] = user_;
+  if (!password_.empty()) r["password"] = password_;
+  r["command"] = cmd.verb;
+  if (!cmd.arg.empty()) r["arg"] = cmd.arg;
+  r["reply_code"] = code;
+  r["reply_msg"] = Capped(text, limits_.max_reply_msg_bytes);
+  if (tls_) r["tls"] = true;
+  if (cmd.verb == "AUTH" && code == 234) {
+    handoff_ = Handoff::kTls;
+    tls_ = true;
+  }
+  if (cmd.channel >= 0) {
+    session_->FinalReply(cmd.channel, cmd.ts, std::move(r));
+    return;
+  }
+  if (announced >= 0) session_->AddChannelFields(announced, &r);
+  out_->Record("ftp", conn_, cmd.ts, std::move(r));
+}
+
+int FtpAnalyzer::Announce(absl::Time ts, bool passive, const Endpoint& target) {
+  // Passive: the client connects to the announced address. Active: the server connects from
+  // any port to the client's announced address.
+  const IpAddress& connector = passive ? conn_.client.addr : conn_.server.addr;
+  const IpAddress& observed = passive ? conn_.server.addr : conn_.client.addr;
+  int id = session_->NewChannel(passive, connector, target);
+  next_channel_ = id;
+  // A transfer command sent before this reply (pipelined) uses the new channel.
+  for (Command& pending : pending_) {
+    if (IsTransfer(pending.verb) && pending.channel < 0) {
+      pending.channel = id;
+      next_channel_ = -1;
+      session_->BindCommand(id, pending.verb, pending.arg);
+      break;
+    }
+  }
+  std::shared_ptr<FtpSession> session = session_;
+  AnalyzerFactory factory = [session, id](const ConnectionInfo& c) -> std::unique_ptr<Analyzer> {
+    return std::make_unique<FtpDataAnalyzer>(c, session, id);
+  };
+  out_->ExpectConnection(connector, target, ts, limits_.data_channel_timeout, factory);
+  if (target.addr != observed) {  // NAT: the announced address is not the one we see
+    out_->ExpectConnection(connector, Endpoint{observed, target.port}, ts,
+                           limits_.data_channel_timeout, factory);
+  }
+  return id;
+}
+
+void FtpAnalyzer::OnGap(Direction dir, absl::Time, uint64_t) {
+  ++counts_.gaps;
+  if (dir == Direction::kClientToServer) {
+    client_line_.clear();
+    client_skip_ = true;
+  } else {
+    reply_line_.clear();
+    reply_skip_ = true;
+    multiline_code_ = 0;
+  }
+}
+
+void FtpAnalyzer::OnClose(absl::Time ts) {
+  if (handoff_ != Handoff::kNone) return;
+  // Commands that never got a final reply are logged without one.
+  for (Command& cmd : pending_) {
+    nlohmann::json r = nlohmann::json::object();
+    if (!user_.empty()) r["user"] = user_;
+    if (!password_.empty()) r["password"] = password_;
+    r["command"] = cmd.verb;
+    if (!cmd.arg.empty()) r["arg"] = cmd.arg;
+    if (cmd.preliminary != 0) r["reply_code"] = cmd.preliminary;
+    if (tls_) r["tls"] = true;
+    if (cmd.channel >= 0) {
+      session_->FinalReply(cmd.channel, cmd.ts, std::move(r));
+    } else {
+      out_->Record("ftp", conn_, cmd.ts, std::move(r));
+    }
+  }
+  pending_.clear();
+  session_->CloseControl(ts);
+}
+
+// ---------------------------------------------------------------- FtpDataAnalyzer
+
+FtpDataAnalyzer::FtpDataAnalyzer(const ConnectionInfo& conn, std::shared_ptr<FtpSession> session,
+                                 int channel)
+    : conn_(conn), session_(std::move(session)), channel_(channel) {
+  attached_ = session_->Attach(channel_, conn_);
+}
+
+FtpDataAnalyzer::~FtpDataAnalyzer() = default;
+
+size_t FtpDataAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
+  if (!has_direction_) {
+    has_direction_ = true;
+    direction_ = dir;
+  }
+  if (attached_ && dir == direction_) {
+    session_->Data(channel_, ts, bytes);
+  } else {
+    session_->Data(-1, ts, bytes);  // counted as ignored
+  }
+  return bytes.size();
+}
+
+void FtpDataAnalyzer::OnGap(Direction dir, absl::Time, uint64_t length) {
+  if (attached_ && (!has_direction_ || dir == direction_)) session_->Gap(channel_, length);
+}
+
+void FtpDataAnalyzer::OnEnd(Direction dir, absl::Time ts) {
+  if (attached_ && has_direction_ && dir == direction_ && !ended_) {
+    ended_ = true;
+    session_->DataEnd(channel_, ts);
+  }
+}
+
+void FtpDataAnalyzer::OnClose(absl::Time ts) {
+  if (attached_ && !ended_) {
+    ended_ = true;
+    session_->DataEnd(channel_, ts);
+  }
+}
+
+}  // namespace tcpfollow

@@ -1,0 +1,152 @@
+// FTP (RFC 959, 2428, 4217): FtpAnalyzer follows the control channel, FtpDataAnalyzer the
+// data connections it announces, and an FtpSession shared between them ties each data
+// connection to the command that used it.
+//
+// Control: commands and replies (multi-line replies included) are matched in order; every
+// command gives one ftp.jsonl record at its final reply (Zeek ftp.log fields: user,
+// password, command, arg, reply_code, reply_msg, data_channel.*, fuid, file_size,
+// mime_type). A 227/229 reply (passive: client -> announced ip:port) or a 200 reply to
+// PORT/EPRT (active: server -> client ip:port, any source port) registers an expected
+// connection through AnalyzerOutput::ExpectConnection; when the announced address differs
+// from the control connection's (NAT) a second expectation uses the control address.
+// AUTH TLS/SSL: after the 234 reply OnData returns having consumed up to the end of that
+// reply and reports Handoff::kTls; the owner builds FtpAnalyzer(..., /*after_tls=*/true).
+//
+// Data: the bytes of a data connection become one object named after the command's argument
+// (the command itself, e.g. "LIST", when there is none). A data connection may start, and
+// with a sharded pipeline even deliver bytes, before its RETR/STOR/LIST is seen: the bytes
+// are then held in the session (FtpLimits::max_unbound_bytes) and the object is begun once
+// the command is known; over the cap the object is begun unnamed (counted). A transfer's
+// record is written when both its final reply and the end of its data are seen (or at
+// control close). FtpSession is locked, so control and data may run on different threads.
+// Not done: decrypting PROT P data channels (their transfers are flagged "encrypted").
+#ifndef TCPFOLLOW_PROTOCOLS_FTP_FTP_ANALYZER_H_
+#define TCPFOLLOW_PROTOCOLS_FTP_FTP_ANALYZER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "reassembly/analyzer.h"
+
+namespace tcpfollow {
+
+struct FtpLimits {
+  size_t max_command_line_bytes = 8192;
+  size_t max_reply_line_bytes = 8192;
+  size_t max_reply_msg_bytes = 512;
+  size_t max_value_bytes = 1024;          // user, password, arg in records
+  size_t max_pending_commands = 64;
+  size_t max_channels = 64;               // announced data channels remembered per session
+  size_t max_unbound_bytes = 1u << 20;    // data held before its command is known
+  absl::Duration data_channel_timeout = absl::Minutes(2);
+};
+
+struct FtpStats {
+  uint64_t commands = 0;
+  uint64_t replies = 0;
+  uint64_t long_lines = 0;
+  uint64_t pending_overflow = 0;
+  uint64_t unmatched_replies = 0;
+  uint64_t channels = 0;            // data channels announced
+  uint64_t channels_evicted = 0;    // over max_channels
+  uint64_t data_connections = 0;    // data analyzers attached
+  uint64_t transfers = 0;           // objects finished
+  uint64_t transfer_bytes = 0;
+  uint64_t unbound_overflow = 0;    // objects begun before their command was known
+  uint64_t ignored_data_bytes = 0;  // reverse direction, unattached, encrypted
+  uint64_t gaps = 0;
+};
+
+// Content detection: a 220 greeting and FTP commands from the client (or, with no client
+// bytes yet, a greeting naming FTP).
+bool LooksLikeFtp(absl::string_view client_first, absl::string_view server_first);
+
+// Parsers for the address forms, exposed for tests.
+std::optional<Endpoint> ParsePasvReply(absl::string_view text);  // "(h1,h2,h3,h4,p1,p2)"
+std::optional<uint16_t> ParseEpsvReply(absl::string_view text);  // "(|||port|)"
+std::optional<Endpoint> ParsePortArg(absl::string_view arg);     // "h1,h2,h3,h4,p1,p2"
+std::optional<Endpoint> ParseEprtArg(absl::string_view arg);     // "|2|::1|2121|"
+
+class FtpSession;
+
+class FtpAnalyzer : public Analyzer {
+ public:
+  FtpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
+              const FtpLimits& limits = FtpLimits(), bool after_tls = false);
+  ~FtpAnalyzer() override;
+
+  size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) override;
+  void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
+  void OnEnd(Direction dir, absl::Time ts) override {}
+  void OnClose(absl::Time ts) override;
+  Handoff handoff() const override { return handoff_; }
+  const char* service() const override { return "ftp"; }
+
+  FtpStats stats() const;
+
+ private:
+  struct Command {
+    std::string verb;
+    std::string arg;
+    absl::Time ts;
+    int channel = -1;     // data channel used (transfer commands)
+    int preliminary = 0;  // 1xx code seen
+  };
+
+  void OnClientLine(absl::Time ts, absl::string_view line);
+  void OnReply(absl::Time ts, const std::string& line);
+  // Registers the expected data connection; returns the session's channel id.
+  int Announce(absl::Time ts, bool passive, const Endpoint& target);
+
+  ConnectionInfo conn_;
+  AnalyzerOutput* out_;
+  FtpLimits limits_;
+  bool tls_;
+  std::shared_ptr<FtpSession> session_;
+  Handoff handoff_ = Handoff::kNone;
+
+  std::string client_line_;
+  bool client_skip_ = false;
+  std::string reply_line_;
+  bool reply_skip_ = false;
+  int multiline_code_ = 0;      // code of the multi-line reply in progress
+  bool greeted_ = false;
+  std::deque<Command> pending_;
+  int next_channel_ = -1;       // announced, not yet used by a transfer command
+
+  std::string user_;
+  std::string password_;
+  FtpStats counts_;  // control-side counters; data-side ones live in the session
+};
+
+// The data side: bytes from either direction (the first that sends) go to the session.
+class FtpDataAnalyzer : public Analyzer {
+ public:
+  FtpDataAnalyzer(const ConnectionInfo& conn, std::shared_ptr<FtpSession> session,
+                  int channel);
+  ~FtpDataAnalyzer() override;
+
+  size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) override;
+  void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
+  void OnEnd(Direction dir, absl::Time ts) override;
+  void OnClose(absl::Time ts) override;
+  const char* service() const override { return "ftp-data"; }
+
+ private:
+  ConnectionInfo conn_;
+  std::shared_ptr<FtpSession> session_;
+  int channel_;
+  bool attached_ = false;
+  bool has_direction_ = false;
+  Direction direction_ = Direction::kServerToClient;
+  bool ended_ = false;
+};
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_PROTOCOLS_FTP_FTP_ANALYZER_H_
