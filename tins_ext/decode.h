@@ -5,7 +5,8 @@
 // offset) and trims trailing link padding. Does not verify checksums (offload makes them
 // unreliable in captures), does not parse IP or TCP options, and does not reassemble
 // fragments: a fragment is reported as such and DecodeTcp refuses it. Reassembled
-// datagrams go back through DecodeIp.
+// datagrams go back through DecodeIp. IPv6 extension headers are walked in any order
+// (the RFC 8200 order is not enforced) and a routing header does not change `dst`.
 #ifndef TCPFOLLOW_TINS_EXT_DECODE_H_
 #define TCPFOLLOW_TINS_EXT_DECODE_H_
 
