@@ -151,7 +151,6 @@ void TcpReassembler::Process(Connection* conn, const TcpSegment& seg) {
     }
     sender.mutable_summary()->rst = true;
     End(conn, CloseReason::kRst, seg.ts);
-    UpdateBuffered(conn, before);
     return;
   }
   uint32_t data_seq = seg.seq;
@@ -168,8 +167,8 @@ void TcpReassembler::Process(Connection* conn, const TcpSegment& seg) {
       !sender.OnFin(data_seq + static_cast<uint32_t>(seg.payload.size()), seg.ts)) {
     ++stats_.bad_fin_ignored;
   }
-  if (sender.fin_done() && peer.fin_done()) End(conn, CloseReason::kFin, seg.ts);
   UpdateBuffered(conn, before);
+  if (sender.fin_done() && peer.fin_done()) End(conn, CloseReason::kFin, seg.ts);
   EnforceTotalCap(seg.ts);
 }
 
@@ -182,9 +181,7 @@ void TcpReassembler::Advance(absl::Time now) {
   if (now > clock_) clock_ = now;
   while (!open_.empty() && clock_ - open_.front()->last_seen > limits_.idle_timeout) {
     Connection* conn = open_.front();
-    const size_t before = conn->buffered();
     End(conn, CloseReason::kIdleTimeout, conn->last_seen);
-    UpdateBuffered(conn, before);
     Erase(conn);
   }
   while (!closed_.empty() && clock_ - closed_.front()->closed_at > limits_.closed_linger) {
@@ -196,17 +193,17 @@ void TcpReassembler::FinishAll(absl::Time now, CloseReason reason) {
   Advance(now);
   while (!open_.empty()) {
     Connection* conn = open_.front();
-    const size_t before = conn->buffered();
     End(conn, reason, conn->last_seen);
-    UpdateBuffered(conn, before);
     Erase(conn);
   }
   while (!closed_.empty()) Erase(closed_.front());
 }
 
 void TcpReassembler::End(Connection* conn, CloseReason reason, absl::Time ts) {
+  const size_t before = conn->buffered();
   conn->stream[0].Close(ts);
   conn->stream[1].Close(ts);
+  UpdateBuffered(conn, before);
   ConnectionSummary summary;
   summary.end = conn->last_seen;
   summary.reason = reason;
@@ -260,9 +257,7 @@ void TcpReassembler::MakeRoom() {
   }
   if (open_.empty()) return;
   Connection* conn = open_.front();
-  const size_t before = conn->buffered();
   End(conn, CloseReason::kEvicted, conn->last_seen);
-  UpdateBuffered(conn, before);
   Erase(conn);
 }
 

@@ -322,3 +322,24 @@ TEST_CASE("TcpReassembler: stats fold in per-connection counters", "[tcp]") {
 
 }  // namespace
 }  // namespace tcpfollow
+
+namespace tcpfollow {
+namespace {
+
+// Fuzzer finding (corpus/fuzz/tcp_reassembly_fuzz/regress_port_reuse_held_bytes): a
+// connection ended by port reuse while holding out-of-order bytes left them counted.
+TEST_CASE("TcpReassembler: port reuse with held bytes releases them", "[tcp][fuzz]") {
+  RecordingHandler h;
+  TcpReassembler r(TcpLimits(), &h);
+  Handshake(r);
+  r.OnSegment(Seg(kCli, kSrv, f::kAck, kC + 5, kS + 1, "held"));
+  CHECK(r.stats().buffered_bytes == 4);
+  r.OnSegment(Seg(kCli, kSrv, f::kSyn, 12345, 0, "", 2));
+  CHECK(h.log[h.log.size() - 2] == "end #1 port_reuse C 4/4 S 0/0");
+  CHECK(r.stats().buffered_bytes == 0);
+  r.FinishAll(T(3));
+  CHECK(r.stats().active == 0);
+}
+
+}  // namespace
+}  // namespace tcpfollow
