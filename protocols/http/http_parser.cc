@@ -186,6 +186,7 @@ size_t HttpParser::FeedHead(absl::string_view data) {
     }
     if (end != kNpos || data.size() > limits_.max_head_bytes) {
       ++stats_->head_too_large;
+      ReportStartLine(data);
       Fail("head_too_large");
       return pos + data.size();
     }
@@ -199,6 +200,7 @@ size_t HttpParser::FeedHead(absl::string_view data) {
   if (end == kNpos || end > limits_.max_head_bytes) {
     if (end != kNpos || buf_.size() > limits_.max_head_bytes) {
       ++stats_->head_too_large;
+      ReportStartLine(buf_);
       Fail("head_too_large");
       return data.size();
     }
@@ -365,6 +367,13 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
   } else {
     info->framing = response ? BodyFraming::kClose : BodyFraming::kNone;
   }
+}
+
+void HttpParser::ReportStartLine(absl::string_view partial_head) {
+  size_t nl = partial_head.find('\n');
+  if (nl == kNpos || nl >= limits_.max_head_bytes) return;
+  HttpMessageInfo unused;
+  ParseStartLine(StripCr(partial_head.substr(0, nl)), &unused);
 }
 
 void HttpParser::ParseHead(absl::string_view block) {
@@ -642,6 +651,7 @@ void HttpParser::OnGap(uint64_t length) {
         resync_line_start_ = true;
         return;
       }
+      ReportStartLine(buf_);
       AbandonMessage("gap");
       return;
     case State::kChunkSize:

@@ -12,7 +12,9 @@
 // between messages) and reports each as an anomaly. A gap inside a body of known length keeps
 // the parser in sync; any other gap ends the current message as incomplete, and the parser
 // skips to the next line that looks like a request or status line. Exceeding a limit is a
-// sticky error: the rest of the direction is ignored. Does no I/O, no content decoding.
+// sticky error: the rest of the direction is ignored. A head cut short by a gap or a limit
+// still reports its start line (then OnMessageIncomplete), so that transactions stay paired.
+// Does no I/O, no content decoding.
 #ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_
 #define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_
 
@@ -129,6 +131,9 @@ class HttpParser {
   // Finds the end of a header block in buf_ (or `data` when buf_ is empty).
   size_t ScanBlock(absl::string_view buf, bool first_line_special);
   void ParseHead(absl::string_view block);
+  // A head is abandoned (gap, too large): still report its start line if it is complete,
+  // so the transaction it began is known.
+  void ReportStartLine(absl::string_view partial_head);
   void ParseFields(absl::string_view block, bool trailers, HttpMessageInfo* info);
   bool ParseStartLine(absl::string_view line, HttpMessageInfo* info);
   void StartBody(const HttpMessageInfo& info);

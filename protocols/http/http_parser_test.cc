@@ -285,7 +285,7 @@ TEST_CASE("HttpParser: a gap in the headers marks the message incomplete and res
   HttpStats stats;
   Log log = WithGap(HttpRole::kRequest, "GET /a HTTP/1.1\r\nHost: exa", 20,
                     "ple.com\r\nAccept: */*\r\n\r\nGET /b HTTP/1.1\r\n\r\n", &stats);
-  Log want = {"incomplete gap", "request GET /b HTTP/1.1",
+  Log want = {"request GET /a HTTP/1.1", "incomplete gap", "request GET /b HTTP/1.1",
               "headers_complete framing=0 length=0", "complete"};
   REQUIRE(log == want);
   REQUIRE(stats.resyncs == 1);
@@ -324,7 +324,8 @@ TEST_CASE("HttpParser: head size limit just under and just over", "[http][limits
   REQUIRE(ok.back() == "complete");
   limits.max_head_bytes = head.size() - 1;
   Log over = ParseEverySplit(HttpRole::kRequest, head + "GET / HTTP/1.1\r\n\r\n", limits);
-  REQUIRE(over == Log{"incomplete head_too_large", "error head_too_large"});
+  REQUIRE(over == Log{"request GET / HTTP/1.1", "incomplete head_too_large",
+                      "error head_too_large"});
 }
 
 TEST_CASE("HttpParser: a huge header line is cut off without buffering it", "[http][limits]") {
@@ -336,7 +337,8 @@ TEST_CASE("HttpParser: a huge header line is cut off without buffering it", "[ht
   for (int i = 0; i < 8; ++i) REQUIRE(p.Feed(mb) == mb.size());
   REQUIRE(p.failed());
   REQUIRE(stats.head_too_large == 1);
-  REQUIRE(v.log == Log{"incomplete head_too_large", "error head_too_large"});
+  REQUIRE(v.log == Log{"request GET / HTTP/1.1", "incomplete head_too_large",
+                       "error head_too_large"});
 }
 
 TEST_CASE("HttpParser: too many headers are dropped and counted", "[http][limits]") {

@@ -1,0 +1,107 @@
+// HttpAnalyzer: the "http" Analyzer (reassembly/analyzer.h) for one connection. Runs an
+// HttpParser per direction, pairs responses with requests in order (a FIFO, so keep-alive
+// and pipelining work; an interim 1xx answer does not consume the request), tells the
+// response side when a body is absent (HEAD) or when the stream stops being HTTP (CONNECT
+// 2xx: Handoff::kTls at the end of the response head; 101 Switching Protocols:
+// Handoff::kOpaque, the record says "websocket" or "h2c"). Removes content codings through
+// protocols/content (bounded; a bomb is cut and flagged) and streams each non-empty body
+// into AnalyzerOutput::BeginObject with the protocol's name for it (Content-Disposition
+// filename or the URI's last path segment; never sanitised here) and its MIME type
+// (Content-Type, else sniffed from the first bytes). Writes one http record per transaction
+// when both of its messages are done, or at close, marked partial if something is missing.
+#ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_ANALYZER_H_
+#define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_ANALYZER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocols/content/content_decoder.h"
+#include "protocols/http/http_parser.h"
+#include "reassembly/analyzer.h"
+
+namespace tcpfollow {
+
+struct HttpAnalyzerLimits {
+  HttpLimits parser;
+  ContentLimits content;
+  size_t max_pending_transactions = 128;    // requests awaiting a response; oldest flushed
+  size_t max_held_tunnel_bytes = 64 * 1024; // client bytes after CONNECT, before the answer
+  size_t max_anomalies_per_transaction = 16;
+};
+
+struct HttpAnalyzerStats {
+  HttpStats request;   // client-direction parser
+  HttpStats response;  // server-direction parser
+  ContentStats content;
+  uint64_t transactions = 0;          // records written
+  uint64_t partial_transactions = 0;
+  uint64_t unmatched_responses = 0;   // responses with no request pending
+  uint64_t pending_overflow = 0;      // transactions flushed early by max_pending_transactions
+  uint64_t objects = 0;
+  uint64_t decompression_limited = 0;
+  uint64_t decoding_errors = 0;
+  uint64_t held_bytes_dropped = 0;    // tunnel bytes beyond max_held_tunnel_bytes
+};
+
+class HttpAnalyzer : public Analyzer {
+ public:
+  // `out` and `stats` (optional) must outlive the analyzer.
+  HttpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
+               const HttpAnalyzerLimits& limits = {}, HttpAnalyzerStats* stats = nullptr);
+  ~HttpAnalyzer() override;
+
+  size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) override;
+  void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
+  void OnEnd(Direction dir, absl::Time ts) override;
+  void OnClose(absl::Time ts) override;
+  Handoff handoff() const override { return handoff_; }
+  const char* service() const override { return "http"; }
+
+  // Client bytes received after a CONNECT request and before its 2xx answer. They are the
+  // start of the tunnel (usually a TLS ClientHello): after Handoff::kTls the owner must put
+  // them in front of the client direction's remaining bytes. (Analyzer::OnData cannot give
+  // them back, as they were consumed before the handoff was known.)
+  absl::string_view held_tunnel_bytes() const { return held_; }
+
+  const HttpAnalyzerStats& stats() const { return *stats_; }
+
+  struct Transaction;
+  struct Body;
+  class Side;
+
+ private:
+  void Emit(Transaction* tx);
+  // Closes whatever body of `tx` is still open, then emits it.
+  void Retire(Transaction* tx);
+  void FlushAll(absl::Time ts);
+  void Hold(absl::string_view bytes);
+  // A CONNECT was refused: parse the held client bytes as HTTP again.
+  void ResumeRequests();
+
+  ConnectionInfo conn_;
+  AnalyzerOutput* out_;
+  HttpAnalyzerLimits limits_;
+  HttpAnalyzerStats own_stats_;
+  HttpAnalyzerStats* stats_;
+  std::deque<std::unique_ptr<Transaction>> pending_;  // in request order
+  std::unique_ptr<Side> request_;
+  std::unique_ptr<Side> response_;
+  Handoff handoff_ = Handoff::kNone;
+  std::string held_;
+  int depth_ = 0;
+  absl::Time ts_;
+};
+
+// Exposed for tests: MIME type guessed from the first bytes of a body ("" when unsure).
+std::string SniffMimeType(absl::string_view head);
+// The filename of a Content-Disposition value (filename* preferred), "" when none.
+std::string ContentDispositionFilename(absl::string_view value);
+// The last path segment of a request target, without query or fragment.
+std::string UriBasename(absl::string_view target);
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_PROTOCOLS_HTTP_HTTP_ANALYZER_H_

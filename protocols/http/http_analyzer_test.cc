@@ -1,0 +1,436 @@
+// HttpAnalyzer against an in-memory output: record fields (Zeek http.log names), request /
+// response pairing with pipelining, HEAD, 100-continue, content codings (gzip, deflate,
+// br, stacked) in objects byte for byte, the decompression bound, CONNECT and Upgrade
+// handoffs, gaps and close marking transactions partial. Every conversation is also fed
+// byte by byte and split at every point of every message: records and objects must match.
+#include "protocols/http/http_analyzer.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "catch2/catch.hpp"
+#include "protocols/content/test_encoders.h"
+#include "testing/memory_output.h"
+
+namespace tcpfollow {
+namespace {
+
+using testing::MemoryOutput;
+constexpr Direction kC = Direction::kClientToServer;
+constexpr Direction kS = Direction::kServerToClient;
+
+struct Event {
+  Direction dir;
+  std::string bytes;
+  uint64_t gap = 0;  // when non-zero: a gap of this length instead of bytes
+};
+
+struct Outcome {
+  std::vector<nlohmann::json> records;
+  std::vector<MemoryOutput::Object> objects;
+  Handoff handoff = Handoff::kNone;
+  std::vector<size_t> consumed;
+  std::string held;
+};
+
+// Runs `events`; each data event is cut into pieces of `piece` bytes (0: whole), or split
+// once at `split` when split > 0.
+Outcome RunConversation(const std::vector<Event>& events, size_t piece = 0,
+                        HttpAnalyzerLimits limits = {}, size_t split_event = SIZE_MAX,
+                        size_t split_at = 0) {
+  MemoryOutput out;
+  ConnectionInfo conn;
+  conn.id = 7;
+  HttpAnalyzer a(conn, &out, limits);
+  Outcome o;
+  absl::Time t = absl::FromUnixSeconds(1000);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    t += absl::Seconds(1);
+    if (a.handoff() != Handoff::kNone) break;
+    if (e.gap) {
+      a.OnGap(e.dir, t, e.gap);
+      continue;
+    }
+    std::vector<absl::string_view> pieces;
+    absl::string_view b = e.bytes;
+    if (i == split_event) {
+      pieces = {b.substr(0, split_at), b.substr(split_at)};
+    } else if (piece == 0) {
+      pieces = {b};
+    } else {
+      for (size_t at = 0; at < b.size(); at += piece) pieces.push_back(b.substr(at, piece));
+    }
+    size_t consumed = 0;
+    for (absl::string_view p : pieces) {
+      if (p.empty()) continue;
+      size_t used = a.OnData(e.dir, t, p);
+      consumed += used;
+      if (used < p.size()) break;
+    }
+    o.consumed.push_back(consumed);
+  }
+  a.OnClose(t + absl::Seconds(1));
+  o.records = out.records("http");
+  for (auto& r : o.records) r.erase("ts");
+  o.objects = out.objects();
+  o.handoff = a.handoff();
+  o.held = std::string(a.held_tunnel_bytes());
+  return o;
+}
+
+std::string Describe(const Outcome& o) {
+  std::string s;
+  for (const auto& r : o.records) absl::StrAppend(&s, r.dump(), "\n");
+  for (const auto& ob : o.objects) {
+    absl::StrAppend(&s, ob.fuid, " ", ob.meta.source, " name=", ob.meta.name,
+                    " mime=", ob.meta.mime_type, " data=", absl::CEscape(ob.data),
+                    " extra=", ob.extra.dump(), " finished=", ob.finished, "\n");
+  }
+  absl::StrAppend(&s, "handoff=", static_cast<int>(o.handoff), " held=", absl::CEscape(o.held));
+  for (size_t c : o.consumed) absl::StrAppend(&s, " ", c);
+  return s;
+}
+
+// Whole, byte by byte, and every split of every event give the same outcome.
+Outcome RunEverySplit(const std::vector<Event>& events, HttpAnalyzerLimits limits = {}) {
+  Outcome whole = RunConversation(events, 0, limits);
+  std::string want = Describe(whole);
+  REQUIRE(Describe(RunConversation(events, 1, limits)) == want);
+  for (size_t i = 0; i < events.size(); ++i) {
+    for (size_t at = 1; at < events[i].bytes.size(); ++at) {
+      INFO("event " << i << " split at " << at);
+      REQUIRE(Describe(RunConversation(events, 0, limits, i, at)) == want);
+    }
+  }
+  return whole;
+}
+
+TEST_CASE("HttpAnalyzer: one transaction carries Zeek's http.log fields", "[http]") {
+  std::string auth = absl::Base64Escape("alice:secret");
+  Outcome o = RunEverySplit({
+      {kC, "GET /dir/report.pdf?x=1 HTTP/1.1\r\nHost: example.com:8080\r\n"
+           "User-Agent: curl/8.0\r\nReferer: http://example.com/\r\n"
+           "Authorization: Basic " + auth + "\r\n\r\n"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Type: application/pdf; x=y\r\n"
+           "Content-Length: 9\r\n\r\n%PDF-1.4\n"},
+  });
+  REQUIRE(o.records.size() == 1);
+  const auto& r = o.records[0];
+  REQUIRE(r["method"] == "GET");
+  REQUIRE(r["host"] == "example.com:8080");
+  REQUIRE(r["uri"] == "/dir/report.pdf?x=1");
+  REQUIRE(r["referrer"] == "http://example.com/");
+  REQUIRE(r["version"] == "1.1");
+  REQUIRE(r["user_agent"] == "curl/8.0");
+  REQUIRE(r["username"] == "alice");
+  REQUIRE(r["status_code"] == 200);
+  REQUIRE(r["status_msg"] == "OK");
+  REQUIRE(r["request_body_len"] == 0);
+  REQUIRE(r["response_body_len"] == 9);
+  REQUIRE(r["partial"] == false);
+  REQUIRE(r["uid"] == "C7");
+  REQUIRE(!r.contains("orig_fuids"));
+  REQUIRE(o.objects.size() == 1);
+  REQUIRE(r["resp_fuids"] == nlohmann::json::array({o.objects[0].fuid}));
+  REQUIRE(r["resp_mime_types"] == nlohmann::json::array({"application/pdf"}));
+  REQUIRE(o.objects[0].data == "%PDF-1.4\n");
+  REQUIRE(o.objects[0].meta.name == "report.pdf");
+  REQUIRE(o.objects[0].meta.source == "http");
+  REQUIRE(o.objects[0].finished);
+}
+
+TEST_CASE("HttpAnalyzer: pipelined requests are answered in order; HEAD has no body",
+          "[http]") {
+  Outcome o = RunEverySplit({
+      {kC, "HEAD /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+           "POST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\ndata"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+           "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nnot"
+           "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"},
+  });
+  REQUIRE(o.records.size() == 3);
+  REQUIRE(o.records[0]["method"] == "HEAD");
+  REQUIRE(o.records[0]["status_code"] == 200);
+  REQUIRE(o.records[0]["response_body_len"] == 0);
+  REQUIRE(o.records[1]["uri"] == "/b");
+  REQUIRE(o.records[1]["status_code"] == 404);
+  REQUIRE(o.records[1]["response_body_len"] == 3);
+  REQUIRE(o.records[2]["method"] == "POST");
+  REQUIRE(o.records[2]["status_code"] == 201);
+  REQUIRE(o.records[2]["request_body_len"] == 4);
+  REQUIRE(o.records[2]["orig_mime_types"] == nlohmann::json::array({"text/plain"}));
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(o.records[i]["trans_depth"] == i + 1);
+    REQUIRE(o.records[i]["partial"] == false);
+  }
+}
+
+TEST_CASE("HttpAnalyzer: 100-continue keeps the request for the final answer", "[http]") {
+  Outcome o = RunEverySplit({
+      {kC, "POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"},
+      {kS, "HTTP/1.1 100 Continue\r\n\r\n"},
+      {kC, "hello"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+  });
+  REQUIRE(o.records.size() == 1);
+  REQUIRE(o.records[0]["info_code"] == 100);
+  REQUIRE(o.records[0]["status_code"] == 200);
+  REQUIRE(o.records[0]["request_body_len"] == 5);
+  REQUIRE(o.records[0]["response_body_len"] == 2);
+}
+
+TEST_CASE("HttpAnalyzer: content codings are removed; objects hold the decoded body",
+          "[http][content]") {
+  std::string plain;
+  for (int i = 0; i < 200; ++i) absl::StrAppend(&plain, "<p>paragraph ", i, "</p>\n");
+  plain = "<html>" + plain + "</html>";
+  std::string coding;
+  std::string encoded;
+  SECTION("gzip") {
+    coding = "gzip";
+    encoded = testing::GzipEncode(plain);
+  }
+  SECTION("deflate (zlib)") {
+    coding = "deflate";
+    encoded = testing::ZlibEncode(plain);
+  }
+  SECTION("deflate (raw)") {
+    coding = "deflate";
+    encoded = testing::RawDeflateEncode(plain);
+  }
+  SECTION("br") {
+    coding = "br";
+    encoded = testing::BrotliEncode(plain);
+  }
+  SECTION("gzip then br") {
+    coding = "gzip, br";
+    encoded = testing::BrotliEncode(testing::GzipEncode(plain));
+  }
+  // Chunked transfer coding on top, in two chunks.
+  size_t half = encoded.size() / 2;
+  std::string body = absl::StrCat(absl::Hex(half), "\r\n", encoded.substr(0, half), "\r\n",
+                                  absl::Hex(encoded.size() - half), "\r\n",
+                                  encoded.substr(half), "\r\n0\r\n\r\n");
+  Outcome o = RunConversation({
+      {kC, "GET /page HTTP/1.1\r\nHost: h\r\n\r\n"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Encoding: " + coding +
+               "\r\nTransfer-Encoding: chunked\r\n\r\n" + body},
+  });
+  REQUIRE(o.records.size() == 1);
+  REQUIRE(o.objects.size() == 1);
+  REQUIRE(o.objects[0].data == plain);
+  REQUIRE(o.records[0]["response_body_len"] == plain.size());
+  REQUIRE(o.records[0]["resp_mime_types"] == nlohmann::json::array({"text/html"}));
+  REQUIRE(o.records[0]["decompression_limited"] == false);
+  REQUIRE(o.records[0]["anomalous"] == false);
+  Outcome bytewise = RunConversation(
+      {{kC, "GET /page HTTP/1.1\r\nHost: h\r\n\r\n"},
+       {kS, "HTTP/1.1 200 OK\r\nContent-Encoding: " + coding +
+                "\r\nTransfer-Encoding: chunked\r\n\r\n" + body}},
+      1);
+  REQUIRE(Describe(bytewise) == Describe(o));
+}
+
+TEST_CASE("HttpAnalyzer: a gzip bomb is cut at the limit and flagged", "[http][limits]") {
+  std::string zeros(8 << 20, '0');
+  std::string bomb = testing::GzipEncode(zeros);
+  HttpAnalyzerLimits limits;
+  limits.content.max_ratio = 50;
+  limits.content.ratio_grace_bytes = 1024;
+  Outcome o = RunConversation(
+      {{kC, "GET /bomb HTTP/1.1\r\nHost: h\r\n\r\n"},
+       {kS, absl::StrCat("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ",
+                         bomb.size(), "\r\n\r\n", bomb)},
+       {kC, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n"},
+       {kS, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}},
+      0, limits);
+  REQUIRE(o.records.size() == 2);
+  REQUIRE(o.records[0]["decompression_limited"] == true);
+  REQUIRE(o.records[0]["anomalous"] == true);
+  REQUIRE(o.objects[0].data.size() <= 50 * bomb.size());
+  REQUIRE(o.objects[0].data.size() < zeros.size());
+  REQUIRE(o.objects[0].data == zeros.substr(0, o.objects[0].data.size()));
+  REQUIRE(o.objects[0].extra["decompression_limited"] == true);
+  // The connection stays in sync after the bomb.
+  REQUIRE(o.records[1]["uri"] == "/next");
+  REQUIRE(o.records[1]["decompression_limited"] == false);
+  REQUIRE(o.objects[1].data == "ok");
+}
+
+TEST_CASE("HttpAnalyzer: output size limit just under and just over", "[http][limits]") {
+  std::string plain(10000, 'a');
+  std::vector<Event> conv = {
+      {kC, "GET / HTTP/1.1\r\n\r\n"},
+      {kS, absl::StrCat("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ",
+                        testing::GzipEncode(plain).size(), "\r\n\r\n",
+                        testing::GzipEncode(plain))}};
+  HttpAnalyzerLimits limits;
+  limits.content.max_ratio = 0;
+  limits.content.max_output_bytes = plain.size();
+  Outcome under = RunConversation(conv, 0, limits);
+  REQUIRE(under.records[0]["decompression_limited"] == false);
+  REQUIRE(under.objects[0].data == plain);
+  limits.content.max_output_bytes = plain.size() - 1;
+  Outcome over = RunConversation(conv, 0, limits);
+  REQUIRE(over.records[0]["decompression_limited"] == true);
+  REQUIRE(over.objects[0].data.size() == plain.size() - 1);
+}
+
+TEST_CASE("HttpAnalyzer: a body labelled gzip but sent plain is kept as sent", "[http]") {
+  Outcome o = RunEverySplit({
+      {kC, "GET /x HTTP/1.1\r\n\r\n"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nplain"},
+  });
+  REQUIRE(o.objects[0].data == "plain");
+  REQUIRE(o.records[0]["anomalies"] ==
+          nlohmann::json::array({"content_not_encoded_as_labelled"}));
+}
+
+TEST_CASE("HttpAnalyzer: CONNECT 2xx hands the rest of the stream to TLS", "[http][handoff]") {
+  std::string hello = "\x16\x03\x01\x00\x05hello";
+  std::string answer = "HTTP/1.1 200 Connection established\r\n\r\n";
+  SECTION("tunnel bytes after the answer") {
+    Outcome o = RunEverySplit({
+        {kC, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"},
+        {kS, answer + hello},
+    });
+    REQUIRE(o.handoff == Handoff::kTls);
+    REQUIRE(o.consumed.back() == answer.size());
+    REQUIRE(o.records.size() == 1);
+    REQUIRE(o.records[0]["method"] == "CONNECT");
+    REQUIRE(o.records[0]["uri"] == "example.com:443");
+    REQUIRE(o.records[0]["tunnel"] == true);
+    REQUIRE(o.records[0]["partial"] == false);
+    REQUIRE(o.held.empty());
+  }
+  SECTION("client hello before the answer is held for the tunnel") {
+    Outcome o = RunEverySplit({
+        {kC, "CONNECT example.com:443 HTTP/1.1\r\n\r\n" + hello},
+        {kS, answer},
+    });
+    REQUIRE(o.handoff == Handoff::kTls);
+    REQUIRE(o.held == hello);
+  }
+  SECTION("a refused CONNECT goes back to HTTP") {
+    Outcome o = RunEverySplit({
+        {kC, "CONNECT example.com:443 HTTP/1.1\r\n\r\nGET http://e/ HTTP/1.1\r\n\r\n"},
+        {kS, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 4\r\n\r\ndeny"
+             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+    });
+    REQUIRE(o.handoff == Handoff::kNone);
+    REQUIRE(o.records.size() == 2);
+    REQUIRE(o.records[0]["status_code"] == 407);
+    REQUIRE(o.records[0]["response_body_len"] == 4);
+    REQUIRE(o.records[1]["uri"] == "http://e/");
+    REQUIRE(o.records[1]["status_code"] == 200);
+  }
+}
+
+TEST_CASE("HttpAnalyzer: 101 Switching Protocols stops parsing, marked websocket or h2c",
+          "[http][handoff]") {
+  for (std::string proto : {"websocket", "h2c"}) {
+    std::string answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + proto +
+                         "\r\nConnection: Upgrade\r\n\r\n";
+    Outcome o = RunEverySplit({
+        {kC, "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: " + proto +
+                 "\r\nConnection: Upgrade\r\n\r\n"},
+        {kS, answer + "\x81\x05hello"},
+    });
+    REQUIRE(o.handoff == Handoff::kOpaque);
+    REQUIRE(o.consumed.back() == answer.size());
+    REQUIRE(o.records.size() == 1);
+    REQUIRE(o.records[0]["status_code"] == 101);
+    REQUIRE(o.records[0]["upgrade"] == proto);
+  }
+}
+
+TEST_CASE("HttpAnalyzer: a gap in a body marks the transaction partial and stays in sync",
+          "[http][gap]") {
+  Outcome o = RunConversation({
+      {kC, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"},
+      {kS, "", 4},
+      {kS, "xyzHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+  });
+  REQUIRE(o.records.size() == 2);
+  REQUIRE(o.records[0]["partial"] == true);
+  REQUIRE(o.records[0]["response_body_len"] == 6);
+  REQUIRE(o.objects[0].data == "abcxyz");
+  REQUIRE(o.objects[0].extra["missing_bytes"] == 4);
+  REQUIRE(o.records[1]["partial"] == false);
+  REQUIRE(o.objects[1].data == "ok");
+}
+
+TEST_CASE("HttpAnalyzer: a gap in a request head resumes at the next request", "[http][gap]") {
+  Outcome o = RunConversation({
+      {kC, "GET /lost HTTP/1.1\r\nHost: h"},
+      {kC, "", 100},
+      {kC, "er: x\r\n\r\nGET /found HTTP/1.1\r\nHost: h\r\n\r\n"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nB"},
+  });
+  REQUIRE(o.records.size() == 2);
+  REQUIRE(o.records[0]["uri"] == "/lost");
+  REQUIRE(o.records[0]["partial"] == true);
+  REQUIRE(o.records[1]["uri"] == "/found");
+  REQUIRE(o.records[1]["partial"] == false);
+}
+
+TEST_CASE("HttpAnalyzer: close in the middle of a response flushes it as partial", "[http]") {
+  Outcome o = RunEverySplit({
+      {kC, "GET /big HTTP/1.1\r\n\r\nGET /never HTTP/1.1\r\n\r\n"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial body"},
+  });
+  REQUIRE(o.records.size() == 2);
+  REQUIRE(o.records[0]["partial"] == true);
+  REQUIRE(o.records[0]["response_body_len"] == 12);
+  REQUIRE(o.objects[0].extra["partial"] == true);
+  REQUIRE(o.records[1]["uri"] == "/never");
+  REQUIRE(!o.records[1].contains("status_code"));
+}
+
+TEST_CASE("HttpAnalyzer: object names come from Content-Disposition first", "[http]") {
+  Outcome o = RunConversation({
+      {kC, "GET /download?id=3 HTTP/1.1\r\n\r\n"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=\"../evil.exe\"\r\n"
+           "Content-Length: 2\r\n\r\nMZ"},
+  });
+  REQUIRE(o.objects[0].meta.name == "../evil.exe");  // sanitising is the output layer's job
+  REQUIRE(o.objects[0].meta.mime_type == "application/x-dosexec");
+  REQUIRE(ContentDispositionFilename("attachment; filename*=UTF-8''na%C3%AFve.txt; filename=x") ==
+          "na\xC3\xAFve.txt");
+  REQUIRE(ContentDispositionFilename("inline") == "");
+  REQUIRE(UriBasename("/a/b/c.tar.gz?x=/y#z") == "c.tar.gz");
+  REQUIRE(UriBasename("/dir/") == "");
+}
+
+TEST_CASE("HttpAnalyzer: a response without a request is logged on its own", "[http]") {
+  HttpAnalyzerStats stats;
+  MemoryOutput out;
+  HttpAnalyzer a(ConnectionInfo{}, &out, {}, &stats);
+  a.OnData(kS, absl::FromUnixSeconds(5), "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+  a.OnClose(absl::FromUnixSeconds(6));
+  REQUIRE(stats.unmatched_responses == 1);
+  REQUIRE(out.records("http").size() == 1);
+  REQUIRE(out.records("http")[0]["status_code"] == 200);
+  REQUIRE(!out.records("http")[0].contains("method"));
+}
+
+TEST_CASE("HttpAnalyzer: pending requests are capped", "[http][limits]") {
+  HttpAnalyzerLimits limits;
+  limits.max_pending_transactions = 3;
+  HttpAnalyzerStats stats;
+  MemoryOutput out;
+  HttpAnalyzer a(ConnectionInfo{}, &out, limits, &stats);
+  for (int i = 0; i < 3; ++i) a.OnData(kC, absl::FromUnixSeconds(1), "GET / HTTP/1.1\r\n\r\n");
+  REQUIRE(out.records("http").empty());
+  a.OnData(kC, absl::FromUnixSeconds(1), "GET / HTTP/1.1\r\n\r\n");
+  REQUIRE(out.records("http").size() == 1);
+  REQUIRE(stats.pending_overflow == 1);
+}
+
+}  // namespace
+}  // namespace tcpfollow
