@@ -123,7 +123,8 @@ class FileObjectWriter : public ObjectWriter {
 std::string MakeUid(char prefix, uint64_t n) {
   static const char kDigits[] =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  uint64_t x = Mix(n);
+  // The prefix is mixed in so that connection n and object n get unrelated ids.
+  uint64_t x = Mix(n ^ (static_cast<uint64_t>(static_cast<unsigned char>(prefix)) << 56));
   std::string s(1, prefix);
   for (int i = 0; i < 11; ++i) {
     s.push_back(kDigits[x % 62]);
