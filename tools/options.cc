@@ -34,6 +34,7 @@ enum LongOnly {
   kMaxFragBytes,
   kFragTimeout,
   kThreads,
+  kOverlapHistory,
   kVersionOpt,
 };
 
@@ -59,6 +60,7 @@ const option kLongOptions[] = {
     {"max-frag-bytes", required_argument, nullptr, kMaxFragBytes},
     {"frag-timeout", required_argument, nullptr, kFragTimeout},
     {"threads", required_argument, nullptr, kThreads},
+    {"overlap-history", required_argument, nullptr, kOverlapHistory},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -177,6 +179,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       SIZE_FLAG(kMaxFragDatagrams, "max-frag-datagrams", max_frag_datagrams)
       SIZE_FLAG(kMaxFragsPerDatagram, "max-frags-per-datagram", max_frags_per_datagram)
       SIZE_FLAG(kMaxFragBytes, "max-frag-bytes", max_frag_bytes)
+      SIZE_FLAG(kOverlapHistory, "overlap-history", overlap_history)
 #undef SIZE_FLAG
       case kTcpTimeout:
         dur = ParseSeconds("tcp-timeout", optarg);
@@ -259,6 +262,9 @@ Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet ti
   --max-flow-buffer N     out-of-order bytes held per direction (default 4m; beyond it a gap is declared)
   --max-total-buffer N    out-of-order bytes held in total (default 64m)
   --tcp-timeout S         idle connection timeout (default 300)
+  --overlap-history N     keep the last N delivered bytes per direction to detect retransmissions
+                          whose bytes differ from what was delivered (default off; overlaps among
+                          out-of-order data are always checked)
   --max-frag-datagrams N  IP datagrams being reassembled at once (default 100000)
   --max-frags-per-datagram N  fragments per datagram (default 128)
   --max-frag-bytes N      fragment bytes held in total (default 64m)

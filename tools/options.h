@@ -43,6 +43,9 @@ struct Options {
   uint64_t max_flow_buffer = 4ull << 20;     // bytes buffered out of order, per direction
   uint64_t max_total_buffer = 64ull << 20;   // all connections together
   absl::Duration tcp_timeout = absl::Seconds(300);
+  // Bytes of delivered data kept per direction to compare retransmissions against, so
+  // that a retransmission that differs from what was delivered is counted (0: off).
+  uint64_t overlap_history = 0;
   uint64_t max_frag_datagrams = 100000;
   uint64_t max_frags_per_datagram = 128;
   uint64_t max_frag_bytes = 64ull << 20;

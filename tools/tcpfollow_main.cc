@@ -93,6 +93,7 @@ TcpLimits MakeTcpLimits(const Options& o) {
   l.max_buffered_per_direction = o.max_flow_buffer;
   l.max_buffered_total = o.max_total_buffer;
   l.idle_timeout = o.tcp_timeout;
+  l.delivered_history_bytes = o.overlap_history;
   return l;
 }
 
