@@ -36,6 +36,35 @@ std::string BasicAuthUser(absl::string_view authorization) {
 
 }  // namespace
 
+std::string JsonSafe(absl::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char c = in[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 2;
+    if (ok && len == 2) ok = c >= 0xc2;  // no overlong 2-byte forms
+    if (ok && len == 3) {
+      unsigned char c1 = in[i + 1];
+      ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);  // overlong, surrogates
+    }
+    if (ok && len == 4) {
+      unsigned char c1 = in[i + 1];
+      ok = c <= 0xf4 && !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
+    }
+    if (ok) {
+      out.append(in.data() + i, len);
+      i += len;
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string SniffMimeType(absl::string_view h) {
   auto starts = [&](absl::string_view p) { return absl::StartsWith(h, p); };
   if (starts("\x89PNG\r\n\x1a\n")) return "image/png";
@@ -374,7 +403,7 @@ class HttpAnalyzer::Side : public HttpVisitor {
         (role_ == HttpRole::kResponse || tx_->method == "PUT")) {
       body_.meta.name = UriBasename(tx_->uri);
     }
-    body_.meta.mime_type = MediaType(content_type_);
+    body_.meta.mime_type = JsonSafe(MediaType(content_type_));
     if (!content_encoding_.empty()) {
       auto codings = ParseContentEncoding(content_encoding_, a_->limits_.content);
       if (!codings.ok()) {
@@ -560,7 +589,7 @@ void HttpAnalyzer::Emit(Transaction* tx) {
   nlohmann::json f = nlohmann::json::object();
   f["trans_depth"] = tx->depth;
   auto put = [&f](const char* key, const std::string& v) {
-    if (!v.empty()) f[key] = v;
+    if (!v.empty()) f[key] = JsonSafe(v);
   };
   put("method", tx->method);
   put("host", tx->host);
@@ -573,11 +602,11 @@ void HttpAnalyzer::Emit(Transaction* tx) {
   f["response_body_len"] = tx->response_body_len;
   if (tx->status_code != 0) {
     f["status_code"] = tx->status_code;
-    f["status_msg"] = tx->status_msg;
+    f["status_msg"] = JsonSafe(tx->status_msg);
   }
   if (tx->info_code != 0) {
     f["info_code"] = tx->info_code;
-    f["info_msg"] = tx->info_msg;
+    f["info_msg"] = JsonSafe(tx->info_msg);
   }
   put("username", tx->username);
   if (!tx->orig_fuids.empty()) {
@@ -593,7 +622,7 @@ void HttpAnalyzer::Emit(Transaction* tx) {
   f["partial"] = tx->partial;
   f["decompression_limited"] = tx->decompression_limited;
   f["anomalous"] = !tx->anomalies.empty();
-  if (!tx->anomalies.empty()) f["anomalies"] = tx->anomalies;
+  if (!tx->anomalies.empty()) f["anomalies"] = tx->anomalies;  // our own ASCII names
   ++stats_->transactions;
   if (tx->partial) ++stats_->partial_transactions;
   out_->Record("http", conn_, tx->ts, std::move(f));

@@ -95,6 +95,8 @@ class HttpAnalyzer : public Analyzer {
   absl::Time ts_;
 };
 
+// Record strings are UTF-8: invalid bytes become the four characters \xNN (as Zeek does).
+std::string JsonSafe(absl::string_view in);
 // Exposed for tests: MIME type guessed from the first bytes of a body ("" when unsure).
 std::string SniffMimeType(absl::string_view head);
 // The filename of a Content-Disposition value (filename* preferred), "" when none.

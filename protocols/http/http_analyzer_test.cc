@@ -434,3 +434,27 @@ TEST_CASE("HttpAnalyzer: pending requests are capped", "[http][limits]") {
 
 }  // namespace
 }  // namespace tcpfollow
+
+namespace tcpfollow {
+namespace {
+
+// Fuzzer finding (corpus/fuzz/http_fuzz/crash_invalid_utf8_uri): a request target with a
+// byte that is not UTF-8 made the record throw when serialised.
+TEST_CASE("HttpAnalyzer: non-UTF-8 bytes in record fields are escaped", "[http][fuzz]") {
+  testing::MemoryOutput out;
+  HttpAnalyzer a(ConnectionInfo{}, &out);
+  a.OnData(Direction::kClientToServer, absl::FromUnixSeconds(1),
+           "GET /caf\xe9/\xc3\xa9t\xc3 HTTP/1.1\r\nUser-Agent: \xff\r\n\r\n");
+  a.OnClose(absl::FromUnixSeconds(2));
+  REQUIRE(out.records("http").size() == 1);
+  const auto& r = out.records("http")[0];
+  REQUIRE_NOTHROW(r.dump());
+  REQUIRE(r["uri"] == "/caf\\xe9/\xc3\xa9t\\xc3");
+  REQUIRE(r["user_agent"] == "\\xff");
+  REQUIRE(JsonSafe("ok \xf0\x9f\x98\x80") == "ok \xf0\x9f\x98\x80");
+  REQUIRE(JsonSafe("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate is not UTF-8
+  REQUIRE(JsonSafe("\xc0\xaf") == "\\xc0\\xaf");           // overlong
+}
+
+}  // namespace
+}  // namespace tcpfollow
