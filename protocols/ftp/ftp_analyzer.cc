@@ -20,7 +20,7 @@ absl::string_view StripEol(absl::string_view line) {
   return line;
 }
 
-std::string Capped(absl::string_view v, size_t cap) { return ToValidUtf8(v.substr(0, cap)); }
+std::string Capped(absl::string_view v, size_t cap) { return ToValidUtf8Capped(v, cap); }
 
 bool IsTransfer(const std::string& verb) {
   return verb == "RETR" || verb == "STOR" || verb == "STOU" || verb == "APPE" ||

@@ -40,12 +40,12 @@ class Walker {
 
   std::string Cut(const char* value) {
     if (value == nullptr) return "";
-    absl::string_view v(value);
-    if (v.size() > limits_.max_header_value_bytes) {
-      v = v.substr(0, limits_.max_header_value_bytes);
+    absl::string_view v = absl::StripAsciiWhitespace(value);
+    std::string out = ToValidUtf8Capped(v, limits_.max_header_value_bytes);
+    if (out.size() < v.size() && v.size() > limits_.max_header_value_bytes) {
       ++stats_->values_truncated;
     }
-    return ToValidUtf8(absl::StripAsciiWhitespace(v));
+    return out;
   }
 
   std::vector<std::string> Addresses(InternetAddressList* list) {
@@ -217,6 +217,15 @@ std::string ToValidUtf8(absl::string_view bytes) {
       ++i;
     }
   }
+  return out;
+}
+
+std::string ToValidUtf8Capped(absl::string_view bytes, size_t cap) {
+  std::string out = ToValidUtf8(bytes.substr(0, cap));
+  if (out.size() <= cap) return out;
+  size_t end = cap;
+  while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
+  out.resize(end);
   return out;
 }
 

@@ -167,6 +167,24 @@ TEST_CASE("MimeExtractor: garbage does not crash", "[mime]") {
   }
 }
 
+TEST_CASE("ToValidUtf8Capped: replacement characters never push past the cap", "[mime]") {
+  CHECK(ToValidUtf8Capped("\xFF\xFF\xFF", 4) == "\xEF\xBF\xBD");
+  CHECK(ToValidUtf8Capped("\xFF\xFF\xFF", 6) == "\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(ToValidUtf8Capped("abc", 2) == "ab");
+  CHECK(ToValidUtf8Capped("a\xC3\xA9", 2) == "a");  // never splits a character
+}
+
+TEST_CASE("MimeExtractor: invalid bytes in a long header stay within the cap", "[mime]") {
+  // Found by mime_fuzz: each invalid byte becomes 3 bytes of U+FFFD.
+  MimeLimits limits;
+  limits.max_header_value_bytes = 16;
+  MimeExtractor extractor(limits);
+  auto message = extractor.Extract("Subject:" + std::string(40, '\xFF') + "\r\n\r\nx");
+  REQUIRE(message.ok());
+  CHECK(message->headers.subject.size() <= 16);
+  CHECK_FALSE(message->headers.subject.empty());
+}
+
 TEST_CASE("ToValidUtf8: keeps valid text, replaces invalid bytes", "[mime]") {
   CHECK(ToValidUtf8("abc \xC3\xA9 \xF0\x9F\x98\x80") == "abc \xC3\xA9 \xF0\x9F\x98\x80");
   CHECK(ToValidUtf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");

@@ -22,9 +22,7 @@ absl::string_view StripEol(absl::string_view line) {
   return line;
 }
 
-std::string Capped(absl::string_view v, size_t cap) {
-  return ToValidUtf8(v.substr(0, cap));
-}
+std::string Capped(absl::string_view v, size_t cap) { return ToValidUtf8Capped(v, cap); }
 
 // "FROM:<a@b> SIZE=10" -> "a@b"; "TO: c@d" -> "c@d".
 std::string MailboxArg(absl::string_view arg) {
