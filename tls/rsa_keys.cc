@@ -3,6 +3,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/decoder.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -170,7 +171,7 @@ absl::StatusOr<std::string> RsaKeyStore::DecryptPreMaster(EVP_PKEY* key,
   }
   // OpenSSL >= 3.2 returns random bytes instead of failing (Marvin countermeasure) unless this
   // is off. 3.0.x has no such parameter; the call then fails harmlessly.
-  EVP_PKEY_CTX_ctrl_str(ctx, "rsa_pkcs1_implicit_rejection", "0");
+  if (EVP_PKEY_CTX_ctrl_str(ctx, "rsa_pkcs1_implicit_rejection", "0") <= 0) ERR_clear_error();
   std::string out(EVP_PKEY_get_size(key), '\0');
   size_t out_len = out.size();
   int ok = EVP_PKEY_decrypt(ctx, reinterpret_cast<unsigned char*>(out.data()), &out_len,
