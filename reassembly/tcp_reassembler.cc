@@ -34,6 +34,9 @@ struct TcpReassembler::Connection {
   absl::Time last_seen;
   absl::Time closed_at;
   bool closed = false;  // tombstone: ended by FIN/RST, lingering
+  bool reset_pending = false;  // an acceptable RST was seen; ends at reset_at + grace
+  absl::Time reset_at;
+  uint64_t reset_serial = 0;   // matches the resets_ entry that is current
   LruList::iterator lru;
 };
 
@@ -61,6 +64,12 @@ void TcpReassembler::OnSegment(const TcpSegment& seg) {
       return;
     }
     Erase(conn);  // already reported when it ended
+    conn = nullptr;
+    ++stats_.port_reuse;
+  }
+  if (conn != nullptr && conn->reset_pending && new_syn) {
+    End(conn, CloseReason::kRst, conn->reset_at);  // the RST stood: a new connection follows
+    Erase(conn);
     conn = nullptr;
     ++stats_.port_reuse;
   }
@@ -145,13 +154,28 @@ void TcpReassembler::Process(Connection* conn, const TcpSegment& seg) {
   ++sender.mutable_summary()->packets;
   const size_t before = conn->buffered();
   if (seg.has(tcp_flags::kRst)) {
+    if (conn->reset_pending) return;  // a repeated RST changes nothing
     if (!RstAcceptable(*conn, dir, seg)) {
       ++stats_.bad_rst_ignored;
       return;
     }
     sender.mutable_summary()->rst = true;
-    End(conn, CloseReason::kRst, seg.ts);
+    conn->reset_pending = true;
+    conn->reset_at = seg.ts;
+    conn->reset_serial = ++next_reset_serial_;
+    resets_.push_back({conn, conn->reset_serial});
     return;
+  }
+  if (conn->reset_pending) {
+    // Only a SYN-ACK or data shows that the endpoints went on; bare ACKs and FINs after a
+    // RST are what a real reset leaves behind.
+    const bool continues = !seg.payload.empty() ||
+                           (seg.has(tcp_flags::kSyn) && seg.has(tcp_flags::kAck));
+    if (!continues) return;
+    conn->reset_pending = false;
+    conn->stream[0].mutable_summary()->rst = false;
+    conn->stream[1].mutable_summary()->rst = false;
+    ++stats_.rst_disregarded;
   }
   uint32_t data_seq = seg.seq;
   if (seg.has(tcp_flags::kSyn)) {
@@ -184,6 +208,20 @@ void TcpReassembler::Advance(absl::Time now) {
     End(conn, CloseReason::kIdleTimeout, conn->last_seen);
     Erase(conn);
   }
+  while (!resets_.empty()) {
+    auto [conn, serial] = resets_.front();
+    // Stale entries (the connection went on, or is gone) are dropped as they surface.
+    auto it = table_.find(conn->key);
+    if (it == table_.end() || it->second.get() != conn || !conn->reset_pending ||
+        conn->reset_serial != serial) {
+      resets_.pop_front();
+      continue;
+    }
+    if (clock_ - conn->reset_at <= limits_.reset_grace) break;
+    resets_.pop_front();
+    conn->reset_pending = false;
+    End(conn, CloseReason::kRst, conn->reset_at);
+  }
   while (!closed_.empty() && clock_ - closed_.front()->closed_at > limits_.closed_linger) {
     Erase(closed_.front());
   }
@@ -193,9 +231,11 @@ void TcpReassembler::FinishAll(absl::Time now, CloseReason reason) {
   Advance(now);
   while (!open_.empty()) {
     Connection* conn = open_.front();
-    End(conn, reason, conn->last_seen);
+    End(conn, conn->reset_pending ? CloseReason::kRst : reason,
+        conn->reset_pending ? conn->reset_at : conn->last_seen);
     Erase(conn);
   }
+  resets_.clear();
   while (!closed_.empty()) Erase(closed_.front());
 }
 

@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 
@@ -48,6 +49,10 @@ struct TcpLimits {
   size_t max_buffered_total = 64u << 20;            // out-of-order bytes, all connections
   absl::Duration idle_timeout = absl::Seconds(300); // Zeek's tcp_inactivity_timeout
   absl::Duration closed_linger = absl::Seconds(10); // tombstone after FIN/RST
+  // An in-window RST ends a connection only if the endpoints stop: a SYN-ACK or data
+  // continuing the same sequence space within this time shows the receiver discarded it
+  // (an injected RST with a bad timestamp, as in Suricata's bug-3286 evasion captures).
+  absl::Duration reset_grace = absl::Seconds(5);
   size_t delivered_history_bytes = 0;               // see TcpStreamLimits
   TcpPolicy policy = TcpPolicy::kFirst;             // overlap policy (not a limit, but a knob)
 };
@@ -64,6 +69,7 @@ struct TcpStats {
   uint64_t max_active = 0;
   uint64_t closed_fin = 0;
   uint64_t closed_rst = 0;
+  uint64_t rst_disregarded = 0;  // RSTs the endpoints evidently ignored (traffic went on)
   uint64_t timed_out = 0;
   uint64_t closed_end_of_input = 0;
   uint64_t port_reuse = 0;
@@ -130,6 +136,9 @@ class TcpReassembler {
   absl::flat_hash_map<FlowKey, std::unique_ptr<Connection>> table_;
   LruList open_;    // least recently active first
   LruList closed_;  // tombstones, oldest first
+  // Connections with a provisional RST, oldest first (entries may be stale: checked).
+  std::deque<std::pair<Connection*, uint64_t>> resets_;
+  uint64_t next_reset_serial_ = 0;  // run-wide, so a reused address never matches
   absl::flat_hash_set<Connection*> buffering_;  // connections holding out-of-order bytes
   TcpStats stats_;
 };

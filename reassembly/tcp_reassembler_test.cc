@@ -151,9 +151,48 @@ TEST_CASE("TcpReassembler: RST in window ends, out of window is ignored", "[tcp]
   CHECK(r.stats().bad_rst_ignored == 2);
   CHECK(r.stats().active == 1);
   r.OnSegment(Seg(kSrv, kCli, f::kRst, kS + 1 + 100, 0));  // in window
+  // Provisional for reset_grace: the endpoints may still go on (see the next test).
+  CHECK(h.log.back() == "#1 C data 'abc'");
+  r.Advance(T(1) + TcpLimits().reset_grace);
+  CHECK(h.log.back() == "#1 C data 'abc'");
+  r.Advance(T(1) + TcpLimits().reset_grace + absl::Milliseconds(1));
   CHECK(h.log.back() == "end #1 rst C 3/0 S 0/0");
   CHECK(h.summaries[0].dir[1].rst);
   CHECK(r.stats().closed_rst == 1);
+}
+
+TEST_CASE("TcpReassembler: a RST the endpoints ignore does not end the connection", "[tcp]") {
+  // Suricata's bug-3286 evasion: a forged RST (bad timestamp echo) that the client's
+  // stack discards, then the real SYN-ACK and data. Bare ACKs and FINs after the RST do
+  // not count as going on; a SYN-ACK or data does.
+  RecordingHandler h;
+  TcpReassembler r(TcpLimits(), &h);
+  r.OnSegment(Seg(kCli, kSrv, f::kSyn, kC, 0));
+  r.OnSegment(Seg(kSrv, kCli, f::kRst | f::kAck, 0, kC + 1));  // acceptable by sequence
+  r.OnSegment(Seg(kSrv, kCli, f::kFin | f::kAck, 0, kC + 1));   // ignored while reset
+  r.OnSegment(Seg(kSrv, kCli, f::kSyn | f::kAck, kS, kC + 1));  // the endpoints go on
+  r.OnSegment(Seg(kCli, kSrv, f::kAck, kC + 1, kS + 1, "GET /"));
+  r.OnSegment(Seg(kSrv, kCli, f::kAck, kS + 1, kC + 6, "200"));
+  CHECK(r.stats().rst_disregarded == 1);
+  r.Advance(T(100));  // no idle timeout yet (300 s); the RST no longer ends it
+  CHECK(r.stats().closed_rst == 0);
+  r.FinishAll(T(100));
+  CHECK(h.log == Log{"start #1 10.0.0.1:51000 -> 10.0.0.2:80 handshake", "#1 C data 'GET /'",
+                     "#1 S data '200'", "#1 C end", "#1 S end",
+                     "end #1 end_of_input C 5/0 S 3/0"});
+  CHECK_FALSE(h.summaries[0].dir[1].rst);
+}
+
+TEST_CASE("TcpReassembler: a new SYN after a provisional RST ends it as reset", "[tcp]") {
+  RecordingHandler h;
+  TcpReassembler r(TcpLimits(), &h);
+  Handshake(r);
+  r.OnSegment(Seg(kCli, kSrv, f::kAck, kC + 1, kS + 1, "abc"));
+  r.OnSegment(Seg(kCli, kSrv, f::kRst | f::kAck, kC + 4, kS + 1));
+  r.OnSegment(Seg(kCli, kSrv, f::kSyn, 77, 0, "", 2.0));
+  CHECK(r.stats().closed_rst == 1);
+  CHECK(r.stats().connections_seen == 2);
+  CHECK(h.log.back() == "start #2 10.0.0.1:51000 -> 10.0.0.2:80 handshake");
 }
 
 TEST_CASE("TcpReassembler: RST with data pending flushes then gaps", "[tcp]") {
@@ -163,6 +202,7 @@ TEST_CASE("TcpReassembler: RST with data pending flushes then gaps", "[tcp]") {
   r.OnSegment(Seg(kCli, kSrv, f::kAck, kC + 1, kS + 1, "ab"));
   r.OnSegment(Seg(kCli, kSrv, f::kAck, kC + 6, kS + 1, "fg"));  // hole [2, 5)
   r.OnSegment(Seg(kCli, kSrv, f::kRst | f::kAck, kC + 3, kS + 1));
+  r.FinishAll(T(2));
   CHECK(h.log == Log{"start #1 10.0.0.1:51000 -> 10.0.0.2:80 handshake", "#1 C data 'ab'",
                      "#1 C gap 3", "#1 C data 'fg'", "#1 C end", "#1 S end",
                      "end #1 rst C 4/3 S 0/0"});
@@ -175,6 +215,7 @@ TEST_CASE("TcpReassembler: refused connection (RST/ACK to a SYN)", "[tcp]") {
   r.OnSegment(Seg(kSrv, kCli, f::kRst | f::kAck, 0, kC + 7));  // does not ack the SYN
   CHECK(r.stats().bad_rst_ignored == 1);
   r.OnSegment(Seg(kSrv, kCli, f::kRst | f::kAck, 0, kC + 1));
+  r.Advance(T(10));
   CHECK(h.log.back() == "end #1 rst C 0/0 S 0/0");
 }
 
