@@ -447,6 +447,11 @@ void FtpAnalyzer::OnClientLine(absl::Time ts, absl::string_view raw) {
     cmd.channel = next_channel_;
     next_channel_ = -1;
     session_->BindCommand(cmd.channel, cmd.verb, cmd.arg);
+  } else if (cmd.verb == "PORT" || cmd.verb == "EPRT") {
+    // Active mode is expected from the command on: servers such as pyftpdlib connect to
+    // the client before they send the 200 reply.
+    auto target = cmd.verb == "PORT" ? ParsePortArg(cmd.arg) : ParseEprtArg(cmd.arg);
+    if (target) cmd.announced = Announce(ts, /*passive=*/false, *target);
   }
   if (pending_.size() >= limits_.max_pending_commands) {
     ++counts_.pending_overflow;
@@ -498,10 +503,11 @@ void FtpAnalyzer::OnReply(absl::Time ts, const std::string& raw) {
     if (auto port = ParseEpsvReply(text)) {
       announced = Announce(ts, /*passive=*/true, Endpoint{conn_.server.addr, *port});
     }
-  } else if ((cmd.verb == "PORT" || cmd.verb == "EPRT") && code / 100 == 2) {
-    auto target = cmd.verb == "PORT" ? ParsePortArg(cmd.arg) : ParseEprtArg(cmd.arg);
-    if (target) {
-      announced = Announce(ts, /*passive=*/false, *target);
+  } else if (cmd.verb == "PORT" || cmd.verb == "EPRT") {
+    if (code / 100 == 2) {
+      announced = cmd.announced;
+    } else if (next_channel_ == cmd.announced) {
+      next_channel_ = -1;  // refused: the next transfer does not use it
     }
   } else if (cmd.verb == "PROT" && code / 100 == 2) {
     session_->SetProtected(absl::EqualsIgnoreCase(cmd.arg, "P"));

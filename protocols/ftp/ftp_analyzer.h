@@ -96,6 +96,7 @@ class FtpAnalyzer : public Analyzer {
     absl::Time ts;
     int channel = -1;     // data channel used (transfer commands)
     int preliminary = 0;  // 1xx code seen
+    int announced = -1;   // PORT/EPRT: the channel announced when the command was sent
   };
 
   void OnClientLine(absl::Time ts, absl::string_view line);
