@@ -29,8 +29,9 @@ size_t TlsRecordReader::FindHeader(absl::string_view data) const {
 
 size_t TlsRecordReader::NeededLength(absl::string_view data) const {
   if (first_ && allow_sslv2_ && !data.empty() && (B(data, 0) & 0x80)) {
-    if (data.size() < 2) return 2;
-    return 2 + (((size_t{B(data, 0)} & 0x7f) << 8) | B(data, 1));
+    if (data.size() < 3) return 3;
+    size_t len = ((size_t{B(data, 0)} & 0x7f) << 8) | B(data, 1);
+    return len > limits_.max_record_length ? 3 : 2 + len;  // over the cap: fail on 3 bytes
   }
   if (data.size() < 5) return 5;
   size_t len = (size_t{B(data, 3)} << 8) | B(data, 4);

@@ -122,3 +122,21 @@ TEST_CASE("PlausibleRecordHeader: types, versions and lengths", "[tls]") {
 
 }  // namespace
 }  // namespace tcpfollow::tls
+
+namespace tcpfollow::tls {
+namespace {
+
+// Found by tls_record_fuzz: an SSLv2 header announcing more than the cap made the reader
+// buffer up to 32 KiB before failing.
+TEST_CASE("TlsRecordReader: oversized SSLv2 header fails without buffering", "[tls]") {
+  RecordLimits limits;
+  limits.max_record_length = 512;
+  TlsRecordReader reader(limits, true);
+  std::string header("\xff\xff", 2);
+  CHECK(reader.Feed(header, [](const TlsRecord&) {}));
+  CHECK_FALSE(reader.Feed(std::string("\x01") + std::string(2000, 'x'), [](const TlsRecord&) {}));
+  CHECK(reader.buffered() <= 3);
+}
+
+}  // namespace
+}  // namespace tcpfollow::tls

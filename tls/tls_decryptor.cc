@@ -442,6 +442,9 @@ void TlsDecryptor::OnServerHello(const ServerHello& sh) {
 }
 
 void TlsDecryptor::OnChangeCipherSpec(Direction dir) {
+  // Before a ServerHello (after a HelloRetryRequest, TLS 1.3 middlebox compatibility) a
+  // ChangeCipherSpec changes nothing.
+  if (!have_sh_ || hrr_) return;
   DirState& d = D(dir);
   if (dir == kServer && !server_hello_done_ && have_sh_) resumed_ = true;
   d.encrypted = true;

@@ -178,6 +178,84 @@ TEST_CASE("TlsDecryptor: ciphertext waiting for a secret is bounded and explaine
   }
 }
 
+std::string Ext(uint16_t type, const std::string& body) {
+  return std::string{static_cast<char>(type >> 8), static_cast<char>(type & 0xff),
+                     static_cast<char>(body.size() >> 8), static_cast<char>(body.size() & 0xff)} +
+         body;
+}
+
+std::string ClientHello13(bool early_data) {
+  std::string ext = Ext(43, std::string("\x02\x03\x04", 3)) + Ext(51, std::string("\x00\x00", 2));
+  if (early_data) ext += Ext(42, "");
+  std::string b = "\x03\x03" + std::string(32, '\x11') + std::string("\x00\x00\x02\x13\x01\x01\x00", 7);
+  b += static_cast<char>(ext.size() >> 8);
+  b += static_cast<char>(ext.size() & 0xff);
+  return HandshakeMessage(1, b + ext);
+}
+
+std::string ServerHello13(bool hrr) {
+  static const unsigned char kHrr[32] = {
+      0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+      0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
+  std::string random = hrr ? std::string(reinterpret_cast<const char*>(kHrr), 32) : std::string(32, '\x22');
+  std::string ext = Ext(43, std::string("\x03\x04", 2));
+  std::string b = "\x03\x03" + random + std::string("\x00\x13\x01\x00", 4);
+  b += static_cast<char>(ext.size() >> 8);
+  b += static_cast<char>(ext.size() & 0xff);
+  return HandshakeMessage(2, b + ext);
+}
+
+// A TLS 1.3 record: inner plaintext = content + type, protected with the check-byte cipher.
+std::string Record13(const std::string& content, uint8_t inner_type, uint64_t seq) {
+  return RecordBytes(23, 0x0303, Protect(content + static_cast<char>(inner_type) + std::string(3, '\0'), seq));
+}
+
+TEST_CASE("TlsDecryptor: TLS 1.3 with HelloRetryRequest, CCS compat and KeyUpdate", "[tls]") {
+  std::vector<Event> ev = {
+      {kC, RecordBytes(22, 0x0301, ClientHello13(false))},
+      {kS, RecordBytes(22, 0x0303, ServerHello13(true)) + RecordBytes(20, 0x0303, "\x01")},
+      {kC, RecordBytes(20, 0x0303, "\x01") + RecordBytes(22, 0x0303, ClientHello13(false))},
+      {kS, RecordBytes(22, 0x0303, ServerHello13(false)) +
+               Record13(HandshakeMessage(8, std::string("\x00\x09\x00\x10\x00\x05\x00\x03\x02h2", 11)), 22, 0) +
+               Record13(HandshakeMessage(20, "fin-s"), 22, 1)},
+      {kC, Record13(HandshakeMessage(20, "fin-c"), 22, 0) + Record13("request", 23, 0)},
+      {kS, Record13("response", 23, 0) + Record13(HandshakeMessage(24, std::string(1, '\0')), 22, 1) +
+               Record13(" after update", 23, 0)},
+  };
+  for (size_t chunk : {size_t{1}, size_t{5}, size_t{100000}}) {
+    Run r(TestConfig());
+    FeedSplit(r.dec, ev, chunk);
+    r.dec.OnClose(absl::UnixEpoch());
+    CHECK(r.plain(0) == "request");
+    CHECK(r.plain(1) == "response after update");
+    const nlohmann::json& j = r.output.records[0].second;
+    INFO(j.dump());
+    REQUIRE(j.contains("alpn"));
+    REQUIRE(j.contains("key_updates"));
+    CHECK(j["version"] == "TLS 1.3");
+    CHECK(j["cipher"] == "TLS_AES_128_GCM_SHA256");
+    CHECK(j["alpn"] == "h2");
+    CHECK(j["key_updates"] == 1);
+    CHECK(r.dec.stats().mac_failures == 0);
+  }
+}
+
+TEST_CASE("TlsDecryptor: TLS 1.3 0-RTT data sent before the ServerHello is decrypted", "[tls]") {
+  std::vector<Event> ev = {
+      {kC, RecordBytes(22, 0x0301, ClientHello13(true)) + Record13("early ", 23, 0) +
+               Record13(HandshakeMessage(5, ""), 22, 1)},
+      {kS, RecordBytes(22, 0x0303, ServerHello13(false)) +
+               Record13(HandshakeMessage(8, std::string("\x00\x04\x00\x2a\x00\x00", 6)), 22, 0) +
+               Record13(HandshakeMessage(20, "fin-s"), 22, 1)},
+      {kC, Record13(HandshakeMessage(20, "fin-c"), 22, 0) + Record13("late", 23, 0)},
+  };
+  Run r(TestConfig());
+  FeedSplit(r.dec, ev, 100000);
+  r.dec.OnClose(absl::UnixEpoch());
+  CHECK(r.plain(0) == "early late");
+  CHECK(r.output.records[0].second["early_data"] == true);
+}
+
 TEST_CASE("TlsDecryptor: not TLS makes no record and no downstream", "[tls]") {
   Run r(TestConfig());
   r.dec.OnData(kC, absl::UnixEpoch(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
