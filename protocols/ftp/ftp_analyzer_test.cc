@@ -150,6 +150,49 @@ TEST_CASE("FtpAnalyzer: active PORT and LIST output", "[ftp]") {
   CHECK(object->data == "-rw-r--r-- 1 ftp ftp 10 a.txt\r\n");
 }
 
+TEST_CASE("FtpAnalyzer: active data connection opened before the PORT reply", "[ftp]") {
+  // pyftpdlib connects to the client first and only then answers 200; the expectation
+  // must exist from the PORT command on (corpus/ftp/modes.pcap records this order).
+  FakeOutput out;
+  FtpAnalyzer ftp(Control(), &out);
+  ftp.OnData(kS, T(), "220 ready\r\n");
+  ftp.OnData(kC, T(), "PORT 10,0,0,1,7,208\r\n");
+  REQUIRE(out.expectations.size() == 1);
+  auto data = Connect(out, 0, 3);
+  ftp.OnData(kS, T(), "200 Active data connection established.\r\n");
+  ftp.OnData(kC, T(), "RETR f.bin\r\n");
+  ftp.OnData(kS, T(), "150 sending\r\n");
+  data->OnData(kC, T(), "0123456789");
+  data->OnEnd(kC, T());
+  ftp.OnData(kS, T(), "226 done\r\n");
+  ftp.OnClose(T());
+  auto records = out.Logged("ftp");
+  REQUIRE(records.size() == 2);
+  CHECK(records[0]["command"] == "PORT");
+  CHECK(records[0]["data_channel.resp_p"] == 2000);
+  CHECK(records[1]["command"] == "RETR");
+  const auto* object = out.Object(records[1]["fuid"]);
+  REQUIRE(object != nullptr);
+  CHECK(object->meta.name == "f.bin");
+  CHECK(object->data == "0123456789");
+}
+
+TEST_CASE("FtpAnalyzer: a refused PORT is not used by the next transfer", "[ftp]") {
+  FakeOutput out;
+  FtpAnalyzer ftp(Control(), &out);
+  ftp.OnData(kS, T(), "220 ready\r\n");
+  ftp.OnData(kC, T(), "PORT 10,0,0,1,7,208\r\n");
+  ftp.OnData(kS, T(), "500 Illegal PORT command\r\n");
+  ftp.OnData(kC, T(), "RETR f.bin\r\n");
+  ftp.OnData(kS, T(), "425 Use PORT or PASV first\r\n");
+  ftp.OnClose(T());
+  auto records = out.Logged("ftp");
+  REQUIRE(records.size() == 2);
+  CHECK_FALSE(records[0].contains("data_channel.resp_p"));
+  CHECK(records[1]["reply_code"] == 425);
+  CHECK_FALSE(records[1].contains("data_channel.resp_p"));
+}
+
 TEST_CASE("FtpAnalyzer: EPSV and EPRT over IPv6", "[ftp]") {
   FakeOutput out;
   FtpAnalyzer ftp(Control("2001:db8::1", "2001:db8::2"), &out);
