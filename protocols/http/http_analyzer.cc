@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace tcpfollow {
@@ -35,6 +36,28 @@ std::string BasicAuthUser(absl::string_view authorization) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_view value,
+                                                                  const ContentLimits& limits) {
+  std::vector<ContentCoding> out;
+  for (absl::string_view part : absl::StrSplit(value, ',')) {
+    std::string t = HeaderTextForMatching(part);
+    if (t.empty() || t == "identity") continue;
+    if (absl::StrContains(t, "gzip")) {
+      out.push_back(ContentCoding::kGzip);
+    } else if (absl::StrContains(t, "deflate")) {
+      out.push_back(ContentCoding::kDeflate);
+    } else if (t == "br") {
+      out.push_back(ContentCoding::kBrotli);
+    } else {
+      return absl::UnimplementedError(absl::StrCat("content coding ", t));
+    }
+    if (out.size() > limits.max_codings) {
+      return absl::ResourceExhaustedError("too many stacked content codings");
+    }
+  }
+  return out;
+}
 
 std::string JsonSafe(absl::string_view in) {
   std::string out;
@@ -171,6 +194,7 @@ struct HttpAnalyzer::Body {
   bool decode_error = false;
   std::string sniff;          // first decoded bytes, before the object is opened
   std::string raw_head;       // first encoded bytes, until something decodes
+  std::vector<ContentCoding> codings;  // as applied; decoding starts from the back
 };
 
 constexpr size_t kSniffBytes = 64;
@@ -246,8 +270,10 @@ class HttpAnalyzer::Side : public HttpVisitor {
     auto is = [&](absl::string_view n) { return absl::EqualsIgnoreCase(name, n); };
     if (is("content-type")) {
       content_type_ = std::string(value);
-    } else if (is("content-encoding")) {
-      content_encoding_ = std::string(value);
+    } else if (HeaderTextForMatching(name) == "content-encoding") {
+      // Several Content-Encoding fields stack like one comma-separated list.
+      if (!content_encoding_.empty()) content_encoding_ += ",";
+      content_encoding_.append(value.data(), value.size());
     } else if (is("content-disposition")) {
       disposition_ = std::string(value);
     } else if (is("upgrade")) {
@@ -313,19 +339,18 @@ class HttpAnalyzer::Side : public HttpVisitor {
       Deliver(bytes);
       return;
     }
-    if (!body_.decoder) {
-      auto codings = ParseContentEncoding(content_encoding_, a_->limits_.content);
-      body_.decoder = std::make_unique<ContentDecoder>(
-          *codings, a_->limits_.content, [this](absl::string_view d) { Deliver(d); },
-          &a_->stats_->content);
-    }
+    if (!body_.decoder) NewDecoder();
     if (body_.decoded == 0 && body_.raw_head.size() + bytes.size() <= kRawHeadBytes) {
       body_.raw_head.append(bytes.data(), bytes.size());
     }
-    if (!body_.decoder->Write(bytes).ok()) {
-      if (body_.decoded == 0 && body_.raw_head.size() == body_.raw) {
-        // Labelled encoded but is not (servers do this): keep the bytes as sent.
-        Anomaly("content_not_encoded_as_labelled");
+    if (body_.decoder->Write(bytes).ok()) return;
+    // A coding that fails on the very first bytes was not applied (servers label bodies
+    // wrongly; browsers then show what decodes): drop it and decode again what we have,
+    // down to the bytes as sent.
+    while (body_.decoded == 0 && body_.raw_head.size() == body_.raw) {
+      Anomaly("content_not_encoded_as_labelled");
+      body_.codings.pop_back();
+      if (body_.codings.empty()) {
         body_.identity = true;
         body_.decoder.reset();
         std::string raw = std::move(body_.raw_head);
@@ -333,8 +358,16 @@ class HttpAnalyzer::Side : public HttpVisitor {
         Deliver(raw);
         return;
       }
-      DecodingError();
+      NewDecoder();
+      if (body_.decoder->Write(body_.raw_head).ok()) return;
     }
+    DecodingError();
+  }
+
+  void NewDecoder() {
+    body_.decoder = std::make_unique<ContentDecoder>(
+        body_.codings, a_->limits_.content, [this](absl::string_view d) { Deliver(d); },
+        &a_->stats_->content);
   }
 
   void OnBodyGap(uint64_t length) override {
@@ -405,10 +438,11 @@ class HttpAnalyzer::Side : public HttpVisitor {
     }
     body_.meta.mime_type = JsonSafe(MediaType(content_type_));
     if (!content_encoding_.empty()) {
-      auto codings = ParseContentEncoding(content_encoding_, a_->limits_.content);
+      auto codings = LenientContentEncoding(content_encoding_, a_->limits_.content);
       if (!codings.ok()) {
         Anomaly("unsupported_content_encoding");
       } else if (!codings->empty()) {
+        body_.codings = *std::move(codings);
         body_.identity = false;
       }
     }

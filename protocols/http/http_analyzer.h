@@ -95,6 +95,10 @@ class HttpAnalyzer : public Analyzer {
   absl::Time ts_;
 };
 
+// Content-Encoding as browsers read it: tokens compared without invisible bytes, any token
+// containing "gzip" or "deflate" taken as that coding (x-gzip, x-deflate, "gz\0ip").
+absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_view value,
+                                                                  const ContentLimits& limits);
 // Record strings are UTF-8: invalid bytes become the four characters \xNN (as Zeek does).
 std::string JsonSafe(absl::string_view in);
 // Exposed for tests: MIME type guessed from the first bytes of a body ("" when unsure).

@@ -41,6 +41,14 @@ bool IsToken(absl::string_view s) {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
+// A line of only spaces, tabs and CRs ends a header block, as browsers treat it.
+bool IsBlank(absl::string_view line) {
+  for (char c : line) {
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
 absl::string_view StripCr(absl::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line;
@@ -110,6 +118,15 @@ bool ParseContentLength(absl::string_view value, uint64_t* out, bool* conflict) 
 
 }  // namespace
 
+std::string HeaderTextForMatching(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c > 0x20 && c < 0x7f) out.push_back(absl::ascii_tolower(c));
+  }
+  return out;
+}
+
 bool LooksLikeHttp(absl::string_view first_bytes) {
   return LooksLikeStatusLine(first_bytes) || LooksLikeRequestLine(first_bytes);
 }
@@ -163,7 +180,8 @@ size_t HttpParser::ScanBlock(absl::string_view buf, bool first_line_special) {
         return nl + 1;
       }
       if (!first_line_special && line.empty()) return nl + 1;  // trailers: none
-    } else if (line.empty()) {
+    } else if (IsBlank(line)) {
+      if (!line.empty()) Anomaly("whitespace_line_ends_headers");
       return nl + 1;
     }
   }
@@ -237,22 +255,32 @@ bool HttpParser::ParseStartLine(absl::string_view line, HttpMessageInfo* info) {
     }
     if (target.empty()) return false;
     if (extra_space) Anomaly("extra_space_in_request_line");
+    info->http11 = absl::EqualsIgnoreCase(version, "HTTP/1.1");
     visitor_->OnRequestLine(method, target, version);
     return true;
   }
-  if (!absl::StartsWith(line, "HTTP/")) return false;
+  if (!line.empty() && IsSpace(line.front())) {
+    Anomaly("space_before_status_line");
+    line = TrimSpaces(line);
+  }
+  if (!absl::StartsWithIgnoreCase(line, "HTTP/")) return false;
+  if (!absl::StartsWith(line, "HTTP/")) Anomaly("lowercase_http_version");
   size_t sp = line.find_first_of(" \t");
-  if (sp == kNpos) return false;
   absl::string_view version = line.substr(0, sp);
-  absl::string_view rest = line.substr(sp + 1);
+  absl::string_view rest = sp == kNpos ? absl::string_view() : line.substr(sp + 1);
   if (!rest.empty() && IsSpace(rest.front())) Anomaly("extra_space_in_status_line");
   rest = absl::StripLeadingAsciiWhitespace(rest);
   if (rest.size() < 3 || !absl::ascii_isdigit(rest[0]) || !absl::ascii_isdigit(rest[1]) ||
       !absl::ascii_isdigit(rest[2]) || (rest.size() > 3 && !IsSpace(rest[3]))) {
-    return false;
+    // Browsers show such a response as a 200 (HTTP evader's "broken status" cases).
+    Anomaly("invalid_status_code");
+    info->status = 200;
+    visitor_->OnStatusLine(version, info->status, TrimSpaces(rest));
+    return true;
   }
   info->status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
   visitor_->OnStatusLine(version, info->status, TrimSpaces(rest.substr(3)));
+  info->http11 = absl::EqualsIgnoreCase(version, "HTTP/1.1");
   return true;
 }
 
@@ -260,6 +288,7 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
   struct Field {
     absl::string_view name;
     absl::string_view value;
+    bool spaced = false;  // whitespace before the colon: not used for framing
   };
   std::vector<Field> fields;
   std::deque<std::string> folded;  // storage for values joined from folded lines
@@ -291,20 +320,22 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
       continue;
     }
     absl::string_view name = line.substr(0, colon);
+    bool spaced = false;
     if (!name.empty() && IsSpace(name.back())) {
       Anomaly("space_before_colon");
       name = TrimSpaces(name);
+      spaced = true;
     }
     if (!IsToken(name)) {
       Anomaly("invalid_header_name");
-      continue;
+      if (HeaderTextForMatching(name).empty()) continue;
     }
     if (fields.size() >= limits_.max_headers) {
       ++stats_->headers_dropped;
       Anomaly("too_many_headers");
       continue;
     }
-    fields.push_back({name, TrimSpaces(line.substr(colon + 1))});
+    fields.push_back({name, TrimSpaces(line.substr(colon + 1)), spaced});
   }
 
   bool cl_seen = false, cl_invalid = false, cl_conflict = false;
@@ -316,7 +347,9 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
       continue;
     }
     visitor_->OnHeader(f.name, f.value);
-    if (absl::EqualsIgnoreCase(f.name, "content-length")) {
+    if (f.spaced) continue;
+    std::string name = HeaderTextForMatching(f.name);
+    if (name == "content-length") {
       uint64_t v = 0;
       bool conflict = false;
       if (!ParseContentLength(f.value, &v, &conflict)) {
@@ -326,12 +359,12 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
         if (!cl_seen) cl = v;
         cl_seen = true;
       }
-    } else if (absl::EqualsIgnoreCase(f.name, "transfer-encoding")) {
+    } else if (name == "transfer-encoding") {
       te_seen = true;
-      absl::string_view last = f.value;
-      size_t comma = last.rfind(',');
-      if (comma != kNpos) last = last.substr(comma + 1);
-      te_chunked = absl::EqualsIgnoreCase(TrimSpaces(last), "chunked");
+      // As libhtp and browsers: "chunked" anywhere in the value, whatever surrounds it.
+      std::string value = HeaderTextForMatching(f.value);
+      te_chunked = te_chunked || absl::StrContains(value, "chunked");
+      if (value != "chunked") Anomaly("unusual_transfer_encoding");
     }
   }
   if (trailers) return;
@@ -343,6 +376,12 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
     if (response && (cl_seen || te_seen) && info->status / 100 == 1) {
       Anomaly("framing_on_bodyless_status");
     }
+  } else if (te_seen && cl_seen && !cl_conflict && !info->http11) {
+    // Transfer-Encoding is HTTP/1.1; an older message with a valid length uses the length.
+    Anomaly("transfer_encoding_in_http10");
+    info->framing_conflict = true;
+    info->framing = BodyFraming::kLength;
+    info->content_length = cl;
   } else if (te_seen) {
     if (cl_seen || cl_invalid) {
       info->framing_conflict = true;
@@ -468,9 +507,13 @@ size_t HttpParser::FeedChunkSize(absl::string_view data) {
   }
   line = StripCr(line);
   absl::string_view digits = line;
-  if (!digits.empty() && IsSpace(digits.front())) {
+  if (!digits.empty() && absl::ascii_isspace(static_cast<unsigned char>(digits.front()))) {
     Anomaly("space_before_chunk_size");
     digits = absl::StripLeadingAsciiWhitespace(digits);
+  }
+  if (digits.empty()) {
+    Anomaly("blank_line_before_chunk_size");  // tolerated, as browsers do
+    return take;
   }
   size_t end = 0;
   uint64_t size = 0;
@@ -489,7 +532,11 @@ size_t HttpParser::FeedChunkSize(absl::string_view data) {
     Anomaly("space_after_chunk_size");
     tail = absl::StripLeadingAsciiWhitespace(tail);
   }
-  if (end == 0 || (!tail.empty() && tail.front() != ';')) {
+  if (end > 0 && !tail.empty() && tail.front() != ';') {
+    Anomaly("chunk_size_trailing_garbage");  // browsers read the leading hex digits
+    tail = absl::string_view();
+  }
+  if (end == 0) {
     Anomaly("invalid_chunk_size");
     AbandonMessage("invalid_chunk_size");
     return take;

@@ -62,6 +62,7 @@ struct HttpMessageInfo {
   int status = 0;               // responses
   bool http09 = false;          // request line without a version (HTTP/0.9 simple request)
   bool framing_conflict = false;  // Content-Length with Transfer-Encoding, or differing lengths
+  bool http11 = false;            // version is exactly HTTP/1.1 (Transfer-Encoding applies)
 };
 
 enum class HeadersAction : uint8_t {
@@ -166,6 +167,11 @@ class HttpParser {
 // a known method and " HTTP/1." version on its first line, or a status line "HTTP/1.x NNN".
 // Give it the whole first line when possible (a request line is judged up to its end).
 bool LooksLikeHttp(absl::string_view first_bytes);
+
+// A header name or value as framing decisions compare it: lower case, with every byte that
+// is not visible ASCII removed ("Transfer-Encoding\0" and "chu\0nked" are what browsers
+// act on as Transfer-Encoding: chunked; HTTP evader relies on that).
+std::string HeaderTextForMatching(absl::string_view text);
 
 }  // namespace tcpfollow
 
