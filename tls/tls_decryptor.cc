@@ -70,6 +70,8 @@ struct TlsDecryptor::DirState {
   int consecutive_failures = 0;
   uint16_t record_version = 0;
   std::unique_ptr<RecordInflater> inflater;  // TLS compression in this epoch
+  bool end_pending = false;  // OnEnd arrived while records waited for a secret
+  absl::Time end_ts;
 };
 
 TlsDecryptor::TlsDecryptor(const ConnectionInfo& conn, AnalyzerOutput* output,
@@ -141,6 +143,12 @@ void TlsDecryptor::OnGap(Direction dir, absl::Time ts, uint64_t length) {
 }
 
 void TlsDecryptor::OnEnd(Direction dir, absl::Time ts) {
+  DirState& d = D(dir);
+  if (!d.pending.empty() && !d.dead) {
+    d.end_pending = true;  // forwarded after the waiting records, or at close
+    d.end_ts = ts;
+    return;
+  }
   if (downstream_ && !downstream_done_) downstream_->OnEnd(dir, ts);
 }
 
@@ -150,7 +158,12 @@ void TlsDecryptor::OnClose(absl::Time ts) {
   RetryWaiting();
   for (Direction dir : {kClient, kServer}) {
     DirState& d = D(dir);
-    if (d.waiting && !d.pending.empty()) SetReason(reason_.empty() ? "secret never arrived" : reason_);
+    if (d.waiting && !d.pending.empty()) SetReason("the secret for this session never arrived");
+  }
+  for (Direction dir : {kClient, kServer}) {
+    DirState& d = D(dir);
+    if (d.end_pending && downstream_ && !downstream_done_) downstream_->OnEnd(dir, d.end_ts);
+    d.end_pending = false;
   }
   if (downstream_) downstream_->OnClose(ts);
   if (output_ != nullptr && is_tls_ && (have_ch_ || stats_.records[1] > 0)) {
@@ -655,6 +668,10 @@ void TlsDecryptor::Drain(Direction dir) {
   queue.swap(d.pending);
   d.pending_bytes = 0;
   for (Pending& p : queue) HandleRecord(dir, p.ts, p.type, p.version, p.fragment);
+  if (d.end_pending && d.pending.empty()) {
+    d.end_pending = false;
+    if (downstream_ && !downstream_done_) downstream_->OnEnd(dir, d.end_ts);
+  }
 }
 
 nlohmann::json TlsDecryptor::RecordFields() const {

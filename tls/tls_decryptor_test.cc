@@ -256,6 +256,43 @@ TEST_CASE("TlsDecryptor: TLS 1.3 0-RTT data sent before the ServerHello is decry
   CHECK(r.output.records[0].second["early_data"] == true);
 }
 
+TEST_CASE("TlsDecryptor: renegotiation inside the encrypted session switches keys", "[tls]") {
+  std::vector<Event> ev = SyntheticSession(1);  // app data seq 1 each way
+  ev.push_back({kC, RecordBytes(22, 0x0303, Protect(HandshakeMessage(1, ClientHelloBody(0xC02F)), 2))});
+  ev.push_back({kS, RecordBytes(22, 0x0303, Protect(HandshakeMessage(2, ServerHelloBody(0xC02F)) +
+                                                        HandshakeMessage(14, ""), 2))});
+  ev.push_back({kC, RecordBytes(20, 0x0303, Protect("\x01", 3)) +
+                        RecordBytes(22, 0x0303, Protect(HandshakeMessage(20, "fin-c"), 0))});
+  ev.push_back({kS, RecordBytes(20, 0x0303, Protect("\x01", 3)) +
+                        RecordBytes(22, 0x0303, Protect(HandshakeMessage(20, "fin-s"), 0))});
+  ev.push_back({kC, RecordBytes(23, 0x0303, Protect("after", 1))});
+  ev.push_back({kS, RecordBytes(23, 0x0303, Protect("again", 1))});
+  Run r(TestConfig());
+  FeedSplit(r.dec, ev, 3);
+  r.dec.OnClose(absl::UnixEpoch());
+  CHECK(r.plain(0) == "request 0\nafter");
+  CHECK(r.plain(1) == "response 0\nagain");
+  CHECK(r.dec.stats().renegotiations == 1);
+  CHECK(r.dec.stats().mac_failures == 0);
+}
+
+TEST_CASE("TlsDecryptor: end of a direction waits for records still waiting for a secret", "[tls]") {
+  KeyLogStore keys;
+  CheckByteCipherFactory factory;
+  TlsDecryptorConfig config;
+  config.secrets = &keys;
+  config.cipher_factory = &factory;
+  Run r(config);
+  FeedSplit(r.dec, SyntheticSession(1), 100000);
+  r.dec.OnEnd(kS, absl::UnixEpoch());
+  keys.AddKeyLogText("CLIENT_RANDOM " + std::string(64, '1') + " " + std::string(96, '4'));
+  r.dec.OnData(kC, absl::UnixEpoch(), "");
+  REQUIRE(r.rec != nullptr);
+  CHECK(r.plain(1) == "response 0\n");
+  CHECK(r.rec->ended[1]);
+  CHECK(r.rec->log.find("S11") != std::string::npos);
+}
+
 TEST_CASE("TlsDecryptor: not TLS makes no record and no downstream", "[tls]") {
   Run r(TestConfig());
   r.dec.OnData(kC, absl::UnixEpoch(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
