@@ -152,6 +152,8 @@ def client_one(args, i, results):
     step = args.write_size
     for off in range(0, len(sent), step):
         s.sendall(sent[off:off + step])
+        if args.write_pause_ms:
+            time.sleep(args.write_pause_ms / 1000.0)
     if args.mode == "halfclose":
         s.shutdown(socket.SHUT_WR)
     t.join()
@@ -205,6 +207,7 @@ def main():
     p.add_argument("--chunk", type=int, default=16, help="reply chunk, KiB")
     p.add_argument("--pause-ms", type=int, default=0)
     p.add_argument("--write-size", type=int, default=4096)
+    p.add_argument("--write-pause-ms", type=int, default=0, help="pause after each client write")
     p.add_argument("--mode", choices=list(MODES), default="halfclose")
     p.add_argument("--rst-after", type=int, default=0)
     p.add_argument("--stagger-ms", type=int, default=0)
