@@ -125,8 +125,12 @@ size_t TlsDecryptor::OnData(Direction dir, absl::Time ts, absl::string_view byte
 
 void TlsDecryptor::OnGap(Direction dir, absl::Time ts, uint64_t length) {
   ++stats_.gaps;
-  if (downstream_ && !downstream_done_) downstream_->OnGap(dir, ts, length);
   DirState& d = D(dir);
+  if (d.encrypted && !downstream_made_) {
+    downstream_made_ = true;  // plaintext will follow the gap: the parser must see it
+    if (downstream_factory_) downstream_ = downstream_factory_(conn_);
+  }
+  if (downstream_ && !downstream_done_) downstream_->OnGap(dir, ts, length);
   if (d.dead || !is_tls_) return;
   d.reader.SetResyncVersion(d.record_version);
   d.reader.OnGap();

@@ -6,7 +6,8 @@
 // stream writer). Failed MACs/tags are counted, never forwarded. Ciphertext that arrives
 // before its secret is buffered up to a limit and decrypted when the secret appears (a
 // key log appended to while capturing). After a gap in ciphertext it resynchronises on the
-// next record that authenticates, or stops and says why; gaps are forwarded downstream.
+// next record that authenticates, or stops and says why; gaps are forwarded downstream with
+// the ciphertext length (the plaintext length of lost records is unknown).
 // At OnClose it writes one tls.jsonl record. Does no I/O.
 #ifndef TCPFOLLOW_TLS_TLS_DECRYPTOR_H_
 #define TCPFOLLOW_TLS_TLS_DECRYPTOR_H_
