@@ -84,7 +84,9 @@ class ContentDecoder::Stage {
 
 namespace {
 
-// gzip (concatenated members allowed) and deflate (zlib-wrapped or raw).
+// gzip (concatenated members allowed) and deflate (zlib-wrapped or raw). The gzip member
+// header and trailer are skipped here rather than by zlib, as browsers do: reserved flag
+// bits and a wrong header CRC do not stop decoding (HTTP evader tests both).
 class ZlibStage : public ContentDecoder::Stage {
  public:
   ZlibStage(ContentDecoder* owner, size_t index, bool gzip)
@@ -104,7 +106,7 @@ class ZlibStage : public ContentDecoder::Stage {
         header_.append(in.data(), in.size());
         return absl::OkStatus();
       }
-      int window_bits = 16 + MAX_WBITS;
+      int window_bits = -MAX_WBITS;
       if (!gzip_) {
         std::string first = header_ + std::string(in.substr(0, 2 - header_.size()));
         uint8_t cmf = first[0], flg = first[1];
@@ -125,22 +127,112 @@ class ZlibStage : public ContentDecoder::Stage {
 
   absl::Status Finish() override {
     if (!initialised_ && header_.empty()) return absl::OkStatus();
-    if (!ended_) return absl::DataLossError("compressed stream truncated");
+    if (gzip_ ? !member_done_ : !ended_) return absl::DataLossError("compressed stream truncated");
     return absl::OkStatus();
   }
 
  private:
+  enum class Gz : uint8_t { kFixed, kXlen, kExtra, kName, kComment, kHcrc, kBody, kTrailer, kBetween, kDone };
+
   absl::Status Run(const uint8_t* p, size_t n) {
+    if (!gzip_) return Inflate(&p, &n);
+    while (n > 0 && !stopped()) {
+      switch (gz_) {
+        case Gz::kFixed: {
+          uint8_t c = *p++;
+          --n;
+          if ((hpos_ == 0 && c != 0x1f) || (hpos_ == 1 && c != 0x8b) || (hpos_ == 2 && c != 8)) {
+            return absl::DataLossError("not a gzip member header");
+          }
+          if (hpos_ == 3) flags_ = c;
+          if (++hpos_ == 10) NextHeaderPart();
+          break;
+        }
+        case Gz::kXlen:
+          need_ |= static_cast<uint32_t>(*p++) << (8 * hpos_++);
+          --n;
+          if (hpos_ == 2) gz_ = Gz::kExtra;
+          break;
+        case Gz::kExtra:
+        case Gz::kHcrc:
+        case Gz::kTrailer: {
+          size_t k = std::min<size_t>(need_, n);
+          p += k, n -= k, need_ -= static_cast<uint32_t>(k);
+          if (need_ == 0) {
+            if (gz_ == Gz::kTrailer) {
+              gz_ = Gz::kBetween;
+            } else {
+              NextHeaderPart();
+            }
+          }
+          break;
+        }
+        case Gz::kName:
+        case Gz::kComment: {
+          const void* z = std::memchr(p, 0, n);
+          if (z == nullptr) return absl::OkStatus();  // all of it belongs to the field
+          size_t k = static_cast<const uint8_t*>(z) - p + 1;
+          p += k, n -= k;
+          NextHeaderPart();
+          break;
+        }
+        case Gz::kBody: {
+          absl::Status s = Inflate(&p, &n);
+          if (!s.ok()) return s;
+          if (ended_) {
+            member_done_ = true;
+            ended_ = false;
+            inflateReset(&zs_);
+            gz_ = Gz::kTrailer;
+            need_ = 8;
+          }
+          break;
+        }
+        case Gz::kBetween:
+          if (*p != 0x1f) {
+            gz_ = Gz::kDone;  // trailing garbage after the last member is ignored
+            return absl::OkStatus();
+          }
+          gz_ = Gz::kFixed;
+          hpos_ = 0;
+          break;
+        case Gz::kDone:
+          return absl::OkStatus();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // After the fixed header or an optional field: the next field its flags announce.
+  void NextHeaderPart() {
+    hpos_ = 0;
+    need_ = 0;
+    if (gz_ == Gz::kFixed && (flags_ & 0x04)) {
+      gz_ = Gz::kXlen;
+    } else if ((gz_ == Gz::kFixed || gz_ == Gz::kExtra) && (flags_ & 0x08)) {
+      gz_ = Gz::kName;
+    } else if (gz_ != Gz::kComment && gz_ != Gz::kHcrc && (flags_ & 0x10)) {
+      gz_ = Gz::kComment;
+    } else if (gz_ != Gz::kHcrc && (flags_ & 0x02)) {
+      gz_ = Gz::kHcrc;
+      need_ = 2;
+    } else {
+      gz_ = Gz::kBody;
+    }
+  }
+
+  // Inflates from *p; on return *p/*n hold what the stream did not use (after its end).
+  absl::Status Inflate(const uint8_t** p, size_t* n) {
+    absl::Status s = RunZlib(*p, *n);
+    *p = zs_.next_in;
+    *n = zs_.avail_in;
+    return s;
+  }
+
+  absl::Status RunZlib(const uint8_t* p, size_t n) {
     zs_.next_in = const_cast<Bytef*>(p);
     zs_.avail_in = static_cast<uInt>(n);
-    while (!stopped()) {
-      if (ended_) {
-        // Another gzip member may follow; anything else after the end is ignored.
-        if (zs_.avail_in == 0) break;
-        if (!gzip_ || zs_.next_in[0] != 0x1f) break;
-        inflateReset(&zs_);
-        ended_ = false;
-      }
+    while (!stopped() && !ended_) {  // anything after the deflate stream's end is not ours
       zs_.next_out = buf_;
       zs_.avail_out = kChunk;
       int ret = inflate(&zs_, Z_NO_FLUSH);
@@ -162,7 +254,12 @@ class ZlibStage : public ContentDecoder::Stage {
 
   bool gzip_;
   bool initialised_ = false;
-  bool ended_ = false;
+  bool ended_ = false;        // the current deflate stream ended
+  bool member_done_ = false;  // gzip: at least one member decoded to its end
+  Gz gz_ = Gz::kFixed;
+  uint8_t flags_ = 0;
+  uint32_t hpos_ = 0;
+  uint32_t need_ = 0;
   std::string header_;  // up to 2 bytes while deciding zlib vs raw
   z_stream zs_;
 };

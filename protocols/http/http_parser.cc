@@ -376,13 +376,8 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
     if (response && (cl_seen || te_seen) && info->status / 100 == 1) {
       Anomaly("framing_on_bodyless_status");
     }
-  } else if (te_seen && cl_seen && !cl_conflict && !info->http11) {
-    // Transfer-Encoding is HTTP/1.1; an older message with a valid length uses the length.
-    Anomaly("transfer_encoding_in_http10");
-    info->framing_conflict = true;
-    info->framing = BodyFraming::kLength;
-    info->content_length = cl;
   } else if (te_seen) {
+    if (cl_seen && !cl_conflict) info->content_length = cl;  // for the identity fallback
     if (cl_seen || cl_invalid) {
       info->framing_conflict = true;
       Anomaly("content_length_with_transfer_encoding");
@@ -457,6 +452,8 @@ void HttpParser::StartBody(const HttpMessageInfo& info) {
       return;
     case BodyFraming::kChunked:
       state_ = State::kChunkSize;
+      first_chunk_ = true;
+      fallback_length_ = info.content_length;
       ResetScan();
       return;
     case BodyFraming::kClose:
@@ -486,6 +483,26 @@ size_t HttpParser::FeedBody(absl::string_view data) {
 size_t HttpParser::FeedChunkSize(absl::string_view data) {
   size_t nl = data.find('\n');
   size_t take = nl == kNpos ? data.size() : nl + 1;
+  if (first_chunk_ && (fallback_length_ > 0 || role_ == HttpRole::kResponse)) {
+    // Labelled chunked but is not (as libhtp and browsers read it): as soon as the first
+    // visible byte cannot start a chunk size, the body is the bytes as sent, delimited by
+    // Content-Length if there was one, else by the close.
+    absl::string_view probe = absl::StripLeadingAsciiWhitespace(
+        buf_.empty() ? data.substr(0, take) : absl::string_view(buf_));
+    if (probe.empty() && !buf_.empty()) {
+      probe = absl::StripLeadingAsciiWhitespace(data.substr(0, take));
+    }
+    if (!probe.empty() && !absl::ascii_isxdigit(static_cast<unsigned char>(probe.front()))) {
+      Anomaly("chunked_body_not_chunked");
+      std::string raw = std::move(buf_);
+      ResetScan();
+      raw.append(data.data(), take);
+      remaining_ = fallback_length_;
+      state_ = fallback_length_ > 0 ? State::kBodyLength : State::kBodyClose;
+      Feed(raw);  // re-read as body; counted as consumed here
+      return take;
+    }
+  }
   if (buf_.size() + take > limits_.max_line_bytes) {
     ++stats_->line_too_long;
     Fail("chunk_size_line_too_long");
@@ -541,6 +558,7 @@ size_t HttpParser::FeedChunkSize(absl::string_view data) {
     AbandonMessage("invalid_chunk_size");
     return take;
   }
+  first_chunk_ = false;
   if (size == 0) {
     state_ = State::kTrailers;
     ResetScan();

@@ -58,7 +58,7 @@ enum class BodyFraming : uint8_t {
 // What the parser knows about a message when its header block is complete.
 struct HttpMessageInfo {
   BodyFraming framing = BodyFraming::kNone;
-  uint64_t content_length = 0;  // for kLength
+  uint64_t content_length = 0;  // for kLength (also kept with kChunked, for a fallback)
   int status = 0;               // responses
   bool http09 = false;          // request line without a version (HTTP/0.9 simple request)
   bool framing_conflict = false;  // Content-Length with Transfer-Encoding, or differing lengths
@@ -154,6 +154,8 @@ class HttpParser {
   bool in_message_ = false;
   uint64_t remaining_ = 0;  // body or chunk bytes still expected
   bool saw_cr_ = false;     // chunk data terminator
+  bool first_chunk_ = false;       // no chunk size read yet in this body
+  uint64_t fallback_length_ = 0;   // Content-Length next to chunked (0: none)
   bool lf_only_reported_ = false;
 
   std::string buf_;         // partial head / trailer block / chunk-size line / resync line

@@ -368,11 +368,37 @@ TEST_CASE("HttpParser: chunk-size overflow is an error, the longest allowed size
 }
 
 TEST_CASE("HttpParser: an invalid chunk size abandons the message and resyncs", "[http]") {
-  Log log = ParseEverySplit(HttpRole::kResponse,
-                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
-                            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  Log log = ParseEverySplit(HttpRole::kRequest,
+                            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "3\r\nabc\r\nzz\r\nGET /next HTTP/1.1\r\n\r\n");
   REQUIRE(std::count(log.begin(), log.end(), "incomplete invalid_chunk_size") == 1);
+  REQUIRE(std::count(log.begin(), log.end(), "request GET /next HTTP/1.1") == 1);
   REQUIRE(log.back() == "complete");
+}
+
+TEST_CASE("HttpParser: a body labelled chunked that is not is read as sent", "[http]") {
+  SECTION("delimited by Content-Length") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                              "Content-Length: 9\r\n\r\nX5O!P\nabcHTTP/1.0 204 No\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "anomaly chunked_body_not_chunked") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "body X5O!P\nabc") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "complete") == 2);
+  }
+  SECTION("delimited by the close") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked x\r\n\r\n"
+                              "\r\n plain text body");
+    REQUIRE(log[log.size() - 2] == "body \r\n plain text body");
+    REQUIRE(log.back() == "complete");
+  }
+  SECTION("a real first chunk keeps chunked framing") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                              "Content-Length: 100\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "body ok") == 1);
+    REQUIRE(log.back() == "complete");
+  }
 }
 
 TEST_CASE("LooksLikeHttp: requests and responses, not other protocols", "[http]") {

@@ -9,6 +9,7 @@
 // (what their signatures look for in file_data). Known differences are listed with the
 // reason, each checked to still differ.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -237,6 +238,7 @@ TEST_CASE("HttpAnalyzer: suricata-verify http-* vectors", "[http][vectors]") {
   std::sort(tests.begin(), tests.end());
   int checked = 0, passed_checks = 0, no_pcap = 0, evader_ok = 0, evader = 0;
   std::vector<std::string> failures;
+  std::vector<std::string> dump;  // every event, for reading differences
   std::set<std::string> failing_tests;
   for (const fs::path& dir : tests) {
     std::string name = fs::relative(dir, root).string();
@@ -247,6 +249,11 @@ TEST_CASE("HttpAnalyzer: suricata-verify http-* vectors", "[http][vectors]") {
     }
     std::vector<Filter> filters = ParseFilters(testing::ReadFileOrEmpty((dir / "test.yaml").string()));
     VectorRun run = RunPcap(pcap);
+    for (const Flat& e : run.events) {
+      std::vector<std::string> kv;
+      for (const auto& [k, v] : e) kv.push_back(k + "=" + v);
+      dump.push_back(absl::StrCat(name, ": ", absl::StrJoin(kv, ", ")));
+    }
     for (const Filter& f : filters) {
       auto type = f.match.find("event_type");
       if (!f.usable || f.count < 0 || type == f.match.end() ||
@@ -297,6 +304,10 @@ TEST_CASE("HttpAnalyzer: suricata-verify http-* vectors", "[http][vectors]") {
        << passed_checks << "/" << checked << " field checks agree, evader EICAR objects "
        << evader_ok << "/" << evader << ", known differences " << KnownDifferences().size());
   INFO(absl::StrJoin(failures, "\n"));
+  if (const char* dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR")) {
+    std::ofstream(fs::path(dir) / "differences.txt") << absl::StrJoin(failures, "\n") << "\n";
+    std::ofstream(fs::path(dir) / "events.txt") << absl::StrJoin(dump, "\n") << "\n";
+  }
   CHECK(unexpected.empty());
   CHECK(fixed.empty());
   REQUIRE(checked > 100);
