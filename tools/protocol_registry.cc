@@ -64,7 +64,6 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* w
 }
 
 struct TlsCounts {
-  uint64_t sessions = 0;
   uint64_t decrypted = 0;
   uint64_t mac_failures = 0;
 };
@@ -83,7 +82,6 @@ class CountedTls : public Analyzer {
   void OnEnd(Direction dir, absl::Time ts) override { inner_->OnEnd(dir, ts); }
   void OnClose(absl::Time ts) override {
     inner_->OnClose(ts);
-    ++counts_->sessions;
     if (inner_->decrypted()) ++counts_->decrypted;
     counts_->mac_failures += inner_->stats().mac_failures;
   }
@@ -142,12 +140,13 @@ class Protocols : public ProtocolContext {
 
   const ProtocolSet& set() const override { return set_; }
 
-  std::vector<std::string> SummaryLines() const override {
+  std::vector<std::string> SummaryLines(uint64_t tls_records) const override {
     std::vector<std::string> lines;
-    if (tls_.sessions > 0 || keylog_.size() > 0 || rsa_.size() > 0) {
+    if (tls_records > 0 || keylog_.size() > 0 || rsa_.size() > 0) {
       tls::KeyLogStats k = keylog_.stats();
-      std::string line = absl::StrCat("TLS sessions ", tls_.sessions, ", decrypted ",
+      std::string line = absl::StrCat("TLS sessions ", tls_records, " (decrypted ",
                                       tls_.decrypted, ", MAC/tag failures ", tls_.mac_failures,
+                                      ")",
                                       "; key log secrets ", keylog_.size());
       if (k.malformed + k.long_lines > 0) {
         absl::StrAppend(&line, " (", k.malformed + k.long_lines, " unusable key log lines)");
@@ -188,8 +187,13 @@ class Protocols : public ProtocolContext {
     set_.protocols.push_back(
         {"smtp",
          [](absl::string_view c, absl::string_view s) { return DetectGreeting(LooksLikeSmtp, c, s); },
-         [](const ConnectionInfo& c, AnalyzerOutput* out, bool after_tls) -> std::unique_ptr<Analyzer> {
-           return std::make_unique<SmtpAnalyzer>(c, out, SmtpLimits(), after_tls);
+         [this](const ConnectionInfo& c, AnalyzerOutput* out, bool after_tls) -> std::unique_ptr<Analyzer> {
+           SmtpLimits limits;
+           // GMime needs several times a message's size while parsing it: 16 MiB per
+           // message and 48 MiB across connections keep a mail flood near 100 MB.
+           limits.mime.max_message_bytes = 16u << 20;
+           limits.mime_budget = &smtp_budget_;
+           return std::make_unique<SmtpAnalyzer>(c, out, limits, after_tls);
          }});
     set_.protocols.push_back(
         {"ftp",
@@ -219,6 +223,7 @@ class Protocols : public ProtocolContext {
   size_t dsb_count_ = 0;
   TlsCounts tls_;
   HttpAnalyzerStats http_stats_;
+  SmtpMimeBudget smtp_budget_;
 };
 
 }  // namespace

@@ -18,8 +18,9 @@ class ProtocolContext {
  public:
   virtual ~ProtocolContext() = default;
   virtual const ProtocolSet& set() const = 0;
-  // Summary lines ("tls sessions 4, decrypted 3") for the end of a run.
-  virtual std::vector<std::string> SummaryLines() const = 0;
+  // Summary lines ("TLS sessions 4 (decrypted 3, ...)") for the end of a run;
+  // `tls_records` is the number of sessions tls.jsonl recorded.
+  virtual std::vector<std::string> SummaryLines(uint64_t tls_records) const = 0;
   // Live capture: re-reads key logs that may have grown.
   virtual void Refresh() {}
 };

@@ -148,7 +148,9 @@ void PrintSummary(const Options& o, const CaptureSource& source, const PacketPip
   if (c.udp + c.other_ip > 0) {
     lines.push_back(absl::StrFormat("  not TCP: udp %d, other %d", c.udp, c.other_ip));
   }
-  for (const std::string& l : protos.SummaryLines()) lines.push_back("  " + l);
+  for (const std::string& l : protos.SummaryLines(out.records_in("tls"))) {
+    lines.push_back("  " + l);
+  }
   lines.push_back(absl::StrFormat("  records: http %d, smtp %d, ftp %d, tls %d; objects extracted %d (%s)",
                                   out.records_in("http"), out.records_in("smtp"),
                                   out.records_in("ftp"), out.records_in("tls"),

@@ -64,6 +64,14 @@ std::string ReceivedIp(absl::string_view value) {
 }  // namespace
 
 struct SmtpAnalyzer::Transaction {
+  ~Transaction() { ReleaseMime(); }
+  // Frees the MIME copy of the message and gives its bytes back to the shared budget.
+  void ReleaseMime() {
+    if (budget != nullptr) budget->used -= mime_buffer.size();
+    std::string().swap(mime_buffer);
+  }
+
+  SmtpMimeBudget* budget = nullptr;
   absl::Time ts;
   std::string mailfrom;
   std::vector<std::string> rcptto;
@@ -71,6 +79,7 @@ struct SmtpAnalyzer::Transaction {
   std::unique_ptr<ObjectWriter> message;
   std::string mime_buffer;
   bool mime_overflow = false;
+  bool mime_over_budget = false;  // other connections' messages held the shared budget
   bool message_gap = false;
   uint64_t message_bytes = 0;
   bool message_done = false;
@@ -486,12 +495,17 @@ void SmtpAnalyzer::WriteMessage(absl::string_view bytes) {
   t.message_bytes += bytes.size();
   stats_.message_bytes += bytes.size();
   if (t.mime_overflow) return;
-  if (t.mime_buffer.size() + bytes.size() > limits_.mime.max_message_bytes) {
+  t.budget = limits_.mime_budget;
+  const bool over_budget =
+      t.budget != nullptr && t.budget->used + bytes.size() > t.budget->limit;
+  if (t.mime_buffer.size() + bytes.size() > limits_.mime.max_message_bytes || over_budget) {
     t.mime_overflow = true;
-    std::string().swap(t.mime_buffer);
+    t.mime_over_budget = over_budget;
+    t.ReleaseMime();
     return;
   }
   t.mime_buffer.append(bytes.data(), bytes.size());
+  if (t.budget != nullptr) t.budget->used += bytes.size();
 }
 
 void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
@@ -507,15 +521,18 @@ void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
   t.fuids.push_back(result.fuid);
   if (t.message_gap) {
     t.mime_error = "gap in message";
+  } else if (t.mime_over_budget) {
+    t.mime_error = "MIME parsing skipped: the memory budget was held by other messages";
   } else if (t.mime_overflow) {
     t.mime_error = "message over the MIME size limit";
   }
   if (!t.mime_error.empty()) {
     ++stats_.mime_skipped;
+    t.ReleaseMime();
     return;
   }
   absl::StatusOr<MimeMessage> parsed = mime_.Extract(t.mime_buffer);
-  std::string().swap(t.mime_buffer);
+  t.ReleaseMime();
   if (!parsed.ok()) {
     ++stats_.mime_skipped;
     t.mime_error = ToValidUtf8(parsed.status().message());

@@ -31,6 +31,14 @@
 
 namespace tcpfollow {
 
+// Bytes held for MIME parsing by all SMTP connections together (one budget per worker,
+// not thread-safe). MIME parsing needs the whole message, so without a shared cap every
+// concurrent session could hold mime.max_message_bytes at once.
+struct SmtpMimeBudget {
+  size_t limit = 48u << 20;
+  size_t used = 0;
+};
+
 struct SmtpLimits {
   size_t max_command_line_bytes = 4096;  // longer command lines are cut (counted)
   size_t max_reply_line_bytes = 4096;
@@ -41,6 +49,7 @@ struct SmtpLimits {
   size_t max_value_bytes = 1024;         // helo, mailfrom, each rcptto, credentials
   MimeLimits mime;                       // mime.max_message_bytes: larger messages are
                                          // written as .eml but not MIME-parsed (flagged)
+  SmtpMimeBudget* mime_budget = nullptr; // shared cap across connections; null: none
 };
 
 struct SmtpStats {

@@ -365,6 +365,47 @@ TEST_CASE("SmtpAnalyzer: MIME size limit just under and just over", "[smtp][limi
   CHECK(over["message_bytes"] == body.size());
 }
 
+TEST_CASE("SmtpAnalyzer: concurrent messages share one MIME memory budget", "[smtp][limits]") {
+  // Two sessions in DATA at once; the budget holds one message, not two. The second is
+  // still written as .eml, only its MIME parsing is skipped, and the budget is given back
+  // when messages end so that a later message is parsed again.
+  const std::string body = "Subject: m\r\n\r\n" + std::string(1000, 'x') + "\r\n";
+  SmtpMimeBudget budget;
+  budget.limit = body.size() + 10;
+  SmtpLimits limits;
+  limits.mime_budget = &budget;
+  FakeOutput out1, out2, out3;
+  SmtpAnalyzer a(Conn(), &out1, limits), b(Conn(), &out2, limits);
+  for (SmtpAnalyzer* s : {&a, &b}) {
+    s->OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
+    s->OnData(kS, T(), "250 mx\r\n250 ok\r\n354 go\r\n");
+  }
+  a.OnData(kC, T(), body);
+  CHECK(budget.used == body.size());
+  b.OnData(kC, T(), body);  // over budget while a holds its copy
+  CHECK(budget.used == body.size());
+  for (SmtpAnalyzer* s : {&a, &b}) {
+    s->OnData(kC, T(), ".\r\n");
+    s->OnData(kS, T(), "250 ok\r\n");
+    s->OnClose(T());
+  }
+  CHECK(budget.used == 0);
+  CHECK(out1.Logged("smtp").at(0)["subject"] == "m");
+  nlohmann::json second = out2.Logged("smtp").at(0);
+  CHECK_FALSE(second.contains("subject"));
+  CHECK(second["mime_error"] ==
+        "MIME parsing skipped: the memory budget was held by other messages");
+  CHECK(second["fuids"].size() == 1);
+  SmtpAnalyzer c(Conn(), &out3, limits);
+  c.OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
+  c.OnData(kS, T(), "250 mx\r\n250 ok\r\n354 go\r\n");
+  c.OnData(kC, T(), body + ".\r\n");
+  c.OnData(kS, T(), "250 ok\r\n");
+  c.OnClose(T());
+  CHECK(out3.Logged("smtp").at(0)["subject"] == "m");
+  CHECK(budget.used == 0);
+}
+
 TEST_CASE("SmtpAnalyzer: 10 MB header is written whole, fields capped", "[smtp][limits]") {
   FakeOutput out;
   SmtpAnalyzer analyzer(Conn(), &out);
