@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -453,6 +454,7 @@ void HttpParser::StartBody(const HttpMessageInfo& info) {
     case BodyFraming::kChunked:
       state_ = State::kChunkSize;
       first_chunk_ = true;
+      skipped_.clear();
       fallback_length_ = info.content_length;
       ResetScan();
       return;
@@ -494,7 +496,9 @@ size_t HttpParser::FeedChunkSize(absl::string_view data) {
     }
     if (!probe.empty() && !absl::ascii_isxdigit(static_cast<unsigned char>(probe.front()))) {
       Anomaly("chunked_body_not_chunked");
-      std::string raw = std::move(buf_);
+      std::string raw = std::move(skipped_);
+      skipped_.clear();
+      raw.append(buf_);
       ResetScan();
       raw.append(data.data(), take);
       remaining_ = fallback_length_;
@@ -522,6 +526,7 @@ size_t HttpParser::FeedChunkSize(absl::string_view data) {
     buf_.clear();
     line = joined;
   }
+  const absl::string_view unstripped = line;
   line = StripCr(line);
   absl::string_view digits = line;
   if (!digits.empty() && absl::ascii_isspace(static_cast<unsigned char>(digits.front()))) {
@@ -530,6 +535,9 @@ size_t HttpParser::FeedChunkSize(absl::string_view data) {
   }
   if (digits.empty()) {
     Anomaly("blank_line_before_chunk_size");  // tolerated, as browsers do
+    if (first_chunk_ && skipped_.size() + unstripped.size() + 1 <= limits_.max_line_bytes) {
+      absl::StrAppend(&skipped_, unstripped, "\n");  // the body's own bytes if not chunked
+    }
     return take;
   }
   size_t end = 0;
@@ -559,6 +567,7 @@ size_t HttpParser::FeedChunkSize(absl::string_view data) {
     return take;
   }
   first_chunk_ = false;
+  skipped_.clear();
   if (size == 0) {
     state_ = State::kTrailers;
     ResetScan();
@@ -624,6 +633,18 @@ size_t HttpParser::FeedResync(absl::string_view data) {
   bool found = resync_line_start_ && (role_ == HttpRole::kRequest
                                           ? LooksLikeRequestLine(buf_)
                                           : LooksLikeStatusLine(buf_));
+  if (!found && resync_line_start_ && role_ == HttpRole::kResponse) {
+    // A body cut by a gap often runs straight into the next status line: "HTTP/1.x NNN"
+    // is distinctive enough to look for inside the line.
+    for (size_t at = buf_.find("HTTP/1."); at != std::string::npos;
+         at = buf_.find("HTTP/1.", at + 1)) {
+      if (LooksLikeStatusLine(absl::string_view(buf_).substr(at))) {
+        buf_.erase(0, at);
+        found = true;
+        break;
+      }
+    }
+  }
   resync_line_start_ = true;
   if (!found) {
     buf_.clear();

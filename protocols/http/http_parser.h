@@ -156,6 +156,7 @@ class HttpParser {
   bool saw_cr_ = false;     // chunk data terminator
   bool first_chunk_ = false;       // no chunk size read yet in this body
   uint64_t fallback_length_ = 0;   // Content-Length next to chunked (0: none)
+  std::string skipped_;            // blank lines before the first chunk size
   bool lf_only_reported_ = false;
 
   std::string buf_;         // partial head / trailer block / chunk-size line / resync line

