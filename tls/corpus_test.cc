@@ -157,7 +157,7 @@ TEST_CASE("Corpus: wrong or missing RSA key is reported in words", "[tls][corpus
   got = RunCapture("ecdhe_tls12_gcm.pcap", config);
   CHECK(got[0].fields["decrypted"] == false);
   CHECK(got[0].fields["reason"] ==
-        "no key log entry for this client random; an RSA key cannot decrypt a ECDHE session");
+        "no key log entry for this client random; an RSA key cannot decrypt a session with ECDHE key exchange (forward secrecy)");
   got = RunCapture("tls13_aes_128_gcm_sha256.pcap", config);
   CHECK(got[0].fields["reason"].get<std::string>().find("TLS 1.3 sessions need a key log") !=
         std::string::npos);

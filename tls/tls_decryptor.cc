@@ -537,7 +537,7 @@ bool TlsDecryptor::EstablishTls12Keys() {
                 "key log entry for this client random");
     } else if (config_.rsa_keys && config_.rsa_keys->size() > 0) {
       SetReason(absl::StrCat("no key log entry for this client random; an RSA key cannot "
-                             "decrypt a ", KxName(suite_->kx), " session"));
+                             "decrypt a session with ", KxName(suite_->kx), " key exchange (forward secrecy)"));
     } else {
       SetReason("no key log entry for this client random");
     }
