@@ -270,7 +270,7 @@ class HttpAnalyzer::Side : public HttpVisitor {
     auto is = [&](absl::string_view n) { return absl::EqualsIgnoreCase(name, n); };
     if (is("content-type")) {
       content_type_ = std::string(value);
-    } else if (HeaderTextForMatching(name) == "content-encoding") {
+    } else if (HeaderNameIs(name, "content-encoding")) {
       // Several Content-Encoding fields stack like one comma-separated list.
       if (!content_encoding_.empty()) content_encoding_ += ",";
       content_encoding_.append(value.data(), value.size());

@@ -5,7 +5,7 @@
 // input.
 #include "protocols/http/http_parser.h"
 
-#include <deque>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -21,16 +21,17 @@ namespace {
 
 constexpr size_t kNpos = absl::string_view::npos;
 
-bool IsTokenChar(char c) {
-  if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
+struct TokenTable {
+  bool ok[256] = {};
+  constexpr TokenTable() {
+    for (int c = '0'; c <= '9'; ++c) ok[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) ok[c] = ok[c - 'a' + 'A'] = true;
+    for (char c : "!#$%&'*+-.^_`|~") ok[static_cast<unsigned char>(c)] = c != 0;
   }
-}
+};
+constexpr TokenTable kTokenTable;
+
+bool IsTokenChar(char c) { return kTokenTable.ok[static_cast<unsigned char>(c)]; }
 
 bool IsToken(absl::string_view s) {
   if (s.empty()) return false;
@@ -118,6 +119,12 @@ bool ParseContentLength(absl::string_view value, uint64_t* out, bool* conflict) 
 }
 
 }  // namespace
+
+bool HeaderNameIs(absl::string_view name, absl::string_view lower) {
+  if (name.size() == lower.size()) return absl::EqualsIgnoreCase(name, lower);
+  if (name.size() < lower.size() || IsToken(name)) return false;  // nothing to drop
+  return HeaderTextForMatching(name) == lower;
+}
 
 std::string HeaderTextForMatching(absl::string_view text) {
   std::string out;
@@ -292,13 +299,18 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
     bool spaced = false;  // whitespace before the colon: not used for framing
   };
   std::vector<Field> fields;
-  std::deque<std::string> folded;  // storage for values joined from folded lines
-  std::vector<absl::string_view> lines = absl::StrSplit(block, '\n');
-  for (size_t i = 0; i < lines.size(); ++i) {
-    absl::string_view raw = lines[i];
+  fields.reserve(16);
+  // Values joined from folded lines (rare; a vector does not allocate until used).
+  std::vector<std::unique_ptr<std::string>> folded;
+  size_t pos = 0;
+  while (pos < block.size()) {
+    size_t nl = block.find('\n', pos);
+    bool last = nl == kNpos;
+    absl::string_view raw = block.substr(pos, last ? kNpos : nl - pos);
+    pos = last ? block.size() : nl + 1;
     absl::string_view line = StripCr(raw);
     if (line.empty()) continue;
-    if (raw.size() == line.size() && i + 1 < lines.size() && !lf_only_reported_) {
+    if (raw.size() == line.size() && !last && !lf_only_reported_) {
       lf_only_reported_ = true;
       Anomaly("lf_line_ending");
     }
@@ -308,11 +320,10 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
         continue;
       }
       Anomaly("folded_header");
-      folded.emplace_back(fields.back().value);
-      folded.back().append(" ");
+      folded.push_back(std::make_unique<std::string>(fields.back().value));
       absl::string_view more = TrimSpaces(line);
-      folded.back().append(more.data(), more.size());
-      fields.back().value = folded.back();
+      absl::StrAppend(folded.back().get(), " ", more);
+      fields.back().value = *folded.back();
       continue;
     }
     size_t colon = line.find(':');
@@ -349,8 +360,7 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
     }
     visitor_->OnHeader(f.name, f.value);
     if (f.spaced) continue;
-    std::string name = HeaderTextForMatching(f.name);
-    if (name == "content-length") {
+    if (HeaderNameIs(f.name, "content-length")) {
       uint64_t v = 0;
       bool conflict = false;
       if (!ParseContentLength(f.value, &v, &conflict)) {
@@ -360,7 +370,7 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
         if (!cl_seen) cl = v;
         cl_seen = true;
       }
-    } else if (name == "transfer-encoding") {
+    } else if (HeaderNameIs(f.name, "transfer-encoding")) {
       te_seen = true;
       // As libhtp and browsers: "chunked" anywhere in the value, whatever surrounds it.
       std::string value = HeaderTextForMatching(f.value);

@@ -175,6 +175,9 @@ bool LooksLikeHttp(absl::string_view first_bytes);
 // is not visible ASCII removed ("Transfer-Encoding\0" and "chu\0nked" are what browsers
 // act on as Transfer-Encoding: chunked; HTTP evader relies on that).
 std::string HeaderTextForMatching(absl::string_view text);
+// `name` matches the lower-case `lower` as HeaderTextForMatching would, without allocating
+// for ordinary names.
+bool HeaderNameIs(absl::string_view name, absl::string_view lower);
 
 }  // namespace tcpfollow
 
