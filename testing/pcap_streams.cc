@@ -5,11 +5,10 @@
 
 #include <cstring>
 #include <map>
-
-#include "absl/container/flat_hash_map.h"
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
 namespace tcpfollow::testing {
