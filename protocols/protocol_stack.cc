@@ -108,6 +108,8 @@ void ProtocolStack::Forward(Direction dir, absl::Time ts, absl::string_view byte
     AnalyzerOutput* out = out_;
     PlainWrapper wrap = wrap_plaintext_;
     std::unique_ptr<Analyzer> cleartext = std::move(analyzer_);
+    std::string held[2] = {cleartext->TakeHeldBytes(Direction::kClientToServer),
+                           cleartext->TakeHeldBytes(Direction::kServerToClient)};
     cleartext->OnClose(ts);
     via_tls_ = true;
     analyzer_ = set_->make_tls(*conn_, out_, [spec, conn, out, wrap]() {
@@ -115,6 +117,9 @@ void ProtocolStack::Forward(Direction dir, absl::Time ts, absl::string_view byte
       return wrap ? wrap(std::move(inner)) : std::move(inner);
     });
     spec_ = nullptr;
+    for (Direction d : {Direction::kClientToServer, Direction::kServerToClient}) {
+      if (!held[Index(d)].empty()) analyzer_->OnData(d, ts, held[Index(d)]);
+    }
     analyzer_->OnData(dir, ts, bytes.substr(used));
     return;
   }

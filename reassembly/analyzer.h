@@ -91,6 +91,10 @@ class Analyzer {
   // The connection is over: flush anything in progress (marked partial if incomplete).
   virtual void OnClose(absl::Time ts) = 0;
   virtual Handoff handoff() const { return Handoff::kNone; }
+  // After a handoff: bytes of `dir` this analyzer consumed before it knew about the
+  // handoff (the ClientHello a client sends right after CONNECT, before the 200). The
+  // owner feeds them to the next stage ahead of the unconsumed rest.
+  virtual std::string TakeHeldBytes(Direction dir) { return std::string(); }
   // flows.jsonl "service" value: "http", "tls", "smtp", "ftp", "ftp-data".
   virtual const char* service() const = 0;
 };

@@ -35,6 +35,7 @@ enum LongOnly {
   kFragTimeout,
   kThreads,
   kOverlapHistory,
+  kStreamsOnly,
   kVersionOpt,
 };
 
@@ -61,6 +62,7 @@ const option kLongOptions[] = {
     {"frag-timeout", required_argument, nullptr, kFragTimeout},
     {"threads", required_argument, nullptr, kThreads},
     {"overlap-history", required_argument, nullptr, kOverlapHistory},
+    {"streams-only", no_argument, nullptr, kStreamsOnly},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -146,6 +148,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case kJson: o.json = true; break;
       case kFollow: o.follow = true; break;
       case kNoStreams: o.write_streams = false; break;
+      case kStreamsOnly: o.analyze = false; break;
       case kWriteDecrypted: o.write_decrypted = optarg; break;
       case kWriteDefragmented: o.write_defragmented = optarg; break;
       case kKeylog: o.keylogs.push_back(optarg); break;
@@ -219,6 +222,9 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   if (!o.drop_user.empty() && o.interface.empty()) {
     // Reading a file as root and dropping privileges is allowed too; nothing to check.
   }
+  if (!o.analyze && !o.write_streams) {
+    return absl::InvalidArgumentError("--streams-only with --no-streams would write nothing but flows.jsonl; drop one");
+  }
   if (const char* env = std::getenv("SSLKEYLOGFILE"); env != nullptr && *env != '\0') {
     o.keylogs.push_back(env);
   }
@@ -246,6 +252,8 @@ Output:
   --json                  also print every record to standard output as JSON lines
   --follow                print each finished conversation like Wireshark's Follow TCP Stream
   --no-streams            do not write the raw per-direction stream files
+  --streams-only          reassemble and write streams and flows.jsonl only, as tcpflow does:
+                          no TLS decryption, no HTTP/SMTP/FTP parsing
   --write-decrypted FILE  write decrypted TLS payloads as a pcap of synthetic TCP packets
   --write-defragmented FILE  write every reassembled IP datagram to a pcap
   -q                      no progress bar and no summary on standard error

@@ -134,7 +134,7 @@ class Protocols : public ProtocolContext {
             absl::StrCat("--rsa-key ", spec->path, ": ", s.message()));
       }
     }
-    Build();
+    if (o.analyze) Build();  // --streams-only: an empty set, every connection is left unparsed
     return absl::OkStatus();
   }
 

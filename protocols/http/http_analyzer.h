@@ -65,6 +65,12 @@ class HttpAnalyzer : public Analyzer {
   // them in front of the client direction's remaining bytes. (Analyzer::OnData cannot give
   // them back, as they were consumed before the handoff was known.)
   absl::string_view held_tunnel_bytes() const { return held_; }
+  std::string TakeHeldBytes(Direction dir) override {
+    if (dir != Direction::kClientToServer) return std::string();
+    std::string out;
+    out.swap(held_);
+    return out;
+  }
 
   const HttpAnalyzerStats& stats() const { return *stats_; }
 
