@@ -18,7 +18,6 @@ class StreamFile {
   ~StreamFile() { Flush(); }
 
   void Append(absl::string_view bytes) {
-    if (failed_) return;
     buf_.append(bytes.data(), bytes.size());
     writer_->buffered_bytes += bytes.size();
     size_ += bytes.size();
@@ -27,22 +26,14 @@ class StreamFile {
     if (buf_.size() >= limit) Flush();
   }
 
+  // Hands the buffer to the background writer; the first flush creates the file.
   void Flush() {
     if (buf_.empty() && created_) return;
-    RunOutput* out = writer_->out();
-    absl::StatusOr<int> fd = created_ ? out->dir()->OpenAppend(OutputDir::Sub::kStreams, name_)
-                                      : out->dir()->Create(OutputDir::Sub::kStreams, name_);
     if (!created_) ++writer_->mutable_stats()->stream_files;
-    created_ = true;
-    if (fd.ok()) {
-      if (!out->dir()->WriteAll(*fd, buf_, path())) failed_ = true;
-      close(*fd);
-    } else {
-      failed_ = true;
-    }
     writer_->buffered_bytes -= buf_.size();
-    buf_.clear();
-    buf_.shrink_to_fit();
+    writer_->out()->files()->Write(OutputDir::Sub::kStreams, name_, std::move(buf_), !created_);
+    created_ = true;
+    buf_ = std::string();
   }
 
   std::string path() const { return OutputDir::Relative(OutputDir::Sub::kStreams, name_); }
@@ -54,7 +45,6 @@ class StreamFile {
   std::string buf_;
   uint64_t size_ = 0;
   bool created_ = false;
-  bool failed_ = false;
 };
 
 std::string EndpointForFile(const Endpoint& e) {

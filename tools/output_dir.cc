@@ -86,10 +86,9 @@ absl::StatusOr<int> OutputDir::Create(Sub sub, absl::string_view name) {
   int fd = openat(DirFd(sub), n.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
                   0644);
   if (fd < 0) {
-    ++write_errors_;
     std::string msg = absl::StrCat("cannot create ", path_, "/", Relative(sub, name), ": ",
                                    std::strerror(errno));
-    if (first_error_.empty()) first_error_ = msg;
+    RecordError(msg);
     return absl::PermissionDeniedError(msg);
   }
   return fd;
@@ -99,10 +98,9 @@ absl::StatusOr<int> OutputDir::OpenAppend(Sub sub, absl::string_view name) {
   std::string n(name);
   int fd = openat(DirFd(sub), n.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    ++write_errors_;
     std::string msg = absl::StrCat("cannot open ", path_, "/", Relative(sub, name), ": ",
                                    std::strerror(errno));
-    if (first_error_.empty()) first_error_ = msg;
+    RecordError(msg);
     return absl::PermissionDeniedError(msg);
   }
   return fd;
@@ -113,16 +111,89 @@ bool OutputDir::WriteAll(int fd, absl::string_view bytes, absl::string_view what
     ssize_t n = write(fd, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      ++write_errors_;
-      if (first_error_.empty()) {
-        first_error_ = absl::StrCat("writing ", path_, "/", what, ": ",
-                                    n < 0 ? std::strerror(errno) : "short write");
-      }
+      RecordError(absl::StrCat("writing ", path_, "/", what, ": ",
+                               n < 0 ? std::strerror(errno) : "short write"));
       return false;
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
   return true;
+}
+
+void OutputDir::RecordError(std::string message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++write_errors_;
+  if (first_error_.empty()) first_error_ = std::move(message);
+}
+
+uint64_t OutputDir::write_errors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return write_errors_;
+}
+
+std::string OutputDir::first_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return first_error_;
+}
+
+BackgroundWriter::BackgroundWriter(OutputDir* dir, size_t max_pending)
+    : dir_(dir), max_pending_(max_pending), thread_([this] { Run(); }) {}
+
+BackgroundWriter::~BackgroundWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_.notify_all();  // unconditionally: the writer may be about to sleep
+  thread_.join();
+}
+
+void BackgroundWriter::Write(OutputDir::Sub sub, std::string name, std::string bytes,
+                             bool create) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (pending_bytes_ > max_pending_) {
+    ++producers_waiting_;
+    room_.wait(lock, [&] { return pending_bytes_ <= max_pending_; });
+    --producers_waiting_;
+  }
+  pending_bytes_ += bytes.size();
+  jobs_.push_back({sub, std::move(name), std::move(bytes), create});
+  const bool wake = writer_idle_;
+  lock.unlock();
+  if (wake) work_.notify_one();
+}
+
+void BackgroundWriter::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  ++producers_waiting_;
+  room_.wait(lock, [&] { return jobs_.empty() && !busy_; });
+  --producers_waiting_;
+}
+
+void BackgroundWriter::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (jobs_.empty() && !stop_) {
+      writer_idle_ = true;
+      work_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      writer_idle_ = false;
+    }
+    if (jobs_.empty()) return;  // stop_ with nothing left: every job was written
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    absl::StatusOr<int> fd = job.create ? dir_->Create(job.sub, job.name)
+                                        : dir_->OpenAppend(job.sub, job.name);
+    if (fd.ok()) {
+      dir_->WriteAll(*fd, job.bytes, OutputDir::Relative(job.sub, job.name));
+      close(*fd);
+    }
+    lock.lock();
+    busy_ = false;
+    pending_bytes_ -= job.bytes.size();
+    if (producers_waiting_ > 0) room_.notify_all();
+  }
 }
 
 JsonlFile::~JsonlFile() {

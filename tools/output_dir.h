@@ -9,9 +9,13 @@
 #ifndef TCPFOLLOW_TOOLS_OUTPUT_DIR_H_
 #define TCPFOLLOW_TOOLS_OUTPUT_DIR_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -38,19 +42,60 @@ class OutputDir {
   absl::StatusOr<int> OpenAppend(Sub sub, absl::string_view name);
 
   // Writes all of `bytes` to fd; on failure counts it, reports the first one, returns false.
+  // Safe to call from the background writer and the main thread at once.
   bool WriteAll(int fd, absl::string_view bytes, absl::string_view what);
-  uint64_t write_errors() const { return write_errors_; }
-  const std::string& first_error() const { return first_error_; }
+  uint64_t write_errors() const;
+  std::string first_error() const;
 
  private:
   OutputDir(std::string path, int top, int streams, int objects)
       : path_(std::move(path)), top_(top), streams_(streams), objects_(objects) {}
   int DirFd(Sub sub) const;
+  void RecordError(std::string message);
 
   std::string path_;
   int top_, streams_, objects_;
+  mutable std::mutex mu_;  // guards the two error fields
   uint64_t write_errors_ = 0;
   std::string first_error_;
+};
+
+// Appends buffers to files of the output directory on a background thread, so that the
+// kernel's copy into the page cache runs on the second core while packets are processed.
+// One thread runs the jobs in submission order, so each file's bytes stay in order.
+// Bytes waiting are capped: Write blocks while more than `max_pending` bytes wait.
+class BackgroundWriter {
+ public:
+  BackgroundWriter(OutputDir* dir, size_t max_pending = 32u << 20);
+  ~BackgroundWriter();  // drains
+
+  // Appends `bytes` to `name` in `sub`; `create` empties or creates the file first.
+  void Write(OutputDir::Sub sub, std::string name, std::string bytes, bool create);
+  // Returns once every job submitted so far is written.
+  void Drain();
+
+ private:
+  struct Job {
+    OutputDir::Sub sub;
+    std::string name;
+    std::string bytes;
+    bool create;
+  };
+  void Run();
+
+  OutputDir* dir_;
+  size_t max_pending_;
+  std::mutex mu_;
+  std::condition_variable work_, room_;
+  std::deque<Job> jobs_;
+  size_t pending_bytes_ = 0;
+  // Who sleeps on which condition: a wake-up costs a system call, so each side only
+  // signals the other when it is known to wait.
+  bool writer_idle_ = false;
+  int producers_waiting_ = 0;
+  bool busy_ = false;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 // One JSON-lines file: records are buffered and written in whole lines; after a failed

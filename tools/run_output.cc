@@ -57,8 +57,6 @@ class FileObjectWriter : public ObjectWriter {
     if (finished_) return r;
     finished_ = true;
     FlushBuffer();
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(sha_, md, &len);
@@ -67,7 +65,7 @@ class FileObjectWriter : public ObjectWriter {
     r.sha256 = absl::BytesToHexString(
         absl::string_view(reinterpret_cast<const char*>(md), len));
     r.size = size_;
-    r.ok = ok_;
+    r.ok = true;  // write errors surface in the run's summary and exit status
     nlohmann::json rec = {
         {"ts", Seconds(ts)},        {"fuid", fuid_},        {"uid", uid_},
         {"source", meta_.source},   {"path", r.path},       {"size", size_},
@@ -75,7 +73,6 @@ class FileObjectWriter : public ObjectWriter {
     };
     if (!meta_.name.empty()) rec["name"] = meta_.name;
     if (!meta_.mime_type.empty()) rec["mime_type"] = meta_.mime_type;
-    if (!ok_) rec["write_error"] = true;
     if (extra.is_object()) {
       for (auto it = extra.begin(); it != extra.end(); ++it) rec[it.key()] = it.value();
     }
@@ -84,24 +81,13 @@ class FileObjectWriter : public ObjectWriter {
   }
 
  private:
+  // Hands the buffered bytes to the background writer (the first call creates the file,
+  // so even an empty object exists on disk).
   void FlushBuffer() {
-    if (buffer_.empty() && fd_ >= 0) return;
-    if (!opened_) {
-      opened_ = true;
-      auto fd = out_->dir()->Create(OutputDir::Sub::kObjects, file_name_);
-      if (fd.ok()) {
-        fd_ = *fd;
-      } else {
-        ok_ = false;
-      }
-    }
-    if (fd_ >= 0 && !buffer_.empty()) {
-      if (!out_->dir()->WriteAll(fd_, buffer_,
-                                 OutputDir::Relative(OutputDir::Sub::kObjects, file_name_))) {
-        ok_ = false;
-      }
-    }
-    buffer_.clear();
+    if (buffer_.empty() && opened_) return;
+    out_->files()->Write(OutputDir::Sub::kObjects, file_name_, std::move(buffer_), !opened_);
+    opened_ = true;
+    buffer_ = std::string();
   }
 
   RunOutput* out_;
@@ -112,9 +98,7 @@ class FileObjectWriter : public ObjectWriter {
   EVP_MD_CTX* sha_;
   std::string buffer_;
   uint64_t size_ = 0;
-  int fd_ = -1;
   bool opened_ = false;
-  bool ok_ = true;
   bool finished_ = false;
 };
 
@@ -133,7 +117,8 @@ std::string MakeUid(char prefix, uint64_t n) {
   return s;
 }
 
-RunOutput::RunOutput(OutputDir* dir, bool print_json) : dir_(dir), print_json_(print_json) {
+RunOutput::RunOutput(OutputDir* dir, bool print_json)
+    : dir_(dir), print_json_(print_json), files_(dir) {
   // The logs users look for exist after every run, even when empty.
   for (const char* log : {"flows", "tls", "http", "smtp", "ftp", "files"}) Log(log);
 }
@@ -231,6 +216,7 @@ uint64_t RunOutput::records_in(absl::string_view log) const {
 }
 
 void RunOutput::Flush() {
+  files_.Drain();
   for (auto& [name, file] : logs_) file->Flush();
   if (print_json_) fflush(stdout);
 }

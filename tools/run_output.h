@@ -48,6 +48,8 @@ class RunOutput : public AnalyzerOutput {
   static nlohmann::json BaseRecord(const ConnectionInfo& conn, absl::Time ts);
 
   OutputDir* dir() const { return dir_; }
+  // Stream and object bytes go to files through this thread (see BackgroundWriter).
+  BackgroundWriter* files() { return &files_; }
   const OutputCounts& counts() const { return counts_; }
   uint64_t records_in(absl::string_view log) const;
   void Flush();
@@ -67,6 +69,7 @@ class RunOutput : public AnalyzerOutput {
 
   OutputDir* dir_;
   bool print_json_;
+  BackgroundWriter files_;
   std::map<std::string, std::unique_ptr<JsonlFile>, std::less<>> logs_;
   uint64_t next_fuid_ = 0;
   std::vector<Expectation> expectations_;  // few at a time: FTP announces one per transfer
