@@ -115,3 +115,48 @@ TEST_CASE("JsonlFile: a full disk leaves only complete lines", "[output]") {
 
 }  // namespace
 }  // namespace tcpfollow
+
+namespace tcpfollow {
+namespace {
+
+TEST_CASE("BackgroundWriter: each file's bytes stay in order, with a small cap", "[output]") {
+  std::string root = TempDir();
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  std::string want[3];
+  {
+    // A 1 KiB cap makes the producer wait for the writer again and again.
+    BackgroundWriter w(dir->get(), 1024);
+    for (int i = 0; i < 2000; ++i) {
+      int f = i % 3;
+      std::string chunk = std::to_string(i) + (i % 7 == 0 ? std::string(900, 'x') : "") + ";";
+      want[f] += chunk;
+      w.Write(OutputDir::Sub::kStreams, "f" + std::to_string(f), chunk, /*create=*/i < 3);
+    }
+    w.Drain();
+    for (int f = 0; f < 3; ++f) {
+      CHECK(Slurp(root + "/streams/f" + std::to_string(f)) == want[f]);
+    }
+    w.Write(OutputDir::Sub::kObjects, "late", "written by the destructor", true);
+  }
+  CHECK(Slurp(root + "/objects/late") == "written by the destructor");
+  CHECK((*dir)->write_errors() == 0);
+}
+
+TEST_CASE("BackgroundWriter: errors are counted, not fatal", "[output]") {
+  std::string root = TempDir();
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  REQUIRE(symlink("/etc/passwd", (root + "/streams/trap").c_str()) == 0);
+  BackgroundWriter w(dir->get());
+  w.Write(OutputDir::Sub::kStreams, "trap", "must not reach /etc/passwd", true);
+  w.Write(OutputDir::Sub::kStreams, "missing", "append to a file never created", false);
+  w.Write(OutputDir::Sub::kStreams, "ok", "fine", true);
+  w.Drain();
+  CHECK((*dir)->write_errors() == 2);
+  CHECK(Slurp(root + "/streams/ok") == "fine");
+  CHECK(Slurp("/etc/passwd").find("must not reach") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace tcpfollow
