@@ -187,7 +187,11 @@ absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
   const std::string name = path == "-" ? "standard input" : path;
   if (pcap == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", name, ": ", errbuf));
+    // libpcap starts some messages with the path ("x.pcap: No such file or directory");
+    // the path is named once.
+    absl::string_view why = errbuf;
+    if (absl::StartsWith(why, path + ": ")) why.remove_prefix(path.size() + 2);
+    return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", name, ": ", why));
   }
   absl::Status filtered = ApplyFilter(pcap.get(), bpf, PCAP_NETMASK_UNKNOWN, name);
   if (!filtered.ok()) return filtered;

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""The command line as users meet it: help and version, bad usage, standard input, BPF
+filters, --json, --follow, -q, truncated files, exit statuses and one-line errors."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+failures = 0
+
+
+def check(cond, msg):
+    global failures
+    print(("ok   " if cond else "FAIL ") + msg)
+    if not cond:
+        failures += 1
+
+
+def main():
+    tool = os.path.realpath(sys.argv[1])
+    root = os.path.dirname(os.path.realpath("WORKSPACE"))
+    work = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+    http = os.path.join(root, "corpus/http/keepalive.pcap")
+    tcp = os.path.join(root, "corpus/tcp/concurrent_loss.pcap")
+
+    def run(*args, stdin=None, **kw):
+        return subprocess.run([tool, *args], capture_output=True, stdin=stdin, **kw)
+
+    r = run("--help")
+    check(r.returncode == 0 and b"usage: tcpfollow" in r.stdout and b"--max-flows" in r.stdout,
+          "--help: exit 0, usage and limits on stdout")
+    r = run("--version")
+    check(r.returncode == 0 and r.stdout.startswith(b"tcpfollow "), "--version")
+    for args, what in [((), "no input"), (("-r", "a", "-i", "lo"), "two inputs"),
+                       (("-r", http, "--tcp-policy", "nope"), "unknown policy"),
+                       (("-r", http, "--bogus"), "unknown option"),
+                       (("-r", os.path.join(work, "missing.pcap"), "-o", work + "/m"), "missing file"),
+                       (("-r", http, "-o", work + "/b", "tcp", "and", "("), "bad BPF filter")]:
+        r = run(*args)
+        lines = r.stderr.decode().strip().splitlines()
+        check(r.returncode == 1 and len(lines) == 1 and lines[0].startswith("tcpfollow: "),
+              "%s: exit 1 with one line (%s)" % (what, lines[0] if lines else "nothing"))
+
+    # Standard input gives the same records as the file.
+    a, b = os.path.join(work, "file"), os.path.join(work, "stdin")
+    run("-q", "-r", tcp, "-o", a)
+    with open(tcp, "rb") as f:
+        r = run("-q", "-r", "-", "-o", b, stdin=f)
+    check(r.returncode == 0 and r.stderr == b"", "-r - reads standard input; -q prints nothing")
+    check(open(a + "/flows.jsonl").read() == open(b + "/flows.jsonl").read(),
+          "standard input and file give identical flows.jsonl")
+
+    # A BPF filter keeps only matching connections.
+    out = os.path.join(work, "bpf")
+    run("-q", "-r", http, "-o", out, "ip6")
+    flows = [json.loads(l) for l in open(out + "/flows.jsonl")]
+    check(len(flows) == 1 and ":" in flows[0]["id.orig_h"], "BPF 'ip6' keeps only the IPv6 connection")
+
+    # --json prints every record, tagged with its log, and the files still hold them.
+    out = os.path.join(work, "json")
+    r = run("-q", "--json", "-r", http, "-o", out)
+    lines = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    logs = {}
+    for rec in lines:
+        logs[rec["_log"]] = logs.get(rec["_log"], 0) + 1
+    on_disk = {log: sum(1 for _ in open(os.path.join(out, log + ".jsonl"))) for log in logs}
+    check(logs == on_disk and logs.get("http", 0) == 7 and logs.get("flows") == 2,
+          "--json: stdout has every record (%s), same counts as the files" % logs)
+
+    # --follow prints the conversation: header, client lines, indented server lines.
+    r = run("-q", "--follow", "-r", http, "-o", os.path.join(work, "follow"))
+    text = r.stdout.decode()
+    check(text.count("Follow: tcp ") == 2 and "GET /obj/a30000.bin HTTP/1.1" in text
+          and ("\tHTTP/1.0 200 OK" in text or "\tHTTP/1.1 200 OK" in text),
+          "--follow: two conversations, client request lines, indented server replies")
+    check("client sent" in text and "missing)" in text, "--follow: per-connection byte totals")
+
+    # The summary names what happened; a truncated file is processed, then reported.
+    cut = os.path.join(work, "cut.pcap")
+    data = open(tcp, "rb").read()
+    open(cut, "wb").write(data[: len(data) - 37])
+    r = run("-r", cut, "-o", os.path.join(work, "cut"))
+    err = r.stderr.decode()
+    check(r.returncode == 0 and "truncated" in err and "connections 8" in err,
+          "truncated file: exit 0, 8 connections, summary says truncated")
+    check(err.count("\n") >= 3 and "output: " in err, "summary lists packets, connections, output")
+
+    # Re-running into the same directory replaces the logs rather than appending.
+    out = os.path.join(work, "again")
+    run("-q", "-r", tcp, "-o", out)
+    run("-q", "-r", tcp, "-o", out)
+    check(sum(1 for _ in open(out + "/flows.jsonl")) == 8, "a second run into the same directory: 8 records, not 16")
+
+    # --no-streams writes records but no stream files.
+    out = os.path.join(work, "nostreams")
+    run("-q", "--no-streams", "-r", http, "-o", out)
+    check(os.listdir(out + "/streams") == [] and len(os.listdir(out + "/objects")) == 6,
+          "--no-streams: no stream files, objects still extracted")
+    shutil.rmtree(work, ignore_errors=True)
+    print("%d failures" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
