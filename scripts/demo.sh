@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 capture=${1:-corpus/http/keepalive.pcap}
 out=${2:-tcpfollow-out}
 scripts/setup.sh
-bazel build -c opt //tools:tcpfollow
+bazel build --config=opt //tools:tcpfollow
 rm -rf "$out"
 bazel-bin/tools/tcpfollow -r "$capture" -o "$out"
 echo
