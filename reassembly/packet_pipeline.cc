@@ -64,10 +64,15 @@ void PacketPipeline::OnIp(absl::Time ts, const IpPacket& ip) {
     return;
   }
   ++counts_.tcp_segments;
-  tcp_.OnSegment(seg);
+  if (config_.route_segment) {
+    config_.route_segment(seg);
+  } else {
+    tcp_.OnSegment(seg);
+  }
 }
 
 void PacketPipeline::Advance(absl::Time now) {
+  if (config_.route_time) config_.route_time(now);
   tcp_.Advance(now);
   defrag_.Advance(now);
 }

@@ -31,6 +31,11 @@ struct PacketPipelineConfig {
   FragPolicy frag_policy = FragPolicy::kFirst;
   // Called with every datagram rebuilt from fragments (--write-defragmented).
   std::function<void(absl::Time ts, absl::string_view datagram)> on_defragmented;
+  // Sharded mode: when set, decoded segments go here instead of this pipeline's own
+  // TcpReassembler, and time ticks (every second of packet time, and from Advance) go to
+  // route_time, so that per-thread reassemblers expire connections too.
+  std::function<void(const TcpSegment&)> route_segment;
+  std::function<void(absl::Time)> route_time;
 };
 
 struct PacketCounts {

@@ -24,7 +24,9 @@ void DecryptedPcap::Emit(const Flow& flow, Direction dir, absl::Time ts, uint8_t
   spec.ack = (flags & tcp_flags::kAck) ? flow.next_seq[Index(Opposite(dir))] : 0;
   spec.flags = flags;
   spec.payload = payload;
-  absl::Status s = writer_->Write(ts, BuildTcpPacket(spec));
+  std::string packet = BuildTcpPacket(spec);
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status s = writer_->Write(ts, packet);
   if (!s.ok() && status_.ok()) status_ = s;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -39,6 +40,7 @@ class DecryptedPcap {
             absl::string_view payload);
   void Start(Flow* flow, absl::Time ts);
 
+  std::mutex mu_;  // workers of --threads share one file
   std::unique_ptr<PcapWriter> writer_;
   absl::Status status_;
 };

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <sstream>
 
@@ -101,7 +103,7 @@ struct TailedFile {
 
 class Protocols : public ProtocolContext {
  public:
-  absl::Status Init(const Options& o) {
+  absl::Status Init(const Options& o, int shards) {
     for (const std::string& path : o.keylogs) {
       auto text = ReadWholeFile(path, "key log");
       if (!text.ok()) {
@@ -134,18 +136,26 @@ class Protocols : public ProtocolContext {
             absl::StrCat("--rsa-key ", spec->path, ": ", s.message()));
       }
     }
-    if (o.analyze) Build();  // --streams-only: an empty set, every connection is left unparsed
+    shards_.resize(std::max(1, shards));
+    for (Shard& s : shards_) {
+      if (o.analyze) Build(&s);  // --streams-only: an empty set, connections left unparsed
+    }
     return absl::OkStatus();
   }
 
-  const ProtocolSet& set() const override { return set_; }
+  const ProtocolSet& set(int shard) const override { return shards_[shard].set; }
 
   std::vector<std::string> SummaryLines(uint64_t tls_records) const override {
     std::vector<std::string> lines;
     if (tls_records > 0 || keylog_.size() > 0 || rsa_.size() > 0) {
       tls::KeyLogStats k = keylog_.stats();
+      TlsCounts tls;
+      for (const Shard& s : shards_) {
+        tls.decrypted += s.tls.decrypted;
+        tls.mac_failures += s.tls.mac_failures;
+      }
       std::string line = absl::StrCat("TLS sessions ", tls_records, " (decrypted ",
-                                      tls_.decrypted, ", MAC/tag failures ", tls_.mac_failures,
+                                      tls.decrypted, ", MAC/tag failures ", tls.mac_failures,
                                       ")",
                                       "; key log secrets ", keylog_.size());
       if (k.malformed + k.long_lines > 0) {
@@ -178,21 +188,30 @@ class Protocols : public ProtocolContext {
   }
 
  private:
-  void Build() {
+  // Per worker: the set and the mutable state its analyzers update.
+  struct Shard {
+    ProtocolSet set;
+    TlsCounts tls;
+    HttpAnalyzerStats http_stats;
+    SmtpMimeBudget smtp_budget;
+  };
+
+  void Build(Shard* shard) {
+    ProtocolSet& set_ = shard->set;
     set_.protocols.push_back(
         {"http", DetectHttp,
-         [this](const ConnectionInfo& c, AnalyzerOutput* out, bool) -> std::unique_ptr<Analyzer> {
-           return std::make_unique<HttpAnalyzer>(c, out, HttpAnalyzerLimits(), &http_stats_);
+         [shard](const ConnectionInfo& c, AnalyzerOutput* out, bool) -> std::unique_ptr<Analyzer> {
+           return std::make_unique<HttpAnalyzer>(c, out, HttpAnalyzerLimits(), &shard->http_stats);
          }});
     set_.protocols.push_back(
         {"smtp",
          [](absl::string_view c, absl::string_view s) { return DetectGreeting(LooksLikeSmtp, c, s); },
-         [this](const ConnectionInfo& c, AnalyzerOutput* out, bool after_tls) -> std::unique_ptr<Analyzer> {
+         [shard](const ConnectionInfo& c, AnalyzerOutput* out, bool after_tls) -> std::unique_ptr<Analyzer> {
            SmtpLimits limits;
            // GMime needs several times a message's size while parsing it: 16 MiB per
            // message and 48 MiB across connections keep a mail flood near 100 MB.
            limits.mime.max_message_bytes = 16u << 20;
-           limits.mime_budget = &smtp_budget_;
+           limits.mime_budget = &shard->smtp_budget;
            return std::make_unique<SmtpAnalyzer>(c, out, limits, after_tls);
          }});
     set_.protocols.push_back(
@@ -202,7 +221,7 @@ class Protocols : public ProtocolContext {
            return std::make_unique<FtpAnalyzer>(c, out, FtpLimits(), after_tls);
          }});
     set_.detect_tls = DetectTls;
-    set_.make_tls = [this](const ConnectionInfo& c, AnalyzerOutput* out,
+    set_.make_tls = [this, shard](const ConnectionInfo& c, AnalyzerOutput* out,
                            std::function<std::unique_ptr<Analyzer>()> downstream)
         -> std::unique_ptr<Analyzer> {
       tls::TlsDecryptorConfig config;
@@ -211,26 +230,24 @@ class Protocols : public ProtocolContext {
       config.session_cache = &sessions_;
       auto inner = std::make_unique<tls::TlsDecryptor>(
           c, out, config, [downstream](const ConnectionInfo&) { return downstream(); });
-      return std::make_unique<CountedTls>(std::move(inner), &tls_);
+      return std::make_unique<CountedTls>(std::move(inner), &shard->tls);
     };
   }
 
-  ProtocolSet set_;
+  std::deque<Shard> shards_;  // deque: analyzers keep pointers into its elements
   tls::KeyLogStore keylog_;
   tls::RsaKeyStore rsa_;
   tls::TlsSessionCache sessions_;
   std::vector<TailedFile> tailed_;
   size_t dsb_count_ = 0;
-  TlsCounts tls_;
-  HttpAnalyzerStats http_stats_;
-  SmtpMimeBudget smtp_budget_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ProtocolContext>> MakeProtocols(const Options& options) {
+absl::StatusOr<std::unique_ptr<ProtocolContext>> MakeProtocols(const Options& options,
+                                                                int shards) {
   auto p = std::make_unique<Protocols>();
-  absl::Status s = p->Init(options);
+  absl::Status s = p->Init(options, shards);
   if (!s.ok()) return s;
   return std::unique_ptr<ProtocolContext>(std::move(p));
 }

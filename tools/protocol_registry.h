@@ -17,7 +17,9 @@ namespace tcpfollow {
 class ProtocolContext {
  public:
   virtual ~ProtocolContext() = default;
-  virtual const ProtocolSet& set() const = 0;
+  // The protocol set of worker `shard`: analyzers share key stores and the TLS session
+  // cache (both locked) but each worker has its own counters and SMTP memory budget.
+  virtual const ProtocolSet& set(int shard = 0) const = 0;
   // Summary lines ("TLS sessions 4 (decrypted 3, ...)") for the end of a run;
   // `tls_records` is the number of sessions tls.jsonl recorded.
   virtual std::vector<std::string> SummaryLines(uint64_t tls_records) const = 0;
@@ -25,7 +27,8 @@ class ProtocolContext {
   virtual void Refresh() {}
 };
 
-absl::StatusOr<std::unique_ptr<ProtocolContext>> MakeProtocols(const Options& options);
+absl::StatusOr<std::unique_ptr<ProtocolContext>> MakeProtocols(const Options& options,
+                                                                int shards = 1);
 
 }  // namespace tcpfollow
 

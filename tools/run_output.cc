@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/escaping.h"
@@ -117,8 +118,8 @@ std::string MakeUid(char prefix, uint64_t n) {
   return s;
 }
 
-RunOutput::RunOutput(OutputDir* dir, bool print_json)
-    : dir_(dir), print_json_(print_json), files_(dir) {
+RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards)
+    : dir_(dir), print_json_(print_json), files_(dir), next_fuid_(std::max(1, shards), 0) {
   // The logs users look for exist after every run, even when empty.
   for (const char* log : {"flows", "tls", "http", "smtp", "ftp", "files"}) Log(log);
 }
@@ -148,6 +149,7 @@ nlohmann::json RunOutput::BaseRecord(const ConnectionInfo& conn, absl::Time ts) 
 }
 
 void RunOutput::WriteRecord(absl::string_view log, nlohmann::json record) {
+  std::lock_guard<std::mutex> lock(mu_);
   ++counts_.records;
   if (print_json_) {
     nlohmann::json shown = record;
@@ -170,18 +172,29 @@ void RunOutput::Record(absl::string_view log, const ConnectionInfo& conn, absl::
 
 std::unique_ptr<ObjectWriter> RunOutput::BeginObject(const ConnectionInfo& conn,
                                                      const ObjectMeta& meta) {
-  return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', next_fuid_++));
+  uint64_t n;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t shards = next_fuid_.size();
+    const uint64_t shard = conn.id == 0 ? 0 : (conn.id - 1) % shards;
+    n = next_fuid_[shard]++ * shards + shard;
+  }
+  return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', n));
 }
 
 void RunOutput::OnObjectFinished(const nlohmann::json& record, uint64_t size) {
-  ++counts_.objects;
-  counts_.object_bytes += size;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counts_.objects;
+    counts_.object_bytes += size;
+  }
   WriteRecord("files", record);
 }
 
 void RunOutput::ExpectConnection(const IpAddress& client, const Endpoint& server,
                                  absl::Time now, absl::Duration timeout,
                                  AnalyzerFactory factory) {
+  std::lock_guard<std::mutex> lock(mu_);
   // Drop stale ones first; the table stays small and bounded whatever the traffic says.
   std::vector<Expectation> kept;
   for (auto& e : expectations_) {
@@ -193,6 +206,7 @@ void RunOutput::ExpectConnection(const IpAddress& client, const Endpoint& server
 }
 
 AnalyzerFactory RunOutput::TakeExpectation(const ConnectionInfo& conn) {
+  std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < expectations_.size(); ++i) {
     const Expectation& e = expectations_[i];
     if (e.deadline < conn.start) continue;
@@ -211,12 +225,14 @@ AnalyzerFactory RunOutput::TakeExpectation(const ConnectionInfo& conn) {
 }
 
 uint64_t RunOutput::records_in(absl::string_view log) const {
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = logs_.find(log);
   return it == logs_.end() ? 0 : it->second->records();
 }
 
 void RunOutput::Flush() {
   files_.Drain();
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto& [name, file] : logs_) file->Flush();
   if (print_json_) fflush(stdout);
 }

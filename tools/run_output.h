@@ -1,12 +1,15 @@
 // The output layer of one run: the JSON-lines logs, extracted objects, connection ids and
 // expected connections. It implements AnalyzerOutput, the only way analyzers (TLS, HTTP,
 // SMTP, FTP) produce anything, and adds the fields every record shares: ts, uid, id.*.
+// Thread-safe: with --threads every worker shares one RunOutput (one lock, taken once
+// per record or object, never per byte).
 #ifndef TCPFOLLOW_TOOLS_RUN_OUTPUT_H_
 #define TCPFOLLOW_TOOLS_RUN_OUTPUT_H_
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,7 +32,9 @@ struct OutputCounts {
 
 class RunOutput : public AnalyzerOutput {
  public:
-  RunOutput(OutputDir* dir, bool print_json);
+  // `shards`: worker count; connection ids of shard s are s+1, s+1+shards, ... and each
+  // shard numbers its objects itself, so ids do not depend on thread timing.
+  RunOutput(OutputDir* dir, bool print_json, int shards = 1);
   ~RunOutput() override;
 
   // AnalyzerOutput.
@@ -65,13 +70,14 @@ class RunOutput : public AnalyzerOutput {
     AnalyzerFactory factory;
   };
 
-  JsonlFile* Log(absl::string_view log);
+  JsonlFile* Log(absl::string_view log);  // mu_ held
 
   OutputDir* dir_;
   bool print_json_;
   BackgroundWriter files_;
+  mutable std::mutex mu_;  // guards everything below
   std::map<std::string, std::unique_ptr<JsonlFile>, std::less<>> logs_;
-  uint64_t next_fuid_ = 0;
+  std::vector<uint64_t> next_fuid_;  // per shard
   std::vector<Expectation> expectations_;  // few at a time: FTP announces one per transfer
   OutputCounts counts_;
 };

@@ -24,6 +24,7 @@
 #include "tins_ext/pcap_writer.h"
 #include "tools/protocol_registry.h"
 #include "tools/run_output.h"
+#include "tools/sharded_runner.h"
 
 namespace tcpfollow {
 namespace {
@@ -107,10 +108,9 @@ DefragLimits MakeDefragLimits(const Options& o) {
 }
 
 void PrintSummary(const Options& o, const CaptureSource& source, const PacketPipeline& p,
-                  const FlowWriter& flows, const RunOutput& out, const ProtocolContext& protos,
-                  double wall_secs) {
+                  const TcpStats& t, const FlowWriterStats& fs, const RunOutput& out,
+                  const ProtocolContext& protos, double wall_secs) {
   const PacketCounts& c = p.counts();
-  const TcpStats& t = p.tcp_stats();
   std::vector<std::string> lines;
   lines.push_back(absl::StrFormat("tcpfollow: %d packets, %s %s in %.2f s", c.packets,
                                   HumanBytes(c.bytes), o.read_file.empty() ? "captured" : "read",
@@ -118,12 +118,12 @@ void PrintSummary(const Options& o, const CaptureSource& source, const PacketPip
   lines.push_back(absl::StrFormat(
       "  connections %d (fin %d, rst %d, idle timeout %d, evicted %d, open at end %d); "
       "%d TCP segments",
-      flows.stats().connections, t.closed_fin, t.closed_rst, t.timed_out,
+      fs.connections, t.closed_fin, t.closed_rst, t.timed_out,
       t.evicted_connection_limit, t.closed_end_of_input, c.tcp_segments));
   lines.push_back(absl::StrFormat(
       "  streams %s in %d files; gaps %d (%s missed); overlaps %d (%d with different data)",
-      HumanBytes(flows.stats().stream_bytes), flows.stats().stream_files, flows.stats().gaps,
-      HumanBytes(flows.stats().missed_bytes), t.overlaps, t.overlap_conflicts));
+      HumanBytes(fs.stream_bytes), fs.stream_files, fs.gaps, HumanBytes(fs.missed_bytes),
+      t.overlaps, t.overlap_conflicts));
   std::vector<std::string> errors;
   for (size_t i = 1; i < c.errors.size(); ++i) {
     if (c.errors[i] > 0) {
@@ -182,11 +182,6 @@ int Run(int argc, char** argv) {
     std::printf("%s\n", kVersion);
     return 0;
   }
-  if (o.threads != 1) {
-    std::fprintf(stderr, "tcpfollow: --threads %d: only one worker thread is implemented so far\n",
-                 o.threads);
-    return 1;
-  }
 
   absl::StatusOr<std::unique_ptr<CaptureSource>> source;
   if (!o.read_file.empty()) {
@@ -206,7 +201,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
 
-  absl::StatusOr<std::unique_ptr<ProtocolContext>> protocols = MakeProtocols(o);
+  absl::StatusOr<std::unique_ptr<ProtocolContext>> protocols = MakeProtocols(o, o.threads);
   if (!protocols.ok()) {
     std::fprintf(stderr, "tcpfollow: %s\n", std::string(protocols.status().message()).c_str());
     return 1;
@@ -238,12 +233,16 @@ int Run(int argc, char** argv) {
     decrypted = std::move(*d);
   }
 
-  RunOutput out(dir->get(), o.json);
+  RunOutput out(dir->get(), o.json, o.threads);
   FlowWriterOptions fw;
   fw.write_streams = o.write_streams;
   fw.follow = o.follow;
   fw.decrypted_pcap = decrypted.get();
-  FlowWriter flows(&out, &(*protocols)->set(), fw);
+  // One FlowWriter per worker (--threads); with one thread the reading thread is the worker.
+  std::vector<std::unique_ptr<FlowWriter>> flows;
+  for (int i = 0; i < o.threads; ++i) {
+    flows.push_back(std::make_unique<FlowWriter>(&out, &(*protocols)->set(i), fw));
+  }
   PacketPipelineConfig config;
   config.tcp = MakeTcpLimits(o);
   ParseTcpPolicy(o.tcp_policy, &config.tcp.policy);
@@ -255,7 +254,14 @@ int Run(int argc, char** argv) {
       if (!defragmented->Write(ts, datagram).ok()) ++defragmented_write_errors;
     };
   }
-  PacketPipeline pipeline(config, &flows);
+  std::unique_ptr<ShardedRunner> shards;
+  if (o.threads > 1) {
+    shards = std::make_unique<ShardedRunner>(o.threads, config.tcp,
+                                             [&](int i) { return flows[i].get(); });
+    config.route_segment = [&](const TcpSegment& seg) { shards->Route(seg); };
+    config.route_time = [&](absl::Time now) { shards->Tick(now); };
+  }
+  PacketPipeline pipeline(config, flows[0].get());
 
   CaptureSource* src = source->get();
   g_source.store(src);
@@ -295,6 +301,7 @@ int Run(int argc, char** argv) {
   absl::Time end = pipeline.last_packet_time();
   if (!o.interface.empty()) end = std::max(end, absl::Now());
   pipeline.Finish(end);
+  if (shards) shards->Finish(end);
   out.Flush();
   if (defragmented) {
     absl::Status s = defragmented->Close();
@@ -311,8 +318,17 @@ int Run(int argc, char** argv) {
     }
   }
   if (!o.quiet) {
-    PrintSummary(o, *src, pipeline, flows, out, **protocols,
-                 absl::ToDoubleSeconds(absl::Now() - started));
+    FlowWriterStats fs;
+    for (const auto& f : flows) {
+      fs.connections += f->stats().connections;
+      fs.stream_files += f->stats().stream_files;
+      fs.stream_bytes += f->stats().stream_bytes;
+      fs.plaintext_files += f->stats().plaintext_files;
+      fs.gaps += f->stats().gaps;
+      fs.missed_bytes += f->stats().missed_bytes;
+    }
+    PrintSummary(o, *src, pipeline, shards ? shards->stats() : pipeline.tcp_stats(), fs, out,
+                 **protocols, absl::ToDoubleSeconds(absl::Now() - started));
   }
   if ((*dir)->write_errors() > 0) {
     std::fprintf(stderr, "tcpfollow: %s (%llu write errors in all)\n",
