@@ -163,7 +163,7 @@ void TcpReassembler::Process(Connection* conn, const TcpSegment& seg) {
     conn->reset_pending = true;
     conn->reset_at = seg.ts;
     conn->reset_serial = ++next_reset_serial_;
-    resets_.push_back({conn, conn->reset_serial});
+    resets_.push_back({conn->key, conn->reset_serial});
     return;
   }
   if (conn->reset_pending) {
@@ -209,11 +209,11 @@ void TcpReassembler::Advance(absl::Time now) {
     Erase(conn);
   }
   while (!resets_.empty()) {
-    auto [conn, serial] = resets_.front();
+    const auto& [key, serial] = resets_.front();
     // Stale entries (the connection went on, or is gone) are dropped as they surface.
-    auto it = table_.find(conn->key);
-    if (it == table_.end() || it->second.get() != conn || !conn->reset_pending ||
-        conn->reset_serial != serial) {
+    auto it = table_.find(key);
+    Connection* conn = it == table_.end() ? nullptr : it->second.get();
+    if (conn == nullptr || !conn->reset_pending || conn->reset_serial != serial) {
       resets_.pop_front();
       continue;
     }

@@ -136,8 +136,10 @@ class TcpReassembler {
   absl::flat_hash_map<FlowKey, std::unique_ptr<Connection>> table_;
   LruList open_;    // least recently active first
   LruList closed_;  // tombstones, oldest first
-  // Connections with a provisional RST, oldest first (entries may be stale: checked).
-  std::deque<std::pair<Connection*, uint64_t>> resets_;
+  // Connections with a provisional RST, oldest first, by key and serial: entries may be
+  // stale (the connection went on, ended or was replaced), so they are looked up, never
+  // dereferenced.
+  std::deque<std::pair<FlowKey, uint64_t>> resets_;
   uint64_t next_reset_serial_ = 0;  // run-wide, so a reused address never matches
   absl::flat_hash_set<Connection*> buffering_;  // connections holding out-of-order bytes
   TcpStats stats_;

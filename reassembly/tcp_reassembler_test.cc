@@ -193,6 +193,12 @@ TEST_CASE("TcpReassembler: a new SYN after a provisional RST ends it as reset", 
   CHECK(r.stats().closed_rst == 1);
   CHECK(r.stats().connections_seen == 2);
   CHECK(h.log.back() == "start #2 10.0.0.1:51000 -> 10.0.0.2:80 handshake");
+  // The first connection's pending-reset entry is stale now; expiring it must neither
+  // touch the freed connection (pcap_pipeline_fuzz found that: regression-reset-uaf.pcap)
+  // nor end the new one.
+  r.Advance(T(30));
+  CHECK(r.stats().closed_rst == 1);
+  CHECK(r.stats().active == 1);
 }
 
 TEST_CASE("TcpReassembler: RST with data pending flushes then gaps", "[tcp]") {
