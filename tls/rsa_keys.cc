@@ -1,6 +1,8 @@
 // RSA key loading, matching and pre-master decryption; see rsa_keys.h.
 #include "tls/rsa_keys.h"
 
+#include <cstring>
+
 #include <openssl/bio.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
@@ -87,6 +89,20 @@ absl::StatusOr<CertificateInfo> DescribeCertificate(absl::string_view der) {
   return info;
 }
 
+namespace {
+
+// Hands OpenSSL the configured password, or refuses: without an explicit callback OpenSSL
+// prompts on the terminal for an encrypted key, which would hang a batch run.
+int GivePassword(char* pass, size_t pass_size, size_t* pass_len, const OSSL_PARAM[], void* arg) {
+  const std::string& password = *static_cast<const std::string*>(arg);
+  if (password.empty() || password.size() > pass_size) return 0;
+  std::memcpy(pass, password.data(), password.size());
+  *pass_len = password.size();
+  return 1;
+}
+
+}  // namespace
+
 absl::Status RsaKeyStore::AddKey(absl::string_view file_bytes, absl::string_view password,
                                  std::optional<Endpoint> server) {
   EVP_PKEY* key = nullptr;
@@ -94,10 +110,7 @@ absl::Status RsaKeyStore::AddKey(absl::string_view file_bytes, absl::string_view
       &key, nullptr, nullptr, "RSA", OSSL_KEYMGMT_SELECT_PRIVATE_KEY, nullptr, nullptr);
   if (dctx == nullptr) return absl::InternalError("OpenSSL has no RSA key decoder");
   std::string pass(password);
-  if (!pass.empty()) {
-    OSSL_DECODER_CTX_set_passphrase(dctx, reinterpret_cast<const unsigned char*>(pass.data()),
-                                    pass.size());
-  }
+  OSSL_DECODER_CTX_set_passphrase_cb(dctx, GivePassword, &pass);
   const unsigned char* data = reinterpret_cast<const unsigned char*>(file_bytes.data());
   size_t len = file_bytes.size();
   int ok = OSSL_DECODER_from_data(dctx, &data, &len);

@@ -47,7 +47,7 @@ def vectors_dir(root):
 
 def run(tool, out, *args, env=None):
     return subprocess.run([tool, "-q", "-o", out, *args], capture_output=True, text=True,
-                          env=env)
+                          env=env, stdin=subprocess.DEVNULL, timeout=120)
 
 
 def records(out, log):
@@ -137,6 +137,8 @@ def main():
     check(len(t) == 1 and t[0]["decrypted"], "SSLKEYLOGFILE: %s" % t)
     for name, args in {
         "bad password": ["--rsa-key", os.path.join(tlsdir, "server.key.enc.pem"), "--rsa-key-password", "nope"],
+        # OpenSSL would prompt on the terminal without a password callback.
+        "encrypted key, no password": ["--rsa-key", os.path.join(tlsdir, "server.key.enc.pem")],
         "missing key file": ["--rsa-key", os.path.join(work, "absent.pem")],
         "missing key log": ["--keylog", os.path.join(work, "absent.keylog")],
     }.items():
