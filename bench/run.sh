@@ -78,7 +78,7 @@ pf() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { if (op == "<=") print (a <= b
 # before each run, substituted for the word OUT in the command) and keeps the fastest run in
 # WALL[LABEL], CPU[LABEL], RSS[LABEL] (MB) and OUTMB[LABEL] (also across calls with the same
 # LABEL); the fastest run's stdout/stderr stay in $log.
-declare -A WALL CPU RSS OUTMB
+declare -A WALL CPU RSS OUTMB NFILES NOBJ
 measure() {
   local label=$1 times=$2; shift 2
   local dir=$out_root/$label args=() a i
@@ -104,6 +104,12 @@ measure() {
     fi
   done
   rm -f "$log/$label.out.tmp" "$log/$label.err.tmp"
+  # What later lines need from the output, then the output itself goes (a 500,000-connection
+  # flood writes GBs of small files; tmpfs is shared memory).
+  NFILES[$label]=$( { ls "$dir/streams" 2>/dev/null || ls "$dir" 2>/dev/null | grep -v report.xml || true; } | wc -l)
+  NOBJ[$label]=$( { ls "$dir/objects" 2>/dev/null || find "$dir" -name '*HTTPBODY*' 2>/dev/null || true; } | wc -l)
+  [ ! -f "$dir/tls.jsonl" ] || cp "$dir/tls.jsonl" "$log/$label.tls.jsonl"
+  [ -n "${KEEP_OUT:-}" ] || rm -rf "$dir"
 }
 
 header() {  # title
@@ -141,7 +147,7 @@ section_streams() {
   table_row s_tcpfollow "tcpfollow --streams-only" "$mb"
   table_row s_tcpflow "tcpflow" "$mb"
   local speed; speed=$(ratio "${WALL[s_tcpflow]}" "${WALL[s_tcpfollow]}")
-  echo "files written: tcpfollow $(ls "$out_root/s_tcpfollow/streams" | wc -l), tcpflow $(ls "$out_root/s_tcpflow" | grep -vc report.xml)"
+  echo "stream files written: tcpfollow ${NFILES[s_tcpfollow]}, tcpflow ${NFILES[s_tcpflow]}"
   echo "target: tcpfollow >= 2x faster than tcpflow (wall): ${speed}x  $(pf "$speed" ">=" 2)"
   echo "target: tcpfollow peak RSS < 100 MB: ${RSS[s_tcpfollow]} MB  $(pf "${RSS[s_tcpfollow]}" "<" 100)"
   echo "(best of $repeat alternating runs each; CPU ratio tcpfollow/tcpflow $(ratio "${CPU[s_tcpfollow]}" "${CPU[s_tcpflow]}"))"
@@ -176,10 +182,7 @@ section_http() {
   table_row h_full_nostreams "tcpfollow --no-streams" "$mb"
   have tshark && table_row h_tshark "tshark --export-objects http" "$mb"
   [ -z "$tcpflow_http" ] || table_row h_tcpflow_http "tcpflow -e http" "$mb"
-  local objs; objs=$(ls "$out_root/h_full/objects" 2>/dev/null | wc -l)
-  echo "objects extracted: tcpfollow $objs" \
-    "$(have tshark && echo ", tshark $(ls "$out_root/h_tshark/objects" 2>/dev/null | wc -l)")" \
-    "$([ -z "$tcpflow_http" ] || echo ", tcpflow -e http $(find "$out_root/h_tcpflow_http" -name '*HTTPBODY*' | wc -l) bodies")"
+  echo "objects extracted: tcpfollow ${NOBJ[h_full]}$(have tshark && echo ", tshark ${NOBJ[h_tshark]}")$([ -z "$tcpflow_http" ] || echo ", tcpflow -e http ${NOBJ[h_tcpflow_http]} bodies")"
   local ov; ov=$(awk -v a="${WALL[h_full]}" -v b="${WALL[h_streams]}" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
   local ovc; ovc=$(awk -v a="${CPU[h_full]}" -v b="${CPU[h_streams]}" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
   echo "target: full vs --streams-only overhead <= 25% (wall): ${ov}% (CPU ${ovc}%)  $(pf "$ov" "<=" 25)"
@@ -224,13 +227,14 @@ section_defrag() {
   fi
   header "defrag: bench.pcap vs every IP datagram > 200 B as 3 shuffled fragments ($(mb_of "$frag") MB)"
   warm "$cap" "$frag"
-  measure d_plain "$repeat" "$tf" -q --streams-only -r "$cap" -o OUT
-  measure d_frag "$repeat" "$tf" -q --streams-only -r "$frag" -o OUT
+  KEEP_OUT=1 measure d_plain "$repeat" "$tf" -q --streams-only -r "$cap" -o OUT
+  KEEP_OUT=1 measure d_frag "$repeat" "$tf" -q --streams-only -r "$frag" -o OUT
   table_head
   table_row d_plain "tcpfollow --streams-only (whole)" "$(mb_of "$cap")"
   table_row d_frag "tcpfollow --streams-only (fragmented)" "$(mb_of "$frag")"
   stream_digest "$out_root/d_plain" >"$log/digest-plain.txt"
   stream_digest "$out_root/d_frag" >"$log/digest-frag.txt"
+  rm -rf "$out_root/d_plain" "$out_root/d_frag"
   echo "connections: whole $(wc -l <"$log/digest-plain.txt"), fragmented $(wc -l <"$log/digest-frag.txt");" \
     "flows.jsonl byte counts equal: $(cmp -s <(awk '{ print $1, $2, $3, $4, $7, $8 }' "$log/digest-plain.txt") \
       <(awk '{ print $1, $2, $3, $4, $7, $8 }' "$log/digest-frag.txt") && echo yes || echo no)"
@@ -254,7 +258,7 @@ section_tls() {
   measure t_nostreams "$repeat" "$tf" -q --no-streams --keylog "$keys" -r "$tls" -o OUT
   measure t_streams "$repeat" "$tf" -q --streams-only -r "$tls" -o OUT
   local port
-  port=$(awk -F'"id.resp_p":' 'NR == 1 { split($2, a, /[,}]/); print a[1] }' "$out_root/t_full/tls.jsonl")
+  port=$(awk -F'"id.resp_p":' 'NR == 1 { split($2, a, /[,}]/); print a[1] }' "$log/t_full.tls.jsonl")
   have tshark && measure t_tshark 1 tshark -r "$tls" -d "tcp.port==$port,tls" -o "tls.keylog_file:$keys" -q -z io,phs
   local ssl=""
   if have ssldump && grep -q -- "-l sslkeylogfile" <(ssldump -h 2>&1); then
@@ -262,8 +266,8 @@ section_tls() {
     ssl=1
   fi
   local plain sessions
-  plain=$(python3 -c 'import json,sys; print(sum(r.get("client_plain_bytes",0)+r.get("server_plain_bytes",0) for r in map(json.loads, open(sys.argv[1]))))' "$out_root/t_full/tls.jsonl")
-  sessions=$(grep -c '"decrypted":true' "$out_root/t_full/tls.jsonl" || true)
+  plain=$(python3 -c 'import json,sys; print(sum(r.get("client_plain_bytes",0)+r.get("server_plain_bytes",0) for r in map(json.loads, open(sys.argv[1]))))' "$log/t_full.tls.jsonl")
+  sessions=$(grep -c '"decrypted":true' "$log/t_full.tls.jsonl" || true)
   printf "%-34s %8s %8s %9s %10s %9s %11s\n" "run" "wall s" "CPU s" "peak MB" "MB/s wall" "out MB" "GB/s/CPU s"
   local l n
   for l in t_full t_nostreams t_streams t_tshark t_ssldump; do
@@ -278,7 +282,7 @@ section_tls() {
       "$(awk -v p="$plain" -v c="${CPU[$l]}" 'BEGIN { print p / 1e9 / c }')"
   done
   echo "decrypted plaintext (tcpfollow tls.jsonl): $(awk -v p="$plain" 'BEGIN { printf "%.1f MB", p / 1e6 }') in $sessions decrypted sessions"
-  echo "  ciphers: $(grep -o '"cipher":"[^"]*"' "$out_root/t_full/tls.jsonl" | cut -d'"' -f4 | paste -sd, -)"
+  echo "  ciphers: $(grep -o '"cipher":"[^"]*"' "$log/t_full.tls.jsonl" | cut -d'"' -f4 | paste -sd, -)"
   have tshark && echo "tshark evidence of decryption: $(grep -E '^ +http ' "$log/t_tshark.out" | sed 's/  */ /g') (HTTP inside TLS)"
   [ -n "$ssl" ] && echo "ssldump evidence: $(grep -c application_data "$log/t_ssldump.out") application_data records printed" \
     || echo "ssldump: not installed or its -l (key log) option is missing"
