@@ -43,7 +43,7 @@ for n in $names; do
   set +e
   "$bin/fuzz/$n" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
       -timeout=10 -artifact_prefix="$dir/artifacts/" "${dict[@]}" \
-      "$dir/corpus" "corpus/fuzz/$n" >"$log" 2>&1
+      "$dir/corpus" "corpus/fuzz/$n" >"$log" 2>&1 </dev/null
   rc=$?
   set -e
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
