@@ -23,6 +23,7 @@ record the raw bytes of the whole connection and build_manifest checks they agre
 """
 import json
 import os
+import select
 import shutil
 import socket
 import ssl
@@ -54,6 +55,7 @@ class BioTlsSocket:
                                      server_hostname=server_hostname)
         self._io_refs = 0
         self._closed = False
+        self._peer_closed = False
         self._run(self._tls.do_handshake)
 
     def _flush(self):
@@ -85,8 +87,11 @@ class BioTlsSocket:
 
     def recv(self, n, flags=0):
         try:
-            return self._run(self._tls.read, n)
+            data = self._run(self._tls.read, n)
+            self._peer_closed = self._peer_closed or not data  # b"": close_notify
+            return data
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            self._peer_closed = True
             return b""
 
     def recv_into(self, buf, nbytes=0, flags=0):
@@ -100,14 +105,38 @@ class BioTlsSocket:
     def _decref_socketios(self):
         self._io_refs -= 1
 
+    def _await_peer_close(self, wait):
+        """Reads (and drops) until the peer's close_notify or EOF, or `wait` s of silence."""
+        while not self._peer_closed:
+            try:
+                if not self._tls.read(65536):  # b"": the peer's close_notify
+                    self._peer_closed = True
+            except ssl.SSLWantReadError:
+                self._flush()
+                if not select.select([self._sock], [], [], wait)[0]:
+                    return
+                data = self._sock.recv(65536)
+                if data:
+                    self._in.write(data)
+                else:
+                    self._in.write_eof()
+            except (ssl.SSLError, OSError):
+                self._peer_closed = True
+
     def close(self):
+        """Closes like a careful peer: if the peer closes first (servers do after QUIT's
+        reply), just closes the socket; else sends close_notify and waits for the peer's.
+        Sending close_notify after the peer closed would race its close: the peer's RST
+        can cut bytes this side counted as sent, and the recording would claim them."""
         if self._closed:
             return
         self._closed = True
-        try:  # close_notify both ways (or the peer's EOF): every byte sent is received
-            self._run(self._tls.unwrap)
-        except (ssl.SSLError, OSError):
-            pass
+        self._await_peer_close(2.0)
+        if not self._peer_closed:
+            try:
+                self._run(self._tls.unwrap)
+            except (ssl.SSLError, OSError):
+                pass
         self._sock.close()
 
     def __enter__(self):
