@@ -168,8 +168,12 @@ VECTORS = {
               "as smtp.helo; tcpfollow keeps its own cap. The line is an over-long anomaly "
               "either way; the value logged differs by design."),
     "smtp-rset-starttls": dict(
-        known="an oss-fuzz reproducer (RSET then STARTTLS noise): Suricata logs one transaction, "
-              "tcpfollow logs none as no mail transaction began; tcpfollow's view is defensible."),
+        known="detection: an oss-fuzz reproducer on port 25: client `EHLO\\n rset\\n "
+              "staRttLs\\n` (LF only), server `250\\n250\\n220\\n` with no greeting and no "
+              "reply text. Suricata detects SMTP from the client's EHLO and logs one transaction; "
+              "tcpfollow leaves the flow's service null and logs no smtp record. A capture this "
+              "malformed proves little; an SMTP detector keyed on the client's EHLO on port 25 "
+              "would agree with Suricata."),
     "ftp-retr-bypass-baseline": dict(
         known="record count: Suricata logs 7 ftp transactions (it counts the 220 greeting as "
               "one), tcpfollow 6 (one per command); all six commands and replies agree."),
