@@ -72,6 +72,7 @@ struct SmtpAnalyzer::Transaction {
   }
 
   SmtpMimeBudget* budget = nullptr;
+  uint64_t serial = 0;  // identifies the transaction across pipelined replies
   absl::Time ts;
   std::string mailfrom;
   std::vector<std::string> rcptto;
@@ -250,12 +251,12 @@ size_t SmtpAnalyzer::ConsumeData(absl::Time ts, absl::string_view bytes) {
   return i;
 }
 
-void SmtpAnalyzer::Push(Verb verb, absl::Time ts) {
+void SmtpAnalyzer::Push(Verb verb, absl::Time ts, std::string arg, uint64_t open_txn) {
   if (pending_.size() >= limits_.max_pending_commands) {
     ++stats_.pending_overflow;
     pending_.pop_front();
   }
-  pending_.push_back({verb, ts});
+  pending_.push_back({verb, ts, std::move(arg), open_txn});
 }
 
 void SmtpAnalyzer::OnCommandLine(absl::Time ts, absl::string_view raw) {
@@ -267,10 +268,16 @@ void SmtpAnalyzer::OnCommandLine(absl::Time ts, absl::string_view raw) {
   absl::string_view arg =
       space == absl::string_view::npos ? "" : absl::StripAsciiWhitespace(line.substr(space + 1));
   if (verb == "HELO" || verb == "EHLO") {
-    if (txn_ != nullptr && !txn_->mailfrom.empty()) LogCurrent(ts);
-    helo_ = Capped(arg, limits_.max_value_bytes);
+    // Only an accepted HELO/EHLO resets the session (RFC 5321 4.1.4): the name and the
+    // reset wait for the reply.
+    const uint64_t open_txn =
+        txn_ != nullptr && !txn_->mailfrom.empty() ? txn_->serial : 0;
+    // The first name is kept at once (one-sided captures never see a reply); later ones
+    // replace it only when accepted.
+    if (helo_.empty()) helo_ = Capped(arg, limits_.max_value_bytes);
     Current(ts).activity = true;
-    Push(verb == "HELO" ? Verb::kHelo : Verb::kEhlo, ts);
+    Push(verb == "HELO" ? Verb::kHelo : Verb::kEhlo, ts, Capped(arg, limits_.max_value_bytes),
+         open_txn);
   } else if (verb == "MAIL") {
     if (txn_ != nullptr && (!txn_->mailfrom.empty() || txn_->message != nullptr)) {
       LogCurrent(ts);
@@ -296,11 +303,16 @@ void SmtpAnalyzer::OnCommandLine(absl::Time ts, absl::string_view raw) {
     std::vector<absl::string_view> words =
         absl::StrSplit(arg, ' ', absl::SkipEmpty());
     uint64_t size = 0;
-    if (words.empty() || !absl::SimpleAtoi(words[0], &size)) {
+    // RFC 3030: "BDAT" SP chunk-size [SP end-marker]; anything else is refused by the
+    // server and carries no chunk, so it must not swallow the bytes that follow.
+    const bool well_formed = !words.empty() && words.size() <= 2 &&
+                             absl::SimpleAtoi(words[0], &size) &&
+                             (words.size() == 1 || absl::EqualsIgnoreCase(words[1], "LAST"));
+    if (!well_formed) {
       Push(Verb::kOther, ts);
       return;
     }
-    bdat_last_ = words.size() > 1 && absl::EqualsIgnoreCase(words[1], "LAST");
+    bdat_last_ = words.size() > 1;
     Current(ts).activity = true;
     StartMessage(ts);
     Push(bdat_last_ ? Verb::kBdatLast : Verb::kBdat, ts);
@@ -462,6 +474,15 @@ void SmtpAnalyzer::OnReply(absl::Time ts, int code, absl::string_view line) {
         ReleaseHeld(ts);
       }
       break;
+    case Verb::kHelo:
+    case Verb::kEhlo:
+      if (code / 100 == 2) {
+        if (front.open_txn != 0 && txn_ != nullptr && txn_->serial == front.open_txn) {
+          LogCurrent(ts);
+        }
+        helo_ = front.arg;
+      }
+      break;
     case Verb::kAuth:
       auth_success_ = code == 235;
       if (mode_ == ClientMode::kAuth) mode_ = ClientMode::kCommand;
@@ -477,6 +498,7 @@ SmtpAnalyzer::Transaction& SmtpAnalyzer::Current(absl::Time ts) {
   if (txn_ == nullptr) {
     txn_ = std::make_unique<Transaction>();
     txn_->ts = ts;
+    txn_->serial = next_txn_serial_++;
   }
   return *txn_;
 }

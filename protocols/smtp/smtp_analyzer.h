@@ -103,6 +103,10 @@ class SmtpAnalyzer : public Analyzer {
   struct Pending {
     Verb verb;
     absl::Time ts;
+    std::string arg;  // HELO/EHLO: the name, applied when the server accepts it
+    // HELO/EHLO: the transaction with an envelope open when the command was sent (0: none);
+    // it ends if the server accepts the command. Later (pipelined) transactions do not.
+    uint64_t open_txn = 0;
   };
   struct Transaction;
 
@@ -113,7 +117,7 @@ class SmtpAnalyzer : public Analyzer {
   void OnAuthLine(absl::Time ts, absl::string_view line);
   void OnReply(absl::Time ts, int code, absl::string_view text);
   void ReleaseHeld(absl::Time ts);
-  void Push(Verb verb, absl::Time ts);
+  void Push(Verb verb, absl::Time ts, std::string arg = std::string(), uint64_t open_txn = 0);
 
   Transaction& Current(absl::Time ts);
   void StartMessage(absl::Time ts);
@@ -160,6 +164,7 @@ class SmtpAnalyzer : public Analyzer {
   bool logged_any_ = false;
 
   std::unique_ptr<Transaction> txn_;
+  uint64_t next_txn_serial_ = 1;
   // Transactions whose message is complete, waiting for the reply to its end.
   std::deque<std::unique_ptr<Transaction>> done_;
 };

@@ -463,6 +463,59 @@ TEST_CASE("SmtpAnalyzer: invalid UTF-8 in commands stays valid JSON", "[smtp]") 
   CHECK(records[0]["helo"] == "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+TEST_CASE("SmtpAnalyzer: a rejected EHLO keeps the envelope (RFC 5321 4.1.4)", "[smtp]") {
+  // suricata-verify smtp-rejected-ehlo-preserves-envelope, reduced.
+  FakeOutput out;
+  RunAllWays({{kS, "220 mx\r\n"},
+              {kC, "HELO c.example\r\n"},
+              {kS, "250 mx\r\n"},
+              {kC, "MAIL FROM:<alice@x>\r\n"},
+              {kS, "250 ok\r\n"},
+              {kC, "EHLO\r\n"},
+              {kS, "501 syntax\r\n"},
+              {kC, "RCPT TO:<bob@x>\r\nDATA\r\n"},
+              {kS, "250 ok\r\n354 go\r\n"},
+              {kC, "Subject: s\r\n\r\nbody\r\n.\r\n"},
+              {kS, "250 queued\r\n"}},
+             &out);
+  auto records = out.Logged("smtp");
+  REQUIRE(records.size() == 1);
+  CHECK(records[0]["helo"] == "c.example");
+  CHECK(records[0]["mailfrom"] == "alice@x");
+  CHECK(records[0]["rcptto"] == nlohmann::json::array({"bob@x"}));
+  CHECK(records[0]["subject"] == "s");
+}
+
+TEST_CASE("SmtpAnalyzer: an accepted EHLO ends the open transaction, not later ones", "[smtp]") {
+  FakeOutput out;
+  RunAllWays({{kS, "220 mx\r\n"},
+              {kC, "EHLO a\r\nMAIL FROM:<x@x>\r\n"},
+              {kS, "250 mx\r\n250 ok\r\n"},
+              {kC, "EHLO b\r\nMAIL FROM:<y@x>\r\nRCPT TO:<z@x>\r\n"},
+              {kS, "250 mx\r\n250 ok\r\n250 ok\r\n"}},
+             &out);
+  auto records = out.Logged("smtp");
+  REQUIRE(records.size() == 2);
+  CHECK(records[0]["mailfrom"] == "x@x");
+  CHECK_FALSE(records[0].contains("rcptto"));
+  CHECK(records[1]["mailfrom"] == "y@x");
+  CHECK(records[1]["helo"] == "b");
+}
+
+TEST_CASE("SmtpAnalyzer: a malformed BDAT carries no chunk (RFC 3030)", "[smtp]") {
+  // suricata-verify smtp-bdat-bad-tail-reply-queue, reduced: "BDAT 5 X" is refused; the
+  // next command must not be swallowed as five bytes of message.
+  FakeOutput out;
+  RunAllWays({{kS, "220 mx\r\n"},
+              {kC, "EHLO c\r\nBDAT 5 X\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nBDAT 12 LAST\r\nSubject: q\r\n"},
+              {kS, "250 mx\r\n501 bad tail\r\n250 ok\r\n250 ok\r\n250 done\r\n"}},
+             &out);
+  auto records = out.Logged("smtp");
+  REQUIRE(records.size() == 1);
+  CHECK(records[0]["mailfrom"] == "a@x");
+  CHECK(records[0]["message_bytes"] == 12);
+}
+
 TEST_CASE("LooksLikeSmtp: greeting plus EHLO/HELO", "[smtp]") {
   CHECK(LooksLikeSmtp("EHLO me\r\n", "220 mx ESMTP Postfix\r\n"));
   CHECK(LooksLikeSmtp("helo me\r\n", "220-mx\r\n220 hi\r\n"));

@@ -140,25 +140,17 @@ VECTORS = {
         bad_capture="the vector's capture is damaged (3 bytes longer than smtp-data-rejected's, "
                     "from which it was copied; tcpdump stops at the same record): tcpfollow must "
                     "fail with a read error, not crash"),
-    "smtp-rejected-ehlo-preserves-envelope": dict(
-        known="tcpfollow BUG (protocols/smtp): `helo client.example.com`, `mail from:<alice>`, "
-              "a bare `ehlo` answered 501, then `rcpt to:<bob>`, DATA, 250 queued. tcpfollow "
-              "resets at the EHLO command without waiting for its reply: record 1 = helo + "
-              "alice only, record 2 = rcpt bob + the message with helo and mail_from null. "
-              "RFC 5321 4.1.4: only an accepted HELO/EHLO resets the transaction, so Suricata is "
-              "right: one record with helo, alice, bob and the message."),
+    # Fixed: only an accepted HELO/EHLO resets the transaction (RFC 5321 4.1.4); one record
+    # with helo, alice, bob and the message.
+    "smtp-rejected-ehlo-preserves-envelope": dict(),
+    # Fixed: `BDAT 5 X` (501) is not a chunk (RFC 3030 grammar), so `MAIL FROM` survives.
+    "smtp-bdat-bad-tail-reply-queue": dict(),
     "smtp-bdat-bad-tail-next-mail": dict(
-        known="tcpfollow BUG (protocols/smtp): `BDAT 5 X` (tail not LAST: invalid, 521) is taken "
-              "as a valid 5-byte chunk: the 5 bytes `BDAT ` of the next line become the message "
-              "(size 5, partial, mime_error) and the real `BDAT 221 LAST` message is not "
-              "extracted. RFC 3030 grammar: BDAT SP chunk-size [SP end-marker]; a rejected "
-              "command carries no chunk. Also the second mail's DATA body, pipelined without a "
-              "354 (server closed), is not parsed; Suricata inspects it (arguable)."),
-    "smtp-bdat-bad-tail-reply-queue": dict(
-        known="tcpfollow BUG (protocols/smtp), same cause: `BDAT 5 X` (501) swallows `MAIL ` of "
-              "the next line as chunk data: MAIL FROM is lost (mailfrom absent) and the .eml "
-              "starts with `MAIL From: alice@...` (chunk + DATA body joined), so MIME parsing "
-              "fails (mime_error) and email.from/to are missing."),
+        known="policy: the invalid `BDAT 5 X` is now refused without a chunk (RFC 3030), and "
+              "the BDAT LAST message is extracted. What remains: the second mail's DATA body "
+              "is pipelined although DATA is not pipelinable and the server never sends 354 "
+              "(it closes); Suricata inspects those bytes as a message, tcpfollow holds them "
+              "until a 354 that never comes. A server did not accept that message."),
     "smtp-ehlo-reset-after-rejected-data": dict(
         known="policy: Suricata logs the DATA attempt rejected with 503 (no envelope) as its own "
               "transaction; tcpfollow logs only mail transactions (MAIL FROM or data seen). "
