@@ -130,6 +130,15 @@ def main():
     t = records(out, "tls")
     check(len(t) == 1 and not t[0]["decrypted"] and t[0].get("reason"), "no key log: %s" % t)
     print("ok   no key material: reason %r" % (t[0].get("reason") if t else None))
+    # pcapng Decryption Secrets Block (corpus/tls/make_dsb_capture.sh): no --keylog at all.
+    out = os.path.join(work, "k-dsb")
+    r = run(tool, out, "-r", os.path.join(tlsdir, "ecdhe_tls12_gcm_dsb.pcapng"))
+    t = records(out, "tls")
+    f = [x for x in records(out, "flows") if x.get("service") == "tls"]
+    check(len(t) == 1 and t[0]["decrypted"] and len(f) == 1 and
+          sha(os.path.join(out, f[0]["files"]["server_plain"])) == ecdhe["server_sha256"],
+          "pcapng DSB secrets: %s" % t)
+    print("ok   pcapng Decryption Secrets Block: decrypted without --keylog")
     out = os.path.join(work, "k-env")
     env = dict(os.environ, SSLKEYLOGFILE=os.path.join(tlsdir, ecdhe["keylog"]))
     run(tool, out, "-r", os.path.join(tlsdir, ecdhe["pcap"]), env=env)
