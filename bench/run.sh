@@ -309,7 +309,7 @@ section_memory() {
     measure "m_${k}_tf" 1 "$tf" -r "$f/$k.pcap" -o OUT
     measure "m_${k}_tfns" 1 "$tf" --no-streams -r "$f/$k.pcap" -o OUT
     have tcpflow && measure "m_${k}_tcpflow" 1 tcpflow -r "$f/$k.pcap" -o OUT
-    have tshark && measure "m_${k}_tshark" 1 tshark -r "$f/$k.pcap" -q -z io,phs
+    have tshark && measure "m_${k}_tshark" 1 timeout -s KILL "${PEER_TIMEOUT:-300}" tshark -r "$f/$k.pcap" -q -z io,phs
     local l n
     for l in tf tfns tcpflow tshark; do
       [ -n "${WALL[m_${k}_$l]:-}" ] || continue
@@ -326,6 +326,7 @@ section_memory() {
   echo "  bomb  $(mb_of "$f/bomb.pcap") MB: 8 gzip responses each inflating to 1 GiB; decoded body <= 64 MiB and ratio <= 1000 (HTTP ContentLimits)"
   echo "tshark runs with -z io,phs: plain \`tshark -r X -q\` skips dissection (no tap needs it), so it"
   echo "  would measure only file reading; the tap makes it dissect and reassemble every packet."
+  echo "  tshark is killed after \$PEER_TIMEOUT s (default 300; on the bomb it inflates every 1 GiB body)."
   echo "tcpfollow's own accounting (summary lines):"
   for k in "${kinds[@]}"; do
     grep -hE "connections|IP fragments|gaps|objects" "$log/m_${k}_tf.err" | sed "s/^ */  $k: /"
