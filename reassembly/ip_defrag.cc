@@ -125,7 +125,29 @@ struct IpDefragmenter::Datagram {
   uint32_t max_payload = 0;   // 65535 minus the header bytes
   uint32_t fragments = 0;
   size_t accounted = 0;       // bytes charged to stats_.bytes_held
+
+  // Back to a fresh datagram, keeping buffer capacity for reuse.
+  void Reset() {
+    older = newer = nullptr;
+    arena.clear();
+    pieces.clear();
+    header.clear();
+    next_header_offset = 0;
+    next_header = 0;
+    next_header_seen = false;
+    first_next_header = 0;
+    last_known = false;
+    total = 0;
+    max_payload = 0;
+    fragments = 0;
+    accounted = 0;
+  }
 };
+
+namespace {
+constexpr size_t kMaxSpareDatagrams = 64;
+constexpr size_t kMaxSpareArena = 16u << 10;
+}  // namespace
 
 IpDefragmenter::IpDefragmenter(const DefragLimits& limits, FragPolicy policy)
     : limits_(limits), policy_(policy) {}
@@ -254,7 +276,13 @@ bool IpDefragmenter::AddAtomic(const IpPacket& frag, std::string* datagram) {
 IpDefragmenter::Datagram* IpDefragmenter::FindOrCreate(absl::Time ts, const Key& key) {
   auto it = table_.find(key);
   if (it != table_.end()) return it->second.get();
-  auto owned = std::make_unique<Datagram>();
+  std::unique_ptr<Datagram> owned;
+  if (!spare_.empty()) {
+    owned = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    owned = std::make_unique<Datagram>();
+  }
   Datagram* d = owned.get();
   d->key = key;
   d->created = ts;
@@ -372,7 +400,14 @@ void IpDefragmenter::Remove(Datagram* d) {
   Unlink(d);
   stats_.bytes_held -= d->accounted;
   --stats_.datagrams_in_progress;
-  table_.erase(d->key);  // destroys d
+  auto it = table_.find(d->key);
+  std::unique_ptr<Datagram> owned = std::move(it->second);
+  table_.erase(it);
+  if (spare_.size() < kMaxSpareDatagrams && owned->arena.capacity() <= kMaxSpareArena &&
+      owned->pieces.capacity() <= 64) {
+    owned->Reset();
+    spare_.push_back(std::move(owned));
+  }
 }
 
 void IpDefragmenter::Account(Datagram* d) {

@@ -165,6 +165,9 @@ class IpDefragmenter {
   Datagram* newest_ = nullptr;
   absl::Time latest_ = absl::InfinitePast();
   std::vector<Piece> scratch_;
+  // Finished datagrams kept for reuse (a few, with small buffers): a datagram per packet
+  // in a fully fragmented capture makes allocation a visible cost otherwise.
+  std::vector<std::unique_ptr<Datagram>> spare_;
 };
 
 }  // namespace tcpfollow
