@@ -222,9 +222,6 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   if (!o.drop_user.empty() && o.interface.empty()) {
     // Reading a file as root and dropping privileges is allowed too; nothing to check.
   }
-  if (!o.analyze && !o.write_streams) {
-    return absl::InvalidArgumentError("--streams-only with --no-streams would write nothing but flows.jsonl; drop one");
-  }
   if (const char* env = std::getenv("SSLKEYLOGFILE"); env != nullptr && *env != '\0') {
     o.keylogs.push_back(env);
   }
@@ -266,7 +263,8 @@ TLS:
 Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet time):
   --tcp-policy P          overlapping TCP data: first (default), last, bsd, linux, old-linux, windows, solaris
   --frag-policy P         overlapping IP fragments: first (default), last, bsd, bsd-right, linux, windows, solaris
-  --max-flows N           connections tracked at once (default 100000; the oldest is evicted and written)
+  --max-flows N           connections tracked at once (default 65536, about 2-3 KB of memory each;
+                          the least recently active is evicted and written out)
   --max-flow-buffer N     out-of-order bytes held per direction (default 4m; beyond it a gap is declared)
   --max-total-buffer N    out-of-order bytes held in total (default 64m)
   --tcp-timeout S         idle connection timeout (default 300)

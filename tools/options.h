@@ -40,7 +40,7 @@ struct Options {
   // Reassembly.
   std::string tcp_policy = "first";
   std::string frag_policy = "first";
-  uint64_t max_flows = 100000;
+  uint64_t max_flows = 65536;  // about 2 KB each with streams off; see --help
   uint64_t max_flow_buffer = 4ull << 20;     // bytes buffered out of order, per direction
   uint64_t max_total_buffer = 64ull << 20;   // all connections together
   absl::Duration tcp_timeout = absl::Seconds(300);

@@ -136,6 +136,10 @@ std::string OutputDir::first_error() const {
   return first_error_;
 }
 
+size_t BackgroundWriter::JobCost(const std::string& name, const std::string& bytes) {
+  return sizeof(Job) + 2 * 32 + name.capacity() + bytes.capacity();  // 32: malloc overhead
+}
+
 BackgroundWriter::BackgroundWriter(OutputDir* dir, size_t max_pending)
     : dir_(dir), max_pending_(max_pending), thread_([this] { Run(); }) {}
 
@@ -156,7 +160,10 @@ void BackgroundWriter::Write(OutputDir::Sub sub, std::string name, std::string b
     room_.wait(lock, [&] { return pending_bytes_ <= max_pending_; });
     --producers_waiting_;
   }
-  pending_bytes_ += bytes.size();
+  // Each job is charged for its bookkeeping too: a flood of tiny connections queues many
+  // small jobs, and the cap must bound memory, not just payload.
+  const size_t cost = JobCost(name, bytes);
+  pending_bytes_ += cost;
   jobs_.push_back({sub, std::move(name), std::move(bytes), create});
   const bool wake = writer_idle_;
   lock.unlock();
@@ -191,7 +198,7 @@ void BackgroundWriter::Run() {
     }
     lock.lock();
     busy_ = false;
-    pending_bytes_ -= job.bytes.size();
+    pending_bytes_ -= JobCost(job.name, job.bytes);
     if (producers_waiting_ > 0) room_.notify_all();
   }
 }

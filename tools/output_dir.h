@@ -66,7 +66,7 @@ class OutputDir {
 // Bytes waiting are capped: Write blocks while more than `max_pending` bytes wait.
 class BackgroundWriter {
  public:
-  BackgroundWriter(OutputDir* dir, size_t max_pending = 32u << 20);
+  BackgroundWriter(OutputDir* dir, size_t max_pending = 16u << 20);
   ~BackgroundWriter();  // drains
 
   // Appends `bytes` to `name` in `sub`; `create` empties or creates the file first.
@@ -82,6 +82,7 @@ class BackgroundWriter {
     bool create;
   };
   void Run();
+  static size_t JobCost(const std::string& name, const std::string& bytes);
 
   OutputDir* dir_;
   size_t max_pending_;
