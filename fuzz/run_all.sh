@@ -28,7 +28,7 @@ names=$(sed -n 's/^ *name = "\([a-z0-9_]*_fuzz\)".*/\1/p' fuzz/BUILD.bazel)
 if [[ -n "$only" ]]; then names="$only"; fi
 targets=()
 for n in $names; do targets+=("//fuzz:$n"); done
-"${BAZEL[@]}" build --config=fuzz "${targets[@]}"
+"${BAZEL[@]}" build --config=fuzz --experimental_convenience_symlinks=ignore "${targets[@]}"
 bin=$("${BAZEL[@]}" info --config=fuzz bazel-bin 2>/dev/null)
 
 failed=0
