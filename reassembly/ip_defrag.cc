@@ -274,23 +274,22 @@ bool IpDefragmenter::AddAtomic(const IpPacket& frag, std::string* datagram) {
 }
 
 IpDefragmenter::Datagram* IpDefragmenter::FindOrCreate(absl::Time ts, const Key& key) {
-  auto it = table_.find(key);
-  if (it != table_.end()) return it->second.get();
-  std::unique_ptr<Datagram> owned;
+  // One hash lookup whether the datagram is new or not.
+  auto [it, inserted] = table_.try_emplace(key);
+  if (!inserted) return it->second.get();
   if (!spare_.empty()) {
-    owned = std::move(spare_.back());
+    it->second = std::move(spare_.back());
     spare_.pop_back();
   } else {
-    owned = std::make_unique<Datagram>();
+    it->second = std::make_unique<Datagram>();
   }
-  Datagram* d = owned.get();
+  Datagram* d = it->second.get();
   d->key = key;
   d->created = ts;
   d->older = newest_;
   if (newest_ != nullptr) newest_->newer = d;
   newest_ = d;
   if (oldest_ == nullptr) oldest_ = d;
-  table_.emplace(key, std::move(owned));
   ++stats_.datagrams_in_progress;
   Account(d);
   return EnforceLimits(d) ? d : nullptr;
