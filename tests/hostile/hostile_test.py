@@ -1209,7 +1209,8 @@ def main():
     launcher()  # while this process is still small
     only = set(sys.argv[2:])
     with open(tool, "rb") as f:
-        if b"AddressSanitizer" in f.read():
+        data = f.read()
+        if b"AddressSanitizer" in data or b"__asan_init" in data:  # clang static or gcc shared runtime
             global CHECK_RSS
             CHECK_RSS = False
             print("NOTE: sanitizer build: peak RSS bounds are not checked")
