@@ -85,8 +85,11 @@ class ContentDecoder::Stage {
 namespace {
 
 // gzip (concatenated members allowed) and deflate (zlib-wrapped or raw). The gzip member
-// header and trailer are skipped here rather than by zlib, as browsers do: reserved flag
-// bits and a wrong header CRC do not stop decoding (HTTP evader tests both).
+// header and trailer are parsed here rather than by zlib, as browsers do: reserved flag
+// bits and a wrong header CRC do not stop decoding (HTTP evader tests both). The trailer's
+// CRC32 and length are checked against what was decoded: the bytes stay delivered (that is
+// what a browser shows), but a mismatch is reported as a decoding error, so that corrupt
+// data is flagged rather than passed off as the object.
 class ZlibStage : public ContentDecoder::Stage {
  public:
   ZlibStage(ContentDecoder* owner, size_t index, bool gzip)
@@ -157,10 +160,13 @@ class ZlibStage : public ContentDecoder::Stage {
         case Gz::kHcrc:
         case Gz::kTrailer: {
           size_t k = std::min<size_t>(need_, n);
+          if (gz_ == Gz::kTrailer) trailer_.append(reinterpret_cast<const char*>(p), k);
           p += k, n -= k, need_ -= static_cast<uint32_t>(k);
           if (need_ == 0) {
             if (gz_ == Gz::kTrailer) {
               gz_ = Gz::kBetween;
+              absl::Status s = CheckTrailer();
+              if (!s.ok()) return s;
             } else {
               NextHeaderPart();
             }
@@ -237,6 +243,10 @@ class ZlibStage : public ContentDecoder::Stage {
       zs_.avail_out = kChunk;
       int ret = inflate(&zs_, Z_NO_FLUSH);
       size_t produced = kChunk - zs_.avail_out;
+      if (gzip_ && produced > 0) {
+        member_crc_ = crc32(member_crc_, buf_, static_cast<uInt>(produced));
+        member_size_ += produced;
+      }
       absl::Status s = Emit(buf_, produced);
       if (!s.ok()) return s;
       if (ret == Z_STREAM_END) {
@@ -252,8 +262,28 @@ class ZlibStage : public ContentDecoder::Stage {
     return absl::OkStatus();
   }
 
+  // The member trailer: CRC32 and length (mod 2^32) of the decoded data, little-endian.
+  absl::Status CheckTrailer() {
+    auto le32 = [&](size_t at) {
+      return static_cast<uint32_t>(static_cast<uint8_t>(trailer_[at])) |
+             static_cast<uint32_t>(static_cast<uint8_t>(trailer_[at + 1])) << 8 |
+             static_cast<uint32_t>(static_cast<uint8_t>(trailer_[at + 2])) << 16 |
+             static_cast<uint32_t>(static_cast<uint8_t>(trailer_[at + 3])) << 24;
+    };
+    const bool ok = le32(0) == static_cast<uint32_t>(member_crc_) &&
+                    le32(4) == static_cast<uint32_t>(member_size_);
+    trailer_.clear();
+    member_crc_ = crc32(0L, Z_NULL, 0);
+    member_size_ = 0;
+    if (!ok) return absl::DataLossError("gzip trailer: CRC32 or length does not match the data");
+    return absl::OkStatus();
+  }
+
   bool gzip_;
   bool initialised_ = false;
+  uLong member_crc_ = crc32(0L, Z_NULL, 0);
+  uint64_t member_size_ = 0;
+  std::string trailer_;
   bool ended_ = false;        // the current deflate stream ended
   bool member_done_ = false;  // gzip: at least one member decoded to its end
   Gz gz_ = Gz::kFixed;

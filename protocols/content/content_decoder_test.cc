@@ -14,6 +14,7 @@ namespace {
 
 using testing::BrotliEncode;
 using testing::GzipEncode;
+using testing::GzipStoredEncode;
 using testing::RawDeflateEncode;
 using testing::ZlibEncode;
 
@@ -202,6 +203,19 @@ TEST_CASE("ContentDecoder: corrupt and truncated input are errors, earlier outpu
     std::string br = BrotliEncode(plain);
     Result r = Decode({ContentCoding::kBrotli}, br.substr(0, br.size() - 3));
     REQUIRE(!r.status.ok());
+  }
+  SECTION("gzip whose data was altered: the trailer CRC32 catches it") {
+    // Stored (level 0) deflate keeps the bytes as they are, so a flipped byte still
+    // inflates; only the member trailer tells. The decoded bytes stay delivered.
+    std::string bad = GzipStoredEncode(plain);
+    bad[bad.size() / 2] ^= 0x5A;
+    Result r = Decode({ContentCoding::kGzip}, bad);
+    REQUIRE(r.status.code() == absl::StatusCode::kDataLoss);
+    REQUIRE(r.out.size() == plain.size());
+    REQUIRE(r.out != plain);
+    Result good = Decode({ContentCoding::kGzip}, GzipStoredEncode(plain));
+    REQUIRE(good.status.ok());
+    REQUIRE(good.out == plain);
   }
   SECTION("error is sticky") {
     ContentDecoder d({ContentCoding::kGzip}, {}, [](absl::string_view) {});

@@ -11,9 +11,9 @@
 namespace tcpfollow::testing {
 namespace {
 
-std::string Deflate(absl::string_view data, int window_bits) {
+std::string Deflate(absl::string_view data, int window_bits, int level = 9) {
   z_stream zs{};
-  if (deflateInit2(&zs, 9, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY) != Z_OK) std::abort();
+  if (deflateInit2(&zs, level, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY) != Z_OK) std::abort();
   std::string out(deflateBound(&zs, data.size()) + 64, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = data.size();
@@ -28,6 +28,7 @@ std::string Deflate(absl::string_view data, int window_bits) {
 }  // namespace
 
 std::string GzipEncode(absl::string_view data) { return Deflate(data, 16 + MAX_WBITS); }
+std::string GzipStoredEncode(absl::string_view data) { return Deflate(data, 16 + MAX_WBITS, 0); }
 std::string ZlibEncode(absl::string_view data) { return Deflate(data, MAX_WBITS); }
 std::string RawDeflateEncode(absl::string_view data) { return Deflate(data, -MAX_WBITS); }
 

@@ -10,6 +10,8 @@
 namespace tcpfollow::testing {
 
 std::string GzipEncode(absl::string_view data);
+// gzip with stored (uncompressed) deflate blocks: the payload bytes appear as they are.
+std::string GzipStoredEncode(absl::string_view data);
 std::string ZlibEncode(absl::string_view data);
 std::string RawDeflateEncode(absl::string_view data);
 std::string BrotliEncode(absl::string_view data);
