@@ -10,15 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "protocols/mime/mime_extractor.h"
+#include "protocols/text_util.h"
 
 namespace tcpfollow {
 namespace {
-
-absl::string_view StripEol(absl::string_view line) {
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  return line;
-}
 
 std::string Capped(absl::string_view v, size_t cap) { return ToValidUtf8Capped(v, cap); }
 

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "protocols/text_util.h"
 
 namespace tcpfollow {
 
@@ -90,12 +91,6 @@ class MimeExtractor {
   MimeStats stats_;
 };
 
-// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so that the value can
-// go into a JSON record. Also used by the SMTP and FTP analyzers for wire text.
-std::string ToValidUtf8(absl::string_view bytes);
-// ToValidUtf8 of at most the first `cap` bytes, cut to at most `cap` bytes at a character
-// boundary (replacement characters are 3 bytes, so sanitising can grow the text).
-std::string ToValidUtf8Capped(absl::string_view bytes, size_t cap);
 
 // Counts lines that start with `prefix` (ASCII case-insensitive): the nesting pre-scan.
 size_t CountLinesStartingWith(absl::string_view text, absl::string_view prefix);

@@ -17,11 +17,6 @@
 namespace tcpfollow {
 namespace {
 
-absl::string_view StripEol(absl::string_view line) {
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  return line;
-}
-
 std::string Capped(absl::string_view v, size_t cap) { return ToValidUtf8Capped(v, cap); }
 
 // "FROM:<a@b> SIZE=10" -> "a@b"; "TO: c@d" -> "c@d".

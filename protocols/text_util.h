@@ -1,0 +1,27 @@
+// Small text helpers shared by the line-based protocols (SMTP, FTP) and MIME: wire text made
+// safe for JSON records, and line-end stripping. No allocation beyond the returned strings.
+#ifndef TCPFOLLOW_PROTOCOLS_TEXT_UTIL_H_
+#define TCPFOLLOW_PROTOCOLS_TEXT_UTIL_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace tcpfollow {
+
+// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so that the value can
+// go into a JSON record.
+std::string ToValidUtf8(absl::string_view bytes);
+// ToValidUtf8 of at most the first `cap` bytes, cut to at most `cap` bytes at a character
+// boundary (replacement characters are 3 bytes, so sanitising can grow the text).
+std::string ToValidUtf8Capped(absl::string_view bytes, size_t cap);
+// `line` without its trailing CR/LF characters.
+inline absl::string_view StripEol(absl::string_view line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return line;
+}
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_PROTOCOLS_TEXT_UTIL_H_
