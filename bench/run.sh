@@ -26,6 +26,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=${BUILD_WORKSPACE_DIRECTORY:-$(cd "$here/.." && pwd)}
+# The capture recorders: under `bazel run`, $here is bazel-bin/bench (the script is copied
+# there as "run"); the scripts themselves are in the checkout.
+scripts=$repo/bench
+[ -f "$scripts/make_capture.sh" ] || scripts=$here
 bench=${BENCH_DIR:-/tmp/tcpfollow-bench}
 out_root=/dev/shm/tcpfollow-bench-out
 out_note="tmpfs (/dev/shm): output writes cost memory copies only; --disk measures /tmp"
@@ -128,7 +132,7 @@ ensure_bench_pcap() {
   cap=$bench/bench.pcap
   if [ ! -f "$cap" ]; then
     echo "run.sh: $cap missing; generating it (bench/make_capture.sh)" >&2
-    "$here/make_capture.sh" "$cap" >&2
+    "$scripts/make_capture.sh" "$cap" >&2
   fi
 }
 
@@ -251,7 +255,7 @@ section_tls() {
   local tls=$bench/tls.pcap keys=$bench/tls.keys
   if [ ! -f "$tls" ] || [ ! -f "$keys" ]; then
     echo "run.sh: $tls missing; recording it (bench/make_tls_capture.sh)" >&2
-    "$here/make_tls_capture.sh" "$tls" >&2
+    "$scripts/make_tls_capture.sh" "$tls" >&2
   fi
   local mb; mb=$(mb_of "$tls")
   header "tls: decrypting 4 TLS 1.2/1.3 AES-GCM downloads with the key log (tls.pcap, $mb MB)"

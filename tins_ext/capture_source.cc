@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -178,10 +180,206 @@ class PcapSource : public CaptureSource {
   static_assert(std::atomic<bool>::is_always_lock_free, "BreakLoop must be signal-safe");
 };
 
+// Classic pcap files (the format tcpdump and most capture tools write) read without
+// libpcap's per-packet path: libpcap copies every record through stdio into its own buffer;
+// this reads the file in large blocks and hands out views into the block, so a packet is
+// copied once (kernel to user). libpcap still opens and validates the file (magic, version,
+// link type mapping) and compiles the BPF filter; records are read as libpcap 1.10 reads
+// them, which capture_source_test checks packet by packet against libpcap itself:
+// timestamps scaled to nanoseconds, a caplen above the file's snaplen cut to it, a caplen
+// above 262144 (libpcap's maximum for these link types) an error, and a record cut short
+// by the end of the file reported as truncated.
+class PcapBlockReader : public CaptureSource {
+ public:
+  static constexpr uint32_t kMaxCaplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
+  static constexpr size_t kBlock = 1 << 20;       // > kMaxCaplen + a record header
+
+  PcapBlockReader(PcapHandle pcap, int fd, bool swapped, bool nano_file, uint32_t snaplen,
+                  std::string name, uint64_t total_bytes)
+      : pcap_(std::move(pcap)),
+        fd_(fd),
+        swapped_(swapped),
+        nano_file_(nano_file),
+        snapshot_(snaplen == 0 || snaplen > kMaxCaplen ? kMaxCaplen : snaplen),
+        name_(std::move(name)),
+        link_type_(pcap_datalink(pcap_.get())),
+        total_bytes_(total_bytes),
+        buf_(new uint8_t[kBlock]) {}
+  ~PcapBlockReader() override {
+    if (has_filter_) pcap_freecode(&filter_);
+    close(fd_);
+  }
+
+  // Compiles `bpf` against the file's link type; applied to each record in Next().
+  absl::Status SetFilter(const std::string& bpf) {
+    if (bpf.empty()) return absl::OkStatus();
+    if (pcap_compile(pcap_.get(), &filter_, bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("bad BPF filter \"", bpf, "\" for ", name_,
+                                                     ": ", pcap_geterr(pcap_.get())));
+    }
+    has_filter_ = true;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<bool> Next(RawPacket* p) override {
+    while (true) {
+      if (ended_ || break_.load(std::memory_order_relaxed)) return false;
+      absl::StatusOr<bool> got = ReadRecord(p);
+      if (!got.ok() || !*got) return got;
+      if (has_filter_) {
+        pcap_pkthdr h = {};
+        h.caplen = p->caplen;
+        h.len = p->wirelen;
+        if (pcap_offline_filter(&filter_, &h, p->data) == 0) continue;
+      }
+      ++packets_;
+      return true;
+    }
+  }
+
+  int link_type() const override { return link_type_; }
+  CaptureStats stats() const override {
+    CaptureStats s;
+    s.packets = packets_;
+    return s;
+  }
+  void BreakLoop() override { break_.store(true, std::memory_order_relaxed); }
+  uint64_t bytes_read() const override { return block_offset_ + pos_; }
+  uint64_t total_bytes() const override { return total_bytes_; }
+  bool truncated() const override { return truncated_; }
+
+ private:
+  uint32_t U32(const uint8_t* b) const {
+    uint32_t v;
+    std::memcpy(&v, b, 4);
+    return swapped_ ? __builtin_bswap32(v) : v;
+  }
+
+  absl::StatusOr<bool> ReadRecord(RawPacket* p) {
+    absl::StatusOr<bool> have = Ensure(16);
+    if (!have.ok()) return have;
+    if (!*have) {
+      if (end_ - pos_ != 0) return Truncated();  // part of a record header
+      ended_ = true;
+      return false;
+    }
+    const uint8_t* h = buf_.get() + pos_;
+    const uint32_t sec = U32(h), frac = U32(h + 4), caplen = U32(h + 8), len = U32(h + 12);
+    if (caplen > kMaxCaplen) {
+      return absl::DataLossError(absl::StrCat("error reading ", name_,
+                                              ": invalid packet capture length ", caplen,
+                                              ", bigger than snaplen of ", snapshot_));
+    }
+    have = Ensure(16 + static_cast<size_t>(caplen));
+    if (!have.ok()) return have;
+    if (!*have) return Truncated();
+    p->ts = absl::FromUnixSeconds(sec) +
+            (nano_file_ ? absl::Nanoseconds(frac) : absl::Microseconds(frac));
+    p->link_type = link_type_;
+    p->caplen = std::min(caplen, snapshot_);  // libpcap cuts a record to the file's snaplen
+    p->wirelen = len;
+    p->data = buf_.get() + pos_ + 16;
+    pos_ += 16 + static_cast<size_t>(caplen);
+    return true;
+  }
+
+  absl::StatusOr<bool> Truncated() {
+    truncated_ = ended_ = true;
+    return false;
+  }
+
+  // Makes at least n bytes from pos_ available in the block, reading more of the file
+  // (moving the unread tail to the front first). false: the file ends before that.
+  absl::StatusOr<bool> Ensure(size_t n) {
+    if (end_ - pos_ >= n) return true;
+    if (eof_) return false;
+    if (pos_ > 0) {
+      std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
+      block_offset_ += pos_;
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    while (end_ < n) {
+      const ssize_t got = read(fd_, buf_.get() + end_, kBlock - end_);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        return absl::DataLossError(
+            absl::StrCat("error reading ", name_, ": ", std::strerror(errno)));
+      }
+      if (got == 0) {
+        eof_ = true;
+        return false;
+      }
+      end_ += static_cast<size_t>(got);
+    }
+    return true;
+  }
+
+  PcapHandle pcap_;  // kept for the link type and the filter's compilation
+  const int fd_;
+  const bool swapped_;
+  const bool nano_file_;
+  const uint32_t snapshot_;
+  const std::string name_;
+  const int link_type_;
+  const uint64_t total_bytes_;
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t pos_ = 0;  // next record in buf_
+  size_t end_ = 0;  // bytes of buf_ filled
+  uint64_t block_offset_ = 24;  // file offset of buf_[0]
+  bool eof_ = false;
+  bool ended_ = false;
+  bool truncated_ = false;
+  uint64_t packets_ = 0;
+  bpf_program filter_ = {};
+  bool has_filter_ = false;
+  std::atomic<bool> break_{false};
+};
+
+// The block reader takes regular files in classic pcap format with the link types the
+// decoder reads (libpcap byte-swaps pseudo-headers of some others, such as USB, on read).
+std::unique_ptr<CaptureSource> TryBlockReader(const std::string& path, PcapHandle* pcap) {
+  if (path == "-") return nullptr;
+  switch (pcap_datalink(pcap->get())) {
+    case DLT_EN10MB: case DLT_RAW: case DLT_LINUX_SLL: case DLT_LINUX_SLL2: case DLT_NULL:
+    case DLT_LOOP: case DLT_IPV4: case DLT_IPV6:
+      break;
+    default:
+      return nullptr;
+  }
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  uint8_t header[24];
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || pread(fd, header, 24, 0) != 24 ||
+      lseek(fd, 24, SEEK_SET) != 24) {
+    close(fd);
+    return nullptr;
+  }
+  uint32_t magic, snaplen;
+  std::memcpy(&magic, header, 4);
+  std::memcpy(&snaplen, header + 16, 4);
+  bool swapped = false, nano = false;
+  switch (magic) {
+    case 0xA1B2C3D4: break;
+    case 0xA1B23C4D: nano = true; break;
+    case 0xD4C3B2A1: swapped = true; break;
+    case 0x4D3CB2A1: swapped = nano = true; break;
+    default:  // pcapng and the rare variants stay with libpcap
+      close(fd);
+      return nullptr;
+  }
+  if (swapped) snaplen = __builtin_bswap32(snaplen);
+  const std::string name = path;
+  return std::make_unique<PcapBlockReader>(std::move(*pcap), fd, swapped, nano, snaplen, name,
+                                           static_cast<uint64_t>(st.st_size));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string& path,
-                                                               const std::string& bpf) {
+                                                               const std::string& bpf,
+                                                               FileReader reader) {
   char errbuf[PCAP_ERRBUF_SIZE] = {0};
   PcapHandle pcap(
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
@@ -192,6 +390,13 @@ absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string
     absl::string_view why = errbuf;
     if (absl::StartsWith(why, path + ": ")) why.remove_prefix(path.size() + 2);
     return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", name, ": ", why));
+  }
+  if (reader == FileReader::kAuto) {
+    if (std::unique_ptr<CaptureSource> fast = TryBlockReader(path, &pcap)) {
+      absl::Status filtered = static_cast<PcapBlockReader*>(fast.get())->SetFilter(bpf);
+      if (!filtered.ok()) return filtered;
+      return fast;
+    }
   }
   absl::Status filtered = ApplyFilter(pcap.get(), bpf, PCAP_NETMASK_UNKNOWN, name);
   if (!filtered.ok()) return filtered;

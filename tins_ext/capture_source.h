@@ -50,9 +50,14 @@ class CaptureSource {
   virtual bool truncated() const { return false; }
 };
 
+// How a capture file is read. kAuto reads classic pcap files of the common link types in
+// large blocks (one copy per packet) and everything else (pcapng, standard input) through
+// libpcap; kLibpcap always uses libpcap (tests compare the two).
+enum class FileReader { kAuto, kLibpcap };
+
 // Opens a capture file ("-" = standard input), with an optional BPF filter.
-absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string& path,
-                                                               const std::string& bpf);
+absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(
+    const std::string& path, const std::string& bpf, FileReader reader = FileReader::kAuto);
 
 struct LiveOptions {
   std::string iface;

@@ -13,11 +13,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "absl/strings/str_cat.h"
 
 #include "testing/paths.h"
 #include "tins_ext/decode.h"
@@ -436,6 +439,123 @@ TEST_CASE("Capture: -Z drops privileges after opening", "[capture][live]") {
   auto bad = OpenLive(o);
   if (bad.ok()) return;  // unreachable: the user does not exist
   CHECK(bad.status().message().find("no-such-user-xyz") != std::string::npos);
+}
+
+
+// The block reader (FileReader::kAuto on classic pcap files) must deliver exactly what
+// libpcap delivers: every field of every packet, the end state and the errors.
+struct Delivered {
+  std::vector<std::string> packets;  // ts, caplen, wirelen, link type, then the bytes
+  bool truncated = false;
+  bool open_ok = false;
+  std::string error;  // a read error
+};
+
+Delivered ReadWith(const std::string& path, const std::string& bpf, FileReader reader) {
+  Delivered d;
+  auto src = OpenCaptureFile(path, bpf, reader);
+  d.open_ok = src.ok();
+  if (!src.ok()) return d;
+  RawPacket p;
+  while (true) {
+    auto more = (*src)->Next(&p);
+    if (!more.ok()) {
+      d.error = std::string(more.status().message());
+      break;
+    }
+    if (!*more) break;
+    d.packets.push_back(absl::StrCat(absl::ToUnixNanos(p.ts), " ", p.caplen, " ", p.wirelen, " ",
+                                     p.link_type, " ") +
+                        std::string(reinterpret_cast<const char*>(p.data), p.caplen));
+  }
+  d.truncated = (*src)->truncated();
+  CHECK((*src)->stats().packets == d.packets.size());
+  if (d.error.empty()) CHECK((*src)->bytes_read() <= (*src)->total_bytes());
+  return d;
+}
+
+void CheckSameAsLibpcap(const std::string& path, const std::string& bpf = "") {
+  INFO(path << " filter \"" << bpf << "\"");
+  const Delivered fast = ReadWith(path, bpf, FileReader::kAuto);
+  const Delivered lib = ReadWith(path, bpf, FileReader::kLibpcap);
+  REQUIRE(fast.open_ok == lib.open_ok);
+  CHECK(fast.packets.size() == lib.packets.size());
+  CHECK(fast.packets == lib.packets);
+  CHECK(fast.truncated == lib.truncated);
+  CHECK(fast.error.empty() == lib.error.empty());
+}
+
+std::string Swap32(uint32_t v, bool swapped) {
+  if (swapped) v = __builtin_bswap32(v);
+  return std::string(reinterpret_cast<const char*>(&v), 4);
+}
+
+// A classic pcap written field by field: either byte order, µs or ns, any snaplen, and
+// record headers that may lie.
+std::string HandPcap(bool swapped, bool nano, uint32_t snaplen,
+                     const std::vector<std::pair<uint32_t, std::string>>& records) {
+  std::string f = Swap32(nano ? 0xA1B23C4D : 0xA1B2C3D4, swapped);
+  const uint16_t major = 2, minor = 4;
+  uint16_t v[2] = {swapped ? __builtin_bswap16(major) : major,
+                   swapped ? __builtin_bswap16(minor) : minor};
+  f.append(reinterpret_cast<const char*>(v), 4);
+  f += Swap32(0, swapped) + Swap32(0, swapped) + Swap32(snaplen, swapped) + Swap32(1, swapped);
+  uint32_t t = 1600000000;
+  for (const auto& [caplen, bytes] : records) {
+    f += Swap32(t++, swapped) + Swap32(nano ? 999999999 : 999999, swapped) +
+         Swap32(caplen, swapped) + Swap32(static_cast<uint32_t>(bytes.size()) + 7, swapped);
+    f += bytes;
+  }
+  return f;
+}
+
+TEST_CASE("Capture: the block reader delivers what libpcap delivers", "[capture]") {
+  SECTION("hand-made files: byte orders, resolutions, snaplens, lying and cut records") {
+    const std::string path = TempPath("same.pcap");
+    for (bool swapped : {false, true}) {
+      for (bool nano : {false, true}) {
+        std::vector<std::pair<uint32_t, std::string>> recs;
+        for (int i = 0; i < 20; ++i) {
+          std::string pkt = Packet(i, i % 2 ? 80 : 443);
+          recs.emplace_back(static_cast<uint32_t>(pkt.size()), pkt);
+        }
+        recs.emplace_back(0, "");                                 // zero-length record
+        recs.emplace_back(70000, std::string(70000, 'x'));         // above snaplen 128
+        recs.emplace_back(262144, std::string(262144, 'y'));       // libpcap's maximum
+        for (uint32_t snaplen : {0u, 128u, 65535u, 0xFFFFFFFFu}) {
+          const std::string file = HandPcap(swapped, nano, snaplen, recs);
+          WriteFile(path, file);
+          CheckSameAsLibpcap(path);
+          CheckSameAsLibpcap(path, "tcp port 80");
+          WriteFile(path, file.substr(0, file.size() - 5));  // last record cut
+          CheckSameAsLibpcap(path);
+          WriteFile(path, file.substr(0, file.size() - 262144 - 10));  // header cut
+          CheckSameAsLibpcap(path);
+        }
+        auto bad = recs;
+        bad.insert(bad.begin() + 3, {262145, std::string(100, 'z')});  // over the maximum
+        WriteFile(path, HandPcap(swapped, nano, 0, bad));
+        const Delivered d = ReadWith(path, "", FileReader::kAuto);
+        CHECK(d.packets.size() == 3);
+        CHECK(d.error.find("262145") != std::string::npos);
+        CheckSameAsLibpcap(path);
+      }
+    }
+  }
+  SECTION("every classic pcap in corpus/") {
+    int files = 0;
+    for (const char* dir : {"corpus/tcp", "corpus/http", "corpus/https", "corpus/smtp",
+                            "corpus/ftp", "corpus/tls", "corpus/defrag"}) {
+      const std::string d = testing::RepoRoot() + "/" + dir;
+      for (const auto& e : std::filesystem::directory_iterator(d)) {
+        if (e.path().extension() != ".pcap") continue;
+        CheckSameAsLibpcap(e.path().string());
+        CheckSameAsLibpcap(e.path().string(), "ip6 or tcp[13] & 2 != 0");
+        ++files;
+      }
+    }
+    CHECK(files >= 20);
+  }
 }
 
 }  // namespace
