@@ -18,6 +18,7 @@ enum LongOnly {
   kJson = 1000,
   kFollow,
   kNoStreams,
+  kNoObjects,
   kWriteDecrypted,
   kWriteDefragmented,
   kKeylog,
@@ -45,6 +46,7 @@ const option kLongOptions[] = {
     {"json", no_argument, nullptr, kJson},
     {"follow", no_argument, nullptr, kFollow},
     {"no-streams", no_argument, nullptr, kNoStreams},
+    {"no-objects", no_argument, nullptr, kNoObjects},
     {"write-decrypted", required_argument, nullptr, kWriteDecrypted},
     {"write-defragmented", required_argument, nullptr, kWriteDefragmented},
     {"keylog", required_argument, nullptr, kKeylog},
@@ -148,6 +150,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case kJson: o.json = true; break;
       case kFollow: o.follow = true; break;
       case kNoStreams: o.write_streams = false; break;
+      case kNoObjects: o.write_objects = false; break;
       case kStreamsOnly: o.analyze = false; break;
       case kWriteDecrypted: o.write_decrypted = optarg; break;
       case kWriteDefragmented: o.write_defragmented = optarg; break;
@@ -249,6 +252,8 @@ Output:
   --json                  also print every record to standard output as JSON lines
   --follow                print each finished conversation like Wireshark's Follow TCP Stream
   --no-streams            do not write the raw per-direction stream files
+  --no-objects            do not extract objects: HTTP/SMTP/FTP are still parsed and logged,
+                          files.jsonl still lists each object (size, type) without path or sha256
   --streams-only          reassemble and write streams and flows.jsonl only, as tcpflow does:
                           no TLS decryption, no HTTP/SMTP/FTP parsing
   --write-decrypted FILE  write decrypted TLS payloads as a pcap of synthetic TCP packets

@@ -24,12 +24,17 @@ uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
 
 double Seconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
 
-// Streams one object to objects/<fuid>-<name>, hashing as it goes.
+// Streams one object to objects/<fuid>-<name>, hashing as it goes; with `store` false
+// (--no-objects) only counts its bytes.
 class FileObjectWriter : public ObjectWriter {
  public:
   FileObjectWriter(RunOutput* out, const ConnectionInfo& conn, const ObjectMeta& meta,
-                   std::string fuid)
-      : out_(out), meta_(meta), fuid_(std::move(fuid)), uid_(MakeUid('C', conn.id)) {
+                   std::string fuid, bool store)
+      : out_(out),
+        meta_(meta),
+        fuid_(std::move(fuid)),
+        uid_(MakeUid('C', conn.id)),
+        store_(store) {
     std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
     if (!meta.extension.empty() && name.find('.') == std::string::npos) {
       absl::StrAppend(&name, ".", SanitizeFileName(meta.extension, "bin"));
@@ -48,6 +53,7 @@ class FileObjectWriter : public ObjectWriter {
   void Write(absl::string_view bytes) override {
     if (finished_) return;
     size_ += bytes.size();
+    if (!store_) return;
     EVP_DigestUpdate(sha_, bytes.data(), bytes.size());
     buffer_.append(bytes.data(), bytes.size());
     if (buffer_.size() >= (64u << 10)) FlushBuffer();
@@ -57,21 +63,22 @@ class FileObjectWriter : public ObjectWriter {
     ObjectResult r;
     if (finished_) return r;
     finished_ = true;
-    FlushBuffer();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(sha_, md, &len);
     r.fuid = fuid_;
-    r.path = OutputDir::Relative(OutputDir::Sub::kObjects, file_name_);
-    r.sha256 = absl::BytesToHexString(
-        absl::string_view(reinterpret_cast<const char*>(md), len));
     r.size = size_;
     r.ok = true;  // write errors surface in the run's summary and exit status
-    nlohmann::json rec = {
-        {"ts", Seconds(ts)},        {"fuid", fuid_},        {"uid", uid_},
-        {"source", meta_.source},   {"path", r.path},       {"size", size_},
-        {"sha256", r.sha256},
-    };
+    nlohmann::json rec = {{"ts", Seconds(ts)},      {"fuid", fuid_}, {"uid", uid_},
+                          {"source", meta_.source}, {"size", size_}};
+    if (store_) {
+      FlushBuffer();
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      EVP_DigestFinal_ex(sha_, md, &len);
+      r.path = OutputDir::Relative(OutputDir::Sub::kObjects, file_name_);
+      r.sha256 = absl::BytesToHexString(
+          absl::string_view(reinterpret_cast<const char*>(md), len));
+      rec["path"] = r.path;
+      rec["sha256"] = r.sha256;
+    }
     if (!meta_.name.empty()) rec["name"] = meta_.name;
     if (!meta_.mime_type.empty()) rec["mime_type"] = meta_.mime_type;
     if (extra.is_object()) {
@@ -99,6 +106,7 @@ class FileObjectWriter : public ObjectWriter {
   EVP_MD_CTX* sha_;
   std::string buffer_;
   uint64_t size_ = 0;
+  const bool store_;
   bool opened_ = false;
   bool finished_ = false;
 };
@@ -118,8 +126,12 @@ std::string MakeUid(char prefix, uint64_t n) {
   return s;
 }
 
-RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards)
-    : dir_(dir), print_json_(print_json), files_(dir), next_fuid_(std::max(1, shards), 0) {
+RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_objects)
+    : dir_(dir),
+      print_json_(print_json),
+      store_objects_(store_objects),
+      files_(dir),
+      next_fuid_(std::max(1, shards), 0) {
   // The logs users look for exist after every run, even when empty.
   for (const char* log : {"flows", "tls", "http", "smtp", "ftp", "files"}) Log(log);
 }
@@ -179,7 +191,7 @@ std::unique_ptr<ObjectWriter> RunOutput::BeginObject(const ConnectionInfo& conn,
     const uint64_t shard = conn.id == 0 ? 0 : (conn.id - 1) % shards;
     n = next_fuid_[shard]++ * shards + shard;
   }
-  return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', n));
+  return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', n), store_objects_);
 }
 
 void RunOutput::OnObjectFinished(const nlohmann::json& record, uint64_t size) {

@@ -34,7 +34,9 @@ class RunOutput : public AnalyzerOutput {
  public:
   // `shards`: worker count; connection ids of shard s are s+1, s+1+shards, ... and each
   // shard numbers its objects itself, so ids do not depend on thread timing.
-  RunOutput(OutputDir* dir, bool print_json, int shards = 1);
+  // `store_objects` false (--no-objects): objects get ids and files.jsonl records (size,
+  // name, type) but their bytes are neither written nor hashed.
+  RunOutput(OutputDir* dir, bool print_json, int shards = 1, bool store_objects = true);
   ~RunOutput() override;
 
   // AnalyzerOutput.
@@ -74,6 +76,7 @@ class RunOutput : public AnalyzerOutput {
 
   OutputDir* dir_;
   bool print_json_;
+  bool store_objects_;
   BackgroundWriter files_;
   mutable std::mutex mu_;  // guards everything below
   std::map<std::string, std::unique_ptr<JsonlFile>, std::less<>> logs_;

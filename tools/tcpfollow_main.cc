@@ -151,9 +151,10 @@ void PrintSummary(const Options& o, const CaptureSource& source, const PacketPip
   for (const std::string& l : protos.SummaryLines(out.records_in("tls"))) {
     lines.push_back("  " + l);
   }
-  lines.push_back(absl::StrFormat("  records: http %d, smtp %d, ftp %d, tls %d; objects extracted %d (%s)",
+  lines.push_back(absl::StrFormat("  records: http %d, smtp %d, ftp %d, tls %d; objects %s %d (%s)",
                                   out.records_in("http"), out.records_in("smtp"),
                                   out.records_in("ftp"), out.records_in("tls"),
+                                  o.write_objects ? "extracted" : "seen (not stored: --no-objects)",
                                   out.counts().objects, HumanBytes(out.counts().object_bytes)));
   CaptureStats cs = source.stats();
   if (!o.interface.empty()) {
@@ -233,7 +234,7 @@ int Run(int argc, char** argv) {
     decrypted = std::move(*d);
   }
 
-  RunOutput out(dir->get(), o.json, o.threads);
+  RunOutput out(dir->get(), o.json, o.threads, o.write_objects);
   FlowWriterOptions fw;
   fw.write_streams = o.write_streams;
   fw.follow = o.follow;

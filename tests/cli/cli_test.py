@@ -98,6 +98,20 @@ def main():
     run("-q", "--no-streams", "-r", http, "-o", out)
     check(os.listdir(out + "/streams") == [] and len(os.listdir(out + "/objects")) == 6,
           "--no-streams: no stream files, objects still extracted")
+
+    # --no-objects: the same HTTP records and files.jsonl entries (ids, sizes, types), but
+    # no object is stored or hashed.
+    full = [json.loads(l) for l in open(out + "/files.jsonl")]
+    out2 = os.path.join(work, "noobjects")
+    run("-q", "--no-objects", "-r", http, "-o", out2)
+    listed = [json.loads(l) for l in open(out2 + "/files.jsonl")]
+    check(os.listdir(out2 + "/objects") == [] and len(os.listdir(out2 + "/streams")) > 0,
+          "--no-objects: no object files, streams still written")
+    strip = lambda r: {k: v for k, v in r.items() if k not in ("path", "sha256")}
+    check(len(listed) == 6 and [strip(r) for r in full] == listed,
+          "--no-objects: files.jsonl lists the same 6 objects without path and sha256")
+    check(open(out + "/http.jsonl").read() == open(out2 + "/http.jsonl").read(),
+          "--no-objects: http.jsonl unchanged")
     shutil.rmtree(work, ignore_errors=True)
     print("%d failures" % failures)
     return 1 if failures else 0
