@@ -110,16 +110,24 @@ absl::StatusOr<std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>> NewCtx(const char* n
   return ctx;
 }
 
+// A context for the suite's cipher with the record key set (RC4 and CBC; the key length
+// is set first because RC4 and some legacy ciphers take variable-length keys).
+absl::StatusOr<std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>> NewKeyedCtx(const CipherParams& p) {
+  auto ctx = NewCtx(p.suite->evp_cipher);
+  if (!ctx.ok()) return ctx.status();
+  EVP_CIPHER_CTX_set_key_length(ctx->get(), p.keys.key.size());
+  if (EVP_DecryptInit_ex2(ctx->get(), nullptr, U(p.keys.key), nullptr, nullptr) != 1) {
+    return absl::InternalError(absl::StrCat(p.suite->evp_cipher, " key setup failed"));
+  }
+  return ctx;
+}
+
 class StreamCipher : public RecordCipher {
  public:
   absl::Status Init(const CipherParams& p) {
-    auto ctx = NewCtx(p.suite->evp_cipher);
+    auto ctx = NewKeyedCtx(p);
     if (!ctx.ok()) return ctx.status();
     ctx_ = std::move(*ctx);
-    EVP_CIPHER_CTX_set_key_length(ctx_.get(), p.keys.key.size());
-    if (EVP_DecryptInit_ex2(ctx_.get(), nullptr, U(p.keys.key), nullptr, nullptr) != 1) {
-      return absl::InternalError("RC4 key setup failed");
-    }
     return mac_.Init(p.suite->mac, p.keys.mac_key);
   }
   absl::Status Decrypt(uint8_t type, uint16_t version, uint64_t seq, absl::string_view fragment,
@@ -148,13 +156,9 @@ class StreamCipher : public RecordCipher {
 class CbcCipher : public RecordCipher {
  public:
   absl::Status Init(const CipherParams& p) {
-    auto ctx = NewCtx(p.suite->evp_cipher);
+    auto ctx = NewKeyedCtx(p);
     if (!ctx.ok()) return ctx.status();
     ctx_ = std::move(*ctx);
-    EVP_CIPHER_CTX_set_key_length(ctx_.get(), p.keys.key.size());
-    if (EVP_DecryptInit_ex2(ctx_.get(), nullptr, U(p.keys.key), nullptr, nullptr) != 1) {
-      return absl::InternalError("CBC key setup failed");
-    }
     EVP_CIPHER_CTX_set_padding(ctx_.get(), 0);
     block_ = EVP_CIPHER_CTX_get_block_size(ctx_.get());
     explicit_iv_ = p.version >= 0x0302;

@@ -26,14 +26,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+from testlib import repo_root, vectors_dir  # noqa: E402
 
 LOGS = ["flows", "tls", "http", "smtp", "ftp", "files"]
-
-
-def repo_root():
-    if os.environ.get("BUILD_WORKSPACE_DIRECTORY"):
-        return os.environ["BUILD_WORKSPACE_DIRECTORY"]
-    return os.path.dirname(os.path.realpath("WORKSPACE"))
 
 
 def normalized_records(outdir):

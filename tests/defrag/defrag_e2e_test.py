@@ -15,10 +15,8 @@ import os
 import subprocess
 import sys
 import tempfile
-
-
-def repo_root():
-    return os.path.dirname(os.path.realpath("WORKSPACE"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+from testlib import repo_root, vectors_dir  # noqa: E402
 
 
 def run(tool, pcap, out, *extra):

@@ -21,6 +21,8 @@ import os
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+from testlib import repo_root, vectors_dir  # noqa: E402
 
 failures = 0
 
@@ -31,18 +33,6 @@ def check(cond, msg):
         failures += 1
         print("FAIL", msg)
     return cond
-
-
-def repo_root():
-    return os.path.dirname(os.path.realpath("WORKSPACE"))
-
-
-def vectors_dir(root):
-    env = os.environ.get("TCPFOLLOW_VECTORS")
-    if env and os.path.isdir(env):
-        return env
-    d = os.path.join(os.path.dirname(root), "shared", "vectors")
-    return d if os.path.isdir(d) else None
 
 
 def run(tool, out, *args, env=None):
@@ -171,7 +161,7 @@ def main():
     print("ok   --write-decrypted: plaintext read back as streams")
 
     # 4. Public vectors.
-    vec = vectors_dir(root)
+    vec = vectors_dir()
     if vec is None:
         print("SKIPPED vectors: ../shared/vectors not found")
     else:

@@ -30,6 +30,8 @@ import sys
 import tempfile
 
 import yaml
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+from testlib import repo_root, vectors_dir  # noqa: E402
 
 SV = "suricata-verify"
 FOLDER_GLOBS = ["smtp-*", "ftp-*", "bug-3616-smtp"]
@@ -172,20 +174,6 @@ VECTORS = {
 }
 
 
-def repo_root():
-    if os.environ.get("BUILD_WORKSPACE_DIRECTORY"):
-        return os.environ["BUILD_WORKSPACE_DIRECTORY"]
-    return os.path.dirname(os.path.realpath("WORKSPACE"))
-
-
-def vectors_dir():
-    env = os.environ.get("TCPFOLLOW_VECTORS")
-    if env:
-        return env if os.path.isdir(os.path.join(env, SV)) else None
-    path = os.path.normpath(os.path.join(repo_root(), "..", "shared", "vectors"))
-    return path if os.path.isdir(os.path.join(path, SV)) else None
-
-
 def load_yaml(folder):
     path = os.path.join(folder, "test.yaml")
     if not os.path.exists(path):
@@ -326,7 +314,7 @@ def run_vector(tool, vectors, name, work):
 
 def main():
     tool = os.path.realpath(sys.argv[1])
-    vectors = vectors_dir()
+    vectors = vectors_dir(SV)
     if not vectors:
         print("SKIPPED: suricata-verify vectors not found ($TCPFOLLOW_VECTORS or ../shared/vectors)")
         return 0

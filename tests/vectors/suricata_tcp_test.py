@@ -25,6 +25,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+from testlib import repo_root, vectors_dir  # noqa: E402
 
 SV = "suricata-verify"
 FOLDER_GLOBS = ["eve-overlap-payload-*", "tcp-*", "*gap*", "bug-3286-*", "bug-6244-*"]
@@ -325,20 +327,6 @@ VECTORS = [
 ]
 
 
-def repo_root():
-    if os.environ.get("BUILD_WORKSPACE_DIRECTORY"):
-        return os.environ["BUILD_WORKSPACE_DIRECTORY"]
-    return os.path.dirname(os.path.realpath("WORKSPACE"))
-
-
-def vectors_dir():
-    env = os.environ.get("TCPFOLLOW_VECTORS")
-    if env:
-        return env if os.path.isdir(os.path.join(env, SV)) else None
-    path = os.path.normpath(os.path.join(repo_root(), "..", "shared", "vectors"))
-    return path if os.path.isdir(os.path.join(path, SV)) else None
-
-
 def capture_of(vectors, entry, key="pcap"):
     """The capture a folder's test.yaml uses: `pcap` in the entry, else the folder's one."""
     folder = os.path.join(vectors, SV, entry["folder"])
@@ -434,7 +422,7 @@ def check_run(vectors, entry, work, tool, pcap_key, checks_key):
 
 def main():
     tool = os.path.realpath(sys.argv[1])
-    vectors = vectors_dir()
+    vectors = vectors_dir(SV)
     if not vectors:
         print("SKIPPED: suricata-verify vectors not found ($TCPFOLLOW_VECTORS or ../shared/vectors)")
         return 0
