@@ -11,7 +11,7 @@
 
 #include "fuzz/fuzz_input.h"
 #include "protocols/ftp/ftp_analyzer.h"
-#include "protocols/smtp/fake_output.h"
+#include "testing/memory_output.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tcpfollow;
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   conn.id = 1;
   conn.client = {IpAddress::FromString("10.0.0.1"), 1025};
   conn.server = {IpAddress::FromString("10.0.0.2"), 21};
-  FakeOutput out;
+  testing::MemoryOutput out;
   auto control = std::make_unique<FtpAnalyzer>(conn, &out, limits);
   std::vector<std::unique_ptr<Analyzer>> data_conns;
   size_t used_expectations = 0;
@@ -60,8 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       continue;
     }
-    if (used_expectations < out.expectations.size()) {
-      const auto& e = out.expectations[used_expectations++];
+    if (used_expectations < out.expectations().size()) {
+      const auto& e = out.expectations()[used_expectations++];
       ConnectionInfo dc;
       dc.id = 100 + used_expectations;
       dc.client = {e.client, 20};

@@ -2,13 +2,13 @@
 // flags bit 0 = direction (1: server), bit 1 = a gap of `len` bytes instead of data,
 // bit 2 = end of that direction. Small limits so the cap paths run. A STARTTLS handoff
 // continues with a fresh after_starttls analyzer, as the owner would. Invariants: consumed
-// <= size, records are valid JSON (FakeOutput dumps them), buffers bounded by the limits.
+// <= size, records are valid JSON (testing::MemoryOutput dumps them), buffers bounded by the limits.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "fuzz/fuzz_input.h"
-#include "protocols/smtp/fake_output.h"
+#include "testing/memory_output.h"
 #include "protocols/smtp/smtp_analyzer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ConnectionInfo conn;
   conn.client = {IpAddress::FromString("10.0.0.1"), 1025};
   conn.server = {IpAddress::FromString("10.0.0.2"), 25};
-  FakeOutput out;
+  testing::MemoryOutput out;
   auto analyzer = std::make_unique<SmtpAnalyzer>(conn, &out, limits);
   absl::Time ts = absl::UnixEpoch();
   FuzzInput input(data, size);
@@ -52,8 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (flags & 4) analyzer->OnEnd(dir, ts);
   }
   analyzer->OnClose(ts);
-  for (const auto& o : out.objects) {
-    if (!o->finished) __builtin_trap();  // every object is closed by OnClose
+  for (const auto& o : out.objects()) {
+    if (!o.finished) __builtin_trap();  // every object is closed by OnClose
   }
   return 0;
 }

@@ -31,6 +31,7 @@ class MemoryObjectWriter : public ObjectWriter {
 
 void MemoryOutput::Record(absl::string_view log, const ConnectionInfo& conn, absl::Time ts,
                           nlohmann::json fields) {
+  fields.dump();  // throws (failing the test) on invalid UTF-8, as the real writer would
   fields["ts"] = absl::ToDoubleSeconds(ts - absl::UnixEpoch());
   fields["uid"] = absl::StrCat("C", conn.id);
   auto it = records_.find(log);

@@ -38,8 +38,11 @@ class MemoryOutput : public AnalyzerOutput {
   void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
                         absl::Duration timeout, AnalyzerFactory factory) override;
 
-  // Records of one log, in order (empty when none).
+  // Records of one log, in order (empty when none); every log's, by log name.
   const std::vector<nlohmann::json>& records(absl::string_view log) const;
+  const std::map<std::string, std::vector<nlohmann::json>, std::less<>>& all_records() const {
+    return records_;
+  }
   // Objects in the order they were begun.
   const std::vector<Object>& objects() const { return objects_; }
   const Object* FindObject(absl::string_view fuid) const;

@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "protocols/smtp/fake_output.h"
+#include "testing/memory_output.h"
 
 namespace tcpfollow {
 namespace {
@@ -33,9 +33,9 @@ ConnectionInfo DataConn(uint64_t id, const Endpoint& client, const Endpoint& ser
   return c;
 }
 
-std::unique_ptr<Analyzer> Connect(FakeOutput& out, size_t expectation, uint64_t id) {
-  REQUIRE(out.expectations.size() > expectation);
-  const auto& e = out.expectations[expectation];
+std::unique_ptr<Analyzer> Connect(testing::MemoryOutput& out, size_t expectation, uint64_t id) {
+  REQUIRE(out.expectations().size() > expectation);
+  const auto& e = out.expectations()[expectation];
   Endpoint from{e.client, 50000};
   std::unique_ptr<Analyzer> data = e.factory(DataConn(id, from, e.server));
   REQUIRE(std::string(data->service()) == "ftp-data");
@@ -46,16 +46,16 @@ const char kLogin[] =
     "USER alice\r\nPASS s3cret\r\n";
 
 TEST_CASE("FtpAnalyzer: passive RETR becomes a named object and one record", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ProFTPD ready\r\n");
   ftp.OnData(kC, T(), kLogin);
   ftp.OnData(kS, T(), "331 password please\r\n230-Welcome\r\n230-to the server\r\n230 Logged in\r\n");
   ftp.OnData(kC, T(1), "PASV\r\n");
   ftp.OnData(kS, T(1), "227 Entering Passive Mode (10,0,0,2,195,80).\r\n");
-  REQUIRE(out.expectations.size() == 1);
-  CHECK(out.expectations[0].client == IpAddress::FromString("10.0.0.1"));
-  CHECK(out.expectations[0].server.ToString() == "10.0.0.2:50000");
+  REQUIRE(out.expectations().size() == 1);
+  CHECK(out.expectations()[0].client == IpAddress::FromString("10.0.0.1"));
+  CHECK(out.expectations()[0].server.ToString() == "10.0.0.2:50000");
   auto data = Connect(out, 0, 2);
   ftp.OnData(kC, T(2), "RETR /pub/file.pdf\r\n");
   ftp.OnData(kS, T(2), "150 Opening BINARY mode\r\n");
@@ -65,7 +65,7 @@ TEST_CASE("FtpAnalyzer: passive RETR becomes a named object and one record", "[f
   ftp.OnData(kS, T(3), "226 Transfer complete\r\n");
   data->OnClose(T(3));
   ftp.OnClose(T(4));
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 4);
   CHECK(records[1]["command"] == "PASS");
   CHECK(records[1]["reply_code"] == 230);
@@ -84,7 +84,7 @@ TEST_CASE("FtpAnalyzer: passive RETR becomes a named object and one record", "[f
   CHECK(retr["data_channel.resp_p"] == 50000);
   CHECK(retr["file_size"] == 21);
   CHECK(retr["mime_type"] == "application/pdf");
-  const auto* object = out.Object(retr["fuid"]);
+  const auto* object = out.FindObject(retr["fuid"]);
   REQUIRE(object != nullptr);
   CHECK(object->meta.name == "/pub/file.pdf");
   CHECK(object->meta.source == "ftp");
@@ -93,7 +93,7 @@ TEST_CASE("FtpAnalyzer: passive RETR becomes a named object and one record", "[f
 }
 
 TEST_CASE("FtpAnalyzer: data before the command is held and named later", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "PASV\r\n");
@@ -112,9 +112,9 @@ TEST_CASE("FtpAnalyzer: data before the command is held and named later", "[ftp]
   }
   ftp.OnData(kS, T(2), "150 go\r\n226 done\r\n");
   ftp.OnClose(T(3));
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 2);
-  const auto* object = out.Object(records[1]["fuid"]);
+  const auto* object = out.FindObject(records[1]["fuid"]);
   REQUIRE(object != nullptr);
   CHECK(object->meta.name == "a.txt");
   CHECK(object->data == "early bytes late bytes");
@@ -122,14 +122,14 @@ TEST_CASE("FtpAnalyzer: data before the command is held and named later", "[ftp]
 }
 
 TEST_CASE("FtpAnalyzer: active PORT and LIST output", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "PORT 10,0,0,1,7,208\r\n");
   ftp.OnData(kS, T(), "200 PORT ok\r\n");
-  REQUIRE(out.expectations.size() == 1);
-  CHECK(out.expectations[0].client == IpAddress::FromString("10.0.0.2"));  // server connects
-  CHECK(out.expectations[0].server.ToString() == "10.0.0.1:2000");
+  REQUIRE(out.expectations().size() == 1);
+  CHECK(out.expectations()[0].client == IpAddress::FromString("10.0.0.2"));  // server connects
+  CHECK(out.expectations()[0].server.ToString() == "10.0.0.1:2000");
   ftp.OnData(kC, T(), "LIST\r\n");
   auto data = Connect(out, 0, 3);
   ftp.OnData(kS, T(), "150 listing\r\n");
@@ -137,13 +137,13 @@ TEST_CASE("FtpAnalyzer: active PORT and LIST output", "[ftp]") {
   data->OnEnd(kC, T());
   ftp.OnData(kS, T(), "226 done\r\n");
   ftp.OnClose(T());
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 2);
   CHECK(records[1]["command"] == "LIST");
   CHECK(records[1]["data_channel.passive"] == false);
   CHECK(records[1]["data_channel.orig_h"] == "10.0.0.2");
   CHECK(records[1]["data_channel.resp_p"] == 2000);
-  const auto* object = out.Object(records[1]["fuid"]);
+  const auto* object = out.FindObject(records[1]["fuid"]);
   REQUIRE(object != nullptr);
   CHECK(object->meta.name == "LIST");
   CHECK(object->meta.mime_type == "text/plain");
@@ -153,11 +153,11 @@ TEST_CASE("FtpAnalyzer: active PORT and LIST output", "[ftp]") {
 TEST_CASE("FtpAnalyzer: active data connection opened before the PORT reply", "[ftp]") {
   // pyftpdlib connects to the client first and only then answers 200; the expectation
   // must exist from the PORT command on (corpus/ftp/modes.pcap records this order).
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "PORT 10,0,0,1,7,208\r\n");
-  REQUIRE(out.expectations.size() == 1);
+  REQUIRE(out.expectations().size() == 1);
   auto data = Connect(out, 0, 3);
   ftp.OnData(kS, T(), "200 Active data connection established.\r\n");
   ftp.OnData(kC, T(), "RETR f.bin\r\n");
@@ -166,19 +166,19 @@ TEST_CASE("FtpAnalyzer: active data connection opened before the PORT reply", "[
   data->OnEnd(kC, T());
   ftp.OnData(kS, T(), "226 done\r\n");
   ftp.OnClose(T());
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 2);
   CHECK(records[0]["command"] == "PORT");
   CHECK(records[0]["data_channel.resp_p"] == 2000);
   CHECK(records[1]["command"] == "RETR");
-  const auto* object = out.Object(records[1]["fuid"]);
+  const auto* object = out.FindObject(records[1]["fuid"]);
   REQUIRE(object != nullptr);
   CHECK(object->meta.name == "f.bin");
   CHECK(object->data == "0123456789");
 }
 
 TEST_CASE("FtpAnalyzer: a refused PORT is not used by the next transfer", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "PORT 10,0,0,1,7,208\r\n");
@@ -186,7 +186,7 @@ TEST_CASE("FtpAnalyzer: a refused PORT is not used by the next transfer", "[ftp]
   ftp.OnData(kC, T(), "RETR f.bin\r\n");
   ftp.OnData(kS, T(), "425 Use PORT or PASV first\r\n");
   ftp.OnClose(T());
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 2);
   CHECK_FALSE(records[0].contains("data_channel.resp_p"));
   CHECK(records[1]["reply_code"] == 425);
@@ -194,17 +194,17 @@ TEST_CASE("FtpAnalyzer: a refused PORT is not used by the next transfer", "[ftp]
 }
 
 TEST_CASE("FtpAnalyzer: EPSV and EPRT over IPv6", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control("2001:db8::1", "2001:db8::2"), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "EPSV\r\n");
   ftp.OnData(kS, T(), "229 Entering Extended Passive Mode (|||6446|)\r\n");
   ftp.OnData(kC, T(), "EPRT |2|2001:db8::1|5282|\r\n");
   ftp.OnData(kS, T(), "200 EPRT ok\r\n");
-  REQUIRE(out.expectations.size() == 2);
-  CHECK(out.expectations[0].server.ToString() == "[2001:db8::2]:6446");
-  CHECK(out.expectations[1].client == IpAddress::FromString("2001:db8::2"));
-  CHECK(out.expectations[1].server.ToString() == "[2001:db8::1]:5282");
+  REQUIRE(out.expectations().size() == 2);
+  CHECK(out.expectations()[0].server.ToString() == "[2001:db8::2]:6446");
+  CHECK(out.expectations()[1].client == IpAddress::FromString("2001:db8::2"));
+  CHECK(out.expectations()[1].server.ToString() == "[2001:db8::1]:5282");
   // STOR uses the most recent announcement (EPRT).
   ftp.OnData(kC, T(), "STOR up.bin\r\n");
   auto data = Connect(out, 1, 4);
@@ -213,40 +213,40 @@ TEST_CASE("FtpAnalyzer: EPSV and EPRT over IPv6", "[ftp]") {
   data->OnClose(T());
   ftp.OnData(kS, T(), "226 stored\r\n");
   ftp.OnClose(T());
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 3);
   CHECK(records[2]["data_channel.resp_h"] == "2001:db8::1");
   CHECK(records[2]["file_size"] == 3);
-  CHECK(out.Object(records[2]["fuid"])->meta.name == "up.bin");
+  CHECK(out.FindObject(records[2]["fuid"])->meta.name == "up.bin");
 }
 
 TEST_CASE("FtpAnalyzer: NAT announcement registers both addresses", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "PASV\r\n");
   ftp.OnData(kS, T(), "227 Entering Passive Mode (192,168,1,5,0,21)\r\n");
-  REQUIRE(out.expectations.size() == 2);
-  CHECK(out.expectations[0].server.ToString() == "192.168.1.5:21");
-  CHECK(out.expectations[1].server.ToString() == "10.0.0.2:21");
+  REQUIRE(out.expectations().size() == 2);
+  CHECK(out.expectations()[0].server.ToString() == "192.168.1.5:21");
+  CHECK(out.expectations()[1].server.ToString() == "10.0.0.2:21");
 }
 
 TEST_CASE("FtpAnalyzer: failed RETR logs at once without a file", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "PASV\r\n");
   ftp.OnData(kS, T(), "227 (10,0,0,2,4,1)\r\n");
   ftp.OnData(kC, T(), "RETR ../../etc/shadow\r\n");
   ftp.OnData(kS, T(), "550 No such file\r\n");
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 2);
   CHECK(records[1]["reply_code"] == 550);
   CHECK_FALSE(records[1].contains("fuid"));
 }
 
 TEST_CASE("FtpAnalyzer: transfer still open at control close is logged", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   auto ftp = std::make_unique<FtpAnalyzer>(Control(), &out);
   ftp->OnData(kS, T(), "220 ready\r\n");
   ftp->OnData(kC, T(), "PASV\r\n");
@@ -257,36 +257,36 @@ TEST_CASE("FtpAnalyzer: transfer still open at control close is logged", "[ftp]"
   data->OnData(kS, T(), "abc");
   ftp->OnClose(T(1));
   ftp.reset();  // the data analyzer keeps the session alive
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 2);
   CHECK(records[1]["reply_code"] == 150);
   data->OnClose(T(2));
-  REQUIRE(out.objects.size() == 1);
-  CHECK(out.objects[0]->meta.name == "../../x");  // as seen; the output layer sanitises
-  CHECK(out.objects[0]->data == "abc");
-  CHECK(out.objects[0]->finished);
+  REQUIRE(out.objects().size() == 1);
+  CHECK(out.objects()[0].meta.name == "../../x");  // as seen; the output layer sanitises
+  CHECK(out.objects()[0].data == "abc");
+  CHECK(out.objects()[0].finished);
 }
 
 TEST_CASE("FtpAnalyzer: AUTH TLS hands off after the 234 reply", "[ftp][tls]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "AUTH TLS\r\n");
   std::string reply = "234 AUTH TLS ok\r\n\x16\x03\x01";
   CHECK(ftp.OnData(kS, T(), reply) == reply.size() - 3);
   CHECK(ftp.handoff() == Handoff::kTls);
-  FakeOutput after;
+  testing::MemoryOutput after;
   FtpAnalyzer plain(Control(), &after, FtpLimits(), /*after_tls=*/true);
   plain.OnData(kC, T(), "USER bob\r\n");
   plain.OnData(kS, T(), "331 pass\r\n");
-  auto records = after.Logged("ftp");
+  auto records = after.records("ftp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["tls"] == true);
   CHECK(records[0]["user"] == "bob");
 }
 
 TEST_CASE("FtpAnalyzer: PROT P data channels are flagged, not written", "[ftp][tls]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out, FtpLimits(), /*after_tls=*/true);
   ftp.OnData(kC, T(), "PROT P\r\nPASV\r\n");
   ftp.OnData(kS, T(), "200 ok\r\n227 (10,0,0,2,4,1)\r\n");
@@ -295,15 +295,15 @@ TEST_CASE("FtpAnalyzer: PROT P data channels are flagged, not written", "[ftp][t
   data->OnData(kS, T(), "\x16\x03\x01 encrypted");
   data->OnClose(T());
   ftp.OnData(kS, T(), "150 go\r\n226 ok\r\n");
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 3);
   CHECK(records[2]["encrypted"] == true);
-  CHECK(out.objects.empty());
+  CHECK(out.objects().empty());
 }
 
 std::string RunControl(const std::vector<std::pair<Direction, std::string>>& turns,
                        size_t piece, size_t split) {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   for (const auto& [dir, bytes] : turns) {
     absl::string_view rest = bytes;
@@ -319,8 +319,10 @@ std::string RunControl(const std::vector<std::pair<Direction, std::string>>& tur
   }
   ftp.OnClose(T());
   std::string log;
-  for (const auto& r : out.records) absl::StrAppend(&log, r.fields.dump(), "\n");
-  for (const auto& e : out.expectations) absl::StrAppend(&log, e.server.ToString(), "\n");
+  for (const auto& [name, records] : out.all_records()) {
+    for (const auto& r : records) absl::StrAppend(&log, name, " ", r.dump(), "\n");
+  }
+  for (const auto& e : out.expectations()) absl::StrAppend(&log, e.server.ToString(), "\n");
   return log;
 }
 
@@ -349,7 +351,7 @@ TEST_CASE("FtpAnalyzer: whole, byte by byte and split at every point agree", "[f
 TEST_CASE("FtpAnalyzer: command line limit just under and just over", "[ftp][limits]") {
   FtpLimits limits;
   limits.max_command_line_bytes = 32;
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out, limits);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "USER " + std::string(25, 'u') + "\r\n");  // 32 bytes
@@ -363,7 +365,7 @@ TEST_CASE("FtpAnalyzer: command line limit just under and just over", "[ftp][lim
   ftp.OnData(kC, T(), "\r\nUSER z\r\n");
   ftp.OnData(kS, T(), "500 what\r\n331 ok\r\n");
   CHECK(ftp.stats().long_lines == 2);
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 4);
   CHECK(records[0]["user"] == std::string(25, 'u'));
   CHECK(records[3]["user"] == "z");
@@ -372,24 +374,24 @@ TEST_CASE("FtpAnalyzer: command line limit just under and just over", "[ftp][lim
 TEST_CASE("FtpAnalyzer: held data over the limit starts an unnamed object", "[ftp][limits]") {
   FtpLimits limits;
   limits.max_unbound_bytes = 8;
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out, limits);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "PASV\r\n");
   ftp.OnData(kS, T(), "227 (10,0,0,2,4,1)\r\n");
   auto data = Connect(out, 0, 2);
   data->OnData(kS, T(), "12345678");
-  CHECK(out.objects.empty());
+  CHECK(out.objects().empty());
   data->OnData(kS, T(), "9");
-  REQUIRE(out.objects.size() == 1);
-  CHECK(out.objects[0]->meta.name.empty());
+  REQUIRE(out.objects().size() == 1);
+  CHECK(out.objects()[0].meta.name.empty());
   CHECK(ftp.stats().unbound_overflow == 1);
   data->OnClose(T());
-  CHECK(out.objects[0]->data == "123456789");
+  CHECK(out.objects()[0].data == "123456789");
 }
 
 TEST_CASE("FtpAnalyzer: gap in data marks the transfer partial", "[ftp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out);
   ftp.OnData(kS, T(), "220 ready\r\n");
   ftp.OnData(kC, T(), "PASV\r\nRETR f\r\n");
@@ -400,10 +402,10 @@ TEST_CASE("FtpAnalyzer: gap in data marks the transfer partial", "[ftp]") {
   data->OnData(kS, T(), "cd");
   data->OnClose(T());
   ftp.OnData(kS, T(), "150 go\r\n226 ok\r\n");
-  auto records = out.Logged("ftp");
+  auto records = out.records("ftp");
   REQUIRE(records.size() == 2);
   CHECK(records[1]["partial"] == true);
-  CHECK(out.Object(records[1]["fuid"])->extra["partial"] == true);
+  CHECK(out.FindObject(records[1]["fuid"])->extra["partial"] == true);
 }
 
 TEST_CASE("FTP address parsers", "[ftp]") {

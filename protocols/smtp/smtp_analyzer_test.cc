@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "protocols/smtp/fake_output.h"
+#include "testing/memory_output.h"
 
 namespace tcpfollow {
 namespace {
@@ -30,7 +30,7 @@ ConnectionInfo Conn() {
 absl::Time T() { return absl::FromUnixSeconds(1700000000); }
 
 // Feeds turns, each cut into pieces of `piece` bytes (0: whole) or split once at `split`.
-std::string Run(const std::vector<Turn>& turns, FakeOutput* out, size_t piece, size_t split,
+std::string Run(const std::vector<Turn>& turns, testing::MemoryOutput* out, size_t piece, size_t split,
                 const SmtpLimits& limits = SmtpLimits()) {
   SmtpAnalyzer analyzer(Conn(), out, limits);
   for (const Turn& t : turns) {
@@ -50,26 +50,28 @@ std::string Run(const std::vector<Turn>& turns, FakeOutput* out, size_t piece, s
   }
   analyzer.OnClose(T());
   std::string log;
-  for (const auto& r : out->records) absl::StrAppend(&log, r.log, " ", r.fields.dump(), "\n");
-  for (const auto& o : out->objects) {
-    absl::StrAppend(&log, o->fuid, " ", o->meta.name, " ", o->meta.mime_type, " ",
-                    o->finished, " ", o->extra.dump(), " [", o->data, "]\n");
+  for (const auto& [name, records] : out->all_records()) {
+    for (const auto& r : records) absl::StrAppend(&log, name, " ", r.dump(), "\n");
+  }
+  for (const auto& o : out->objects()) {
+    absl::StrAppend(&log, o.fuid, " ", o.meta.name, " ", o.meta.mime_type, " ", o.finished,
+                    " ", o.extra.dump(), " [", o.data, "]\n");
   }
   return log;
 }
 
 // Whole, byte by byte, and split at every point must agree; returns the whole-run output.
-void RunAllWays(const std::vector<Turn>& turns, FakeOutput* whole,
+void RunAllWays(const std::vector<Turn>& turns, testing::MemoryOutput* whole,
                 const SmtpLimits& limits = SmtpLimits()) {
   std::string expected = Run(turns, whole, 0, 0, limits);
   {
-    FakeOutput out;
+    testing::MemoryOutput out;
     CHECK(Run(turns, &out, 1, 0, limits) == expected);
   }
   size_t longest = 0;
   for (const Turn& t : turns) longest = std::max(longest, t.bytes.size());
   for (size_t split = 1; split < longest; ++split) {
-    FakeOutput out;
+    testing::MemoryOutput out;
     std::string got = Run(turns, &out, 0, split, limits);
     if (got != expected) {
       FAIL("split at " << split << " differs:\n" << got << "\nexpected:\n" << expected);
@@ -122,9 +124,9 @@ std::vector<Turn> BasicSession() {
 }
 
 TEST_CASE("SmtpAnalyzer: one transaction, record fields and objects", "[smtp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays(BasicSession(), &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   const nlohmann::json& r = records[0];
   CHECK(r["helo"] == "client.example");
@@ -139,21 +141,21 @@ TEST_CASE("SmtpAnalyzer: one transaction, record fields and objects", "[smtp]") 
   CHECK(r["tls"] == false);
   CHECK(r["trans_depth"] == 1);
   REQUIRE(r["fuids"].size() == 3);
-  const auto* eml = out.Object(r["fuids"][0]);
+  const auto* eml = out.FindObject(r["fuids"][0]);
   REQUIRE(eml != nullptr);
   CHECK(eml->meta.extension == "eml");
   CHECK(eml->data == Unstuffed());
   CHECK(eml->extra.empty());
-  const auto* text = out.Object(r["fuids"][1]);
+  const auto* text = out.FindObject(r["fuids"][1]);
   CHECK(text->data == ".a line starting with a dot");
-  const auto* pdf = out.Object(r["fuids"][2]);
+  const auto* pdf = out.FindObject(r["fuids"][2]);
   CHECK(pdf->meta.name == "../../etc/passwd");  // passed as seen; the output layer sanitises
   CHECK(pdf->meta.mime_type == "application/pdf");
   CHECK(pdf->data == "%PDF-");
 }
 
 TEST_CASE("SmtpAnalyzer: pipelined commands matched to replies in order", "[smtp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays({{kS, "220 mx ESMTP\r\n"},
               {kC, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nRCPT TO:<bad@x>\r\nDATA\r\n"},
               {kS, "250 mx\r\n250 ok\r\n250 ok\r\n550 no such user\r\n354 go\r\n"},
@@ -162,7 +164,7 @@ TEST_CASE("SmtpAnalyzer: pipelined commands matched to replies in order", "[smtp
               {kC, "Subject: q\r\n\r\nsecond\r\n.\r\nQUIT\r\n"},
               {kS, "250 second\r\n221 bye\r\n"}},
              &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 2);
   CHECK(records[0]["subject"] == "p");
   CHECK(records[0]["last_reply"] == "250 first");
@@ -171,11 +173,11 @@ TEST_CASE("SmtpAnalyzer: pipelined commands matched to replies in order", "[smtp
   CHECK(records[1]["mailfrom"] == "c@x");
   CHECK(records[1]["trans_depth"] == 2);
   CHECK(records[1]["last_reply"] == "250 second");
-  CHECK(out.Object(records[1]["fuids"][0])->data == "Subject: q\r\n\r\nsecond\r\n");
+  CHECK(out.FindObject(records[1]["fuids"][0])->data == "Subject: q\r\n\r\nsecond\r\n");
 }
 
 TEST_CASE("SmtpAnalyzer: RSET logs and clears the envelope", "[smtp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays({{kS, "220 mx\r\n"},
               {kC, "HELO c\r\n"}, {kS, "250 mx\r\n"},
               {kC, "MAIL FROM:<a@x>\r\n"}, {kS, "250 ok\r\n"},
@@ -185,7 +187,7 @@ TEST_CASE("SmtpAnalyzer: RSET logs and clears the envelope", "[smtp]") {
               {kC, "DATA\r\n"}, {kS, "354 go\r\n"},
               {kC, "x\r\n.\r\n"}, {kS, "250 ok\r\n"}},
              &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 2);
   CHECK(records[0]["mailfrom"] == "a@x");
   CHECK_FALSE(records[0].contains("fuids"));
@@ -194,7 +196,7 @@ TEST_CASE("SmtpAnalyzer: RSET logs and clears the envelope", "[smtp]") {
 }
 
 TEST_CASE("SmtpAnalyzer: BDAT chunks and BDAT LAST", "[smtp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays({{kS, "220 mx\r\n"},
               {kC, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\n"},
               {kS, "250 mx\r\n250 ok\r\n250 ok\r\n"},
@@ -203,37 +205,37 @@ TEST_CASE("SmtpAnalyzer: BDAT chunks and BDAT LAST", "[smtp]") {
               {kC, "MAIL FROM:<z@x>\r\nRCPT TO:<b@x>\r\nBDAT 0 LAST\r\n"},
               {kS, "250 ok\r\n250 ok\r\n250 empty\r\n"}},
              &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 2);
-  CHECK(out.Object(records[0]["fuids"][0])->data == "Subject: b\r\n\r\n.x\r\nend\n");
+  CHECK(out.FindObject(records[0]["fuids"][0])->data == "Subject: b\r\n\r\n.x\r\nend\n");
   CHECK(records[0]["subject"] == "b");
   CHECK(records[0]["last_reply"] == "250 message ok");
-  CHECK(out.Object(records[1]["fuids"][0])->data.empty());
+  CHECK(out.FindObject(records[1]["fuids"][0])->data.empty());
   CHECK(records[1]["last_reply"] == "250 empty");
 }
 
 TEST_CASE("SmtpAnalyzer: AUTH PLAIN and AUTH LOGIN credentials", "[smtp]") {
-  FakeOutput plain;
+  testing::MemoryOutput plain;
   // "\0user1\0secret1"
   RunAllWays({{kS, "220 mx\r\n"}, {kC, "EHLO c\r\n"}, {kS, "250 mx\r\n"},
               {kC, "AUTH PLAIN AHVzZXIxAHNlY3JldDE=\r\n"}, {kS, "235 ok\r\n"},
               {kC, "MAIL FROM:<a@x>\r\n"}, {kS, "250 ok\r\n"}},
              &plain);
-  auto r1 = plain.Logged("smtp");
+  auto r1 = plain.records("smtp");
   REQUIRE(r1.size() == 1);
   CHECK(r1[0]["auth_mechanism"] == "PLAIN");
   CHECK(r1[0]["user"] == "user1");
   CHECK(r1[0]["password"] == "secret1");
   CHECK(r1[0]["auth_success"] == true);
 
-  FakeOutput login;
+  testing::MemoryOutput login;
   RunAllWays({{kS, "220 mx\r\n"}, {kC, "EHLO c\r\n"}, {kS, "250 mx\r\n"},
               {kC, "AUTH LOGIN\r\n"}, {kS, "334 VXNlcm5hbWU6\r\n"},
               {kC, "dXNlcjI=\r\n"}, {kS, "334 UGFzc3dvcmQ6\r\n"},
               {kC, "cGFzczI=\r\n"}, {kS, "535 bad\r\n"},
               {kC, "QUIT\r\n"}, {kS, "221 bye\r\n"}},
              &login);
-  auto r2 = login.Logged("smtp");
+  auto r2 = login.records("smtp");
   REQUIRE(r2.size() == 1);
   CHECK(r2[0]["user"] == "user2");
   CHECK(r2[0]["password"] == "pass2");
@@ -241,20 +243,20 @@ TEST_CASE("SmtpAnalyzer: AUTH PLAIN and AUTH LOGIN credentials", "[smtp]") {
 }
 
 TEST_CASE("SmtpAnalyzer: rejected DATA keeps parsing commands", "[smtp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays({{kS, "220 mx\r\n"}, {kC, "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n"},
               {kS, "250 mx\r\n250 ok\r\n554 no valid recipients\r\n"},
               {kC, "RSET\r\nMAIL FROM:<b@x>\r\n"}, {kS, "250 ok\r\n250 ok\r\n"}},
              &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 2);
   CHECK(records[0]["last_reply"] == "554 no valid recipients");
   CHECK(records[1]["mailfrom"] == "b@x");
-  CHECK(out.objects.empty());
+  CHECK(out.objects().empty());
 }
 
 TEST_CASE("SmtpAnalyzer: STARTTLS hands off after the 220 reply", "[smtp][tls]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out);
   analyzer.OnData(kS, T(), "220 mx ESMTP\r\n");
   analyzer.OnData(kC, T(), "EHLO c\r\nSTARTTLS\r\n");
@@ -262,32 +264,32 @@ TEST_CASE("SmtpAnalyzer: STARTTLS hands off after the 220 reply", "[smtp][tls]")
   size_t used = analyzer.OnData(kS, T(), server);
   CHECK(used == server.size() - 3);
   CHECK(analyzer.handoff() == Handoff::kTls);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["helo"] == "c");
   CHECK(records[0]["tls"] == true);
 
-  FakeOutput after;
+  testing::MemoryOutput after;
   SmtpAnalyzer plain(Conn(), &after, SmtpLimits(), /*after_starttls=*/true);
   plain.OnData(kC, T(), "EHLO c2\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\n");
   plain.OnData(kS, T(), "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
   plain.OnData(kC, T(), "hi\r\n.\r\n");
   plain.OnData(kS, T(), "250 ok\r\n");
   plain.OnClose(T());
-  auto r2 = after.Logged("smtp");
+  auto r2 = after.records("smtp");
   REQUIRE(r2.size() == 1);
   CHECK(r2[0]["helo"] == "c2");
   CHECK(r2[0]["tls"] == true);
-  CHECK(after.Object(r2[0]["fuids"][0])->data == "hi\r\n");
+  CHECK(after.FindObject(r2[0]["fuids"][0])->data == "hi\r\n");
 }
 
 TEST_CASE("SmtpAnalyzer: refused STARTTLS continues in plaintext", "[smtp][tls]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays({{kS, "220 mx\r\n"}, {kC, "EHLO c\r\nSTARTTLS\r\n"},
               {kS, "250 mx\r\n454 TLS not available\r\n"},
               {kC, "MAIL FROM:<a@x>\r\n"}, {kS, "250 ok\r\n"}},
              &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["mailfrom"] == "a@x");
   CHECK(records[0]["tls"] == false);
@@ -298,13 +300,13 @@ TEST_CASE("SmtpAnalyzer: command line limit just under and just over", "[smtp][l
   limits.max_command_line_bytes = 64;
   std::string under = "MAIL FROM:<" + std::string(50, 'a') + ">\r";  // 64 with LF
   std::string over = "MAIL FROM:<" + std::string(200, 'b') + ">\r\n";
-  FakeOutput out;
+  testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out, limits);
   analyzer.OnData(kC, T(), "HELO c\r\n" + under + "\n");
   analyzer.OnData(kC, T(), over + "RCPT TO:<r@x>\r\n");
   analyzer.OnClose(T());
   CHECK(analyzer.stats().long_lines == 1);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 2);
   CHECK(records[0]["mailfrom"] == std::string(50, 'a'));
   // The long line is acted on cut at the limit; the next command is parsed normally.
@@ -313,30 +315,30 @@ TEST_CASE("SmtpAnalyzer: command line limit just under and just over", "[smtp][l
 }
 
 TEST_CASE("SmtpAnalyzer: endless line stays bounded", "[smtp][limits]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out);
   std::string chunk(1 << 20, 'x');
   for (int i = 0; i < 20; ++i) analyzer.OnData(kC, T(), chunk);
   analyzer.OnData(kC, T(), "\r\nHELO c\r\n");
   analyzer.OnClose(T());
   CHECK(analyzer.stats().long_lines == 1);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["helo"] == "c");
 }
 
 TEST_CASE("SmtpAnalyzer: DATA that never ends is a partial message", "[smtp][limits]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out);
   analyzer.OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
   analyzer.OnData(kS, T(), "250 mx\r\n250 ok\r\n354 go\r\n");
   std::string line = "Subject: s\r\n\r\n" + std::string(1000, 'y') + "\r\n";
   for (int i = 0; i < 100; ++i) analyzer.OnData(kC, T(), line);
   analyzer.OnClose(T());
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["partial"] == true);
-  const auto* eml = out.Object(records[0]["fuids"][0]);
+  const auto* eml = out.FindObject(records[0]["fuids"][0]);
   CHECK(eml->data.size() == line.size() * 100);
   CHECK(eml->extra["partial"] == true);
 }
@@ -346,14 +348,14 @@ TEST_CASE("SmtpAnalyzer: MIME size limit just under and just over", "[smtp][limi
   auto session = [&](size_t limit) {
     SmtpLimits limits;
     limits.mime.max_message_bytes = limit;
-    FakeOutput out;
+    testing::MemoryOutput out;
     SmtpAnalyzer analyzer(Conn(), &out, limits);
     analyzer.OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
     analyzer.OnData(kS, T(), "250 mx\r\n250 ok\r\n354 go\r\n");
     analyzer.OnData(kC, T(), body + ".\r\n");
     analyzer.OnData(kS, T(), "250 ok\r\n");
     analyzer.OnClose(T());
-    return out.Logged("smtp").at(0);
+    return out.records("smtp").at(0);
   };
   nlohmann::json under = session(body.size());
   CHECK(under["subject"] == "m");
@@ -374,7 +376,7 @@ TEST_CASE("SmtpAnalyzer: concurrent messages share one MIME memory budget", "[sm
   budget.limit = body.size() + 10;
   SmtpLimits limits;
   limits.mime_budget = &budget;
-  FakeOutput out1, out2, out3;
+  testing::MemoryOutput out1, out2, out3;
   SmtpAnalyzer a(Conn(), &out1, limits), b(Conn(), &out2, limits);
   for (SmtpAnalyzer* s : {&a, &b}) {
     s->OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
@@ -390,8 +392,8 @@ TEST_CASE("SmtpAnalyzer: concurrent messages share one MIME memory budget", "[sm
     s->OnClose(T());
   }
   CHECK(budget.used == 0);
-  CHECK(out1.Logged("smtp").at(0)["subject"] == "m");
-  nlohmann::json second = out2.Logged("smtp").at(0);
+  CHECK(out1.records("smtp").at(0)["subject"] == "m");
+  nlohmann::json second = out2.records("smtp").at(0);
   CHECK_FALSE(second.contains("subject"));
   CHECK(second["mime_error"] ==
         "MIME parsing skipped: the memory budget was held by other messages");
@@ -402,12 +404,12 @@ TEST_CASE("SmtpAnalyzer: concurrent messages share one MIME memory budget", "[sm
   c.OnData(kC, T(), body + ".\r\n");
   c.OnData(kS, T(), "250 ok\r\n");
   c.OnClose(T());
-  CHECK(out3.Logged("smtp").at(0)["subject"] == "m");
+  CHECK(out3.records("smtp").at(0)["subject"] == "m");
   CHECK(budget.used == 0);
 }
 
 TEST_CASE("SmtpAnalyzer: 10 MB header is written whole, fields capped", "[smtp][limits]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out);
   std::string message = "Subject: " + std::string(10u << 20, 's') + "\r\n\r\nbody\r\n";
   analyzer.OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
@@ -415,14 +417,14 @@ TEST_CASE("SmtpAnalyzer: 10 MB header is written whole, fields capped", "[smtp][
   analyzer.OnData(kC, T(), message + ".\r\n");
   analyzer.OnData(kS, T(), "250 ok\r\n");
   analyzer.OnClose(T());
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
-  CHECK(out.Object(records[0]["fuids"][0])->data == message);
+  CHECK(out.FindObject(records[0]["fuids"][0])->data == message);
   CHECK(records[0]["subject"].get<std::string>().size() == MimeLimits().max_header_value_bytes);
 }
 
 TEST_CASE("SmtpAnalyzer: gap inside DATA marks the message partial", "[smtp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out);
   analyzer.OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
   analyzer.OnData(kS, T(), "250 mx\r\n250 ok\r\n354 go\r\n");
@@ -431,41 +433,41 @@ TEST_CASE("SmtpAnalyzer: gap inside DATA marks the message partial", "[smtp]") {
   analyzer.OnData(kC, T(), "cd\r\n.\r\n");
   analyzer.OnData(kS, T(), "250 ok\r\n");
   analyzer.OnClose(T());
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["partial"] == true);
   CHECK(records[0]["mime_error"] == "gap in message");
-  CHECK(out.Object(records[0]["fuids"][0])->data == "Subject: g\r\n\r\nabcd\r\n");
+  CHECK(out.FindObject(records[0]["fuids"][0])->data == "Subject: g\r\n\r\nabcd\r\n");
 }
 
 TEST_CASE("SmtpAnalyzer: one-sided capture treats held bytes as the message", "[smtp][limits]") {
   SmtpLimits limits;
   limits.max_held_bytes = 16;
-  FakeOutput out;
+  testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out, limits);
   analyzer.OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
   analyzer.OnData(kC, T(), "Subject: one-sided\r\n\r\nbody\r\n.\r\nQUIT\r\n");
   analyzer.OnClose(T());
   CHECK(analyzer.stats().held_overflow == 1);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["subject"] == "one-sided");
-  CHECK(out.Object(records[0]["fuids"][0])->data == "Subject: one-sided\r\n\r\nbody\r\n");
+  CHECK(out.FindObject(records[0]["fuids"][0])->data == "Subject: one-sided\r\n\r\nbody\r\n");
 }
 
 TEST_CASE("SmtpAnalyzer: invalid UTF-8 in commands stays valid JSON", "[smtp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out);
   analyzer.OnData(kC, T(), "HELO \xFF\xFE\r\nMAIL FROM:<\xC3(@x>\r\n");
   analyzer.OnClose(T());
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["helo"] == "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST_CASE("SmtpAnalyzer: a rejected EHLO keeps the envelope (RFC 5321 4.1.4)", "[smtp]") {
   // suricata-verify smtp-rejected-ehlo-preserves-envelope, reduced.
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays({{kS, "220 mx\r\n"},
               {kC, "HELO c.example\r\n"},
               {kS, "250 mx\r\n"},
@@ -478,7 +480,7 @@ TEST_CASE("SmtpAnalyzer: a rejected EHLO keeps the envelope (RFC 5321 4.1.4)", "
               {kC, "Subject: s\r\n\r\nbody\r\n.\r\n"},
               {kS, "250 queued\r\n"}},
              &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["helo"] == "c.example");
   CHECK(records[0]["mailfrom"] == "alice@x");
@@ -487,14 +489,14 @@ TEST_CASE("SmtpAnalyzer: a rejected EHLO keeps the envelope (RFC 5321 4.1.4)", "
 }
 
 TEST_CASE("SmtpAnalyzer: an accepted EHLO ends the open transaction, not later ones", "[smtp]") {
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays({{kS, "220 mx\r\n"},
               {kC, "EHLO a\r\nMAIL FROM:<x@x>\r\n"},
               {kS, "250 mx\r\n250 ok\r\n"},
               {kC, "EHLO b\r\nMAIL FROM:<y@x>\r\nRCPT TO:<z@x>\r\n"},
               {kS, "250 mx\r\n250 ok\r\n250 ok\r\n"}},
              &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 2);
   CHECK(records[0]["mailfrom"] == "x@x");
   CHECK_FALSE(records[0].contains("rcptto"));
@@ -505,12 +507,12 @@ TEST_CASE("SmtpAnalyzer: an accepted EHLO ends the open transaction, not later o
 TEST_CASE("SmtpAnalyzer: a malformed BDAT carries no chunk (RFC 3030)", "[smtp]") {
   // suricata-verify smtp-bdat-bad-tail-reply-queue, reduced: "BDAT 5 X" is refused; the
   // next command must not be swallowed as five bytes of message.
-  FakeOutput out;
+  testing::MemoryOutput out;
   RunAllWays({{kS, "220 mx\r\n"},
               {kC, "EHLO c\r\nBDAT 5 X\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nBDAT 12 LAST\r\nSubject: q\r\n"},
               {kS, "250 mx\r\n501 bad tail\r\n250 ok\r\n250 ok\r\n250 done\r\n"}},
              &out);
-  auto records = out.Logged("smtp");
+  auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["mailfrom"] == "a@x");
   CHECK(records[0]["message_bytes"] == 12);
