@@ -347,10 +347,13 @@ std::unique_ptr<CaptureSource> TryBlockReader(const std::string& path, PcapHandl
     default:
       return nullptr;
   }
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Only regular files: a FIFO or device is not opened a second time (a second reader of a
+  // FIFO can take bytes meant for libpcap's stream, and opening one may block).
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return nullptr;
   uint8_t header[24];
-  struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || pread(fd, header, 24, 0) != 24 ||
       lseek(fd, 24, SEEK_SET) != 24) {
     close(fd);

@@ -1,5 +1,7 @@
 #include "tins_ext/pcapng_secrets.h"
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +27,10 @@ uint32_t Load32(const uint8_t* p, bool swap) {
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> ExtractPcapngSecrets(const std::string& path) {
+  // Only a regular file can be read twice: a FIFO's bytes read here would be lost to the
+  // packet reader.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return std::vector<std::string>();
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) return absl::NotFoundError(absl::StrCat("cannot open ", path));
   std::vector<std::string> out;

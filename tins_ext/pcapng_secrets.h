@@ -1,7 +1,8 @@
 // Reads the TLS key log text carried in a pcapng file's Decryption Secrets Blocks
 // (block type 0x0000000A, secrets type 0x544c534b "TLSK"), which libpcap skips. Walks block
 // headers only, seeking over everything else, so it costs a few reads even on a large
-// file. A classic pcap file has none (empty result); a damaged block ends the walk.
+// file. A classic pcap file has none (empty result); a damaged block ends the walk. Files
+// that are not regular (FIFOs, devices) are not read: empty result.
 #ifndef TCPFOLLOW_TINS_EXT_PCAPNG_SECRETS_H_
 #define TCPFOLLOW_TINS_EXT_PCAPNG_SECRETS_H_
 

@@ -44,6 +44,9 @@ void InstallSignalHandlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) must fail the write (EFBIG), reported like a full disk,
+  // not kill the process with everything unflushed.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 std::string HumanBytes(double b) {

@@ -70,18 +70,25 @@ class Result:
 # reaps it with wait4. Linux keeps ru_maxrss across fork and execve, so a child forked from
 # this (by then large) test process would report the test's own RSS instead of its own.
 LAUNCHER_CODE = r"""
-import json, os, signal, subprocess, sys, time
+import json, os, resource, signal, subprocess, sys, time
 for line in sys.stdin:
     j = json.loads(line)
+    def limits(fsize=j.get("fsize")):
+        if fsize:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     with open(j["stdout"], "wb") as so, open(j["stderr"], "wb") as se:
         start = time.monotonic()
         p = subprocess.Popen(j["argv"], cwd=j["cwd"], stdin=subprocess.DEVNULL, stdout=so,
-                             stderr=se, env=j["env"])
+                             stderr=se, env=j["env"], preexec_fn=limits)
         hung = False
+        term_at = j.get("term_after")
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid:
                 break
+            if term_at is not None and time.monotonic() - start > term_at:
+                os.kill(p.pid, signal.SIGTERM)
+                term_at = None
             if time.monotonic() - start > j["timeout"]:
                 hung = True
                 os.kill(p.pid, signal.SIGKILL)
@@ -100,8 +107,10 @@ def launcher():
     return _launcher
 
 
-def run_tool(tool, case_dir, args, out=True):
-    """Runs tcpfollow in case_dir/cwd with `args` (+ -o case_dir/a/b/out); returns Result."""
+def run_tool(tool, case_dir, args, out=True, fsize=None, term_after=None):
+    """Runs tcpfollow in case_dir/cwd with `args` (+ -o case_dir/a/b/out); returns Result.
+    fsize: RLIMIT_FSIZE in bytes (writes past it fail, as on a full disk); term_after:
+    seconds after which the run is sent SIGTERM."""
     cwd = os.path.join(case_dir, "cwd")
     os.makedirs(cwd, exist_ok=True)
     outdir = os.path.join(case_dir, "a", "b", "out")
@@ -110,7 +119,8 @@ def run_tool(tool, case_dir, args, out=True):
     so, se = os.path.join(case_dir, "stdout"), os.path.join(case_dir, "stderr")
     l = launcher()
     l.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "stdout": so, "stderr": se, "env": env,
-                              "timeout": TIMEOUT_S}) + "\n")
+                              "timeout": TIMEOUT_S, "fsize": fsize,
+                              "term_after": term_after}) + "\n")
     l.stdin.flush()
     j = json.loads(l.stdout.readline())
     with open(so, "rb") as f:
@@ -1140,6 +1150,65 @@ def case_output_dir_is_file(tool, d):
     return "exit 1, one line: %s" % lines[0].replace(d, "CASE")[:110]
 
 
+def big_http(p, conns=4, body=300 * 1024):
+    """Connections each downloading `body` bytes (objects and streams larger than a small
+    file-size limit)."""
+    for i in range(conns):
+        http_conn(p, 41000 + i, b"GET /big%d.bin HTTP/1.1\r\nHost: x\r\n\r\n" % i,
+                  b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % body + b"z" * body)
+
+
+def case_output_write_error(tool, d):
+    # Writes fail past 64 KiB per file (RLIMIT_FSIZE: EFBIG, as ENOSPC on a full disk):
+    # exit 1 with a clear message, and every log still ends in a complete line.
+    path = pcap_of(os.path.join(d, "in.pcap"), big_http)
+    r = run_tool(tool, d, ["-q", "-r", path], fsize=64 * 1024)
+    expect(r.rc == 1, "exit %d, want 1; stderr %r" % (r.rc, r.stderr[-300:]))
+    lines = r.stderr.splitlines()
+    expect(lines and all(l.startswith("tcpfollow: ") for l in lines) and len(lines) <= 2,
+           "want one or two tcpfollow: lines, got %r" % r.stderr[-500:])
+    expect("too large" in r.stderr.lower() or "write" in r.stderr.lower(),
+           "the message does not say writing failed: %r" % r.stderr)
+    check_outdir(r)
+    expect(len(r.log("http.jsonl")) == 4, "HTTP records lost: %d" % len(r.log("http.jsonl")))
+    return "exit 1 (%s), logs complete" % lines[0].replace(d, "CASE")[:90]
+
+
+def case_sigterm_mid_input(tool, d):
+    # The capture arrives through a FIFO that stays open, its connections still open; SIGTERM
+    # after 1 s must end and flush every connection seen so far and exit 0.
+    import threading
+    def write(p):  # three downloads whose connections stay open
+        for i in range(3):
+            c = Conn(p, 42000 + i, 80).handshake()
+            c.send("c", b"GET /open%d.bin HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+            c.send("s", b"HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + b"o" * 20000)
+    path = pcap_of(os.path.join(d, "in.pcap"), write)
+    fifo = os.path.join(d, "in.fifo")
+    os.mkfifo(fifo)
+    done = threading.Event()
+
+    def feed():
+        with open(fifo, "wb") as f, open(path, "rb") as src:
+            f.write(src.read())
+            f.flush()
+            done.wait(TIMEOUT_S)
+    t = threading.Thread(target=feed)
+    t.start()
+    try:
+        r = run_tool(tool, d, ["-r", fifo], term_after=1.0)
+    finally:
+        done.set()
+        t.join()
+    check_processed(r)
+    flows = r.log("flows.jsonl")
+    expect(len(flows) == 3, "flows.jsonl has %d records, want 3" % len(flows))
+    expect(all(f["resp_bytes"] > 20000 for f in flows), "streams not flushed: %r" % flows)
+    expect(len(r.log("http.jsonl")) == 3 and len(r.log("files.jsonl")) == 3,
+           "HTTP records or objects lost")
+    return "exit 0 after SIGTERM, 3 connections flushed with their objects"
+
+
 # (name, function, known failure reason or None)
 CASES = [
     ("foreign_file", case_foreign_file, None),
@@ -1201,6 +1270,8 @@ CASES = [
     ("rsa_key_random_bytes", case_rsa_key_random_bytes, None),
     ("rsa_key_missing", case_rsa_key_missing, None),
     ("output_dir_is_file", case_output_dir_is_file, None),
+    ("output_write_error", case_output_write_error, None),
+    ("sigterm_mid_input", case_sigterm_mid_input, None),
 ]
 
 
