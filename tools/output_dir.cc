@@ -185,22 +185,49 @@ void BackgroundWriter::Run() {
       work_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
       writer_idle_ = false;
     }
-    if (jobs_.empty()) return;  // stop_ with nothing left: every job was written
+    if (jobs_.empty()) {  // stop_ with nothing left: every job was written
+      CloseAll();
+      return;
+    }
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     busy_ = true;
     lock.unlock();
-    absl::StatusOr<int> fd = job.create ? dir_->Create(job.sub, job.name)
-                                        : dir_->OpenAppend(job.sub, job.name);
-    if (fd.ok()) {
-      dir_->WriteAll(*fd, job.bytes, OutputDir::Relative(job.sub, job.name));
-      close(*fd);
-    }
+    absl::StatusOr<int> fd = FdFor(job);
+    if (fd.ok()) dir_->WriteAll(*fd, job.bytes, OutputDir::Relative(job.sub, job.name));
     lock.lock();
     busy_ = false;
     pending_bytes_ -= JobCost(job.name, job.bytes);
     if (producers_waiting_ > 0) room_.notify_all();
   }
+}
+
+absl::StatusOr<int> BackgroundWriter::FdFor(const Job& job) {
+  std::string key = absl::StrCat(static_cast<int>(job.sub), "/", job.name);
+  for (auto it = open_.begin(); it != open_.end(); ++it) {
+    if (it->first != key) continue;
+    if (job.create) {  // made anew: the cached descriptor is for the old file
+      close(it->second);
+      open_.erase(it);
+      break;
+    }
+    open_.splice(open_.begin(), open_, it);
+    return it->second;
+  }
+  absl::StatusOr<int> fd =
+      job.create ? dir_->Create(job.sub, job.name) : dir_->OpenAppend(job.sub, job.name);
+  if (!fd.ok()) return fd;
+  open_.emplace_front(std::move(key), *fd);
+  if (open_.size() > kOpenFiles) {
+    close(open_.back().second);
+    open_.pop_back();
+  }
+  return fd;
+}
+
+void BackgroundWriter::CloseAll() {
+  for (const auto& [key, fd] : open_) close(fd);
+  open_.clear();
 }
 
 JsonlFile::~JsonlFile() {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <list>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -83,6 +84,10 @@ class BackgroundWriter {
   };
   void Run();
   static size_t JobCost(const std::string& name, const std::string& bytes);
+  // The writer thread's descriptor for a job's file, from a small cache of the most
+  // recently written files (a download's file gets many jobs: one open, not one per job).
+  absl::StatusOr<int> FdFor(const Job& job);
+  void CloseAll();
 
   OutputDir* dir_;
   size_t max_pending_;
@@ -96,6 +101,9 @@ class BackgroundWriter {
   int producers_waiting_ = 0;
   bool busy_ = false;
   bool stop_ = false;
+  // Writer thread only: open files, most recently used first.
+  static constexpr size_t kOpenFiles = 32;
+  std::list<std::pair<std::string, int>> open_;
   std::thread thread_;
 };
 
