@@ -53,6 +53,8 @@ bool NewDataWins(TcpPolicy policy, uint64_t new_start, uint64_t new_end, uint64_
   return false;
 }
 
+NoOpStreamSink TcpStreamReassembler::no_op_sink_;
+
 TcpStreamReassembler::TcpStreamReassembler(Direction dir, TcpPolicy policy,
                                            const TcpStreamLimits& limits)
     : dir_(dir), policy_(policy), limits_(limits) {}
@@ -115,7 +117,7 @@ void TcpStreamReassembler::OnData(uint32_t seq, absl::string_view payload, absl:
   }
   if (!payload.empty()) {
     const uint64_t s = static_cast<uint64_t>(start);
-    if (s == next_offset_ && (chunks_.empty() || s + payload.size() <= chunks_.begin()->first)) {
+    if (s == next_offset_ && (!holding() || s + payload.size() <= held_->chunks.begin()->first)) {
       Deliver(payload, ts);  // the common case: straight from the packet
       FlushContiguous(ts);
     } else {
@@ -141,27 +143,32 @@ void TcpStreamReassembler::Deliver(absl::string_view bytes, absl::Time ts) {
 void TcpStreamReassembler::Insert(uint64_t s, absl::string_view payload, bool* overlapped,
                                   bool* conflict) {
   const uint64_t e = s + payload.size();
+  if (!held_) held_ = std::make_unique<Held>();
+  Held& h = *held_;
+  auto& chunks = h.chunks;
+  auto& originals = h.originals;
+  auto& keep_old = h.keep_old;
   // Which new bytes lose to an earlier segment under the policy.
-  keep_old_.assign(payload.size(), 0);
-  const uint64_t scan_from = s > max_original_len_ ? s - max_original_len_ : 0;
-  for (auto it = originals_.lower_bound({scan_from, 0}); it != originals_.end() && it->first < e;
+  keep_old.assign(payload.size(), 0);
+  const uint64_t scan_from = s > h.max_original_len ? s - h.max_original_len : 0;
+  for (auto it = originals.lower_bound({scan_from, 0}); it != originals.end() && it->first < e;
        ++it) {
     if (it->second <= s || NewDataWins(policy_, s, e, it->first, it->second)) continue;
     const uint64_t from = std::max(s, it->first) - s;
     const uint64_t to = std::min(e, it->second) - s;
-    std::fill(keep_old_.begin() + from, keep_old_.begin() + to, 1);
+    std::fill(keep_old.begin() + from, keep_old.begin() + to, 1);
   }
-  originals_.emplace(s, e);
-  max_original_len_ = std::max(max_original_len_, e - s);
+  originals.emplace(s, e);
+  h.max_original_len = std::max(h.max_original_len, e - s);
 
   // Merge into the chunk that holds or touches `s`, or a new one, absorbing every chunk
   // up to and touching `e`.
-  auto after = chunks_.upper_bound(s);
+  auto after = chunks.upper_bound(s);
   auto base = after;
-  if (after != chunks_.begin() && std::prev(after)->first + std::prev(after)->second.size() >= s) {
+  if (after != chunks.begin() && std::prev(after)->first + std::prev(after)->second.size() >= s) {
     base = std::prev(after);
   } else {
-    base = chunks_.emplace_hint(after, s, std::string());
+    base = chunks.emplace_hint(after, s, std::string());
   }
   std::string& bytes = base->second;
   uint64_t cur = base->first + bytes.size();
@@ -170,20 +177,20 @@ void TcpStreamReassembler::Insert(uint64_t s, absl::string_view payload, bool* o
   }
   auto n = std::next(base);
   while (true) {
-    if (n != chunks_.end() && n->first <= cur) {  // touches: absorb it
+    if (n != chunks.end() && n->first <= cur) {  // touches: absorb it
       const uint64_t n_end = n->first + n->second.size();
       if (e > n->first) {
         Resolve(&n->second[0], n->first, std::min(e, n_end), s, payload, overlapped, conflict);
       }
       bytes.append(n->second);
       cur = n_end;
-      n = chunks_.erase(n);
+      n = chunks.erase(n);
       continue;
     }
     if (cur >= e) break;
-    const uint64_t fill_end = n == chunks_.end() ? e : std::min(e, n->first);
+    const uint64_t fill_end = n == chunks.end() ? e : std::min(e, n->first);
     bytes.append(payload.data() + (cur - s), fill_end - cur);
-    buffered_ += fill_end - cur;
+    h.buffered += fill_end - cur;
     cur = fill_end;
   }
 }
@@ -198,25 +205,28 @@ void TcpStreamReassembler::Resolve(char* held, uint64_t from, uint64_t to, uint6
     char& kept = held[x - from];
     if (incoming == kept) continue;
     *conflict = true;
-    if (!keep_old_[x - start]) kept = incoming;
+    if (!held_->keep_old[x - start]) kept = incoming;
   }
 }
 
 void TcpStreamReassembler::FlushContiguous(absl::Time ts) {
-  while (!chunks_.empty() && chunks_.begin()->first == next_offset_) {
-    auto it = chunks_.begin();
-    buffered_ -= it->second.size();
+  while (holding() && held_->chunks.begin()->first == next_offset_) {
+    auto it = held_->chunks.begin();
+    held_->buffered -= it->second.size();
     Deliver(it->second, ts);
-    chunks_.erase(it);
+    held_->chunks.erase(it);
   }
   PruneOriginals();
 }
 
 void TcpStreamReassembler::PruneOriginals() {
-  for (auto it = originals_.begin(); it != originals_.end() && it->first < next_offset_;) {
-    it = it->second <= next_offset_ ? originals_.erase(it) : std::next(it);
+  if (!held_) return;
+  auto& originals = held_->originals;
+  for (auto it = originals.begin(); it != originals.end() && it->first < next_offset_;) {
+    it = it->second <= next_offset_ ? originals.erase(it) : std::next(it);
   }
-  if (originals_.empty()) max_original_len_ = 0;
+  if (originals.empty()) held_->max_original_len = 0;
+  if (originals.empty() && held_->chunks.empty()) held_.reset();  // back in order
 }
 
 void TcpStreamReassembler::SkipTo(uint64_t offset, absl::Time ts) {
@@ -226,36 +236,37 @@ void TcpStreamReassembler::SkipTo(uint64_t offset, absl::Time ts) {
   ++summary_.gaps;
   next_offset_ = offset;
   // Held bytes before the new position can no longer be delivered in order.
-  while (!chunks_.empty() && chunks_.begin()->first < offset) {
-    auto it = chunks_.begin();
+  while (holding() && held_->chunks.begin()->first < offset) {
+    auto& chunks = held_->chunks;
+    auto it = chunks.begin();
     const uint64_t end = it->first + it->second.size();
     if (end <= offset) {
-      buffered_ -= it->second.size();
-      chunks_.erase(it);
+      held_->buffered -= it->second.size();
+      chunks.erase(it);
       continue;
     }
     std::string rest = it->second.substr(offset - it->first);
-    buffered_ -= it->second.size() - rest.size();
-    chunks_.erase(it);
-    chunks_.emplace(offset, std::move(rest));
+    held_->buffered -= it->second.size() - rest.size();
+    chunks.erase(it);
+    chunks.emplace(offset, std::move(rest));
   }
   PruneOriginals();
   sink_->OnGap(dir_, ts, gap);
 }
 
 void TcpStreamReassembler::EnforceCap(absl::Time ts) {
-  while (!chunks_.empty() && (buffered_ > limits_.max_buffered_bytes ||
-                              originals_.size() > limits_.max_buffered_segments)) {
+  while (holding() && (held_->buffered > limits_.max_buffered_bytes ||
+                       held_->originals.size() > limits_.max_buffered_segments)) {
     ++counters_.buffer_limit_hits;
-    SkipTo(chunks_.begin()->first, ts);
+    SkipTo(held_->chunks.begin()->first, ts);
     FlushContiguous(ts);
   }
 }
 
 void TcpStreamReassembler::ApplyAck(absl::Time ts) {
   // A hole the peer acknowledged entirely was lost by the capture: skip it.
-  while (!chunks_.empty() && max_acked_ >= chunks_.begin()->first) {
-    SkipTo(chunks_.begin()->first, ts);
+  while (holding() && max_acked_ >= held_->chunks.begin()->first) {
+    SkipTo(held_->chunks.begin()->first, ts);
     FlushContiguous(ts);
   }
 }
@@ -274,8 +285,8 @@ bool TcpStreamReassembler::OnFin(uint32_t seq, absl::Time ts) {
   if (fin_offset_ >= 0) return f == fin_offset_;  // a retransmitted FIN is fine
   const int64_t next = static_cast<int64_t>(next_offset_);
   if (f < next || static_cast<uint64_t>(f - next) > limits_.max_seq_ahead) return false;
-  if (!chunks_.empty()) {
-    const auto& last = *chunks_.rbegin();
+  if (holding()) {
+    const auto& last = *held_->chunks.rbegin();
     if (last.first + last.second.size() > static_cast<uint64_t>(f)) return false;
   }
   fin_offset_ = f;
@@ -306,8 +317,8 @@ bool TcpStreamReassembler::RstInWindow(uint32_t seq) const {
 }
 
 void TcpStreamReassembler::FlushWithGaps(absl::Time ts) {
-  while (!chunks_.empty()) {
-    SkipTo(chunks_.begin()->first, ts);
+  while (holding()) {
+    SkipTo(held_->chunks.begin()->first, ts);
     FlushContiguous(ts);
   }
 }

@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -114,7 +115,7 @@ class TcpStreamReassembler {
 
   bool fin_done() const { return fin_done_; }  // FIN reached in sequence, OnEnd sent
   bool ended() const { return ended_; }
-  size_t buffered_bytes() const { return buffered_; }
+  size_t buffered_bytes() const { return held_ ? held_->buffered : 0; }
   const DirectionSummary& summary() const { return summary_; }
   DirectionSummary* mutable_summary() { return &summary_; }
   const TcpStreamCounters& counters() const { return counters_; }
@@ -131,13 +132,14 @@ class TcpStreamReassembler {
   void ApplyAck(absl::Time ts);
   void CheckFin(absl::Time ts);
   void PruneOriginals();
+  bool holding() const { return held_ && !held_->chunks.empty(); }
   void RecordHistory(absl::string_view bytes);
   bool HistoryDiffers(uint64_t start, absl::string_view bytes) const;
 
   Direction dir_;
   TcpPolicy policy_;
   TcpStreamLimits limits_;
-  NoOpStreamSink no_op_sink_;
+  static NoOpStreamSink no_op_sink_;  // stateless: one for every stream
   StreamSink* sink_ = &no_op_sink_;
 
   bool initialized_ = false;
@@ -150,11 +152,17 @@ class TcpStreamReassembler {
   uint64_t highest_seen_ = 0;  // end of the highest data seen
   int64_t fin_offset_ = -1;    // offset of the FIN, -1 until a valid one is seen
 
-  std::map<uint64_t, std::string> chunks_;  // held bytes: offset -> bytes
-  size_t buffered_ = 0;
-  std::set<std::pair<uint64_t, uint64_t>> originals_;  // held segments' [start, end)
-  uint64_t max_original_len_ = 0;
-  std::vector<uint8_t> keep_old_;  // scratch: per new byte, an earlier segment wins
+  // Out-of-order state, allocated when a byte first arrives ahead of the next expected one
+  // and freed once everything held is delivered: most streams arrive in order, and a
+  // connection flood then costs no more than the in-order fields per stream.
+  struct Held {
+    std::map<uint64_t, std::string> chunks;  // held bytes: offset -> bytes
+    size_t buffered = 0;
+    std::set<std::pair<uint64_t, uint64_t>> originals;  // held segments' [start, end)
+    uint64_t max_original_len = 0;
+    std::vector<uint8_t> keep_old;  // scratch: per new byte, an earlier segment wins
+  };
+  std::unique_ptr<Held> held_;
 
   std::string history_;  // ring of the latest delivered bytes, by offset modulo size
 

@@ -12,10 +12,25 @@ namespace {
 // One direction's bytes, as a file in streams/. Bytes are held up to a threshold, then
 // appended with open/write/close, so thousands of connections never hold thousands of
 // descriptors; the threshold drops when all buffers together pass the budget.
+std::string EndpointForFile(const Endpoint& e) {
+  return absl::StrCat(e.addr.ToString(), ".", e.port);
+}
+
+// "<uid>-<client ip>.<port>-<server ip>.<port>.<suffix>". Built when needed, not kept: a
+// connection flood would otherwise hold four names per connection.
+std::string StreamFileName(const ConnectionInfo& info, const char* suffix) {
+  return absl::StrCat(MakeUid('C', info.id), "-", EndpointForFile(info.client), "-",
+                      EndpointForFile(info.server), ".", suffix);
+}
+
 class StreamFile {
  public:
-  StreamFile(FlowWriter* writer, std::string name) : writer_(writer), name_(std::move(name)) {}
-  ~StreamFile() { Flush(); }
+  // `info` outlives the file (both belong to one ConnectionPipeline).
+  StreamFile(FlowWriter* writer, const ConnectionInfo* info, const char* suffix)
+      : writer_(writer), info_(info), suffix_(suffix) {}
+  ~StreamFile() {
+    if (size_ > 0) Flush();  // a direction that carried nothing gets no file
+  }
 
   void Append(absl::string_view bytes) {
     buf_.append(bytes.data(), bytes.size());
@@ -31,25 +46,25 @@ class StreamFile {
     if (buf_.empty() && created_) return;
     if (!created_) ++writer_->mutable_stats()->stream_files;
     writer_->buffered_bytes -= buf_.size();
-    writer_->out()->files()->Write(OutputDir::Sub::kStreams, name_, std::move(buf_), !created_);
+    writer_->out()->files()->Write(OutputDir::Sub::kStreams, StreamFileName(*info_, suffix_),
+                                   std::move(buf_), !created_);
     created_ = true;
     buf_ = std::string();
   }
 
-  std::string path() const { return OutputDir::Relative(OutputDir::Sub::kStreams, name_); }
+  std::string path() const {
+    return OutputDir::Relative(OutputDir::Sub::kStreams, StreamFileName(*info_, suffix_));
+  }
   uint64_t size() const { return size_; }
 
  private:
   FlowWriter* writer_;
-  std::string name_;
+  const ConnectionInfo* info_;
+  const char* suffix_;
   std::string buf_;
   uint64_t size_ = 0;
   bool created_ = false;
 };
-
-std::string EndpointForFile(const Endpoint& e) {
-  return absl::StrCat(e.addr.ToString(), ".", e.port);
-}
 
 // Tees decrypted bytes into client_plain/server_plain stream files before handing them
 // to the next analyzer.
@@ -87,25 +102,21 @@ class PlaintextTee : public Analyzer {
   std::unique_ptr<Analyzer> next_;
 };
 
+// Stream file suffixes and flows.jsonl `files` keys, by direction.
+constexpr const char* kRawNames[2] = {"client", "server"};
+constexpr const char* kPlainNames[2] = {"client_plain", "server_plain"};
+
 // Everything that happens to one connection between its start and end.
 class ConnectionPipeline : public StreamSink {
  public:
   ConnectionPipeline(FlowWriter* writer, const ConnectionInfo& info, AnalyzerFactory expected)
       : writer_(writer), info_(info) {
-    std::string base = absl::StrCat(MakeUid('C', info.id), "-", EndpointForFile(info.client),
-                                     "-", EndpointForFile(info.server));
-    if (writer->options().write_streams) {
-      raw_[0] = std::make_unique<StreamFile>(writer, base + ".client");
-      raw_[1] = std::make_unique<StreamFile>(writer, base + ".server");
-    }
-    plain_names_[0] = base + ".client_plain";
-    plain_names_[1] = base + ".server_plain";
     auto wrap = [this](std::unique_ptr<Analyzer> next) -> std::unique_ptr<Analyzer> {
       decrypted_ = true;
       DecryptedPcap* pcap = writer_->options().decrypted_pcap;
       if (!writer_->options().write_streams && pcap == nullptr) return next;
       for (int d = 0; d < 2 && writer_->options().write_streams; ++d) {
-        if (!plain_[d]) plain_[d] = std::make_unique<StreamFile>(writer_, plain_names_[d]);
+        if (!plain_[d]) plain_[d] = std::make_unique<StreamFile>(writer_, &info_, kPlainNames[d]);
       }
       return std::make_unique<PlaintextTee>(plain_, pcap, info_, std::move(next));
     };
@@ -119,7 +130,11 @@ class ConnectionPipeline : public StreamSink {
   }
 
   void OnData(Direction dir, absl::Time ts, absl::string_view bytes) override {
-    if (raw_[Index(dir)]) raw_[Index(dir)]->Append(bytes);
+    if (writer_->options().write_streams) {
+      std::unique_ptr<StreamFile>& raw = raw_[Index(dir)];
+      if (!raw) raw = std::make_unique<StreamFile>(writer_, &info_, kRawNames[Index(dir)]);
+      raw->Append(bytes);
+    }
     if (writer_->options().follow) Transcript(dir, bytes);
     stack_->OnData(dir, ts, bytes);
   }
@@ -135,13 +150,11 @@ class ConnectionPipeline : public StreamSink {
   void Finish(const ConnectionSummary& s) {
     stack_->OnClose(s.end);
     nlohmann::json files = nlohmann::json::object();
-    static const char* kNames[2] = {"client", "server"};
-    static const char* kPlainNames[2] = {"client_plain", "server_plain"};
     for (int d = 0; d < 2; ++d) {
       // A direction that carried nothing gets no file: there is nothing to read in it.
       if (raw_[d] && raw_[d]->size() > 0) {
         raw_[d]->Flush();
-        files[kNames[d]] = raw_[d]->path();
+        files[kRawNames[d]] = raw_[d]->path();
       }
       if (plain_[d] && plain_[d]->size() > 0) {
         plain_[d]->Flush();
@@ -235,7 +248,6 @@ class ConnectionPipeline : public StreamSink {
   ConnectionInfo info_;
   std::unique_ptr<StreamFile> raw_[2];
   std::unique_ptr<StreamFile> plain_[2];
-  std::string plain_names_[2];
   std::unique_ptr<ProtocolStack> stack_;
   bool decrypted_ = false;
   std::vector<std::pair<Direction, std::string>> turns_;

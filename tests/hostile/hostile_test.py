@@ -182,9 +182,15 @@ def check_outdir(r):
         p = os.path.join(r.out, rec["path"])
         expect(os.path.isfile(p) and os.path.realpath(p).startswith(real_out + os.sep),
                "files.jsonl path %r not a file inside the output" % rec["path"])
+    listed = set()
     for rec in r.log("flows.jsonl"):
         for k, v in rec.get("files", {}).items():
             expect(os.path.isfile(os.path.join(r.out, v)), "flows.jsonl names missing %s" % v)
+            listed.add(v)
+    orphans = [n for n in os.listdir(os.path.join(r.out, "streams"))
+               if os.path.join("streams", n) not in listed]
+    expect(not orphans, "%d stream files no flows.jsonl record names, e.g. %s"
+           % (len(orphans), orphans[:2]))
 
 
 def check_case_tree(r, allowed_extra=()):
