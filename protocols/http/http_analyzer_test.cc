@@ -392,6 +392,23 @@ TEST_CASE("HttpAnalyzer: close in the middle of a response flushes it as partial
   REQUIRE(!o.records[1].contains("status_code"));
 }
 
+TEST_CASE("HttpAnalyzer: a response head as browsers read it still decodes its body",
+          "[http][content]") {
+  // Lone CRs end lines, the field name is folded away from its colon, and a
+  // whitespace-only line precedes the empty one (HTTP evader's deviations, combined).
+  std::string plain = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+  std::string gz = testing::GzipEncode(plain);
+  Outcome o = RunEverySplit({
+      {kC, "GET /eicar.txt HTTP/1.1\r\nHost: h\r\n\r\n"},
+      {kS, absl::StrCat("HTTP/1.1 200 ok\rContent-Encoding\r\n :\r\n gzip\rContent-Length: ",
+                        gz.size(), "\r\n \r\n\r\n", gz)},
+  });
+  REQUIRE(o.objects.size() == 1);
+  REQUIRE(o.objects[0].meta.name == "eicar.txt");
+  REQUIRE(o.objects[0].data == plain);
+  REQUIRE(o.records[0]["status_code"] == 200);
+}
+
 TEST_CASE("HttpAnalyzer: object names come from Content-Disposition first", "[http]") {
   Outcome o = RunConversation({
       {kC, "GET /download?id=3 HTTP/1.1\r\n\r\n"},

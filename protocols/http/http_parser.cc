@@ -43,12 +43,34 @@ bool IsToken(absl::string_view s) {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
-// A line of only spaces, tabs and CRs ends a header block, as browsers treat it.
+// A line of only spaces, tabs and CRs. It ends a request's header block; in a response it
+// ends the block only when what follows cannot be more of it (LineAfterWhitespaceLine).
 bool IsBlank(absl::string_view line) {
   for (char c : line) {
     if (c != ' ' && c != '\t' && c != '\r') return false;
   }
   return true;
+}
+
+enum class NextLine : uint8_t { kHead, kBody, kUnknown };
+
+// What follows a whitespace-only line inside a response head: more head (an empty line, a
+// folded line, "name:", a lone CR and then one of those) or the body (anything else). As
+// libhtp reads it: "Content-Length: 88\r\n \r\n\r\n" ends at the empty line, while
+// "...\n \nX5O!P..." ends at the whitespace line. kUnknown until enough bytes are there.
+NextLine LineAfterWhitespaceLine(absl::string_view rest) {
+  while (!rest.empty() && rest.front() == '\r') rest.remove_prefix(1);
+  if (rest.empty()) return NextLine::kUnknown;
+  if (rest.front() == '\n' || IsSpace(rest.front())) return NextLine::kHead;
+  // Field names are short: a longer run is body (and bounds the rescans while undecided).
+  constexpr size_t kMaxNameLookahead = 256;
+  size_t i = 0;
+  while (i < rest.size() && IsTokenChar(rest[i])) ++i;
+  if (i == 0) return NextLine::kBody;
+  while (i < rest.size() && IsSpace(rest[i])) ++i;
+  if (i >= kMaxNameLookahead) return NextLine::kBody;
+  if (i == rest.size()) return NextLine::kUnknown;
+  return rest[i] == ':' ? NextLine::kHead : NextLine::kBody;
 }
 
 absl::string_view StripCr(absl::string_view line) {
@@ -171,6 +193,7 @@ void HttpParser::ResetScan() {
   scan_pos_ = 0;
   line_start_ = 0;
   first_line_done_ = false;
+  blank_line_pending_ = false;
 }
 
 size_t HttpParser::ScanBlock(absl::string_view buf, bool first_line_special) {
@@ -180,6 +203,7 @@ size_t HttpParser::ScanBlock(absl::string_view buf, bool first_line_special) {
       scan_pos_ = buf.size();
       return kNpos;
     }
+    const size_t this_line = line_start_;
     absl::string_view line = StripCr(buf.substr(line_start_, nl - line_start_));
     scan_pos_ = line_start_ = nl + 1;
     if (!first_line_done_) {
@@ -188,8 +212,23 @@ size_t HttpParser::ScanBlock(absl::string_view buf, bool first_line_special) {
         return nl + 1;
       }
       if (!first_line_special && line.empty()) return nl + 1;  // trailers: none
+    } else if (line.empty()) {
+      return nl + 1;
     } else if (IsBlank(line)) {
-      if (!line.empty()) Anomaly("whitespace_line_ends_headers");
+      if (first_line_special && role_ == HttpRole::kResponse) {
+        NextLine next = LineAfterWhitespaceLine(buf.substr(nl + 1));
+        if (next == NextLine::kUnknown) {
+          scan_pos_ = line_start_ = this_line;  // decide when more bytes (or the end) come
+          blank_line_pending_ = true;
+          return kNpos;
+        }
+        blank_line_pending_ = false;
+        if (next == NextLine::kHead) {
+          Anomaly("whitespace_line_in_headers");
+          continue;
+        }
+      }
+      Anomaly("whitespace_line_ends_headers");
       return nl + 1;
     }
   }
@@ -296,12 +335,63 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
   struct Field {
     absl::string_view name;
     absl::string_view value;
-    bool spaced = false;  // whitespace before the colon: not used for framing
+    bool spaced = false;  // whitespace before the colon: not used for a request's framing
   };
   std::vector<Field> fields;
   fields.reserve(16);
-  // Values joined from folded lines (rare; a vector does not allocate until used).
+  // Lines joined with their folded continuations (rare; no allocation until used).
   std::vector<std::unique_ptr<std::string>> folded;
+  auto add_field = [&](absl::string_view line) {
+    size_t colon = line.find(':');
+    if (colon == kNpos) {
+      Anomaly("header_without_colon");
+      return;
+    }
+    absl::string_view name = line.substr(0, colon);
+    bool spaced = false;
+    if (!name.empty() && IsSpace(name.back())) {
+      Anomaly("space_before_colon");
+      name = TrimSpaces(name);
+      spaced = true;
+    }
+    if (!IsToken(name)) {
+      Anomaly("invalid_header_name");
+      if (HeaderTextForMatching(name).empty()) return;
+    }
+    if (fields.size() >= limits_.max_headers) {
+      ++stats_->headers_dropped;
+      Anomaly("too_many_headers");
+      return;
+    }
+    fields.push_back({name, TrimSpaces(line.substr(colon + 1)), spaced});
+  };
+  // A folded line continues the line before it, whatever that holds (RFC 9112 5.2: obs-fold
+  // is replaced by a space before the field is interpreted), so "Transfer-Encoding\r\n
+  // :chunked" is one field. Lines are collected until the next unfolded one.
+  absl::string_view current;
+  std::string* joined = nullptr;
+  auto take_line = [&](absl::string_view line) {
+    if (line.empty()) return;
+    if (IsSpace(line.front())) {
+      absl::string_view more = TrimSpaces(line);
+      if (more.empty()) return;  // whitespace only: adds nothing
+      if (current.empty()) {
+        Anomaly("continuation_without_header");
+        return;
+      }
+      Anomaly("folded_header");
+      if (joined == nullptr) {
+        folded.push_back(std::make_unique<std::string>(current));
+        joined = folded.back().get();
+      }
+      absl::StrAppend(joined, " ", more);
+      return;
+    }
+    if (!current.empty()) add_field(joined ? absl::string_view(*joined) : current);
+    current = line;
+    joined = nullptr;
+  };
+  bool cr_reported = false;  // once per block
   size_t pos = 0;
   while (pos < block.size()) {
     size_t nl = block.find('\n', pos);
@@ -314,41 +404,18 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
       lf_only_reported_ = true;
       Anomaly("lf_line_ending");
     }
-    if (IsSpace(line.front())) {
-      if (fields.empty()) {
-        Anomaly("continuation_without_header");
-        continue;
-      }
-      Anomaly("folded_header");
-      folded.push_back(std::make_unique<std::string>(fields.back().value));
-      absl::string_view more = TrimSpaces(line);
-      absl::StrAppend(folded.back().get(), " ", more);
-      fields.back().value = *folded.back();
+    // In a response a lone CR ends a line too: browsers split header lines at CR or LF.
+    if (role_ == HttpRole::kRequest || line.find('\r') == kNpos) {
+      take_line(line);
       continue;
     }
-    size_t colon = line.find(':');
-    if (colon == kNpos) {
-      Anomaly("header_without_colon");
-      continue;
+    if (!cr_reported) {
+      cr_reported = true;
+      Anomaly("cr_line_ending");
     }
-    absl::string_view name = line.substr(0, colon);
-    bool spaced = false;
-    if (!name.empty() && IsSpace(name.back())) {
-      Anomaly("space_before_colon");
-      name = TrimSpaces(name);
-      spaced = true;
-    }
-    if (!IsToken(name)) {
-      Anomaly("invalid_header_name");
-      if (HeaderTextForMatching(name).empty()) continue;
-    }
-    if (fields.size() >= limits_.max_headers) {
-      ++stats_->headers_dropped;
-      Anomaly("too_many_headers");
-      continue;
-    }
-    fields.push_back({name, TrimSpaces(line.substr(colon + 1)), spaced});
+    for (absl::string_view piece : absl::StrSplit(line, '\r')) take_line(piece);
   }
+  if (!current.empty()) add_field(joined ? absl::string_view(*joined) : current);
 
   bool cl_seen = false, cl_invalid = false, cl_conflict = false;
   bool te_seen = false, te_chunked = false;
@@ -359,7 +426,9 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
       continue;
     }
     visitor_->OnHeader(f.name, f.value);
-    if (f.spaced) continue;
+    // RFC 9112 5.1: a server rejects "Name :"; a proxy fixes it in a response, as browsers
+    // read it ("Transfer-Encoding : chunked" is chunked to them).
+    if (f.spaced && role_ == HttpRole::kRequest) continue;
     if (HeaderNameIs(f.name, "content-length")) {
       uint64_t v = 0;
       bool conflict = false;
@@ -414,16 +483,41 @@ void HttpParser::ParseFields(absl::string_view block, bool trailers, HttpMessage
   }
 }
 
+absl::string_view HttpParser::StartLine(absl::string_view head) const {
+  absl::string_view line = StripCr(head.substr(0, head.find('\n')));
+  if (role_ == HttpRole::kRequest) return line;
+  // Browsers look for "HTTP" a few bytes in (Chrome: up to 4), so "\0HTTP/1.1 200 ok" and
+  // " \rHTTP/1.1 200 ok" are status lines.
+  if (!absl::StartsWithIgnoreCase(line, "http")) {
+    for (size_t skip = 1; skip <= 4 && skip < line.size(); ++skip) {
+      if (absl::StartsWithIgnoreCase(line.substr(skip), "http/")) {
+        line.remove_prefix(skip);
+        break;
+      }
+    }
+  }
+  // A status line ends at a lone CR as well ("HTTP/1.1 200\rTransfer-Encoding: chunked").
+  return line.substr(0, line.find('\r'));
+}
+
 void HttpParser::ReportStartLine(absl::string_view partial_head) {
   size_t nl = partial_head.find('\n');
   if (nl == kNpos || nl >= limits_.max_head_bytes) return;
   HttpMessageInfo unused;
-  ParseStartLine(StripCr(partial_head.substr(0, nl)), &unused);
+  ParseStartLine(StartLine(partial_head), &unused);
 }
 
 void HttpParser::ParseHead(absl::string_view block) {
   size_t nl = block.find('\n');
-  absl::string_view start = StripCr(block.substr(0, nl));
+  absl::string_view start = StartLine(block);
+  const size_t skipped = start.data() - block.data();
+  if (skipped > 0) Anomaly("junk_before_status_line");
+  // Header lines start after the start line's LF, or after its lone CR.
+  absl::string_view fields = nl == kNpos ? absl::string_view() : block.substr(nl + 1);
+  if (skipped + start.size() < StripCr(block.substr(0, nl)).size()) {
+    Anomaly("cr_line_ending");
+    fields = block.substr(skipped + start.size() + 1);
+  }
   HttpMessageInfo info;
   if (!ParseStartLine(start, &info)) {
     Anomaly(role_ == HttpRole::kRequest ? "invalid_request_line" : "invalid_status_line");
@@ -436,7 +530,7 @@ void HttpParser::ParseHead(absl::string_view block) {
     if (!after.empty()) Feed(after);
     return;
   }
-  ParseFields(nl == kNpos ? absl::string_view() : block.substr(nl + 1), false, &info);
+  ParseFields(fields, false, &info);
   HeadersAction action = visitor_->OnHeadersComplete(info);
   if (action == HeadersAction::kStop) {
     ++stats_->messages;
@@ -767,6 +861,16 @@ void HttpParser::OnGap(uint64_t length) {
 }
 
 void HttpParser::OnEnd() {
+  if (state_ == State::kHead && blank_line_pending_) {
+    // The head was waiting to see what follows a whitespace line: nothing more will, so
+    // the head ends there and what came after it is the body.
+    std::string data = std::move(buf_);
+    size_t end = data.find('\n', line_start_) + 1;
+    ResetScan();
+    Anomaly("whitespace_line_ends_headers");
+    ParseHead(absl::string_view(data).substr(0, end));
+    if (end < data.size()) Feed(absl::string_view(data).substr(end));
+  }
   if (state_ == State::kBodyClose) {
     CompleteMessage();
   } else if (in_message_) {

@@ -9,12 +9,15 @@
 // extensions, trailers), close-delimited response bodies, no body for 1xx/204/304; HEAD and
 // CONNECT are the visitor's call (OnHeadersComplete returns kNoBody or kStop). Tolerates what
 // browsers and servers tolerate (LF-only line ends, folded headers, extra spaces, blank lines
-// between messages) and reports each as an anomaly. A gap inside a body of known length keeps
-// the parser in sync; any other gap ends the current message as incomplete, and the parser
-// skips to the next line that looks like a request or status line. Exceeding a limit is a
-// sticky error: the rest of the direction is ignored. A head cut short by a gap or a limit
-// still reports its start line (then OnMessageIncomplete), so that transactions stay paired.
-// Does no I/O, no content decoding.
+// between messages) and reports each as an anomaly; response heads also as browsers read
+// them: a lone CR ends a line, whitespace before a colon still names the field, up to 4
+// junk bytes may precede "HTTP", a whitespace-only line ends the head only if the body
+// follows it. A folded line continues the line before it, even a field name. A gap inside
+// a body of known length keeps the parser in sync; any other gap ends the current message
+// as incomplete, and the parser skips to the next line that looks like a request or status
+// line. Exceeding a limit is a sticky error: the rest of the direction is ignored. A head
+// cut short by a gap or a limit still reports its start line (then OnMessageIncomplete), so
+// that transactions stay paired. Does no I/O, no content decoding.
 #ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_
 #define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_
 
@@ -132,6 +135,8 @@ class HttpParser {
   // Finds the end of a header block in buf_ (or `data` when buf_ is empty).
   size_t ScanBlock(absl::string_view buf, bool first_line_special);
   void ParseHead(absl::string_view block);
+  // The start line of a head: its first line, which in a response also ends at a lone CR.
+  absl::string_view StartLine(absl::string_view head) const;
   // A head is abandoned (gap, too large): still report its start line if it is complete,
   // so the transaction it began is known.
   void ReportStartLine(absl::string_view partial_head);
@@ -163,6 +168,7 @@ class HttpParser {
   size_t scan_pos_ = 0;     // ScanBlock progress in buf_
   size_t line_start_ = 0;
   bool first_line_done_ = false;
+  bool blank_line_pending_ = false;  // ScanBlock waits for what follows a whitespace line
   bool resync_line_start_ = true;  // resync: buf_ holds the start of a line
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "catch2/catch.hpp"
@@ -398,6 +399,134 @@ TEST_CASE("HttpParser: a body labelled chunked that is not is read as sent", "[h
                               "Content-Length: 100\r\n\r\n2\r\nok\r\n0\r\n\r\n");
     REQUIRE(std::count(log.begin(), log.end(), "body ok") == 1);
     REQUIRE(log.back() == "complete");
+  }
+}
+
+// Response heads as browsers read them (HTTP evader serves each of these).
+TEST_CASE("HttpParser: a lone CR ends a response head line; not a request's", "[http]") {
+  SECTION("every line ends in CR, the head in CRLF LF") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 ok\rContent-Type: text/plain\rContent-Length: 5"
+                              "\r\n\nhelloHTTP/1.1 204 No\r\n\r\n");
+    Log want = {"anomaly cr_line_ending", "status HTTP/1.1 200 ok",
+                "anomaly cr_line_ending", "header Content-Type=text/plain",
+                "header Content-Length=5", "headers_complete framing=1 length=5",
+                "body hello", "complete", "status HTTP/1.1 204 No",
+                "headers_complete framing=0 length=0", "complete"};
+    REQUIRE(log == want);
+  }
+  SECTION("the status line ends at CR, headers follow on its line") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200\rTransfer-Encoding:chunked\r\n\r\n"
+                              "3\r\nabc\r\n0\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "header Transfer-Encoding=chunked") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "body abc") == 1);
+    REQUIRE(log.back() == "complete");
+  }
+  SECTION("LF CR line ends, and CR CR LF inside the head") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 ok\n\rContent-Length: 3\n\rX: y\r\n\r\r\n"
+                              "Z: w\r\n\r\nabc");
+    Log want = {"anomaly whitespace_line_in_headers", "status HTTP/1.1 200 ok",
+                "anomaly lf_line_ending", "anomaly cr_line_ending",
+                "header Content-Length=3", "header X=y",
+                "header Z=w", "headers_complete framing=1 length=3", "body abc", "complete"};
+    REQUIRE(log == want);
+  }
+  SECTION("a request line and request fields keep their CRs") {
+    Log log = ParseEverySplit(HttpRole::kRequest,
+                              "POST /a HTTP/1.1\r\nX: a\rContent-Length: 2\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "header X=a\rContent-Length: 2") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "headers_complete framing=0 length=0") == 1);
+  }
+}
+
+TEST_CASE("HttpParser: a whitespace-only line ends a response head only if the body follows",
+          "[http]") {
+  SECTION("followed by the empty line: skipped") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n \r\n\r\nhello");
+    Log want = {"anomaly whitespace_line_in_headers", "status HTTP/1.1 200 OK",
+                "header Content-Length=5", "headers_complete framing=1 length=5",
+                "body hello", "complete"};
+    REQUIRE(log == want);
+  }
+  SECTION("followed by a header: skipped") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\t\r\n"
+                              "Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "header Connection=close") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "body abc") == 1);
+    REQUIRE(log.back() == "complete");
+  }
+  SECTION("followed by the body: the head ends there") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 OK\r\nContent-Length: 5\n \nhello");
+    Log want = {"anomaly whitespace_line_ends_headers", "status HTTP/1.1 200 OK",
+                "anomaly lf_line_ending", "header Content-Length=5",
+                "headers_complete framing=1 length=5", "body hello", "complete"};
+    REQUIRE(log == want);
+  }
+  SECTION("the stream ends before the next line can be told apart") {
+    Log log = ParseEverySplit(HttpRole::kResponse, "HTTP/1.0 200 OK\r\nX: y\r\n \r\nabc");
+    Log want = {"anomaly whitespace_line_ends_headers", "status HTTP/1.0 200 OK",
+                "header X=y", "headers_complete framing=3 length=0", "body abc",
+                "complete"};
+    REQUIRE(log == want);
+  }
+  SECTION("a request head still ends at it") {
+    Log log = ParseEverySplit(HttpRole::kRequest,
+                              "GET / HTTP/1.1\r\nHost: h\r\n \r\nGET /b HTTP/1.1\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "complete") == 2);
+  }
+}
+
+TEST_CASE("HttpParser: a folded line continues the line before it, field name or value",
+          "[http]") {
+  SECTION("the colon and value folded after the name") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 OK\r\nTransfer-Encoding\r\n \r\n :\r\n chunked\r\n"
+                              "\r\n3\r\nabc\r\n0\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "header Transfer-Encoding=chunked") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "headers_complete framing=2 length=0") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "body abc") == 1);
+  }
+  SECTION("an empty value folded onto the next lines") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 OK\r\nContent-Encoding:\r\n \r\n deflate\r\n ,\r\n"
+                              "Content-Length: 0\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "header Content-Encoding=deflate ,") == 1);
+  }
+  SECTION("a lone CR and a space fold too") {
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              "HTTP/1.1 200 OK\r\nTransfer-Encoding: \r chunked\r\n\r\n"
+                              "3\r\nabc\r\n0\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "body abc") == 1);
+  }
+}
+
+TEST_CASE("HttpParser: space before the colon frames a response, not a request", "[http]") {
+  Log response = ParseEverySplit(HttpRole::kResponse,
+                                 "HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n"
+                                 "3\r\nabc\r\n0\r\n\r\n");
+  REQUIRE(std::count(response.begin(), response.end(), "body abc") == 1);
+  REQUIRE(response.back() == "complete");
+  Log request = ParseEverySplit(HttpRole::kRequest,
+                                "POST / HTTP/1.1\r\nContent-Length\t: 3\r\n\r\n");
+  REQUIRE(std::count(request.begin(), request.end(), "headers_complete framing=0 length=0") ==
+          1);
+}
+
+TEST_CASE("HttpParser: up to 4 junk bytes before HTTP on the status line are skipped",
+          "[http]") {
+  for (std::string junk : {std::string(1, '\0'), std::string(" \r"), std::string("\x01\x02")}) {
+    INFO(absl::CEscape(junk));
+    Log log = ParseEverySplit(HttpRole::kResponse,
+                              junk + "HTTP/1.1 200 ok\r\nContent-Length: 2\r\n\r\nok");
+    Log want = {"anomaly junk_before_status_line", "status HTTP/1.1 200 ok",
+                "header Content-Length=2", "headers_complete framing=1 length=2", "body ok",
+                "complete"};
+    REQUIRE(log == want);
   }
 }
 
