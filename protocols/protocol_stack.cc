@@ -100,21 +100,29 @@ void ProtocolStack::Forward(Direction dir, absl::Time ts, absl::string_view byte
   size_t used = analyzer_->OnData(dir, ts, bytes);
   if (used >= bytes.size()) return;
   Handoff h = analyzer_->handoff();
-  if (h == Handoff::kTls && set_->make_tls && spec_ != nullptr && !via_tls_) {
-    // STARTTLS / AUTH TLS / CONNECT: the old analyzer stays alive to close its records;
-    // the rest of the stream is TLS carrying the same protocol.
-    const ProtocolSpec* spec = spec_;
+  if (h == Handoff::kTls && set_->make_tls && !via_tls_) {
+    // STARTTLS / AUTH TLS / CONNECT / PROT P: the old analyzer stays alive to close its
+    // records; the rest of the stream is TLS carrying the same protocol.
     const ConnectionInfo* conn = conn_;
     AnalyzerOutput* out = out_;
     PlainWrapper wrap = wrap_plaintext_;
     std::unique_ptr<Analyzer> cleartext = std::move(analyzer_);
     std::string held[2] = {cleartext->TakeHeldBytes(Direction::kClientToServer),
                            cleartext->TakeHeldBytes(Direction::kServerToClient)};
+    // The plaintext analyzer: a fresh one of the detected protocol, or the successor a
+    // known analyzer names (made now, while the old one is alive; used once).
+    std::function<std::unique_ptr<Analyzer>()> make_inner;
+    if (const ProtocolSpec* spec = spec_) {
+      make_inner = [spec, conn, out]() { return spec->make(*conn, out, /*after_tls=*/true); };
+    } else {
+      auto successor = std::make_shared<std::unique_ptr<Analyzer>>(cleartext->MakeAfterTls());
+      make_inner = [successor]() { return std::move(*successor); };
+    }
     cleartext->OnClose(ts);
     via_tls_ = true;
-    analyzer_ = set_->make_tls(*conn_, out_, [spec, conn, out, wrap]() {
-      std::unique_ptr<Analyzer> inner = spec->make(*conn, out, /*after_tls=*/true);
-      return wrap ? wrap(std::move(inner)) : std::move(inner);
+    analyzer_ = set_->make_tls(*conn_, out_, [make_inner, wrap]() {
+      std::unique_ptr<Analyzer> inner = make_inner();
+      return wrap && inner ? wrap(std::move(inner)) : std::move(inner);
     });
     spec_ = nullptr;
     for (Direction d : {Direction::kClientToServer, Direction::kServerToClient}) {

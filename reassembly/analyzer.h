@@ -95,6 +95,10 @@ class Analyzer {
   // handoff (the ClientHello a client sends right after CONNECT, before the 200). The
   // owner feeds them to the next stage ahead of the unconsumed rest.
   virtual std::string TakeHeldBytes(Direction dir) { return std::string(); }
+  // After a handoff to TLS by an analyzer whose protocol was known in advance (an FTP data
+  // connection after PROT P, found by expectation, not by content): the analyzer for the
+  // plaintext. Null: the plaintext is not parsed.
+  virtual std::unique_ptr<Analyzer> MakeAfterTls() { return nullptr; }
   // flows.jsonl "service" value: "http", "tls", "smtp", "ftp", "ftp-data".
   virtual const char* service() const = 0;
 };

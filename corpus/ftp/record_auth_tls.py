@@ -10,8 +10,8 @@ The data ports are only announced inside the encrypted control channel, so a rea
 needs the key log (auth_tls.keylog, committed; tcpfollow --keylog, see auth_tls.args)
 to tie the data connections to FTP. The client's context writes the key log for
 every TLS session, the PROT P data connection's included.
-Objects: every file the server sent or received in clear (PROT C). The PROT P
-transfer is listed under notes, not objects: its bytes cross the wire encrypted.
+Objects: every file the server sent or received, the PROT P transfer included
+(tcpfollow decrypts its data connection with the key log).
 
 Byte accounting: only the client records (sockrec.py). Its context.wrap_socket
 returns BioTlsSocket (see ../smtp/record_starttls.py), so the TLS records go through
@@ -156,14 +156,11 @@ def main():
                 raise SystemExit("%s differs between client and server" % o["name"])
         if objs[1]["sha256"] != lab.sha256_file(upload):
             raise SystemExit("upload differs between client and server")
-        clear = [o for o in objs if o["name"] != "tls_prot_p8000.bin"]
-        secret = [o for o in objs if o["name"] == "tls_prot_p8000.bin"]
         with open(keylog) as src, open(os.path.join(HERE, NAME + ".keylog"), "w") as dst:
             dst.write(src.read())
         m = lab.finish(L, pcap, os.path.join(HERE, NAME + ".manifest.json"),
-                   __doc__.splitlines()[0], objects=clear,
-                   notes={"prot_p_transfer": secret[0],
-                          "recorded_by": "client only (the server's pyOpenSSL I/O bypasses "
+                   __doc__.splitlines()[0], objects=objs,
+                   notes={"recorded_by": "client only (the server's pyOpenSSL I/O bypasses "
                                          "sockrec.py)"})
         # Only the sender counted each stream: a segment lost before the peer's RST would
         # be claimed but never on the wire. An independent reassembler must agree.

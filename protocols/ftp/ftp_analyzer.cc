@@ -213,10 +213,19 @@ class FtpSession {
     return true;
   }
 
-  void Data(int id, absl::Time ts, absl::string_view bytes) {
+  // PROT P was in force when the channel's connection came: its bytes are TLS.
+  bool Encrypted(int id) {
     std::lock_guard<std::mutex> lock(mu_);
     Channel* c = Find(id);
-    if (c == nullptr || c->encrypted || c->data_done) {
+    return c != nullptr && c->encrypted;
+  }
+
+  // `decrypted`: the plaintext of an encrypted channel (kept like cleartext data).
+  void Data(int id, absl::Time ts, absl::string_view bytes, bool decrypted = false) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel* c = Find(id);
+    if (c != nullptr && decrypted && !c->decrypted) c->decrypted = true;
+    if (c == nullptr || (c->encrypted && !c->decrypted) || c->data_done) {
       stats_.ignored_data_bytes += bytes.size();
       return;
     }
@@ -282,6 +291,7 @@ class FtpSession {
     bool attached = false;
     ConnectionInfo data_conn;
     bool encrypted = false;
+    bool decrypted = false;  // plaintext arrived from the TLS stage
     bool bound = false;
     std::string verb, arg;
     std::string held;
@@ -344,7 +354,9 @@ class FtpSession {
 
   void MaybeLog(Channel& c, bool force) {
     if (!c.replied || c.logged) return;
-    if (!force && c.attached && !c.object_done && !c.encrypted) return;
+    // An encrypted channel's record waits for its object only once plaintext flows:
+    // without keys no object comes.
+    if (!force && c.attached && !c.object_done && (!c.encrypted || c.decrypted)) return;
     nlohmann::json r = std::move(c.record);
     ChannelFields(c, &r);
     if (c.object_done && !c.result.fuid.empty()) {
@@ -354,6 +366,7 @@ class FtpSession {
     }
     if (c.gap) r["partial"] = true;
     if (c.encrypted) r["encrypted"] = true;
+    if (c.decrypted) r["decrypted"] = true;
     out_->Record("ftp", control_, c.record_ts, std::move(r));
     c.logged = true;
   }
@@ -596,15 +609,36 @@ FtpDataAnalyzer::FtpDataAnalyzer(const ConnectionInfo& conn, std::shared_ptr<Ftp
   attached_ = session_->Attach(channel_, conn_);
 }
 
-FtpDataAnalyzer::~FtpDataAnalyzer() = default;
+FtpDataAnalyzer::FtpDataAnalyzer(const FtpDataAnalyzer& cleartext, AfterTls)
+    : conn_(cleartext.conn_),
+      session_(cleartext.session_),
+      channel_(cleartext.channel_),
+      decrypted_(true),
+      attached_(cleartext.attached_) {}
+
+// A successor that never received plaintext (the TLS session could not be decrypted)
+// still ends the transfer, so its ftp record is written.
+FtpDataAnalyzer::~FtpDataAnalyzer() {
+  if (decrypted_) End(absl::InfinitePast());
+}
+
+std::unique_ptr<Analyzer> FtpDataAnalyzer::MakeAfterTls() {
+  if (!handed_off_) return nullptr;
+  return std::unique_ptr<Analyzer>(new FtpDataAnalyzer(*this, AfterTls{}));
+}
 
 size_t FtpDataAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
+  if (handed_off_) return 0;
+  if (!decrypted_ && attached_ && session_->Encrypted(channel_)) {
+    handed_off_ = true;  // PROT P: these bytes are TLS
+    return 0;
+  }
   if (!has_direction_) {
     has_direction_ = true;
     direction_ = dir;
   }
   if (attached_ && dir == direction_) {
-    session_->Data(channel_, ts, bytes);
+    session_->Data(channel_, ts, bytes, decrypted_);
   } else {
     session_->Data(-1, ts, bytes);  // counted as ignored
   }
@@ -612,21 +646,20 @@ size_t FtpDataAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view b
 }
 
 void FtpDataAnalyzer::OnGap(Direction dir, absl::Time, uint64_t length) {
+  if (handed_off_) return;
   if (attached_ && (!has_direction_ || dir == direction_)) session_->Gap(channel_, length);
 }
 
 void FtpDataAnalyzer::OnEnd(Direction dir, absl::Time ts) {
-  if (attached_ && has_direction_ && dir == direction_ && !ended_) {
-    ended_ = true;
-    session_->DataEnd(channel_, ts);
-  }
+  if (has_direction_ && dir == direction_) End(ts);
 }
 
-void FtpDataAnalyzer::OnClose(absl::Time ts) {
-  if (attached_ && !ended_) {
-    ended_ = true;
-    session_->DataEnd(channel_, ts);
-  }
+void FtpDataAnalyzer::OnClose(absl::Time ts) { End(ts); }
+
+void FtpDataAnalyzer::End(absl::Time ts) {
+  if (!attached_ || ended_ || handed_off_) return;  // a handed-off channel ends with its successor
+  ended_ = true;
+  session_->DataEnd(channel_, ts);
 }
 
 }  // namespace tcpfollow

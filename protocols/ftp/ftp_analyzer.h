@@ -19,7 +19,8 @@
 // the command is known; over the cap the object is begun unnamed (counted). A transfer's
 // record is written when both its final reply and the end of its data are seen (or at
 // control close). FtpSession is locked, so control and data may run on different threads.
-// Not done: decrypting PROT P data channels (their transfers are flagged "encrypted").
+// PROT P data channels are TLS: their records say "encrypted", and when the TLS stage can
+// decrypt them (key log, RSA key) also "decrypted", with the transfer stored as an object.
 #ifndef TCPFOLLOW_PROTOCOLS_FTP_FTP_ANALYZER_H_
 #define TCPFOLLOW_PROTOCOLS_FTP_FTP_ANALYZER_H_
 
@@ -126,6 +127,9 @@ class FtpAnalyzer : public Analyzer {
 };
 
 // The data side: bytes from either direction (the first that sends) go to the session.
+// A data connection. After PROT P the channel carries TLS: the first analyzer hands the
+// connection to TLS (handoff kTls) and MakeAfterTls() gives the one that receives the
+// plaintext, which stores the transfer as a cleartext one would be.
 class FtpDataAnalyzer : public Analyzer {
  public:
   FtpDataAnalyzer(const ConnectionInfo& conn, std::shared_ptr<FtpSession> session,
@@ -136,12 +140,20 @@ class FtpDataAnalyzer : public Analyzer {
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
   void OnEnd(Direction dir, absl::Time ts) override;
   void OnClose(absl::Time ts) override;
+  Handoff handoff() const override { return handed_off_ ? Handoff::kTls : Handoff::kNone; }
+  std::unique_ptr<Analyzer> MakeAfterTls() override;
   const char* service() const override { return "ftp-data"; }
 
  private:
+  struct AfterTls {};
+  FtpDataAnalyzer(const FtpDataAnalyzer& cleartext, AfterTls);
+  void End(absl::Time ts);
+
   ConnectionInfo conn_;
   std::shared_ptr<FtpSession> session_;
   int channel_;
+  bool decrypted_ = false;   // this analyzer receives the TLS plaintext
+  bool handed_off_ = false;  // the rest is TLS: a successor takes over
   bool attached_ = false;
   bool has_direction_ = false;
   Direction direction_ = Direction::kServerToClient;

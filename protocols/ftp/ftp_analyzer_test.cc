@@ -285,20 +285,46 @@ TEST_CASE("FtpAnalyzer: AUTH TLS hands off after the 234 reply", "[ftp][tls]") {
   CHECK(records[0]["user"] == "bob");
 }
 
-TEST_CASE("FtpAnalyzer: PROT P data channels are flagged, not written", "[ftp][tls]") {
+TEST_CASE("FtpAnalyzer: a PROT P data channel hands over to TLS; its plaintext is stored",
+          "[ftp][tls]") {
   testing::MemoryOutput out;
   FtpAnalyzer ftp(Control(), &out, FtpLimits(), /*after_tls=*/true);
   ftp.OnData(kC, T(), "PROT P\r\nPASV\r\n");
   ftp.OnData(kS, T(), "200 ok\r\n227 (10,0,0,2,4,1)\r\n");
   auto data = Connect(out, 0, 2);
-  ftp.OnData(kC, T(), "RETR f\r\n");
-  data->OnData(kS, T(), "\x16\x03\x01 encrypted");
-  data->OnClose(T());
-  ftp.OnData(kS, T(), "150 go\r\n226 ok\r\n");
-  auto records = out.records("ftp");
-  REQUIRE(records.size() == 3);
-  CHECK(records[2]["encrypted"] == true);
+  ftp.OnData(kC, T(), "RETR f.bin\r\n");
+  // The data connection's first bytes are TLS: nothing consumed, handed over.
+  CHECK(data->OnData(kS, T(), "\x16\x03\x01 hello") == 0);
+  CHECK(data->handoff() == Handoff::kTls);
+  std::unique_ptr<Analyzer> plain = data->MakeAfterTls();
+  REQUIRE(plain != nullptr);
+  CHECK(plain->MakeAfterTls() == nullptr);  // the successor is the plaintext's end
+  data->OnClose(T());                       // the handed-off analyzer ends nothing
   CHECK(out.objects().empty());
+  SECTION("decrypted: the transfer is stored like a cleartext one") {
+    CHECK(plain->OnData(kS, T(), "secret ") == 7);
+    CHECK(plain->OnData(kS, T(), "bytes") == 5);
+    plain->OnEnd(kS, T());
+    plain->OnClose(T());
+    ftp.OnData(kS, T(), "150 go\r\n226 ok\r\n");
+    auto records = out.records("ftp");
+    REQUIRE(records.size() == 3);
+    CHECK(records[2]["encrypted"] == true);
+    CHECK(records[2]["decrypted"] == true);
+    REQUIRE(out.objects().size() == 1);
+    CHECK(out.objects()[0].data == "secret bytes");
+    CHECK(out.objects()[0].meta.name == "f.bin");
+    CHECK(records[2]["fuid"] == out.objects()[0].fuid);
+  }
+  SECTION("not decrypted (no keys): flagged, the record still written") {
+    plain.reset();  // the TLS stage never made it
+    ftp.OnData(kS, T(), "150 go\r\n226 ok\r\n");
+    auto records = out.records("ftp");
+    REQUIRE(records.size() == 3);
+    CHECK(records[2]["encrypted"] == true);
+    CHECK_FALSE(records[2].contains("decrypted"));
+    CHECK(out.objects().empty());
+  }
 }
 
 std::string RunControl(const std::vector<std::pair<Direction, std::string>>& turns,
