@@ -398,6 +398,19 @@ class HttpAnalyzer::Side : public HttpVisitor {
     EndMessage(true);
   }
 
+  // As browsers: an answer without a status line is HTTP/0.9 only as the first answer on
+  // the connection (Chrome and Firefox refuse it on a reused one), also after interim 1xx
+  // answers, or to an HTTP/0.9 request. Never to CONNECT: that needs a real 2xx.
+  bool AcceptsHttp09Response() override {
+    for (auto& t : a_->pending_) {
+      if (t->has_request && !t->response_done) {
+        return t->method != "CONNECT" &&
+               ((t->depth == 1 && t->status_code == 0) || t->version == "0.9");
+      }
+    }
+    return false;
+  }
+
   void OnAnomaly(absl::string_view what) override { Anomaly(what); }
   void OnError(absl::string_view what) override { Anomaly(what); }
 

@@ -409,6 +409,39 @@ TEST_CASE("HttpAnalyzer: a response head as browsers read it still decodes its b
   REQUIRE(o.records[0]["status_code"] == 200);
 }
 
+TEST_CASE("HttpAnalyzer: an answer without a status line is HTTP/0.9 on a fresh connection",
+          "[http]") {
+  std::string file = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+  SECTION("the first answer") {
+    Outcome o = RunEverySplit({{kC, "GET /dir/eicar.txt HTTP/1.1\r\nHost: h\r\n\r\n"},
+                               {kS, file}});
+    REQUIRE(o.objects.size() == 1);
+    REQUIRE(o.objects[0].meta.name == "eicar.txt");
+    REQUIRE(o.objects[0].data == file);
+    REQUIRE(o.records[0]["status_code"] == 200);
+    REQUIRE(o.records[0]["anomalies"] == nlohmann::json::array({"http09_response"}));
+  }
+  SECTION("after 100 Continue") {
+    Outcome o = RunEverySplit({{kC, "GET /eicar.txt HTTP/1.1\r\nHost: h\r\n\r\n"},
+                               {kS, "HTTP/1.1 100 Continue\r\n\r\n" + file}});
+    REQUIRE(o.objects.size() == 1);
+    REQUIRE(o.objects[0].data == file);
+    REQUIRE(o.records[0]["info_code"] == 100);
+    REQUIRE(o.records[0]["status_code"] == 200);
+  }
+  SECTION("not on a reused connection, not to CONNECT") {
+    Outcome reused = RunEverySplit({{kC, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"},
+                                    {kS, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+                                    {kC, "GET /eicar.txt HTTP/1.1\r\nHost: h\r\n\r\n"},
+                                    {kS, file}});
+    REQUIRE(reused.objects.size() == 1);
+    REQUIRE(reused.objects[0].data == "ok");
+    Outcome connect = RunConversation({{kC, "CONNECT h:443 HTTP/1.1\r\n\r\n"}, {kS, file}});
+    REQUIRE(connect.handoff == Handoff::kNone);
+    REQUIRE(connect.objects.empty());
+  }
+}
+
 TEST_CASE("HttpAnalyzer: object names come from Content-Disposition first", "[http]") {
   Outcome o = RunConversation({
       {kC, "GET /download?id=3 HTTP/1.1\r\n\r\n"},

@@ -73,6 +73,21 @@ NextLine LineAfterWhitespaceLine(absl::string_view rest) {
   return rest[i] == ':' ? NextLine::kHead : NextLine::kBody;
 }
 
+enum class Http09Probe : uint8_t { kHttp1, kHttp09, kUndecided };
+
+// Whether a response starting with `start` has a status line, once enough bytes are in (at
+// the end of the stream, kUndecided means HTTP/0.9).
+Http09Probe ProbeHttp09(absl::string_view start) {
+  // Browsers take a response that does not start with "HTTP" (after at most a few junk
+  // bytes; Chrome allows 4) as HTTP/0.9. Junk lines before a status line are tolerated
+  // elsewhere (resync; HTTP evader's "SIP/2.0 200 ok\r\nHTTP/1.1 200 ok"), so look further.
+  constexpr size_t kProbeBytes = 64;
+  for (size_t i = 0; i + 4 <= start.size() && i < kProbeBytes; ++i) {
+    if (absl::StartsWithIgnoreCase(start.substr(i), "http")) return Http09Probe::kHttp1;
+  }
+  return start.size() >= kProbeBytes + 3 ? Http09Probe::kHttp09 : Http09Probe::kUndecided;
+}
+
 absl::string_view StripCr(absl::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line;
@@ -194,6 +209,7 @@ void HttpParser::ResetScan() {
   line_start_ = 0;
   first_line_done_ = false;
   blank_line_pending_ = false;
+  probing_http09_ = false;
 }
 
 size_t HttpParser::ScanBlock(absl::string_view buf, bool first_line_special) {
@@ -244,6 +260,20 @@ size_t HttpParser::FeedHead(absl::string_view data) {
     in_message_ = true;
     lf_only_reported_ = false;
     ResetScan();
+    probing_http09_ = role_ == HttpRole::kResponse && visitor_->AcceptsHttp09Response();
+    if (probing_http09_) {
+      switch (ProbeHttp09(data)) {
+        case Http09Probe::kHttp09:
+          StartHttp09Response();
+          return pos;  // the bytes are fed again, as body
+        case Http09Probe::kUndecided:
+          buf_.assign(data.data(), data.size());  // not scanned yet: scan state stays at 0
+          return pos + data.size();
+        case Http09Probe::kHttp1:
+          probing_http09_ = false;
+          break;
+      }
+    }
     size_t end = ScanBlock(data, true);
     if (end != kNpos && end <= limits_.max_head_bytes) {
       ParseHead(data.substr(0, end));
@@ -261,6 +291,22 @@ size_t HttpParser::FeedHead(absl::string_view data) {
   size_t old = buf_.size();
   size_t take = std::min(data.size(), limits_.max_head_bytes + 1 - old);
   buf_.append(data.data(), take);
+  if (probing_http09_) {
+    switch (ProbeHttp09(buf_)) {
+      case Http09Probe::kHttp09: {
+        std::string body = std::move(buf_);
+        ResetScan();
+        StartHttp09Response();
+        Feed(body);
+        return take;
+      }
+      case Http09Probe::kUndecided:
+        return take;
+      case Http09Probe::kHttp1:
+        probing_http09_ = false;
+        break;
+    }
+  }
   size_t end = ScanBlock(buf_, true);
   if (end == kNpos || end > limits_.max_head_bytes) {
     if (end != kNpos || buf_.size() > limits_.max_head_bytes) {
@@ -531,6 +577,10 @@ void HttpParser::ParseHead(absl::string_view block) {
     return;
   }
   ParseFields(fields, false, &info);
+  EndHead(info);
+}
+
+void HttpParser::EndHead(HttpMessageInfo info) {
   HeadersAction action = visitor_->OnHeadersComplete(info);
   if (action == HeadersAction::kStop) {
     ++stats_->messages;
@@ -540,6 +590,17 @@ void HttpParser::ParseHead(absl::string_view block) {
   }
   if (action == HeadersAction::kNoBody) info.framing = BodyFraming::kNone;
   StartBody(info);
+}
+
+void HttpParser::StartHttp09Response() {
+  probing_http09_ = false;
+  Anomaly("http09_response");
+  HttpMessageInfo info;
+  info.http09 = true;
+  info.status = 200;
+  info.framing = BodyFraming::kClose;
+  visitor_->OnStatusLine("HTTP/0.9", info.status, "");
+  EndHead(info);
 }
 
 void HttpParser::StartBody(const HttpMessageInfo& info) {
@@ -861,7 +922,13 @@ void HttpParser::OnGap(uint64_t length) {
 }
 
 void HttpParser::OnEnd() {
-  if (state_ == State::kHead && blank_line_pending_) {
+  if (state_ == State::kHead && probing_http09_) {
+    // Too few bytes came to hold "HTTP": all of them are the HTTP/0.9 answer.
+    std::string body = std::move(buf_);
+    ResetScan();
+    StartHttp09Response();
+    Feed(body);
+  } else if (state_ == State::kHead && blank_line_pending_) {
     // The head was waiting to see what follows a whitespace line: nothing more will, so
     // the head ends there and what came after it is the body.
     std::string data = std::move(buf_);

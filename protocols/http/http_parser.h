@@ -63,7 +63,7 @@ struct HttpMessageInfo {
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;  // for kLength (also kept with kChunked, for a fallback)
   int status = 0;               // responses
-  bool http09 = false;          // request line without a version (HTTP/0.9 simple request)
+  bool http09 = false;  // request line without a version, or response without a status line
   bool framing_conflict = false;  // Content-Length with Transfer-Encoding, or differing lengths
   bool http11 = false;            // version is exactly HTTP/1.1 (Transfer-Encoding applies)
 };
@@ -95,6 +95,10 @@ class HttpVisitor {
   virtual void OnAnomaly(absl::string_view what) {}
   // A limit was exceeded: the parser stops for good.
   virtual void OnError(absl::string_view what) {}
+  // Asked as a response starts: may it be an HTTP/0.9 answer (no status line, the body runs
+  // to the end of the stream)? If so, a response whose first 64 bytes hold no "HTTP" is one
+  // (reported as status 200, version "HTTP/0.9").
+  virtual bool AcceptsHttp09Response() { return false; }
 };
 
 class NoOpHttpVisitor : public HttpVisitor {};
@@ -135,6 +139,9 @@ class HttpParser {
   // Finds the end of a header block in buf_ (or `data` when buf_ is empty).
   size_t ScanBlock(absl::string_view buf, bool first_line_special);
   void ParseHead(absl::string_view block);
+  // The head is parsed: let the visitor decide, then frame the body.
+  void EndHead(HttpMessageInfo info);
+  void StartHttp09Response();
   // The start line of a head: its first line, which in a response also ends at a lone CR.
   absl::string_view StartLine(absl::string_view head) const;
   // A head is abandoned (gap, too large): still report its start line if it is complete,
@@ -169,6 +176,7 @@ class HttpParser {
   size_t line_start_ = 0;
   bool first_line_done_ = false;
   bool blank_line_pending_ = false;  // ScanBlock waits for what follows a whitespace line
+  bool probing_http09_ = false;      // a response start is buffered until ProbeHttp09 decides
   bool resync_line_start_ = true;  // resync: buf_ holds the start of a line
 };
 

@@ -22,6 +22,7 @@ class RecordingVisitor : public HttpVisitor {
   std::vector<std::string> log;
   HeadersAction action = HeadersAction::kContinue;
   bool no_body_for_head = true;
+  bool accept_http09 = false;
   std::string last_method;
 
   void OnRequestLine(absl::string_view m, absl::string_view t, absl::string_view v) override {
@@ -54,6 +55,7 @@ class RecordingVisitor : public HttpVisitor {
   void OnMessageIncomplete(absl::string_view why) override { Add(absl::StrCat("incomplete ", why)); }
   void OnAnomaly(absl::string_view what) override { Add(absl::StrCat("anomaly ", what)); }
   void OnError(absl::string_view what) override { Add(absl::StrCat("error ", what)); }
+  bool AcceptsHttp09Response() override { return accept_http09; }
 
  private:
   void Add(std::string line) { log.push_back(std::move(line)); }
@@ -68,10 +70,11 @@ struct Run {
 // Feeds `input` cut at `cuts`, then ends the direction if `end`.
 Run Parse(HttpRole role, const std::string& input, const std::vector<size_t>& cuts,
           HttpLimits limits = {}, HeadersAction action = HeadersAction::kContinue,
-          bool end = true) {
+          bool end = true, bool accept_http09 = false) {
   Run run;
   RecordingVisitor v;
   v.action = action;
+  v.accept_http09 = accept_http09;
   HttpParser p(role, &v, limits, &run.stats);
   size_t at = 0;
   bool stopped = false;
@@ -94,16 +97,17 @@ Run Parse(HttpRole role, const std::string& input, const std::vector<size_t>& cu
 // The log fed whole; REQUIREs the same log byte by byte and for every two-piece split.
 std::vector<std::string> ParseEverySplit(HttpRole role, const std::string& input,
                                          HttpLimits limits = {},
-                                         HeadersAction action = HeadersAction::kContinue) {
-  Run whole = Parse(role, input, {}, limits, action);
+                                         HeadersAction action = HeadersAction::kContinue,
+                                         bool accept_http09 = false) {
+  Run whole = Parse(role, input, {}, limits, action, true, accept_http09);
   std::vector<size_t> every;
   for (size_t i = 1; i < input.size(); ++i) every.push_back(i);
-  Run bytewise = Parse(role, input, every, limits, action);
+  Run bytewise = Parse(role, input, every, limits, action, true, accept_http09);
   INFO("input: " << input);
   REQUIRE(absl::StrJoin(bytewise.log, "\n") == absl::StrJoin(whole.log, "\n"));
   REQUIRE(bytewise.consumed == whole.consumed);
   for (size_t cut = 0; cut <= input.size(); ++cut) {
-    Run split = Parse(role, input, {cut}, limits, action);
+    Run split = Parse(role, input, {cut}, limits, action, true, accept_http09);
     INFO("cut at " << cut);
     REQUIRE(absl::StrJoin(split.log, "\n") == absl::StrJoin(whole.log, "\n"));
     REQUIRE(split.consumed == whole.consumed);
@@ -527,6 +531,40 @@ TEST_CASE("HttpParser: up to 4 junk bytes before HTTP on the status line are ski
                 "header Content-Length=2", "headers_complete framing=1 length=2", "body ok",
                 "complete"};
     REQUIRE(log == want);
+  }
+}
+
+TEST_CASE("HttpParser: a response without HTTP in its first bytes is HTTP/0.9 if accepted",
+          "[http]") {
+  auto parse = [](const std::string& in) {
+    return ParseEverySplit(HttpRole::kResponse, in, {}, HeadersAction::kContinue, true);
+  };
+  std::string file(100, 'x');
+  SECTION("long enough to tell") {
+    Log want = {"anomaly http09_response", "status HTTP/0.9 200 ",
+                "headers_complete framing=3 length=0", "body " + file, "complete"};
+    REQUIRE(parse(file) == want);
+  }
+  SECTION("shorter: the end of the stream tells") {
+    Log want = {"anomaly http09_response", "status HTTP/0.9 200 ",
+                "headers_complete framing=3 length=0", "body hi\r\n\r\n", "complete"};
+    REQUIRE(parse("hi\r\n\r\n") == want);
+  }
+  SECTION("after an interim answer") {
+    Log log = parse("HTTP/1.1 100 Continue\r\n\r\n" + file);
+    Log want = {"status HTTP/1.1 100 Continue", "headers_complete framing=0 length=0",
+                "complete", "anomaly http09_response", "status HTTP/0.9 200 ",
+                "headers_complete framing=3 length=0", "body " + file, "complete"};
+    REQUIRE(log == want);
+  }
+  SECTION("a junk line before a status line is not") {
+    Log log = parse("SIP/2.0 200 ok\r\nHTTP/1.1 200 ok\r\nContent-Length: 2\r\n\r\nok");
+    REQUIRE(std::count(log.begin(), log.end(), "status HTTP/1.1 200 ok") == 1);
+    REQUIRE(std::count(log.begin(), log.end(), "body ok") == 1);
+  }
+  SECTION("not accepted: skipped as before") {
+    Log log = ParseEverySplit(HttpRole::kResponse, file);
+    REQUIRE(std::count(log.begin(), log.end(), "body " + file) == 0);
   }
 }
 
