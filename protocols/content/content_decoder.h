@@ -1,7 +1,8 @@
 // Streaming removal of HTTP content codings (RFC 9110 section 8.4): gzip (also x-gzip, with
 // concatenated members), deflate (zlib as the RFC says, or raw deflate as some servers send;
-// told apart by the zlib header), br (brotli) and identity, stacked in any order as listed in
-// Content-Encoding (decoded last-applied first).
+// told apart by the zlib header), br (brotli), lzma (the .lzma format, dictionary memory
+// capped) and identity, stacked in any order as listed in Content-Encoding (decoded
+// last-applied first).
 //
 // Output is bounded: once the decoded size passes `max_output_bytes`, or passes
 // `max_ratio` times the encoded input (after `ratio_grace_bytes`), the output is cut at the
@@ -22,7 +23,7 @@
 
 namespace tcpfollow {
 
-enum class ContentCoding : uint8_t { kIdentity, kGzip, kDeflate, kBrotli };
+enum class ContentCoding : uint8_t { kIdentity, kGzip, kDeflate, kBrotli, kLzma };
 const char* ContentCodingName(ContentCoding c);
 
 struct ContentLimits {
@@ -30,6 +31,7 @@ struct ContentLimits {
   uint64_t max_ratio = 1000;                // decoded / encoded
   uint64_t ratio_grace_bytes = 1ull << 20;  // ratio is not checked below this output size
   size_t max_codings = 4;                   // stacked codings accepted in one header
+  uint64_t max_lzma_memory = 16ull << 20;   // lzma decoder memory (mostly dictionary) per body
 };
 
 struct ContentStats {

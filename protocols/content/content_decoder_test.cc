@@ -15,6 +15,7 @@ namespace {
 using testing::BrotliEncode;
 using testing::GzipEncode;
 using testing::GzipStoredEncode;
+using testing::LzmaAloneEncode;
 using testing::RawDeflateEncode;
 using testing::ZlibEncode;
 
@@ -53,6 +54,7 @@ TEST_CASE("ParseContentEncoding: codings in applied order", "[content]") {
   REQUIRE(c.ok());
   REQUIRE(*c == std::vector<ContentCoding>{ContentCoding::kGzip, ContentCoding::kBrotli,
                                            ContentCoding::kGzip, ContentCoding::kDeflate});
+  REQUIRE(*ParseContentEncoding("lzma") == std::vector<ContentCoding>{ContentCoding::kLzma});
   REQUIRE(ParseContentEncoding("identity")->empty());
   REQUIRE(ParseContentEncoding("compress").status().code() == absl::StatusCode::kUnimplemented);
   ContentLimits limits;
@@ -74,6 +76,7 @@ TEST_CASE("ContentDecoder: each coding decodes whole, byte by byte and split any
       {"deflate zlib", ContentCoding::kDeflate, ZlibEncode(plain)},
       {"deflate raw", ContentCoding::kDeflate, RawDeflateEncode(plain)},
       {"br", ContentCoding::kBrotli, BrotliEncode(plain)},
+      {"lzma", ContentCoding::kLzma, LzmaAloneEncode(plain)},
   };
   for (const Case& c : cases) {
     SECTION(c.name) {
@@ -111,6 +114,19 @@ TEST_CASE("ContentDecoder: stacked codings are removed last-applied first", "[co
   Result wrong = Decode({ContentCoding::kBrotli, ContentCoding::kGzip, ContentCoding::kDeflate},
                         encoded);
   REQUIRE(!wrong.status.ok());
+}
+
+TEST_CASE("ContentDecoder: lzma memory is capped by the header's dictionary size",
+          "[content][limits]") {
+  const std::string plain = Sample();
+  ContentLimits limits;
+  limits.max_lzma_memory = 4 << 20;
+  Result small = Decode({ContentCoding::kLzma}, LzmaAloneEncode(plain, 1 << 20), {}, limits);
+  REQUIRE(small.status.ok());
+  REQUIRE(small.out == plain);
+  Result big = Decode({ContentCoding::kLzma}, LzmaAloneEncode(plain, 8 << 20), {}, limits);
+  REQUIRE(big.status.code() == absl::StatusCode::kResourceExhausted);
+  REQUIRE(big.out.empty());
 }
 
 TEST_CASE("ContentDecoder: identity and empty coding list pass bytes through", "[content]") {

@@ -1,6 +1,7 @@
 // Test-only encoders (see test_encoders.h). Failures abort: they are test set-up bugs.
 #include "protocols/content/test_encoders.h"
 
+#include <lzma.h>
 #include <zlib.h>
 
 #include <cstdlib>
@@ -41,6 +42,23 @@ std::string BrotliEncode(absl::string_view data) {
     std::abort();
   }
   out.resize(size);
+  return out;
+}
+
+std::string LzmaAloneEncode(absl::string_view data, uint32_t dict_size) {
+  lzma_options_lzma options;
+  if (lzma_lzma_preset(&options, 6)) std::abort();
+  options.dict_size = dict_size;
+  lzma_stream strm = LZMA_STREAM_INIT;
+  if (lzma_alone_encoder(&strm, &options) != LZMA_OK) std::abort();
+  std::string out(data.size() + data.size() / 2 + 1024, '\0');
+  strm.next_in = reinterpret_cast<const uint8_t*>(data.data());
+  strm.avail_in = data.size();
+  strm.next_out = reinterpret_cast<uint8_t*>(out.data());
+  strm.avail_out = out.size();
+  if (lzma_code(&strm, LZMA_FINISH) != LZMA_STREAM_END) std::abort();
+  out.resize(strm.total_out);
+  lzma_end(&strm);
   return out;
 }
 

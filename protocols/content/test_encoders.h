@@ -1,8 +1,10 @@
-// Test-only encoders for content codings: gzip, zlib, raw deflate and brotli of a string.
+// Test-only encoders for content codings: gzip, zlib, raw deflate, brotli and lzma of a
+// string.
 // Used to build bodies for decoder and HTTP tests; not part of any shipped library.
 #ifndef TCPFOLLOW_PROTOCOLS_CONTENT_TEST_ENCODERS_H_
 #define TCPFOLLOW_PROTOCOLS_CONTENT_TEST_ENCODERS_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -15,6 +17,8 @@ std::string GzipStoredEncode(absl::string_view data);
 std::string ZlibEncode(absl::string_view data);
 std::string RawDeflateEncode(absl::string_view data);
 std::string BrotliEncode(absl::string_view data);
+// The .lzma ("LZMA_Alone") format with an end marker, dictionary of `dict_size` bytes.
+std::string LzmaAloneEncode(absl::string_view data, uint32_t dict_size = 1 << 20);
 
 }  // namespace tcpfollow::testing
 

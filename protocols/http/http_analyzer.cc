@@ -49,6 +49,8 @@ absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_v
       out.push_back(ContentCoding::kDeflate);
     } else if (t == "br") {
       out.push_back(ContentCoding::kBrotli);
+    } else if (t == "lzma") {
+      out.push_back(ContentCoding::kLzma);
     } else {
       return absl::UnimplementedError(absl::StrCat("content coding ", t));
     }

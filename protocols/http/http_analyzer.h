@@ -102,7 +102,8 @@ class HttpAnalyzer : public Analyzer {
 };
 
 // Content-Encoding as browsers read it: tokens compared without invisible bytes, any token
-// containing "gzip" or "deflate" taken as that coding (x-gzip, x-deflate, "gz\0ip").
+// containing "gzip" or "deflate" taken as that coding (x-gzip, x-deflate, "gz\0ip"); also
+// "br" and "lzma".
 absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_view value,
                                                                   const ContentLimits& limits);
 // Record strings are UTF-8: invalid bytes become the four characters \xNN (as Zeek does).

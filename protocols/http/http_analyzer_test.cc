@@ -1,6 +1,6 @@
 // HttpAnalyzer against an in-memory output: record fields (Zeek http.log names), request /
 // response pairing with pipelining, HEAD, 100-continue, content codings (gzip, deflate,
-// br, stacked) in objects byte for byte, the decompression bound, CONNECT and Upgrade
+// br, lzma, stacked) in objects byte for byte, the decompression bound, CONNECT and Upgrade
 // handoffs, gaps and close marking transactions partial. Every conversation is also fed
 // byte by byte and split at every point of every message: records and objects must match.
 #include "protocols/http/http_analyzer.h"
@@ -204,6 +204,10 @@ TEST_CASE("HttpAnalyzer: content codings are removed; objects hold the decoded b
   SECTION("br") {
     coding = "br";
     encoded = testing::BrotliEncode(plain);
+  }
+  SECTION("lzma") {
+    coding = "lzma";
+    encoded = testing::LzmaAloneEncode(plain);
   }
   SECTION("gzip then br") {
     coding = "gzip, br";
