@@ -338,9 +338,21 @@ TEST_CASE("HttpAnalyzer: suricata-verify http-* vectors", "[http][vectors]") {
   CHECK(unexpected.empty());
   CHECK(fixed.empty());
   REQUIRE(checked > 100);
-  // HTTP evader: 502 evasions a browser still decodes to the EICAR file. Not yet handled:
-  // bodies on 1xx/204/304, HTTP/0.9 responses, multipart bodies and a few header-value
-  // continuations. The floor guards against regressions.
+  // HTTP evader: 502 evasions a browser still decodes to the EICAR file. The ones that do
+  // not give one eicar.txt object holding it, and why:
+  // - 266, 447, 449: an answer with no status line (HTTP/0.9; in 447 and 449 after a 100
+  //   or 102): the EICAR bytes are extracted, but named after the URI ("http09", "100",
+  //   "102"): the interim answer's Content-Disposition is not the body's.
+  // - 496, 497: extracted, named after the URI's last segment ("single"); Suricata names
+  //   files by the whole URI.
+  // - 268, 269, 274, 275: " Transfer-Encoding: chunked" after another field folds into
+  //   that field (RFC 9112 5.2; Chrome and Firefox do the same), so the body stays chunked
+  //   text. libhtp takes a folded "name:" as a field of its own.
+  // - 307, 327, 347: "Transfer-Encoding:\n\0chunked": "\0chunked" is a line of its own,
+  //   without a colon, as Chrome reads it; libhtp carries the value across the line break.
+  // - 450, 453, 476 (bodies on 204 and 304) and 448 (on a 101 nobody asked for): these
+  //   statuses have no body (RFC 9112 6.3, browsers too; the parser tests rely on it).
+  // The floor guards against regressions.
   constexpr int kEvaderFloor = 486;
   CHECK(evader_ok >= kEvaderFloor);
 }
