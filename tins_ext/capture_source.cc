@@ -185,10 +185,11 @@ class PcapSource : public CaptureSource {
 // this reads the file in large blocks and hands out views into the block, so a packet is
 // copied once (kernel to user). libpcap still opens and validates the file (magic, version,
 // link type mapping) and compiles the BPF filter; records are read as libpcap 1.10 reads
-// them, which capture_source_test checks packet by packet against libpcap itself:
-// timestamps scaled to nanoseconds, a caplen above the file's snaplen cut to it, a caplen
-// above 262144 (libpcap's maximum for these link types) an error, and a record cut short
-// by the end of the file reported as truncated.
+// them, which capture_source_test and fuzz/capture_reader_fuzz check packet by packet
+// against libpcap itself: version 2.4 files only, timestamps scaled to nanoseconds (seconds
+// and fraction signed 32-bit, as libpcap has them), a caplen above the file's snaplen cut
+// to it, a caplen above 262144 (libpcap's maximum for these link types) an error, and a
+// record cut short by the end of the file reported as truncated.
 class PcapBlockReader : public CaptureSource {
  public:
   static constexpr uint32_t kMaxCaplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
@@ -273,8 +274,10 @@ class PcapBlockReader : public CaptureSource {
     have = Ensure(16 + static_cast<size_t>(caplen));
     if (!have.ok()) return have;
     if (!*have) return Truncated();
-    p->ts = absl::FromUnixSeconds(sec) +
-            (nano_file_ ? absl::Nanoseconds(frac) : absl::Microseconds(frac));
+    // As libpcap reads them (and so every input path agrees): both fields signed 32-bit.
+    const int32_t s32 = static_cast<int32_t>(sec), f32 = static_cast<int32_t>(frac);
+    p->ts = absl::FromUnixSeconds(s32) +
+            (nano_file_ ? absl::Nanoseconds(f32) : absl::Microseconds(f32));
     p->link_type = link_type_;
     p->caplen = std::min(caplen, snapshot_);  // libpcap cuts a record to the file's snaplen
     p->wirelen = len;
@@ -360,7 +363,9 @@ std::unique_ptr<CaptureSource> TryBlockReader(const std::string& path, PcapHandl
     return nullptr;
   }
   uint32_t magic, snaplen;
+  uint16_t version[2];
   std::memcpy(&magic, header, 4);
+  std::memcpy(version, header + 4, 4);
   std::memcpy(&snaplen, header + 16, 4);
   bool swapped = false, nano = false;
   switch (magic) {
@@ -372,7 +377,17 @@ std::unique_ptr<CaptureSource> TryBlockReader(const std::string& path, PcapHandl
       close(fd);
       return nullptr;
   }
-  if (swapped) snaplen = __builtin_bswap32(snaplen);
+  if (swapped) {
+    snaplen = __builtin_bswap32(snaplen);
+    version[0] = __builtin_bswap16(version[0]);
+    version[1] = __builtin_bswap16(version[1]);
+  }
+  // Version 2.4 only: libpcap reads older files (2.0-2.3) with the two length fields
+  // swapped in some records; those stay with libpcap.
+  if (version[0] != 2 || version[1] != 4) {
+    close(fd);
+    return nullptr;
+  }
   const std::string name = path;
   return std::make_unique<PcapBlockReader>(std::move(*pcap), fd, swapped, nano, snaplen, name,
                                            static_cast<uint64_t>(st.st_size));

@@ -509,6 +509,41 @@ std::string HandPcap(bool swapped, bool nano, uint32_t snaplen,
   return f;
 }
 
+// Records with raw timestamp fields, in a file of any version (fuzz/capture_reader_fuzz
+// findings: libpcap reads version 2.0-2.3 files differently, and timestamps as signed).
+std::string RawPcap(uint16_t minor, bool nano,
+                    const std::vector<std::pair<uint32_t, uint32_t>>& stamps) {
+  std::string f = Swap32(nano ? 0xA1B23C4D : 0xA1B2C3D4, false);
+  const uint16_t v[2] = {2, minor};
+  f.append(reinterpret_cast<const char*>(v), 4);
+  f += Swap32(0, false) + Swap32(0, false) + Swap32(65535, false) + Swap32(1, false);
+  const std::string frame = Packet(3);
+  for (const auto& [sec, frac] : stamps) {
+    f += Swap32(sec, false) + Swap32(frac, false) +
+         Swap32(static_cast<uint32_t>(frame.size()), false) +
+         Swap32(static_cast<uint32_t>(frame.size()) + 100, false) + frame;
+  }
+  return f;
+}
+
+TEST_CASE("Capture: regression: old file versions and out-of-range timestamps read as "
+          "libpcap reads them", "[capture]") {
+  const std::string path = TempPath("raw.pcap");
+  const std::vector<std::pair<uint32_t, uint32_t>> stamps = {
+      {0xD9AC12D8, 5}, {1, 0xFFFFFFFF}, {1, 5000000}, {1, 0x80000000}, {1700000000, 999999}};
+  for (uint16_t minor : {0, 2, 3, 4}) {
+    for (bool nano : {false, true}) {
+      WriteFile(path, RawPcap(minor, nano, stamps));
+      CheckSameAsLibpcap(path);
+    }
+  }
+  WriteFile(path, RawPcap(4, false, stamps));
+  const Delivered d = ReadWith(path, "", FileReader::kAuto);
+  REQUIRE(d.packets.size() == stamps.size());
+  // Seconds are signed: 0xD9AC12D8 is before 1970, as libpcap and tcpdump show it.
+  CHECK(d.packets[0].rfind("-643034407999995000 ", 0) == 0);
+}
+
 TEST_CASE("Capture: the block reader delivers what libpcap delivers", "[capture]") {
   SECTION("hand-made files: byte orders, resolutions, snaplens, lying and cut records") {
     const std::string path = TempPath("same.pcap");
