@@ -1,5 +1,6 @@
-// libFuzzer harness for ContentDecoder. The first byte picks up to three stacked codings
-// (two bits each: identity, gzip, deflate, br); the rest is split into write calls by
+// libFuzzer harness for ContentDecoder. The first two bytes pick up to three stacked
+// codings (three bits each, modulo 5: identity, gzip, deflate, br, lzma); the rest is
+// split into write calls by
 // fuzz/fuzz_input.h records. Small limits. Invariants: output never exceeds
 // max_output_bytes nor max(grace, ratio * input); nothing is delivered after limited()
 // or after an error.
@@ -12,10 +13,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tcpfollow;
-  if (size == 0) return 0;
+  if (size < 2) return 0;
   std::vector<ContentCoding> codings;
+  const unsigned selector = data[0] | (data[1] << 8);
   for (int i = 0; i < 3; ++i) {
-    int c = (data[0] >> (2 * i)) & 3;
+    int c = ((selector >> (3 * i)) & 7) % 5;
     if (c != 0) codings.push_back(static_cast<ContentCoding>(c));
   }
   ContentLimits limits;
@@ -28,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (closed) std::abort();
     out += b.size();
   });
-  FuzzInput in(data + 1, size - 1);
+  FuzzInput in(data + 2, size - 2);
   uint8_t unused;
   const uint8_t* bytes;
   size_t len;
