@@ -9,7 +9,7 @@
 #include "testing/paths.h"
 #include "tls/key_schedule.h"
 #include "tls/keylog.h"
-#include "tls/testing/pcap_streams.h"
+#include "testing/pcap_streams.h"
 #include "tls/testing/recording_analyzer.h"
 #include "tls/tls_decryptor.h"
 
@@ -28,13 +28,11 @@ struct Outcome {
 std::string Dir() { return tcpfollow::testing::RepoRoot() + "/corpus/tls/"; }
 
 std::vector<Outcome> RunCapture(const std::string& pcap, TlsDecryptorConfig config) {
-  auto conns = testing::ReadPcapStreams(Dir() + pcap);
+  auto conns = tcpfollow::testing::ReadPcapStreams(Dir() + pcap);
   REQUIRE(conns.ok());
   std::vector<Outcome> out;
   for (const auto& c : *conns) {
-    ConnectionInfo info;
-    info.server.addr = IpAddress::V4(c.server_addr.data());
-    info.server.port = c.server_port;
+    ConnectionInfo info = c.info;
     MemoryOutput output;
     RecordingAnalyzer* rec = nullptr;
     TlsDecryptor dec(info, &output, config, [&rec](const ConnectionInfo&) {
@@ -42,8 +40,8 @@ std::vector<Outcome> RunCapture(const std::string& pcap, TlsDecryptorConfig conf
       rec = a.get();
       return a;
     });
-    for (const auto& e : c.events) {
-      dec.OnData(static_cast<Direction>(e.dir), absl::FromUnixSeconds(e.ts), e.bytes);
+    for (const auto& e : c.chunks) {
+      dec.OnData(static_cast<Direction>(e.dir), e.ts, e.bytes);
     }
     dec.OnClose(absl::UnixEpoch());
     REQUIRE(output.records.size() == 1);
@@ -184,7 +182,7 @@ TEST_CASE("Corpus: a key log appended after the session started is picked up", "
   nlohmann::json m = Manifest();
   const nlohmann::json& e = Entry(m, "tls13_aes_128_gcm_sha256.pcap");
   std::string keylog = tcpfollow::testing::ReadFileOrEmpty(Dir() + e["keylog"].get<std::string>());
-  auto conns = testing::ReadPcapStreams(Dir() + "tls13_aes_128_gcm_sha256.pcap");
+  auto conns = tcpfollow::testing::ReadPcapStreams(Dir() + "tls13_aes_128_gcm_sha256.pcap");
   REQUIRE(conns.ok());
   const auto& c = (*conns)[0];
   KeyLogStore keys;
@@ -197,14 +195,14 @@ TEST_CASE("Corpus: a key log appended after the session started is picked up", "
     rec = a.get();
     return a;
   });
-  size_t half = c.events.size() / 2;
+  size_t half = c.chunks.size() / 2;
   for (size_t i = 0; i < half; ++i) {
-    dec.OnData(static_cast<Direction>(c.events[i].dir), absl::UnixEpoch(), c.events[i].bytes);
+    dec.OnData(static_cast<Direction>(c.chunks[i].dir), absl::UnixEpoch(), c.chunks[i].bytes);
   }
   CHECK(rec == nullptr);  // nothing decrypted yet: no secrets
   keys.AppendKeyLogBytes(keylog);  // the tool tails the file
-  for (size_t i = half; i < c.events.size(); ++i) {
-    dec.OnData(static_cast<Direction>(c.events[i].dir), absl::UnixEpoch(), c.events[i].bytes);
+  for (size_t i = half; i < c.chunks.size(); ++i) {
+    dec.OnData(static_cast<Direction>(c.chunks[i].dir), absl::UnixEpoch(), c.chunks[i].bytes);
   }
   dec.OnClose(absl::UnixEpoch());
   REQUIRE(rec != nullptr);

@@ -7,7 +7,7 @@
 #include "testing/paths.h"
 #include "tls/record_layer.h"
 #include "tls/rsa_keys.h"
-#include "tls/testing/pcap_streams.h"
+#include "testing/pcap_streams.h"
 #include "tls/testing/test_cipher.h"
 
 namespace tcpfollow::tls {
@@ -51,9 +51,9 @@ TEST_CASE("HandshakeAssembler: message length cap just under and over", "[tls]")
 
 // The first handshake messages of each direction of a recorded capture.
 std::vector<std::pair<uint8_t, std::string>> CaptureMessages(const std::string& pcap, int dir) {
-  auto conns = testing::ReadPcapStreams(tcpfollow::testing::RepoRoot() + "/corpus/tls/" + pcap);
+  auto conns = tcpfollow::testing::ReadPcapStreams(tcpfollow::testing::RepoRoot() + "/corpus/tls/" + pcap);
   REQUIRE(conns.ok());
-  const std::string& bytes = dir == 0 ? (*conns)[0].client_bytes : (*conns)[0].server_bytes;
+  const std::string& bytes = dir == 0 ? (*conns)[0].bytes[0] : (*conns)[0].bytes[1];
   TlsRecordReader reader;
   HandshakeAssembler hs;
   std::vector<std::pair<uint8_t, std::string>> out;

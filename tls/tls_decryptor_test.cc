@@ -8,7 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "testing/paths.h"
 #include "tls/key_schedule.h"
-#include "tls/testing/pcap_streams.h"
+#include "testing/pcap_streams.h"
 #include "tls/testing/recording_analyzer.h"
 #include "tls/testing/test_cipher.h"
 
@@ -315,7 +315,7 @@ TEST_CASE("LooksLikeTls: ClientHello records and SSLv2 hellos, not other protoco
 
 TEST_CASE("TlsDecryptor: real capture gives the same plaintext byte by byte", "[tls]") {
   std::string dir = tcpfollow::testing::RepoRoot() + "/corpus/tls/";
-  auto conns = ReadPcapStreams(dir + "ecdhe_tls12_cbc.pcap");
+  auto conns = tcpfollow::testing::ReadPcapStreams(dir + "ecdhe_tls12_cbc.pcap");
   REQUIRE(conns.ok());
   KeyLogStore keys;
   keys.AddKeyLogText(tcpfollow::testing::ReadFileOrEmpty(dir + "ecdhe_tls12_cbc.keylog"));
@@ -324,7 +324,7 @@ TEST_CASE("TlsDecryptor: real capture gives the same plaintext byte by byte", "[
   std::string sha[2];
   for (size_t chunk : {size_t{100000}, size_t{1}, size_t{1000}}) {
     Run r(config);
-    for (const auto& e : (*conns)[0].events) {
+    for (const auto& e : (*conns)[0].chunks) {
       for (size_t i = 0; i < e.bytes.size(); i += chunk) {
         r.dec.OnData(static_cast<Direction>(e.dir), absl::UnixEpoch(),
                      absl::string_view(e.bytes).substr(i, chunk));

@@ -14,7 +14,7 @@
 #include "tls/cipher.h"
 #include "tls/cipher_suites.h"
 #include "tls/keylog.h"
-#include "tls/testing/pcap_streams.h"
+#include "testing/pcap_streams.h"
 #include "tls/testing/recording_analyzer.h"
 #include "tls/tls_decryptor.h"
 
@@ -30,11 +30,8 @@ struct Result {
   TlsDecryptorStats stats;
 };
 
-Result Run(const testing::TcpConnection& c, TlsDecryptorConfig config) {
-  ConnectionInfo info;
-  info.server.port = c.server_port;
-  if (c.server_addr.size() == 4) info.server.addr = IpAddress::V4(c.server_addr.data());
-  if (c.server_addr.size() == 16) info.server.addr = IpAddress::V6(c.server_addr.data());
+Result Run(const tcpfollow::testing::CapturedConnection& c, TlsDecryptorConfig config) {
+  ConnectionInfo info = c.info;
   MemoryOutput out;
   RecordingAnalyzer* rec = nullptr;
   TlsDecryptor dec(info, &out, config, [&rec](const ConnectionInfo&) {
@@ -42,8 +39,8 @@ Result Run(const testing::TcpConnection& c, TlsDecryptorConfig config) {
     rec = a.get();
     return a;
   });
-  for (const auto& e : c.events) {
-    dec.OnData(static_cast<Direction>(e.dir), absl::FromUnixSeconds(e.ts), e.bytes);
+  for (const auto& e : c.chunks) {
+    dec.OnData(static_cast<Direction>(e.dir), e.ts, e.bytes);
   }
   dec.OnClose(absl::UnixEpoch());
   Result r;
@@ -121,7 +118,7 @@ TEST_CASE("Vectors: fq-tls decrypts every TLS 1.2 suite OpenSSL runs, table by s
   std::string table = "suite | decrypted | client/server plaintext bytes | reason\n";
   for (const std::string& name : pcaps) {
     std::string suite_name = name.substr(0, name.size() - 5);
-    auto conns = testing::ReadPcapStreams(dir + name);
+    auto conns = tcpfollow::testing::ReadPcapStreams(dir + name);
     REQUIRE(conns.ok());
     REQUIRE(!conns->empty());
     Result r = Run((*conns)[0], config);
@@ -182,14 +179,14 @@ TEST_CASE("Vectors: ssldump samples (TLS 1.2, TLS 1.3 suites, KeyUpdate, resumpt
   TlsSessionCache cache;
   config.session_cache = &cache;
   for (const std::string& name : ListDir(dir, ".pcap")) {
-    auto conns = testing::ReadPcapStreams(dir + name);
+    auto conns = tcpfollow::testing::ReadPcapStreams(dir + name);
     REQUIRE(conns.ok());
     int tls_sessions = 0, ok_sessions = 0;
     for (const auto& c : *conns) {
-      if (!LooksLikeTls(c.client_bytes)) continue;
+      if (!LooksLikeTls(c.bytes[0])) continue;
       ++tls_sessions;
       Result r = Run(c, config);
-      INFO(name << " port " << c.client_port << ": " << r.fields.dump());
+      INFO(name << " port " << c.info.client.port << ": " << r.fields.dump());
       if (r.fields["decrypted"].get<bool>()) ++ok_sessions;
       CHECK(r.stats.mac_failures == 0);
       CHECK(r.fields["decrypted"].get<bool>());
