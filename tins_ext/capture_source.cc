@@ -187,7 +187,7 @@ class PcapSource : public CaptureSource {
 // link type mapping) and compiles the BPF filter; records are read as libpcap 1.10 reads
 // them, which capture_source_test and fuzz/capture_reader_fuzz check packet by packet
 // against libpcap itself: version 2.4 files only, timestamps scaled to nanoseconds (seconds
-// and fraction signed 32-bit, as libpcap has them), a caplen above the file's snaplen cut
+// and fraction signed 32-bit, unsigned in byte-swapped files, as libpcap has them), a caplen above the file's snaplen cut
 // to it, a caplen above 262144 (libpcap's maximum for these link types) an error, and a
 // record cut short by the end of the file reported as truncated.
 class PcapBlockReader : public CaptureSource {
@@ -274,10 +274,12 @@ class PcapBlockReader : public CaptureSource {
     have = Ensure(16 + static_cast<size_t>(caplen));
     if (!have.ok()) return have;
     if (!*have) return Truncated();
-    // As libpcap reads them (and so every input path agrees): both fields signed 32-bit.
-    const int32_t s32 = static_cast<int32_t>(sec), f32 = static_cast<int32_t>(frac);
-    p->ts = absl::FromUnixSeconds(s32) +
-            (nano_file_ ? absl::Nanoseconds(f32) : absl::Microseconds(f32));
+    // As libpcap reads them, so that every input path agrees: both fields signed 32-bit in a
+    // file of this machine's byte order, unsigned in a byte-swapped one.
+    const int64_t s64 = swapped_ ? int64_t{sec} : int64_t{static_cast<int32_t>(sec)};
+    const int64_t f64 = swapped_ ? int64_t{frac} : int64_t{static_cast<int32_t>(frac)};
+    p->ts = absl::FromUnixSeconds(s64) +
+            (nano_file_ ? absl::Nanoseconds(f64) : absl::Microseconds(f64));
     p->link_type = link_type_;
     p->caplen = std::min(caplen, snapshot_);  // libpcap cuts a record to the file's snaplen
     p->wirelen = len;

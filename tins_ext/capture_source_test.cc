@@ -511,17 +511,20 @@ std::string HandPcap(bool swapped, bool nano, uint32_t snaplen,
 
 // Records with raw timestamp fields, in a file of any version (fuzz/capture_reader_fuzz
 // findings: libpcap reads version 2.0-2.3 files differently, and timestamps as signed).
+// (libpcap reads the timestamps of byte-swapped files as unsigned, of others as signed).
 std::string RawPcap(uint16_t minor, bool nano,
-                    const std::vector<std::pair<uint32_t, uint32_t>>& stamps) {
-  std::string f = Swap32(nano ? 0xA1B23C4D : 0xA1B2C3D4, false);
-  const uint16_t v[2] = {2, minor};
+                    const std::vector<std::pair<uint32_t, uint32_t>>& stamps,
+                    bool swapped = false) {
+  std::string f = Swap32(nano ? 0xA1B23C4D : 0xA1B2C3D4, swapped);
+  const uint16_t v[2] = {static_cast<uint16_t>(swapped ? 0x0200 : 2),
+                         static_cast<uint16_t>(swapped ? __builtin_bswap16(minor) : minor)};
   f.append(reinterpret_cast<const char*>(v), 4);
-  f += Swap32(0, false) + Swap32(0, false) + Swap32(65535, false) + Swap32(1, false);
+  f += Swap32(0, swapped) + Swap32(0, swapped) + Swap32(65535, swapped) + Swap32(1, swapped);
   const std::string frame = Packet(3);
   for (const auto& [sec, frac] : stamps) {
-    f += Swap32(sec, false) + Swap32(frac, false) +
-         Swap32(static_cast<uint32_t>(frame.size()), false) +
-         Swap32(static_cast<uint32_t>(frame.size()) + 100, false) + frame;
+    f += Swap32(sec, swapped) + Swap32(frac, swapped) +
+         Swap32(static_cast<uint32_t>(frame.size()), swapped) +
+         Swap32(static_cast<uint32_t>(frame.size()) + 100, swapped) + frame;
   }
   return f;
 }
@@ -533,8 +536,10 @@ TEST_CASE("Capture: regression: old file versions and out-of-range timestamps re
       {0xD9AC12D8, 5}, {1, 0xFFFFFFFF}, {1, 5000000}, {1, 0x80000000}, {1700000000, 999999}};
   for (uint16_t minor : {0, 2, 3, 4}) {
     for (bool nano : {false, true}) {
-      WriteFile(path, RawPcap(minor, nano, stamps));
-      CheckSameAsLibpcap(path);
+      for (bool swapped : {false, true}) {
+        WriteFile(path, RawPcap(minor, nano, stamps, swapped));
+        CheckSameAsLibpcap(path);
+      }
     }
   }
   WriteFile(path, RawPcap(4, false, stamps));
