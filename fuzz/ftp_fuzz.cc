@@ -71,9 +71,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (data_conns.empty()) continue;
     if (flags & 4) {
       data_conns.back()->OnGap(dir, ts, length);
-    } else if (data_conns.back()->OnData(dir, ts, view) != view.size()) {
-      __builtin_trap();
+      continue;
     }
+    std::unique_ptr<Analyzer>& data_conn = data_conns.back();
+    const size_t used = data_conn->OnData(dir, ts, view);
+    if (used == view.size()) continue;
+    // Less consumed only when a PROT P channel hands over to TLS: the successor stands in
+    // for the decrypted stream and gets the rest as if it were plaintext.
+    if (used > view.size() || data_conn->handoff() != Handoff::kTls) __builtin_trap();
+    std::unique_ptr<Analyzer> plain = data_conn->MakeAfterTls();
+    if (plain == nullptr) __builtin_trap();
+    data_conn->OnClose(ts);
+    data_conn = std::move(plain);
+    if (data_conn->OnData(dir, ts, view.substr(used)) != view.size() - used) __builtin_trap();
   }
   control->OnClose(ts);
   control.reset();  // data analyzers keep the session alive
