@@ -26,28 +26,6 @@ bool IsListing(const std::string& verb) {
   return verb == "LIST" || verb == "NLST" || verb == "MLSD";
 }
 
-// A few magic numbers, enough for ftp.log's mime_type; the output layer may sniff better.
-std::string SniffMimeType(absl::string_view head) {
-  struct Magic {
-    absl::string_view prefix;
-    const char* type;
-  };
-  static const Magic kMagic[] = {
-      {"%PDF-", "application/pdf"},         {"\x89PNG\r\n\x1a\n", "image/png"},
-      {"GIF8", "image/gif"},                {"\xFF\xD8\xFF", "image/jpeg"},
-      {"PK\x03\x04", "application/zip"},    {"\x1F\x8B", "application/gzip"},
-      {"\x7F" "ELF", "application/x-executable"}, {"MZ", "application/x-dosexec"},
-  };
-  for (const Magic& m : kMagic) {
-    if (absl::StartsWith(head, m.prefix)) return m.type;
-  }
-  if (head.empty()) return "";
-  for (unsigned char c : head) {
-    if (c < 0x20 && c != '\r' && c != '\n' && c != '\t') return "application/octet-stream";
-  }
-  return "text/plain";
-}
-
 std::optional<std::vector<int>> SixNumbers(absl::string_view text) {
   // The first run of "d,d,d,d,d,d" anywhere in the text.
   for (size_t i = 0; i < text.size(); ++i) {

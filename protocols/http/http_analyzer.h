@@ -108,8 +108,6 @@ absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_v
                                                                   const ContentLimits& limits);
 // Record strings are UTF-8: invalid bytes become the four characters \xNN (as Zeek does).
 std::string JsonSafe(absl::string_view in);
-// Exposed for tests: MIME type guessed from the first bytes of a body ("" when unsure).
-std::string SniffMimeType(absl::string_view head);
 // The filename of a Content-Disposition value (filename* preferred), "" when none.
 std::string ContentDispositionFilename(absl::string_view value);
 // The last path segment of a request target, without query or fragment.
