@@ -2,7 +2,6 @@
 // owner of that direction's body in progress. Transactions live in a deque of unique_ptr so
 // a Side can keep a plain pointer to its current one while others are added or removed.
 #include "protocols/http/http_analyzer.h"
-#include "protocols/text_util.h"
 
 #include <algorithm>
 #include <utility>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "protocols/text_util.h"
 
 namespace tcpfollow {
 namespace {
@@ -149,6 +149,10 @@ struct HttpAnalyzer::Transaction {
   int status_code = 0, info_code = 0;
   std::string status_msg, info_msg;
   std::vector<std::string> orig_fuids, orig_mime_types, resp_fuids, resp_mime_types;
+  // Names from Content-Disposition, as Zeek logs them (objects named after the URI are not).
+  std::vector<std::string> orig_filenames, resp_filenames;
+  // Request headers that show a proxy on the way ("VIA -> 1.1 squid"), as Zeek's proxied.
+  std::vector<std::string> proxied;
   bool partial = false, decompression_limited = false;
   std::vector<std::string> anomalies;
   std::string upgrade;  // "websocket", "h2c", ... after 101
@@ -167,12 +171,24 @@ struct HttpAnalyzer::Body {
   bool identity = true;       // no decoding (none asked, unknown coding, or fallen back)
   bool broken = false;        // decoding stopped (error or a gap in encoded data)
   bool decode_error = false;
+  bool named_by_disposition = false;
   std::string sniff;          // first decoded bytes, before the object is opened
   std::string raw_head;       // first encoded bytes, until something decodes
   std::vector<ContentCoding> codings;  // as applied; decoding starts from the back
 };
 
 constexpr size_t kSniffBytes = 64;
+constexpr size_t kMaxProxiedHeaders = 8;
+constexpr size_t kMaxProxiedValue = 256;
+
+// Zeek's HTTP::proxy_headers.
+bool IsProxyHeader(absl::string_view name) {
+  for (absl::string_view h : {"forwarded", "x-forwarded-for", "x-forwarded-from", "client-ip",
+                              "via", "xroxy-connection", "proxy-connection"}) {
+    if (absl::EqualsIgnoreCase(name, h)) return true;
+  }
+  return false;
+}
 constexpr size_t kRawHeadBytes = 4096;
 
 class HttpAnalyzer::Side : public HttpVisitor {
@@ -265,6 +281,9 @@ class HttpAnalyzer::Side : public HttpVisitor {
         tx_->origin = std::string(value);
       } else if (is("authorization")) {
         tx_->username = BasicAuthUser(value);
+      } else if (IsProxyHeader(name) && tx_->proxied.size() < kMaxProxiedHeaders) {
+        tx_->proxied.push_back(absl::StrCat(absl::AsciiStrToUpper(name), " -> ",
+                                            value.substr(0, kMaxProxiedValue)));
       }
     }
   }
@@ -420,6 +439,7 @@ class HttpAnalyzer::Side : public HttpVisitor {
   void PrepareBody(const HttpMessageInfo&) {
     body_.meta.source = "http";
     body_.meta.name = ContentDispositionFilename(disposition_);
+    body_.named_by_disposition = !body_.meta.name.empty();
     if (body_.meta.name.empty() &&
         (role_ == HttpRole::kResponse || tx_->method == "PUT")) {
       body_.meta.name = UriBasename(tx_->uri);
@@ -469,6 +489,9 @@ class HttpAnalyzer::Side : public HttpVisitor {
     bool req = role_ == HttpRole::kRequest;
     (req ? tx_->orig_fuids : tx_->resp_fuids).push_back(body_.writer->fuid());
     (req ? tx_->orig_mime_types : tx_->resp_mime_types).push_back(body_.meta.mime_type);
+    if (body_.named_by_disposition) {
+      (req ? tx_->orig_filenames : tx_->resp_filenames).push_back(JsonSafe(body_.meta.name));
+    }
   }
 
   void DecodingError() {
@@ -638,6 +661,13 @@ void HttpAnalyzer::Emit(Transaction* tx) {
   if (!tx->resp_fuids.empty()) {
     f["resp_fuids"] = tx->resp_fuids;
     f["resp_mime_types"] = tx->resp_mime_types;
+  }
+  if (!tx->orig_filenames.empty()) f["orig_filenames"] = tx->orig_filenames;
+  if (!tx->resp_filenames.empty()) f["resp_filenames"] = tx->resp_filenames;
+  if (!tx->proxied.empty()) {
+    std::vector<std::string> safe;
+    for (const std::string& p : tx->proxied) safe.push_back(JsonSafe(p));
+    f["proxied"] = safe;
   }
   if (tx->tunnel) f["tunnel"] = true;
   put("upgrade", tx->upgrade);

@@ -142,6 +142,29 @@ TEST_CASE("HttpAnalyzer: one transaction carries Zeek's http.log fields", "[http
   REQUIRE(o.objects[0].finished);
 }
 
+TEST_CASE("HttpAnalyzer: Content-Disposition names and proxy headers, as Zeek logs them",
+          "[http]") {
+  Outcome o = RunEverySplit({
+      {kC, "POST /up HTTP/1.1\r\nHost: h\r\nVia: 1.1 squid\r\nX-Forwarded-For: 10.1.1.1\r\n"
+           "Content-Disposition: attachment; filename=\"in.txt\"\r\n"
+           "Content-Length: 2\r\n\r\nhi"
+           "GET /a/b.bin HTTP/1.1\r\nHost: h\r\n\r\n"},
+      {kS, "HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=\"out.csv\"\r\n"
+           "Content-Length: 3\r\n\r\na,b"
+           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"},
+  });
+  REQUIRE(o.records.size() == 2);
+  CHECK(o.records[0]["orig_filenames"] == nlohmann::json::array({"in.txt"}));
+  CHECK(o.records[0]["resp_filenames"] == nlohmann::json::array({"out.csv"}));
+  CHECK(o.records[0]["proxied"] ==
+        nlohmann::json::array({"VIA -> 1.1 squid", "X-FORWARDED-FOR -> 10.1.1.1"}));
+  // Named after the URI, not by the server: no resp_filenames (the object is still "b.bin").
+  CHECK_FALSE(o.records[1].contains("resp_filenames"));
+  CHECK_FALSE(o.records[1].contains("proxied"));
+  REQUIRE(o.objects.size() == 3);
+  CHECK(o.objects[2].meta.name == "b.bin");
+}
+
 TEST_CASE("HttpAnalyzer: pipelined requests are answered in order; HEAD has no body",
           "[http]") {
   Outcome o = RunEverySplit({
