@@ -23,7 +23,7 @@
 # tls.pcap need root: network namespaces). tcpfollow is $TCPFOLLOW, else the opt binary in this
 # target's runfiles, else `bazel build --config=opt`; it is copied to $BENCH_DIR/bin first
 # (other builds may repoint bazel-bin). The page cache is warmed before each input is used.
-# Fast runs are repeated N times (default 3, --repeat) and the fastest (wall) run is shown;
+# Fast runs are repeated N times (default 5, --repeat) and the fastest (wall) run is shown;
 # slow peers (tshark, ssldump, tcpflow -e http) and the memory floods run once.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,7 +35,7 @@ scripts=$repo/bench
 bench=${BENCH_DIR:-/tmp/tcpfollow-bench}
 out_root=/dev/shm/tcpfollow-bench-out
 out_note="tmpfs (/dev/shm): output writes cost memory copies only; --disk measures /tmp"
-repeat=${REPEAT:-3}
+repeat=${REPEAT:-5}
 sections=()
 while [ $# -gt 0 ]; do
   case $1 in
