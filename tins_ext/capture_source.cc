@@ -26,14 +26,22 @@ struct PcapCloser {
 };
 using PcapHandle = std::unique_ptr<pcap_t, PcapCloser>;
 
+// Compiles `bpf` for `pcap`'s link type into *program (freed with pcap_freecode).
+absl::Status CompileFilter(pcap_t* pcap, const std::string& bpf, bpf_u_int32 netmask,
+                           const std::string& what, bpf_program* program) {
+  if (pcap_compile(pcap, program, bpf.c_str(), 1, netmask) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad BPF filter \"", bpf, "\" for ", what, ": ", pcap_geterr(pcap)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyFilter(pcap_t* pcap, const std::string& bpf, bpf_u_int32 netmask,
                          const std::string& what) {
   if (bpf.empty()) return absl::OkStatus();
   bpf_program program;
-  if (pcap_compile(pcap, &program, bpf.c_str(), 1, netmask) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad BPF filter \"", bpf, "\" for ", what, ": ", pcap_geterr(pcap)));
-  }
+  absl::Status compiled = CompileFilter(pcap, bpf, netmask, what, &program);
+  if (!compiled.ok()) return compiled;
   const int rc = pcap_setfilter(pcap, &program);
   pcap_freecode(&program);
   if (rc != 0) {
@@ -186,10 +194,10 @@ class PcapSource : public CaptureSource {
 // copied once (kernel to user). libpcap still opens and validates the file (magic, version,
 // link type mapping) and compiles the BPF filter; records are read as libpcap 1.10 reads
 // them, which capture_source_test and fuzz/capture_reader_fuzz check packet by packet
-// against libpcap itself: version 2.4 files only, timestamps scaled to nanoseconds (seconds
-// and fraction signed 32-bit, unsigned in byte-swapped files, as libpcap has them), a caplen above the file's snaplen cut
-// to it, a caplen above 262144 (libpcap's maximum for these link types) an error, and a
-// record cut short by the end of the file reported as truncated.
+// against libpcap itself: version 2.4 files only; timestamps scaled to nanoseconds, seconds
+// and fraction signed 32-bit (unsigned in byte-swapped files) as libpcap has them; a caplen
+// above the file's snaplen cut to it, one above 262144 (libpcap's maximum for these link
+// types) an error; a record cut short by the end of the file reported as truncated.
 class PcapBlockReader : public CaptureSource {
  public:
   static constexpr uint32_t kMaxCaplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
@@ -214,12 +222,10 @@ class PcapBlockReader : public CaptureSource {
   // Compiles `bpf` against the file's link type; applied to each record in Next().
   absl::Status SetFilter(const std::string& bpf) {
     if (bpf.empty()) return absl::OkStatus();
-    if (pcap_compile(pcap_.get(), &filter_, bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("bad BPF filter \"", bpf, "\" for ", name_,
-                                                     ": ", pcap_geterr(pcap_.get())));
-    }
-    has_filter_ = true;
-    return absl::OkStatus();
+    absl::Status compiled =
+        CompileFilter(pcap_.get(), bpf, PCAP_NETMASK_UNKNOWN, name_, &filter_);
+    has_filter_ = compiled.ok();
+    return compiled;
   }
 
   absl::StatusOr<bool> Next(RawPacket* p) override {
