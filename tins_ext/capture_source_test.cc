@@ -490,43 +490,49 @@ std::string Swap32(uint32_t v, bool swapped) {
   return std::string(reinterpret_cast<const char*>(&v), 4);
 }
 
-// A classic pcap written field by field: either byte order, µs or ns, any snaplen, and
-// record headers that may lie.
-std::string HandPcap(bool swapped, bool nano, uint32_t snaplen,
-                     const std::vector<std::pair<uint32_t, std::string>>& records) {
+// A classic pcap written field by field: either byte order, µs or ns, any version and
+// snaplen, and record headers that may lie (caplen and len are written as given).
+struct RawRecord {
+  uint32_t sec, frac, caplen, len;
+  std::string bytes;
+};
+std::string RawPcapFile(bool swapped, bool nano, uint16_t minor, uint32_t snaplen,
+                        const std::vector<RawRecord>& records) {
   std::string f = Swap32(nano ? 0xA1B23C4D : 0xA1B2C3D4, swapped);
-  const uint16_t major = 2, minor = 4;
-  uint16_t v[2] = {swapped ? __builtin_bswap16(major) : major,
-                   swapped ? __builtin_bswap16(minor) : minor};
+  const uint16_t v[2] = {static_cast<uint16_t>(swapped ? __builtin_bswap16(2) : 2),
+                         static_cast<uint16_t>(swapped ? __builtin_bswap16(minor) : minor)};
   f.append(reinterpret_cast<const char*>(v), 4);
   f += Swap32(0, swapped) + Swap32(0, swapped) + Swap32(snaplen, swapped) + Swap32(1, swapped);
-  uint32_t t = 1600000000;
-  for (const auto& [caplen, bytes] : records) {
-    f += Swap32(t++, swapped) + Swap32(nano ? 999999999 : 999999, swapped) +
-         Swap32(caplen, swapped) + Swap32(static_cast<uint32_t>(bytes.size()) + 7, swapped);
-    f += bytes;
+  for (const RawRecord& r : records) {
+    f += Swap32(r.sec, swapped) + Swap32(r.frac, swapped) + Swap32(r.caplen, swapped) +
+         Swap32(r.len, swapped) + r.bytes;
   }
   return f;
 }
 
-// Records with raw timestamp fields, in a file of any version (fuzz/capture_reader_fuzz
-// findings: libpcap reads version 2.0-2.3 files differently, and timestamps as signed).
-// (libpcap reads the timestamps of byte-swapped files as unsigned, of others as signed).
+// Version 2.4, one record a second, each with the given caplen over its bytes.
+std::string HandPcap(bool swapped, bool nano, uint32_t snaplen,
+                     const std::vector<std::pair<uint32_t, std::string>>& records) {
+  std::vector<RawRecord> raw;
+  uint32_t t = 1600000000;
+  for (const auto& [caplen, bytes] : records) {
+    raw.push_back({t++, nano ? 999999999u : 999999u, caplen,
+                   static_cast<uint32_t>(bytes.size()) + 7, bytes});
+  }
+  return RawPcapFile(swapped, nano, 4, snaplen, raw);
+}
+
+// One packet per (seconds, fraction) field pair, in a file of any version
+// (fuzz/capture_reader_fuzz findings: libpcap reads version 2.0-2.3 files differently, and
+// timestamps as signed, those of byte-swapped files as unsigned).
 std::string RawPcap(uint16_t minor, bool nano,
                     const std::vector<std::pair<uint32_t, uint32_t>>& stamps,
                     bool swapped = false) {
-  std::string f = Swap32(nano ? 0xA1B23C4D : 0xA1B2C3D4, swapped);
-  const uint16_t v[2] = {static_cast<uint16_t>(swapped ? 0x0200 : 2),
-                         static_cast<uint16_t>(swapped ? __builtin_bswap16(minor) : minor)};
-  f.append(reinterpret_cast<const char*>(v), 4);
-  f += Swap32(0, swapped) + Swap32(0, swapped) + Swap32(65535, swapped) + Swap32(1, swapped);
   const std::string frame = Packet(3);
-  for (const auto& [sec, frac] : stamps) {
-    f += Swap32(sec, swapped) + Swap32(frac, swapped) +
-         Swap32(static_cast<uint32_t>(frame.size()), swapped) +
-         Swap32(static_cast<uint32_t>(frame.size()) + 100, swapped) + frame;
-  }
-  return f;
+  const uint32_t size = static_cast<uint32_t>(frame.size());
+  std::vector<RawRecord> raw;
+  for (const auto& [sec, frac] : stamps) raw.push_back({sec, frac, size, size + 100, frame});
+  return RawPcapFile(swapped, nano, minor, 65535, raw);
 }
 
 TEST_CASE("Capture: regression: old file versions and out-of-range timestamps read as "
