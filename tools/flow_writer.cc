@@ -9,9 +9,6 @@ namespace tcpfollow {
 
 namespace {
 
-// One direction's bytes, as a file in streams/. Bytes are held up to a threshold, then
-// appended with open/write/close, so thousands of connections never hold thousands of
-// descriptors; the threshold drops when all buffers together pass the budget.
 std::string EndpointForFile(const Endpoint& e) {
   return absl::StrCat(e.addr.ToString(), ".", e.port);
 }
@@ -23,6 +20,10 @@ std::string StreamFileName(const ConnectionInfo& info, const char* suffix) {
                       EndpointForFile(info.server), ".", suffix);
 }
 
+// One direction's bytes, as a file in streams/, created at the direction's first byte.
+// Bytes are held up to a threshold, then handed to the background writer (which keeps only
+// a few files open), so thousands of connections never hold thousands of descriptors; the
+// threshold drops when all buffers together pass the budget.
 class StreamFile {
  public:
   // `info` outlives the file (both belong to one ConnectionPipeline).

@@ -12,8 +12,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <memory>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>

@@ -40,8 +40,10 @@ class FileObjectWriter : public ObjectWriter {
       absl::StrAppend(&name, ".", SanitizeFileName(meta.extension, "bin"));
     }
     file_name_ = absl::StrCat(fuid_, "-", name);
-    sha_ = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
+    if (store_) {  // --no-objects: nothing to hash
+      sha_ = EVP_MD_CTX_new();
+      EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
+    }
   }
   ~FileObjectWriter() override {
     if (!finished_) Finish(absl::UnixEpoch(), {{"partial", true}});
@@ -103,7 +105,7 @@ class FileObjectWriter : public ObjectWriter {
   std::string fuid_;
   std::string uid_;
   std::string file_name_;
-  EVP_MD_CTX* sha_;
+  EVP_MD_CTX* sha_ = nullptr;  // null when not storing
   std::string buffer_;
   uint64_t size_ = 0;
   const bool store_;
