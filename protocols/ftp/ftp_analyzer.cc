@@ -202,7 +202,7 @@ class FtpSession {
   void Data(int id, absl::Time ts, absl::string_view bytes, bool decrypted = false) {
     std::lock_guard<std::mutex> lock(mu_);
     Channel* c = Find(id);
-    if (c != nullptr && decrypted && !c->decrypted) c->decrypted = true;
+    if (c != nullptr && decrypted) c->decrypted = true;
     if (c == nullptr || (c->encrypted && !c->decrypted) || c->data_done) {
       stats_.ignored_data_bytes += bytes.size();
       return;

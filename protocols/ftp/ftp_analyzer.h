@@ -127,9 +127,9 @@ class FtpAnalyzer : public Analyzer {
 };
 
 // The data side: bytes from either direction (the first that sends) go to the session.
-// A data connection. After PROT P the channel carries TLS: the first analyzer hands the
-// connection to TLS (handoff kTls) and MakeAfterTls() gives the one that receives the
-// plaintext, which stores the transfer as a cleartext one would be.
+// After PROT P the channel carries TLS: this analyzer hands the connection to TLS (handoff
+// kTls) and MakeAfterTls() gives the one that receives the plaintext, which stores the
+// transfer as a cleartext one would be.
 class FtpDataAnalyzer : public Analyzer {
  public:
   FtpDataAnalyzer(const ConnectionInfo& conn, std::shared_ptr<FtpSession> session,
