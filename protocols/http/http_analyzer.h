@@ -20,6 +20,7 @@
 
 #include "protocols/content/content_decoder.h"
 #include "protocols/http/http_parser.h"
+#include "protocols/http/http_transaction.h"
 #include "reassembly/analyzer.h"
 
 namespace tcpfollow {
@@ -74,14 +75,12 @@ class HttpAnalyzer : public Analyzer {
 
   const HttpAnalyzerStats& stats() const { return *stats_; }
 
-  struct Transaction;
-  struct Body;
   class Side;
 
  private:
-  void Emit(Transaction* tx);
+  void Emit(HttpTransaction* tx);
   // Closes whatever body of `tx` is still open, then emits it.
-  void Retire(Transaction* tx);
+  void Retire(HttpTransaction* tx);
   void FlushAll(absl::Time ts);
   void Hold(absl::string_view bytes);
   // A CONNECT was refused: parse the held client bytes as HTTP again.
@@ -92,7 +91,8 @@ class HttpAnalyzer : public Analyzer {
   HttpAnalyzerLimits limits_;
   HttpAnalyzerStats own_stats_;
   HttpAnalyzerStats* stats_;
-  std::deque<std::unique_ptr<Transaction>> pending_;  // in request order
+  HttpBodyContext body_ctx_;
+  std::deque<std::unique_ptr<HttpTransaction>> pending_;  // in request order
   std::unique_ptr<Side> request_;
   std::unique_ptr<Side> response_;
   Handoff handoff_ = Handoff::kNone;
@@ -100,18 +100,6 @@ class HttpAnalyzer : public Analyzer {
   int depth_ = 0;
   absl::Time ts_;
 };
-
-// Content-Encoding as browsers read it: tokens compared without invisible bytes, any token
-// containing "gzip" or "deflate" taken as that coding (x-gzip, x-deflate, "gz\0ip"); also
-// "br" and "lzma".
-absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_view value,
-                                                                  const ContentLimits& limits);
-// Record strings are UTF-8: invalid bytes become the four characters \xNN (as Zeek does).
-std::string JsonSafe(absl::string_view in);
-// The filename of a Content-Disposition value (filename* preferred), "" when none.
-std::string ContentDispositionFilename(absl::string_view value);
-// The last path segment of a request target, without query or fragment.
-std::string UriBasename(absl::string_view target);
 
 }  // namespace tcpfollow
 

@@ -1,0 +1,380 @@
+// Implementation notes: HttpBody is the body half of what HttpAnalyzer::Side did before
+// HTTP/2 needed the same path; its behaviour (sniffing window, raw-head fallback, the
+// files.jsonl extras) is unchanged.
+#include "protocols/http/http_transaction.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "protocols/http/http_parser.h"
+#include "protocols/text_util.h"
+
+namespace tcpfollow {
+namespace {
+
+// "text/html; charset=utf-8" -> "text/html"
+std::string MediaType(absl::string_view content_type) {
+  absl::string_view t = content_type.substr(0, content_type.find(';'));
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(t));
+}
+
+std::string BasicAuthUser(absl::string_view authorization) {
+  absl::string_view v = absl::StripAsciiWhitespace(authorization);
+  if (v.size() < 6 || !absl::EqualsIgnoreCase(v.substr(0, 6), "basic ")) return "";
+  std::string decoded;
+  if (!absl::Base64Unescape(absl::StripAsciiWhitespace(v.substr(6)), &decoded)) return "";
+  return decoded.substr(0, decoded.find(':'));
+}
+
+
+constexpr size_t kSniffBytes = 64;
+constexpr size_t kRawHeadBytes = 4096;
+constexpr size_t kMaxProxiedHeaders = 8;
+constexpr size_t kMaxProxiedValue = 256;
+
+// Zeek's HTTP::proxy_headers.
+bool IsProxyHeader(absl::string_view name) {
+  for (absl::string_view h : {"forwarded", "x-forwarded-for", "x-forwarded-from", "client-ip",
+                              "via", "xroxy-connection", "proxy-connection"}) {
+    if (absl::EqualsIgnoreCase(name, h)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_view value,
+                                                                  const ContentLimits& limits) {
+  std::vector<ContentCoding> out;
+  for (absl::string_view part : absl::StrSplit(value, ',')) {
+    std::string t = HeaderTextForMatching(part);
+    if (t.empty() || t == "identity") continue;
+    if (absl::StrContains(t, "gzip")) {
+      out.push_back(ContentCoding::kGzip);
+    } else if (absl::StrContains(t, "deflate")) {
+      out.push_back(ContentCoding::kDeflate);
+    } else if (t == "br") {
+      out.push_back(ContentCoding::kBrotli);
+    } else if (t == "lzma") {
+      out.push_back(ContentCoding::kLzma);
+    } else {
+      return absl::UnimplementedError(absl::StrCat("content coding ", t));
+    }
+    if (out.size() > limits.max_codings) {
+      return absl::ResourceExhaustedError("too many stacked content codings");
+    }
+  }
+  return out;
+}
+
+std::string JsonSafe(absl::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char c = in[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 2;
+    if (ok && len == 2) ok = c >= 0xc2;  // no overlong 2-byte forms
+    if (ok && len == 3) {
+      unsigned char c1 = in[i + 1];
+      ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);  // overlong, surrogates
+    }
+    if (ok && len == 4) {
+      unsigned char c1 = in[i + 1];
+      ok = c <= 0xf4 && !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
+    }
+    if (ok) {
+      out.append(in.data() + i, len);
+      i += len;
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string ContentDispositionFilename(absl::string_view value) {
+  std::string plain, extended;
+  size_t pos = 0;
+  while (pos < value.size()) {
+    size_t semi = value.find(';', pos);
+    // A quoted value may hold ';': skip over quotes.
+    size_t q = value.find('"', pos);
+    if (q != absl::string_view::npos && q < semi) {
+      size_t close = value.find('"', q + 1);
+      semi = close == absl::string_view::npos ? absl::string_view::npos : value.find(';', close);
+    }
+    absl::string_view param = absl::StripAsciiWhitespace(
+        value.substr(pos, semi == absl::string_view::npos ? absl::string_view::npos : semi - pos));
+    pos = semi == absl::string_view::npos ? value.size() : semi + 1;
+    size_t eq = param.find('=');
+    if (eq == absl::string_view::npos) continue;
+    std::string key = absl::AsciiStrToLower(absl::StripAsciiWhitespace(param.substr(0, eq)));
+    absl::string_view v = absl::StripAsciiWhitespace(param.substr(eq + 1));
+    if (key == "filename") {
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      plain = std::string(v);
+    } else if (key == "filename*") {
+      // charset'lang'percent-encoded
+      size_t second = v.find('\'', v.find('\'') + 1);
+      absl::string_view enc = second == absl::string_view::npos ? v : v.substr(second + 1);
+      std::string out;
+      for (size_t i = 0; i < enc.size(); ++i) {
+        if (enc[i] == '%' && i + 2 < enc.size() + 0 && absl::ascii_isxdigit(enc[i + 1]) &&
+            i + 2 < enc.size() && absl::ascii_isxdigit(enc[i + 2])) {
+          out.push_back(static_cast<char>(std::stoi(std::string(enc.substr(i + 1, 2)), nullptr, 16)));
+          i += 2;
+        } else {
+          out.push_back(enc[i]);
+        }
+      }
+      extended = out;
+    }
+  }
+  return extended.empty() ? plain : extended;
+}
+
+std::string UriBasename(absl::string_view target) {
+  target = target.substr(0, target.find_first_of("?#"));
+  size_t slash = target.rfind('/');
+  if (slash != absl::string_view::npos) target = target.substr(slash + 1);
+  return std::string(target);
+}
+
+
+void HttpTransaction::Anomaly(absl::string_view what, size_t max) {
+  std::string w(what);
+  if (std::find(anomalies.begin(), anomalies.end(), w) == anomalies.end() &&
+      anomalies.size() < max) {
+    anomalies.push_back(std::move(w));
+  }
+}
+
+nlohmann::json HttpTransactionFields(const HttpTransaction& tx) {
+  nlohmann::json f = nlohmann::json::object();
+  f["trans_depth"] = tx.depth;
+  auto put = [&f](const char* key, const std::string& v) {
+    if (!v.empty()) f[key] = JsonSafe(v);
+  };
+  put("method", tx.method);
+  put("host", tx.host);
+  put("uri", tx.uri);
+  put("referrer", tx.referrer);
+  put("version", tx.version);
+  put("user_agent", tx.user_agent);
+  put("origin", tx.origin);
+  f["request_body_len"] = tx.request_body_len;
+  f["response_body_len"] = tx.response_body_len;
+  if (tx.status_code != 0) {
+    f["status_code"] = tx.status_code;
+    f["status_msg"] = JsonSafe(tx.status_msg);
+  }
+  if (tx.info_code != 0) {
+    f["info_code"] = tx.info_code;
+    f["info_msg"] = JsonSafe(tx.info_msg);
+  }
+  put("username", tx.username);
+  if (!tx.orig_fuids.empty()) {
+    f["orig_fuids"] = tx.orig_fuids;
+    f["orig_mime_types"] = tx.orig_mime_types;
+  }
+  if (!tx.resp_fuids.empty()) {
+    f["resp_fuids"] = tx.resp_fuids;
+    f["resp_mime_types"] = tx.resp_mime_types;
+  }
+  if (!tx.orig_filenames.empty()) f["orig_filenames"] = tx.orig_filenames;
+  if (!tx.resp_filenames.empty()) f["resp_filenames"] = tx.resp_filenames;
+  if (!tx.proxied.empty()) {
+    std::vector<std::string> safe;
+    for (const std::string& p : tx.proxied) safe.push_back(JsonSafe(p));
+    f["proxied"] = safe;
+  }
+  if (tx.tunnel) f["tunnel"] = true;
+  put("upgrade", tx.upgrade);
+  f["partial"] = tx.partial;
+  f["decompression_limited"] = tx.decompression_limited;
+  f["anomalous"] = !tx.anomalies.empty();
+  if (!tx.anomalies.empty()) f["anomalies"] = tx.anomalies;  // our own ASCII names
+  return f;
+}
+
+void CollectHttpHeader(bool request, absl::string_view name, absl::string_view value,
+                       HttpTransaction* tx, HttpMessageHeaders* h, size_t max_anomalies) {
+  auto is = [&](absl::string_view n) { return absl::EqualsIgnoreCase(name, n); };
+  if (is("content-type")) {
+    h->content_type = std::string(value);
+  } else if (HeaderNameIs(name, "content-encoding")) {
+    // Several Content-Encoding fields stack like one comma-separated list.
+    if (!h->content_encoding.empty()) h->content_encoding += ",";
+    h->content_encoding.append(value.data(), value.size());
+  } else if (is("content-disposition")) {
+    h->disposition = std::string(value);
+  } else if (is("upgrade")) {
+    h->upgrade = absl::AsciiStrToLower(value);
+  } else if (request) {
+    if (is("host")) {
+      if (!tx->host.empty() && tx->host != value) tx->Anomaly("multiple_host_headers", max_anomalies);
+      tx->host = std::string(value);
+    } else if (is("referer")) {
+      tx->referrer = std::string(value);
+    } else if (is("user-agent")) {
+      tx->user_agent = std::string(value);
+    } else if (is("origin")) {
+      tx->origin = std::string(value);
+    } else if (is("authorization")) {
+      tx->username = BasicAuthUser(value);
+    } else if (IsProxyHeader(name) && tx->proxied.size() < kMaxProxiedHeaders) {
+      tx->proxied.push_back(absl::StrCat(absl::AsciiStrToUpper(name), " -> ",
+                                         value.substr(0, kMaxProxiedValue)));
+    }
+  }
+}
+
+HttpBody::HttpBody(const HttpBodyContext* ctx, HttpTransaction* tx, bool request)
+    : ctx_(ctx), tx_(tx), request_(request) {}
+
+HttpBody::~HttpBody() = default;
+
+void HttpBody::Prepare(const HttpMessageHeaders& h) {
+  meta_.source = "http";
+  meta_.name = ContentDispositionFilename(h.disposition);
+  named_by_disposition_ = !meta_.name.empty();
+  if (meta_.name.empty() && (!request_ || tx_->method == "PUT")) {
+    meta_.name = UriBasename(tx_->uri);
+  }
+  meta_.mime_type = JsonSafe(MediaType(h.content_type));
+  if (!h.content_encoding.empty()) {
+    auto codings = LenientContentEncoding(h.content_encoding, *ctx_->limits);
+    if (!codings.ok()) {
+      tx_->Anomaly("unsupported_content_encoding", ctx_->max_anomalies);
+    } else if (!codings->empty()) {
+      codings_ = *std::move(codings);
+      identity_ = false;
+    }
+  }
+}
+
+void HttpBody::Write(absl::string_view bytes) {
+  if (finished_ || bytes.empty() || broken_) return;
+  raw_ += bytes.size();
+  if (identity_) {
+    Deliver(bytes);
+    return;
+  }
+  if (!decoder_) NewDecoder();
+  if (decoded_ == 0 && raw_head_.size() + bytes.size() <= kRawHeadBytes) {
+    raw_head_.append(bytes.data(), bytes.size());
+  }
+  if (decoder_->Write(bytes).ok()) return;
+  // A coding that fails on the very first bytes was not applied (servers label bodies
+  // wrongly; browsers then show what decodes): drop it and decode again what we have,
+  // down to the bytes as sent.
+  while (decoded_ == 0 && raw_head_.size() == raw_) {
+    tx_->Anomaly("content_not_encoded_as_labelled", ctx_->max_anomalies);
+    codings_.pop_back();
+    if (codings_.empty()) {
+      identity_ = true;
+      decoder_.reset();
+      std::string raw = std::move(raw_head_);
+      raw_head_.clear();
+      Deliver(raw);
+      return;
+    }
+    NewDecoder();
+    if (decoder_->Write(raw_head_).ok()) return;
+  }
+  DecodingError();
+}
+
+void HttpBody::NewDecoder() {
+  decoder_ = std::make_unique<ContentDecoder>(
+      codings_, *ctx_->limits, [this](absl::string_view d) { Deliver(d); }, ctx_->content_stats);
+}
+
+void HttpBody::Gap(uint64_t length) {
+  if (finished_) return;
+  tx_->partial = true;
+  missing_ += length;
+  // Encoded data cannot be decoded across a hole.
+  if (!identity_) broken_ = true;
+}
+
+// Decoded bytes go to the object; the first kSniffBytes are held until the type is known
+// (from Content-Type, or sniffed), so the type never depends on how data was split.
+void HttpBody::Deliver(absl::string_view decoded) {
+  decoded_ += decoded.size();
+  if (writer_) {
+    writer_->Write(decoded);
+    return;
+  }
+  if (sniff_.empty() && (!meta_.mime_type.empty() || decoded.size() >= kSniffBytes)) {
+    OpenObject(decoded);
+    writer_->Write(decoded);
+    return;
+  }
+  sniff_.append(decoded.data(), decoded.size());
+  if (sniff_.size() >= kSniffBytes) FlushSniffed();
+}
+
+void HttpBody::FlushSniffed() {
+  std::string held = std::move(sniff_);
+  sniff_.clear();
+  OpenObject(held);
+  writer_->Write(held);
+}
+
+void HttpBody::OpenObject(absl::string_view first) {
+  if (meta_.source.empty()) meta_.source = "http";
+  if (meta_.mime_type.empty()) meta_.mime_type = SniffMimeType(first);
+  writer_ = ctx_->out->BeginObject(*ctx_->conn, meta_);
+  ++*ctx_->objects;
+  (request_ ? tx_->orig_fuids : tx_->resp_fuids).push_back(writer_->fuid());
+  (request_ ? tx_->orig_mime_types : tx_->resp_mime_types).push_back(meta_.mime_type);
+  if (named_by_disposition_) {
+    (request_ ? tx_->orig_filenames : tx_->resp_filenames).push_back(JsonSafe(meta_.name));
+  }
+}
+
+void HttpBody::DecodingError() {
+  broken_ = true;
+  decode_error_ = true;
+  ++*ctx_->decoding_errors;
+  tx_->Anomaly("content_decoding_error", ctx_->max_anomalies);
+}
+
+void HttpBody::Finish(bool incomplete, absl::Time ts) {
+  if (finished_) return;
+  if (decoder_ && !broken_) {
+    if (!decoder_->Finish().ok()) DecodingError();
+  }
+  bool limited = decoder_ && decoder_->limited();
+  if (limited) {
+    tx_->decompression_limited = true;
+    ++*ctx_->decompression_limited;
+    tx_->Anomaly("decompression_limited", ctx_->max_anomalies);
+  }
+  if (!writer_ && !sniff_.empty()) FlushSniffed();
+  (request_ ? tx_->request_body_len : tx_->response_body_len) += decoded_;
+  if (writer_) {
+    nlohmann::json extra = nlohmann::json::object();
+    if (incomplete || missing_ > 0 || broken_) extra["partial"] = true;
+    if (missing_ > 0) extra["missing_bytes"] = missing_;
+    if (limited) extra["decompression_limited"] = true;
+    if (decode_error_) extra["content_decoding_error"] = true;
+    writer_->Finish(ts, extra);
+    writer_.reset();
+  }
+  decoder_.reset();
+  finished_ = true;
+}
+
+}  // namespace tcpfollow

@@ -1,0 +1,140 @@
+// What HTTP/1.x and HTTP/2 share above their framing: the transaction an http.jsonl record
+// describes (HttpTransaction, HttpTransactionFields), how a message's headers fill it
+// (CollectHttpHeader), and the path of one message body to an extracted object (HttpBody:
+// content codings removed through protocols/content, bounded, with the fallback to the
+// bytes as sent when a labelled coding was never applied; MIME type from Content-Type or
+// sniffed from the first bytes; name from Content-Disposition or the URI). Knows nothing of
+// how messages are framed or paired: the HTTP/1.x and HTTP/2 analyzers do that.
+#ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_TRANSACTION_H_
+#define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_TRANSACTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "protocols/content/content_decoder.h"
+#include "reassembly/analyzer.h"
+
+namespace tcpfollow {
+
+// One request/response exchange as http.jsonl reports it.
+struct HttpTransaction {
+  absl::Time ts;
+  int depth = 0;
+  bool has_request = false, request_done = false;
+  bool has_response = false, response_done = false;
+  std::string method, uri, version, host, referrer, user_agent, username, origin;
+  uint64_t request_body_len = 0, response_body_len = 0;
+  int status_code = 0, info_code = 0;
+  std::string status_msg, info_msg;
+  std::vector<std::string> orig_fuids, orig_mime_types, resp_fuids, resp_mime_types;
+  // Names from Content-Disposition, as Zeek logs them (objects named after the URI are not).
+  std::vector<std::string> orig_filenames, resp_filenames;
+  // Request headers that show a proxy on the way ("VIA -> 1.1 squid"), as Zeek's proxied.
+  std::vector<std::string> proxied;
+  bool partial = false, decompression_limited = false;
+  std::vector<std::string> anomalies;
+  std::string upgrade;  // "websocket", "h2c", ... after 101
+  bool tunnel = false;  // CONNECT answered 2xx
+  std::string request_upgrade;
+
+  // Adds `what` once, up to `max` names.
+  void Anomaly(absl::string_view what, size_t max);
+};
+
+// The http.jsonl fields of `tx` (the output layer adds ts, uid and the endpoints).
+nlohmann::json HttpTransactionFields(const HttpTransaction& tx);
+
+// Headers of one message that decide how its body is stored.
+struct HttpMessageHeaders {
+  std::string content_type, content_encoding, disposition, upgrade;
+};
+
+// Files one header field of a request (`request`) or response: body-related ones into
+// `h`, request metadata (host, referer, user-agent, origin, authorization's user, proxy
+// headers) into `tx`.
+void CollectHttpHeader(bool request, absl::string_view name, absl::string_view value,
+                       HttpTransaction* tx, HttpMessageHeaders* h, size_t max_anomalies);
+
+// Where HttpBody writes and counts; the pointers must outlive the bodies.
+struct HttpBodyContext {
+  AnalyzerOutput* out = nullptr;
+  const ConnectionInfo* conn = nullptr;
+  const ContentLimits* limits = nullptr;
+  ContentStats* content_stats = nullptr;
+  uint64_t* objects = nullptr;
+  uint64_t* decompression_limited = nullptr;
+  uint64_t* decoding_errors = nullptr;
+  size_t max_anomalies = 16;
+};
+
+// One message body on its way to an object. The object is begun with the first decoded
+// byte (none for an empty body); its fuid, MIME type and Content-Disposition name are
+// added to the transaction's orig_* (request) or resp_* lists.
+class HttpBody {
+ public:
+  HttpBody(const HttpBodyContext* ctx, HttpTransaction* tx, bool request);
+  ~HttpBody();
+  HttpBody(const HttpBody&) = delete;
+  HttpBody& operator=(const HttpBody&) = delete;
+
+  // From the message's headers, before any Write. Requests are named after the URI only
+  // for PUT (as HTTP/1.x always did); responses always.
+  void Prepare(const HttpMessageHeaders& h);
+  void Write(absl::string_view bytes);
+  // `length` bytes of the body are missing: the object continues after the hole, marked
+  // partial; encoded data stops decoding there.
+  void Gap(uint64_t length);
+  // Closes decoder and object and adds the decoded length to the transaction;
+  // `incomplete` marks the object partial. Further calls do nothing.
+  void Finish(bool incomplete, absl::Time ts);
+
+  uint64_t decoded() const { return decoded_; }
+  uint64_t missing() const { return missing_; }
+
+ private:
+  void NewDecoder();
+  void Deliver(absl::string_view decoded);
+  void FlushSniffed();
+  void OpenObject(absl::string_view first);
+  void DecodingError();
+
+  const HttpBodyContext* ctx_;
+  HttpTransaction* tx_;
+  bool request_;
+  bool finished_ = false;
+  std::unique_ptr<ObjectWriter> writer_;
+  std::unique_ptr<ContentDecoder> decoder_;
+  ObjectMeta meta_;
+  uint64_t decoded_ = 0;
+  uint64_t raw_ = 0;
+  uint64_t missing_ = 0;
+  bool identity_ = true;   // no decoding (none asked, unknown coding, or fallen back)
+  bool broken_ = false;    // decoding stopped (error or a gap in encoded data)
+  bool decode_error_ = false;
+  bool named_by_disposition_ = false;
+  std::string sniff_;      // first decoded bytes, before the object is opened
+  std::string raw_head_;   // first encoded bytes, until something decodes
+  std::vector<ContentCoding> codings_;  // as applied; decoding starts from the back
+};
+
+// Content-Encoding as browsers read it: tokens compared without invisible bytes, any token
+// containing "gzip" or "deflate" taken as that coding (x-gzip, x-deflate, "gz\0ip"); also
+// "br" and "lzma".
+absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_view value,
+                                                                  const ContentLimits& limits);
+// Record strings are UTF-8: invalid bytes become the four characters \xNN (as Zeek does).
+std::string JsonSafe(absl::string_view in);
+// The filename of a Content-Disposition value (filename* preferred), "" when none.
+std::string ContentDispositionFilename(absl::string_view value);
+// The last path segment of a request target, without query or fragment.
+std::string UriBasename(absl::string_view target);
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_PROTOCOLS_HTTP_HTTP_TRANSACTION_H_
