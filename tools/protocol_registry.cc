@@ -30,9 +30,10 @@ bool FirstLineIncomplete(absl::string_view s) {
 }
 
 Detection DetectHttp(absl::string_view client, absl::string_view server) {
+  if (LooksLikeHttpResponse(server)) return Detection::kYes;  // whatever the client sent
   if (client.empty()) return server.empty() ? Detection::kMaybe : Detection::kNo;
   if (LooksLikeHttp(client)) return Detection::kYes;
-  return FirstLineIncomplete(client) ? Detection::kMaybe : Detection::kNo;
+  return FirstLineIncomplete(client) || server.empty() ? Detection::kMaybe : Detection::kNo;
 }
 
 // Server-speaks-first protocols (SMTP, FTP): a 220 greeting, then the client's commands

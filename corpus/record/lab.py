@@ -430,3 +430,83 @@ def finish(lab, pcap, manifest_path, description, objects=(), notes=None, allow=
     print("%s: %d connections, %d objects, %s" % (os.path.basename(pcap), len(m["connections"]),
                                                  len(m["objects"]), m["capture_stats"]))
     return m
+
+
+SCRIPTED_PEERS = os.path.join(HERE, "scripted_peers.py")
+
+
+def _cut_packets(pcap, cuts):
+    """Removes from `pcap` every TCP segment whose payload is exactly one of `cuts`
+    ((port, payload) pairs, port being the server's): the capture then has a hole there,
+    as if the tap had missed it. Returns how many packets were removed."""
+    from scapy.all import PcapReader, PcapWriter, TCP  # Debian's python3-scapy
+    want = {(p, bytes(b)) for p, b in cuts}
+    kept, removed = [], 0
+    with PcapReader(pcap) as r:
+        linktype = r.linktype
+        for pkt in r:
+            if TCP in pkt:
+                t = pkt[TCP]
+                payload = bytes(t.payload)
+                if payload and ((t.dport, payload) in want or (t.sport, payload) in want):
+                    removed += 1
+                    continue
+            kept.append(pkt)
+    w = PcapWriter(pcap, linktype=linktype, sync=True)
+    for pkt in kept:
+        w.write(pkt)
+    w.close()
+    return removed
+
+
+def record_script(here, name, description, script, objects=(), loss=0, cuts=(), v6=False,
+                  notes=None):
+    """Records <here>/<name>.pcap: scripted_peers.py plays `script` (see its doc) between
+    the lab's client and server. `cuts`: (conversation index, step index) pairs whose
+    segment is removed from the capture afterwards (a capture gap on a line boundary);
+    the manifest then says, per connection, what the capture holds ("captured") besides
+    what the endpoints sent."""
+    pcap = os.path.join(here, name + ".pcap")
+    ports = sorted({c["port"] for c in script})
+    with Lab(prefix="zeek", loss=loss) as L:
+        path = os.path.join(L.tmp, "script.json")
+        with open(path, "w") as f:
+            json.dump(script, f)
+        L.python(L.sns, "server", [SCRIPTED_PEERS, "server", path], background=True)
+        for p in ports:
+            L.wait_listen(L.sns, p)
+        L.start_capture(pcap)
+        L.python(L.cns, "client", [SCRIPTED_PEERS, "client", path, SERVER6 if v6 else SERVER4])
+        L.stop_capture()
+        L.stop_all()
+        cut_bytes = [(script[ci]["port"], bytes.fromhex(script[ci]["steps"][si][1]))
+                     for ci, si in cuts]
+        if cuts:
+            removed = _cut_packets(pcap, cut_bytes)
+            if removed != len(cuts):
+                raise SystemExit("cut %d packets, wanted %d (retransmitted or merged?)" %
+                                 (removed, len(cuts)))
+        m = finish(L, pcap, os.path.join(here, name + ".manifest.json"), description,
+                   objects=objects, notes=notes)
+    if cuts:
+        # What the capture holds of each cut connection, in manifest (start) order, which is
+        # the script's order: the client plays conversations one after another.
+        for ci, conv in enumerate(script):
+            cut_steps = {si for c, si in cuts if c == ci}
+            if not cut_steps:
+                continue
+            captured = {}
+            for d, who in (("client_to_server", "c"), ("server_to_client", "s")):
+                held, missed = b"", 0
+                for si, (w, h) in enumerate(conv["steps"]):
+                    if w != who:
+                        continue
+                    if si in cut_steps:
+                        missed += len(bytes.fromhex(h))
+                    else:
+                        held += bytes.fromhex(h)
+                captured[d] = {"sha256": sha256_bytes(held), "length": len(held), "missed": missed}
+            m["connections"][ci]["captured"] = captured
+        m["cuts"] = [{"conversation": ci, "step": si} for ci, si in cuts]
+        write_manifest(m, os.path.join(here, name + ".manifest.json"))
+    return m

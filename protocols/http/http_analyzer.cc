@@ -42,6 +42,16 @@ class HttpAnalyzer::Side : public HttpVisitor {
 
   void OnRequestLine(absl::string_view method, absl::string_view target,
                      absl::string_view version) override {
+    NewRequest(method, target, version.empty() ? "0.9" : StripHttpPrefix(version));
+  }
+
+  void OnMalformedRequestLine(absl::string_view method, absl::string_view target,
+                              absl::string_view version) override {
+    NewRequest(method, target, StripHttpPrefix(version));
+  }
+
+  void NewRequest(absl::string_view method, absl::string_view target,
+                  absl::string_view version) {
     if (a_->pending_.size() >= a_->limits_.max_pending_transactions) {
       ++a_->stats_->pending_overflow;
       HttpTransaction* oldest = a_->pending_.front().get();
@@ -54,7 +64,7 @@ class HttpAnalyzer::Side : public HttpVisitor {
     tx->has_request = true;
     tx->method = std::string(method);
     tx->uri = std::string(target);
-    tx->version = version.empty() ? "0.9" : std::string(StripHttpPrefix(version));
+    tx->version = std::string(version);
     tx_ = tx.get();
     a_->pending_.push_back(std::move(tx));
     StartMessage();
@@ -171,6 +181,13 @@ class HttpAnalyzer::Side : public HttpVisitor {
         return t->method != "CONNECT" &&
                ((t->depth == 1 && t->status_code == 0) || t->version == "0.9");
       }
+    }
+    return false;
+  }
+
+  bool AnswersHttp09Request() override {
+    for (auto& t : a_->pending_) {
+      if (t->has_request && !t->response_done) return t->version == "0.9";
     }
     return false;
   }

@@ -77,7 +77,18 @@ enum class Http09Probe : uint8_t { kHttp1, kHttp09, kUndecided };
 
 // Whether a response starting with `start` has a status line, once enough bytes are in (at
 // the end of the stream, kUndecided means HTTP/0.9).
-Http09Probe ProbeHttp09(absl::string_view start) {
+Http09Probe ProbeHttp09(absl::string_view start, bool answers_http09_request) {
+  if (answers_http09_request) {
+    // An HTTP/0.9 request is answered with bare bytes (nginx, Apache): only a status line
+    // at the very start (after the junk browsers skip) makes it an HTTP/1.x answer, not
+    // "HTTP" somewhere in the text.
+    for (size_t i = 0; i <= 4 && i < start.size(); ++i) {
+      absl::string_view at = start.substr(i);
+      if (at.size() < 5) return Http09Probe::kUndecided;
+      if (absl::StartsWithIgnoreCase(at, "http/")) return Http09Probe::kHttp1;
+    }
+    return Http09Probe::kHttp09;
+  }
   // Browsers take a response that does not start with "HTTP" (after at most a few junk
   // bytes; Chrome allows 4) as HTTP/0.9. Junk lines before a status line are tolerated
   // elsewhere (resync; HTTP evader's "SIP/2.0 200 ok\r\nHTTP/1.1 200 ok"), so look further.
@@ -120,10 +131,11 @@ bool LooksLikeStatusLine(absl::string_view s) {
          absl::ascii_isdigit(s[11]);
 }
 
-// Known method, a space, then " HTTP/1." later on the first line.
+// A method (any token: RFC 9110 9.1 leaves the set open, QUERY, CCM_POST, ...), a space,
+// then " HTTP/1." later on the first line.
 bool LooksLikeRequestLine(absl::string_view s) {
   size_t sp = s.find(' ');
-  if (sp == kNpos || !IsKnownMethod(s.substr(0, sp))) return false;
+  if (sp == kNpos || !IsToken(s.substr(0, sp))) return false;
   absl::string_view line = s.substr(0, s.find('\n'));
   return line.find(" HTTP/1.", sp) != kNpos;
 }
@@ -136,12 +148,27 @@ bool IsHttp09RequestLine(absl::string_view line) {
   return !absl::StartsWith(line.substr(last_space + 1), "HTTP/");
 }
 
+// A whole first line that is an HTTP/0.9 request with a known method: "GET /path". (Any
+// token would take in the first line of many line-based protocols.)
+bool LooksLikeHttp09Request(absl::string_view s) {
+  size_t nl = s.find('\n');
+  if (nl == kNpos) return false;
+  absl::string_view line = TrimSpaces(s.substr(0, nl));
+  size_t sp = line.find(' ');
+  if (sp == kNpos || !IsKnownMethod(line.substr(0, sp))) return false;
+  absl::string_view target = line.substr(sp + 1);
+  return !target.empty() && target.find_first_of(" \t") == kNpos &&
+         (target.front() == '/' || absl::StartsWithIgnoreCase(target, "http://"));
+}
+
 // Content-Length value: digits, or a list of identical digit strings ("5, 5").
 // Returns false when invalid; *conflict when list entries differ.
 bool ParseContentLength(absl::string_view value, uint64_t* out, bool* conflict) {
   bool have = false;
   for (absl::string_view part : absl::StrSplit(value, ',')) {
     part = TrimSpaces(part);
+    // Leading zeros do not count against the size: servers read "000...050" as 50.
+    while (part.size() > 1 && part.front() == '0') part.remove_prefix(1);
     if (part.empty() || part.size() > 18) return false;
     uint64_t v = 0;
     for (char c : part) {
@@ -173,7 +200,12 @@ std::string HeaderTextForMatching(absl::string_view text) {
 }
 
 bool LooksLikeHttp(absl::string_view first_bytes) {
-  return LooksLikeStatusLine(first_bytes) || LooksLikeRequestLine(first_bytes);
+  return LooksLikeStatusLine(first_bytes) || LooksLikeRequestLine(first_bytes) ||
+         LooksLikeHttp09Request(first_bytes);
+}
+
+bool LooksLikeHttpResponse(absl::string_view server_first_bytes) {
+  return LooksLikeStatusLine(server_first_bytes);
 }
 
 HttpParser::HttpParser(HttpRole role, HttpVisitor* visitor, const HttpLimits& limits,
@@ -261,8 +293,9 @@ size_t HttpParser::FeedHead(absl::string_view data) {
     lf_only_reported_ = false;
     ResetScan();
     probing_http09_ = role_ == HttpRole::kResponse && visitor_->AcceptsHttp09Response();
+    answers_http09_ = probing_http09_ && visitor_->AnswersHttp09Request();
     if (probing_http09_) {
-      switch (ProbeHttp09(data)) {
+      switch (ProbeHttp09(data, answers_http09_)) {
         case Http09Probe::kHttp09:
           StartHttp09Response();
           return pos;  // the bytes are fed again, as body
@@ -292,7 +325,7 @@ size_t HttpParser::FeedHead(absl::string_view data) {
   size_t take = std::min(data.size(), limits_.max_head_bytes + 1 - old);
   buf_.append(data.data(), take);
   if (probing_http09_) {
-    switch (ProbeHttp09(buf_)) {
+    switch (ProbeHttp09(buf_, answers_http09_)) {
       case Http09Probe::kHttp09: {
         std::string body = std::move(buf_);
         ResetScan();
@@ -550,7 +583,42 @@ void HttpParser::ReportStartLine(absl::string_view partial_head) {
   size_t nl = partial_head.find('\n');
   if (nl == kNpos || nl >= limits_.max_head_bytes) return;
   HttpMessageInfo unused;
-  ParseStartLine(StartLine(partial_head), &unused);
+  absl::string_view line = StartLine(partial_head);
+  if (!ParseStartLine(line, &unused) && role_ == HttpRole::kRequest) {
+    Anomaly("invalid_request_line");
+    ReportMalformedRequestLine(line);
+  }
+}
+
+void HttpParser::ReportMalformedRequestLine(absl::string_view line) {
+  line = TrimSpaces(line);
+  absl::string_view method, target, version;
+  size_t sp = line.find_first_of(" \t");
+  absl::string_view first = line.substr(0, sp);
+  absl::string_view rest = sp == kNpos ? absl::string_view() : TrimSpaces(line.substr(sp + 1));
+  if (IsToken(first)) {
+    method = first;
+  } else {
+    rest = absl::string_view();  // junk: nothing after it can be trusted either
+  }
+  size_t last = rest.find_last_of(" \t");
+  absl::string_view last_word = last == kNpos ? rest : rest.substr(last + 1);
+  if (absl::StartsWith(last_word, "HTTP/")) {
+    version = last_word;
+    rest = last == kNpos ? absl::string_view() : TrimSpaces(rest.substr(0, last));
+  }
+  target = rest;
+  visitor_->OnMalformedRequestLine(method, target, version);
+}
+
+bool HttpParser::HoldsRequestLine(absl::string_view rest) {
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    if (LooksLikeRequestLine(rest.substr(0, nl == kNpos ? rest.size() : nl + 1))) return true;
+    if (nl == kNpos) break;
+    rest.remove_prefix(nl + 1);
+  }
+  return false;
 }
 
 void HttpParser::ParseHead(absl::string_view block) {
@@ -567,6 +635,13 @@ void HttpParser::ParseHead(absl::string_view block) {
   HttpMessageInfo info;
   if (!ParseStartLine(start, &info)) {
     Anomaly(role_ == HttpRole::kRequest ? "invalid_request_line" : "invalid_status_line");
+    if (role_ == HttpRole::kRequest && !HoldsRequestLine(fields)) {
+      // A malformed request, not junk before one: the server answers it, so log it.
+      ReportMalformedRequestLine(start);
+      ParseFields(fields, false, &info);
+      EndHead(info);
+      return;
+    }
     in_message_ = false;
     state_ = State::kResync;
     resync_line_start_ = true;
@@ -937,6 +1012,9 @@ void HttpParser::OnEnd() {
     Anomaly("whitespace_line_ends_headers");
     ParseHead(absl::string_view(data).substr(0, end));
     if (end < data.size()) Feed(absl::string_view(data).substr(end));
+  }
+  if (state_ == State::kHead && in_message_ && !buf_.empty()) {
+    ReportStartLine(buf_);  // a head the stream ended inside: its transaction is known
   }
   if (state_ == State::kBodyClose) {
     CompleteMessage();

@@ -17,7 +17,10 @@
 // as incomplete, and the parser skips to the next line that looks like a request or status
 // line. Exceeding a limit is a sticky error: the rest of the direction is ignored. A head
 // cut short by a gap or a limit still reports its start line (then OnMessageIncomplete), so
-// that transactions stay paired. Does no I/O, no content decoding.
+// that transactions stay paired. A malformed request line (no URI, binary junk) is reported
+// with what could be read of it and its head parsed as usual, unless a real request line
+// follows it in the same head (junk before a request, skipped). Does no I/O, no content
+// decoding.
 #ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_
 #define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_PARSER_H_
 
@@ -79,6 +82,12 @@ class HttpVisitor {
   virtual ~HttpVisitor() = default;
   virtual void OnRequestLine(absl::string_view method, absl::string_view target,
                              absl::string_view version) {}
+  // A request's first line that is not a request line ("GET" alone, "GET /a b", binary
+  // junk), with what could be read of it: the method when the first word is a token, the
+  // target, the version when the last word starts with "HTTP/" (each may be empty). Its
+  // header block is parsed and framed as usual, so that the answer pairs with it.
+  virtual void OnMalformedRequestLine(absl::string_view method, absl::string_view target,
+                                      absl::string_view version) {}
   virtual void OnStatusLine(absl::string_view version, int status, absl::string_view reason) {}
   virtual void OnHeader(absl::string_view name, absl::string_view value) {}
   virtual HeadersAction OnHeadersComplete(const HttpMessageInfo& info) {
@@ -99,6 +108,9 @@ class HttpVisitor {
   // to the end of the stream)? If so, a response whose first 64 bytes hold no "HTTP" is one
   // (reported as status 200, version "HTTP/0.9").
   virtual bool AcceptsHttp09Response() { return false; }
+  // Asked when AcceptsHttp09Response() said yes: is the request being answered itself an
+  // HTTP/0.9 request? Then only a status line at the very start makes the answer HTTP/1.x.
+  virtual bool AnswersHttp09Request() { return false; }
 };
 
 class NoOpHttpVisitor : public HttpVisitor {};
@@ -149,6 +161,11 @@ class HttpParser {
   void ReportStartLine(absl::string_view partial_head);
   void ParseFields(absl::string_view block, bool trailers, HttpMessageInfo* info);
   bool ParseStartLine(absl::string_view line, HttpMessageInfo* info);
+  // A request's first line that ParseStartLine refused: reported with what is known.
+  void ReportMalformedRequestLine(absl::string_view line);
+  // Whether a line after the first of `rest` looks like a request line (junk before the
+  // real request, rather than a malformed request).
+  static bool HoldsRequestLine(absl::string_view rest);
   void StartBody(const HttpMessageInfo& info);
   void CompleteMessage();
   void AbandonMessage(absl::string_view why);  // incomplete + resync
@@ -177,13 +194,18 @@ class HttpParser {
   bool first_line_done_ = false;
   bool blank_line_pending_ = false;  // ScanBlock waits for what follows a whitespace line
   bool probing_http09_ = false;      // a response start is buffered until ProbeHttp09 decides
+  bool answers_http09_ = false;      // ... answering an HTTP/0.9 request
   bool resync_line_start_ = true;  // resync: buf_ holds the start of a line
 };
 
-// True when `first_bytes` (the start of a direction) look like an HTTP/1.x request line with
-// a known method and " HTTP/1." version on its first line, or a status line "HTTP/1.x NNN".
-// Give it the whole first line when possible (a request line is judged up to its end).
+// True when `first_bytes` (the start of a direction) look like an HTTP/1.x request line (any
+// method token, " HTTP/1." version on its first line), an HTTP/0.9 request line with a known
+// method ("GET /path" and the line's end), or a status line "HTTP/1.x NNN". Give it the
+// whole first line when possible (a request line is judged up to its end).
 bool LooksLikeHttp(absl::string_view first_bytes);
+// True when a server's first bytes are a status line "HTTP/1.x NNN": the connection is HTTP
+// whatever the client sent (a malformed request line still gets an HTTP answer).
+bool LooksLikeHttpResponse(absl::string_view server_first_bytes);
 
 // A header name or value as framing decisions compare it: lower case, with every byte that
 // is not visible ASCII removed ("Transfer-Encoding\0" and "chu\0nked" are what browsers

@@ -4,6 +4,7 @@
 // resynchronisation, kStop, and each limit just under and just over.
 #include "protocols/http/http_parser.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ class RecordingVisitor : public HttpVisitor {
   void OnRequestLine(absl::string_view m, absl::string_view t, absl::string_view v) override {
     last_method = std::string(m);
     Add(absl::StrCat("request ", m, " ", t, " ", v));
+  }
+  void OnMalformedRequestLine(absl::string_view m, absl::string_view t,
+                              absl::string_view v) override {
+    Add(absl::StrCat("malformed_request [", m, "] [", t, "] [", v, "]"));
   }
   void OnStatusLine(absl::string_view v, int s, absl::string_view r) override {
     Add(absl::StrCat("status ", v, " ", s, " ", r));
@@ -56,6 +61,8 @@ class RecordingVisitor : public HttpVisitor {
   void OnAnomaly(absl::string_view what) override { Add(absl::StrCat("anomaly ", what)); }
   void OnError(absl::string_view what) override { Add(absl::StrCat("error ", what)); }
   bool AcceptsHttp09Response() override { return accept_http09; }
+  bool AnswersHttp09Request() override { return answers_http09; }
+  bool answers_http09 = false;
 
  private:
   void Add(std::string line) { log.push_back(std::move(line)); }
@@ -574,12 +581,94 @@ TEST_CASE("LooksLikeHttp: requests and responses, not other protocols", "[http]"
   REQUIRE(LooksLikeHttp("HTTP/1.1 200 OK\r\n"));
   REQUIRE(LooksLikeHttp("HTTP/1.0 404"));
   REQUIRE(!LooksLikeHttp("GET /"));  // no version yet
-  REQUIRE(!LooksLikeHttp("FOO / HTTP/1.1\r\n"));
+  REQUIRE(LooksLikeHttp("FOO / HTTP/1.1\r\n"));  // any method token (RFC 9110 9.1)
+  REQUIRE(LooksLikeHttp("QUERY /search HTTP/1.1\r\n"));
+  REQUIRE(LooksLikeHttp("CCM_POST /ccm HTTP/1.1\r\n"));
+  REQUIRE(LooksLikeHttp("GET / HTTP/1.\r\n"));
+  REQUIRE(LooksLikeHttp("GET /old09.txt\r\n"));  // HTTP/0.9, known method, whole line
+  REQUIRE(!LooksLikeHttp("USER anonymous\r\n"));
+  REQUIRE(!LooksLikeHttp("F(O / HTTP/1.1\r\n"));  // not a token
+  REQUIRE(LooksLikeHttpResponse("HTTP/1.1 400 Bad Request\r\n"));
+  REQUIRE(!LooksLikeHttpResponse("220 ftp ready\r\n"));
   REQUIRE(!LooksLikeHttp("220 smtp.example.com ESMTP\r\n"));
   REQUIRE(!LooksLikeHttp("\x16\x03\x01\x02\x00"));
   REQUIRE(!LooksLikeHttp("HTTP/2.0 200 OK\r\n"));
   REQUIRE(!LooksLikeHttp("GET / HTTP/1.1"  // version only on a later line
                          "\n"  "x") == false);
+}
+
+TEST_CASE("HttpParser: a malformed request line is reported with what is known", "[http]") {
+  SECTION("no URI") {
+    Log log = ParseEverySplit(HttpRole::kRequest, "GET\r\nHost: h\r\n\r\n");
+    Log want = {"anomaly invalid_request_line", "malformed_request [GET] [] []", "header Host=h",
+                "headers_complete framing=0 length=0", "complete"};
+    REQUIRE(log == want);
+  }
+  SECTION("spaces in the URI, no version") {
+    // Without a version the line ends the request, as an HTTP/0.9 one would.
+    Log log = ParseEverySplit(HttpRole::kRequest, "GET /a b\r\n");
+    Log want = {"anomaly invalid_request_line", "malformed_request [GET] [/a b] []",
+                "headers_complete framing=0 length=0", "complete"};
+    REQUIRE(log == want);
+  }
+  SECTION("binary junk: nothing known but that there was a request") {
+    Log log = ParseEverySplit(HttpRole::kRequest, "\x16\xfe\x01\x00bin\xff junk\r\n\r\n");
+    REQUIRE(std::count(log.begin(), log.end(), "malformed_request [] [] []") == 1);
+    REQUIRE(log.back() == "complete");
+  }
+  SECTION("the stream ends inside its head") {
+    Log log = ParseEverySplit(HttpRole::kRequest, "GET\r\nHost: h\r\n");
+    Log want = {"anomaly invalid_request_line", "malformed_request [GET] [] []",
+                "incomplete end_of_stream"};
+    REQUIRE(log == want);
+  }
+}
+
+TEST_CASE("HttpParser: any method token is a request", "[http]") {
+  Log log = ParseEverySplit(HttpRole::kRequest,
+                            "QUERY /s HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+                            "CCM_POST /c HTTP/1.1\r\n\r\n");
+  Log want = {"request QUERY /s HTTP/1.1", "header Content-Length=3",
+              "headers_complete framing=1 length=3", "body abc", "complete",
+              "request CCM_POST /c HTTP/1.1", "headers_complete framing=0 length=0", "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: Content-Length with many leading zeros is its value", "[http]") {
+  std::string in = "POST /z HTTP/1.1\r\nContent-Length: " + std::string(40, '0') + "50\r\n\r\n" +
+                   std::string(50, 'A') + "GET /next HTTP/1.1\r\n\r\n";
+  Log log = ParseEverySplit(HttpRole::kRequest, in);
+  REQUIRE(std::count(log.begin(), log.end(), "headers_complete framing=1 length=50") == 1);
+  REQUIRE(std::count(log.begin(), log.end(), "body " + std::string(50, 'A')) == 1);
+  REQUIRE(std::count(log.begin(), log.end(), "request GET /next HTTP/1.1") == 1);
+  // The value still has a limit: 19 significant digits are refused.
+  Log big = ParseEverySplit(HttpRole::kRequest,
+                            "POST /z HTTP/1.1\r\nContent-Length: 0" + std::string(19, '9') +
+                                "\r\n\r\n");
+  REQUIRE(std::count(big.begin(), big.end(), "anomaly invalid_content_length") == 1);
+}
+
+TEST_CASE("HttpParser: an answer to an HTTP/0.9 request is bare bytes even if they say HTTP",
+          "[http]") {
+  std::string body = "This is an HTTP/0.9 answer, no status line.\n";
+  auto run = [&](const std::string& in, const std::vector<size_t>& cuts) {
+    RecordingVisitor v;
+    v.accept_http09 = v.answers_http09 = true;
+    HttpParser p(HttpRole::kResponse, &v);
+    size_t at = 0;
+    for (size_t c : cuts) {
+      p.Feed(absl::string_view(in).substr(at, c - at));
+      at = c;
+    }
+    p.Feed(absl::string_view(in).substr(at));
+    p.OnEnd();
+    return v.log;
+  };
+  Log want = {"anomaly http09_response", "status HTTP/0.9 200 ",
+              "headers_complete framing=3 length=0", "body " + body, "complete"};
+  for (size_t cut = 0; cut <= body.size(); ++cut) REQUIRE(run(body, {cut}) == want);
+  Log real = run("HTTP/1.0 200 OK\r\n\r\nhi", {});
+  REQUIRE(real[0] == "status HTTP/1.0 200 OK");
 }
 
 }  // namespace
