@@ -10,11 +10,11 @@ build_and_test=(
   bazel-bootstrap g++ clang libclang-rt-14-dev libfuzzer-14-dev
   libtins-dev libpcap-dev libssl-dev libabsl-dev catch2 nlohmann-json3-dev
   zlib1g-dev libbrotli-dev liblzma-dev libgmime-3.0-dev pkg-config
-  python3 python3-scapy iproute2 nftables ethtool
+  python3 python3-scapy iproute2 nftables ethtool libnghttp2-dev
 )
 record_and_bench=(
   curl openssl tcpdump tcpflow tshark ssldump tcpick
-  python3-aiosmtpd python3-pyftpdlib time
+  python3-aiosmtpd python3-pyftpdlib time nghttp2-server nghttp2-client python3-h2
 )
 
 packages=("${build_and_test[@]}")
