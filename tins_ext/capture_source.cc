@@ -6,14 +6,19 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -37,8 +42,8 @@ absl::Status CompileFilter(pcap_t* pcap, const std::string& bpf, bpf_u_int32 net
 }
 
 absl::Status ApplyFilter(pcap_t* pcap, const std::string& bpf, bpf_u_int32 netmask,
-                         const std::string& what) {
-  if (bpf.empty()) return absl::OkStatus();
+                         const std::string& what, bool even_empty = false) {
+  if (bpf.empty() && !even_empty) return absl::OkStatus();
   bpf_program program;
   absl::Status compiled = CompileFilter(pcap, bpf, netmask, what, &program);
   if (!compiled.ok()) return compiled;
@@ -103,7 +108,7 @@ class PcapSource : public CaptureSource {
     if (rc == 0 && live_ && WaitReadable()) rc = pcap_next_ex(pcap_.get(), &header, &data);
     if (break_.load(std::memory_order_relaxed)) return false;
     if (rc == 1) {
-      ++packets_;
+      packets_.store(packets_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       p->ts = absl::FromUnixSeconds(header->ts.tv_sec) +
               (nanosecond_ ? absl::Nanoseconds(header->ts.tv_usec)
                            : absl::Microseconds(header->ts.tv_usec));
@@ -136,9 +141,13 @@ class PcapSource : public CaptureSource {
 
   CaptureStats stats() const override {
     CaptureStats s;
-    s.packets = packets_;
+    s.packets = packets_.load(std::memory_order_relaxed);
     pcap_stat ps;
+    // pcap_stats only reads the socket's counters (getsockopt) and adds them up in the
+    // handle, which no read path touches: one caller at a time is enough.
+    std::lock_guard<std::mutex> lock(stats_mu_);
     if (live_ && pcap_stats(pcap_.get(), &ps) == 0) {
+      s.kernel_received = ps.ps_recv;
       s.kernel_drops = ps.ps_drop;
       s.if_drops = ps.ps_ifdrop;
     }
@@ -180,7 +189,8 @@ class PcapSource : public CaptureSource {
   const int link_type_;
   std::FILE* file_ = nullptr;  // owned by pcap_; set only for regular files
   uint64_t total_bytes_ = 0;
-  uint64_t packets_ = 0;
+  std::atomic<uint64_t> packets_{0};  // live: read by stats() from another thread
+  mutable std::mutex stats_mu_;
   bool truncated_ = false;
   bool ended_ = false;  // end of file seen: later calls return false without reading
   int wake_[2] = {-1, -1};  // live: BreakLoop writes to [1] to end a wait on [0]
@@ -430,9 +440,41 @@ absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string
   return std::unique_ptr<CaptureSource>(new PcapSource(std::move(pcap), false, nano, name, 0));
 }
 
-absl::StatusOr<std::unique_ptr<CaptureSource>> OpenLive(const LiveOptions& options) {
+namespace {
+
+// A filter that accepts nothing (one BPF instruction: return 0).
+absl::Status RejectAll(pcap_t* p, const std::string& name) {
+  bpf_insn reject = BPF_STMT(BPF_RET | BPF_K, 0);
+  bpf_program program = {1, &reject};
+  if (pcap_setfilter(p, &program) != 0) {
+    return absl::InternalError(absl::StrCat("cannot set a filter on ", name, ": ", pcap_geterr(p)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JoinFanout(pcap_t* p, int group, const std::string& name) {
+#if defined(__linux__) && defined(PACKET_FANOUT)
+  const int arg = (group & 0xffff) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+  if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot join AF_PACKET fanout group ", group, " on ", name, ": ", std::strerror(errno),
+        errno == EINVAL || errno == EEXIST
+            ? " (another program uses this group id with other settings: pick one with "
+              "--fanout-id)"
+            : ""));
+  }
+  return absl::OkStatus();
+#else
+  (void)p;
+  (void)group;
+  return absl::UnimplementedError(
+      absl::StrCat("--threads with -i needs Linux AF_PACKET fanout; not available for ", name));
+#endif
+}
+
+// Creates and activates one capture handle; the filter is left to the caller.
+absl::StatusOr<PcapHandle> ActivateLive(const LiveOptions& options, const std::string& name) {
   char errbuf[PCAP_ERRBUF_SIZE] = {0};
-  const std::string name = absl::StrCat("interface ", options.iface);
   PcapHandle pcap(pcap_create(options.iface.c_str(), errbuf));
   if (pcap == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("cannot open ", name, ": ", errbuf));
@@ -442,29 +484,74 @@ absl::StatusOr<std::unique_ptr<CaptureSource>> OpenLive(const LiveOptions& optio
   pcap_set_promisc(p, options.promisc ? 1 : 0);
   pcap_set_timeout(p, options.timeout_ms);
   if (options.buffer_kib > 0) pcap_set_buffer_size(p, options.buffer_kib * 1024);
+  pcap_set_immediate_mode(p, options.immediate ? 1 : 0);
   pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to µs if refused
   const int rc = pcap_activate(p);
   if (rc < 0) {
     const char* detail = pcap_geterr(p)[0] != '\0' ? pcap_geterr(p) : pcap_statustostr(rc);
     return absl::InvalidArgumentError(absl::StrCat("cannot capture on ", name, ": ", detail));
   }
+  return pcap;
+}
+
+}  // namespace
+
+std::string LinkTypeName(int dlt) {
+  const char* n = pcap_datalink_val_to_name(dlt);
+  return n != nullptr ? n : absl::StrCat("DLT ", dlt);
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<CaptureSource>>> OpenLiveGroup(
+    const LiveOptions& options, int sockets) {
+  const std::string name = absl::StrCat("interface ", options.iface);
+  sockets = std::max(1, sockets);
+  const int group = options.fanout_id >= 0 ? options.fanout_id & 0xffff
+                                           : static_cast<int>(getpid() & 0xffff);
+  std::vector<PcapHandle> handles;
+  for (int i = 0; i < sockets; ++i) {
+    absl::StatusOr<PcapHandle> h = ActivateLive(options, name);
+    if (!h.ok()) return h.status();
+    if (sockets > 1) {
+      // Until every socket is in the group each one sees every packet: accept nothing
+      // until then. libpcap filters packets already in the ring with the filter set last,
+      // so the real filter set below also discards what arrived before this one.
+      absl::Status s = RejectAll(h->get(), name);
+      if (!s.ok()) return s;
+      s = JoinFanout(h->get(), group, name);
+      if (!s.ok()) return s;
+    }
+    handles.push_back(std::move(*h));
+  }
   if (!options.drop_user.empty()) {
     absl::Status dropped = DropPrivileges(options.drop_user);
     if (!dropped.ok()) return dropped;
   }
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
   bpf_u_int32 net = 0;
   bpf_u_int32 mask = PCAP_NETMASK_UNKNOWN;
   if (pcap_lookupnet(options.iface.c_str(), &net, &mask, errbuf) != 0) {
     mask = PCAP_NETMASK_UNKNOWN;
   }
-  absl::Status filtered = ApplyFilter(p, options.bpf, mask, name);
-  if (!filtered.ok()) return filtered;
-  if (pcap_setnonblock(p, 1, errbuf) != 0) {
-    return absl::InternalError(absl::StrCat("cannot make ", name, " non-blocking: ", errbuf));
+  std::vector<std::unique_ptr<CaptureSource>> sources;
+  for (PcapHandle& h : handles) {
+    pcap_t* p = h.get();
+    // With a group, an empty expression (accept all) still replaces the reject-all filter.
+    absl::Status filtered = ApplyFilter(p, options.bpf, mask, name, /*even_empty=*/sockets > 1);
+    if (!filtered.ok()) return filtered;
+    if (pcap_setnonblock(p, 1, errbuf) != 0) {
+      return absl::InternalError(absl::StrCat("cannot make ", name, " non-blocking: ", errbuf));
+    }
+    const bool nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    sources.push_back(std::unique_ptr<CaptureSource>(
+        new PcapSource(std::move(h), true, nano, name, options.timeout_ms)));
   }
-  const bool nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-  return std::unique_ptr<CaptureSource>(
-      new PcapSource(std::move(pcap), true, nano, name, options.timeout_ms));
+  return sources;
+}
+
+absl::StatusOr<std::unique_ptr<CaptureSource>> OpenLive(const LiveOptions& options) {
+  absl::StatusOr<std::vector<std::unique_ptr<CaptureSource>>> group = OpenLiveGroup(options, 1);
+  if (!group.ok()) return group.status();
+  return std::move(group->front());
 }
 
 }  // namespace tcpfollow

@@ -38,6 +38,9 @@ enum LongOnly {
   kOverlapHistory,
   kStreamsOnly,
   kVersionOpt,
+  kFanoutId,
+  kRotate,
+  kImmediateMode,
 };
 
 const option kLongOptions[] = {
@@ -65,6 +68,9 @@ const option kLongOptions[] = {
     {"threads", required_argument, nullptr, kThreads},
     {"overlap-history", required_argument, nullptr, kOverlapHistory},
     {"streams-only", no_argument, nullptr, kStreamsOnly},
+    {"fanout-id", required_argument, nullptr, kFanoutId},
+    {"rotate", required_argument, nullptr, kRotate},
+    {"immediate-mode", no_argument, nullptr, kImmediateMode},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -202,6 +208,20 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
         if (!num.ok()) return num.status();
         o.threads = *num;
         break;
+      case kFanoutId:
+        num = ParseInt("--fanout-id", optarg, 0, 65535);
+        if (!num.ok()) return num.status();
+        o.fanout_id = *num;
+        break;
+      case kRotate:
+        dur = ParseSeconds("rotate", optarg);
+        if (!dur.ok()) return dur.status();
+        if (*dur < absl::Seconds(1)) {
+          return absl::InvalidArgumentError("--rotate: at least 1 second");
+        }
+        o.rotate = *dur;
+        break;
+      case kImmediateMode: o.immediate = true; break;
       case ':':
         return absl::InvalidArgumentError(
             absl::StrCat("option ", argv[optind - 1], " needs an argument"));
@@ -243,7 +263,11 @@ Input (exactly one):
   -i IFACE                capture live (any: all interfaces)
   -s SNAPLEN              live snapshot length (default 262144)
   -p                      do not put the interface into promiscuous mode
-  -B KIB                  kernel capture buffer size in KiB
+  -B KIB                  kernel capture buffer per socket in KiB (default 131072: 128 MiB,
+                          as Zeek; drops are counted and reported, raise it if any)
+  --immediate-mode        hand over each packet at once (libpcap immediate mode) instead of
+                          in blocks every 100 ms at most; more CPU, more drops at high rates
+  --fanout-id ID          AF_PACKET fanout group of --threads with -i (default: from the pid)
   -Z USER                 drop privileges to USER once the capture is open
   BPF expression          trailing arguments, as in tcpdump
 
@@ -258,6 +282,9 @@ Output:
                           no TLS decryption, no HTTP/SMTP/FTP parsing
   --write-decrypted FILE  write decrypted TLS payloads as a pcap of synthetic TCP packets
   --write-defragmented FILE  write every reassembled IP datagram to a pcap
+  --rotate S              every S seconds close the logs and rename them
+                          <log>.YYYY-MM-DD-HH-MM-SS.jsonl (UTC open time), as Zeek does;
+                          live: wall clock, files: packet time
   -q                      no progress bar and no summary on standard error
 
 TLS:
@@ -282,7 +309,9 @@ Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet ti
   --frag-timeout S        fragment reassembly timeout (default 60)
 
 Other:
-  --threads N             worker threads (connections are sharded by flow hash; default 1)
+  --threads N             worker threads (connections are sharded by flow hash; default 1);
+                          with -i: N capture sockets in one AF_PACKET fanout group, each
+                          with its own worker
   -h, --help              this text
   --version               print the version
 

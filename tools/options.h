@@ -19,7 +19,9 @@ struct Options {
   std::string bpf;  // trailing arguments joined with spaces
   int snaplen = 262144;
   bool promisc = true;
-  int buffer_kib = 0;
+  int buffer_kib = 0;  // -B; 0: kDefaultLiveBufferKib (capture_source.h)
+  bool immediate = false;  // --immediate-mode: libpcap immediate mode (TPACKET_V2)
+  int fanout_id = -1;      // --fanout-id; -1: from the process id
   std::string drop_user;
 
   // Output.
@@ -32,6 +34,10 @@ struct Options {
   std::string write_decrypted;
   std::string write_defragmented;
   bool quiet = false;
+  // --rotate: every this many seconds (wall clock live, packet time offline) the logs are
+  // closed and renamed <log>.YYYY-MM-DD-HH-MM-SS.jsonl (UTC, the time the file was
+  // opened), as Zeek rotates its logs. Zero: no rotation.
+  absl::Duration rotate = absl::ZeroDuration();
 
   // TLS.
   std::vector<std::string> keylogs;

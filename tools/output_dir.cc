@@ -106,6 +106,58 @@ absl::StatusOr<int> OutputDir::OpenAppend(Sub sub, absl::string_view name) {
   return fd;
 }
 
+namespace {
+
+bool SafeName(const std::string& n) {
+  return !n.empty() && n.find('/') == std::string::npos && n != "." && n != "..";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> OutputDir::Rename(Sub sub, absl::string_view from,
+                                              absl::string_view to) {
+  std::string f(from), t(to);
+  if (!SafeName(f) || !SafeName(t)) {
+    return absl::InvalidArgumentError(absl::StrCat("refusing file names '", f, "', '", t, "'"));
+  }
+  const int dir = DirFd(sub);
+  const size_t dot = t.rfind('.');
+  const std::string stem = dot == std::string::npos ? t : t.substr(0, dot);
+  const std::string ext = dot == std::string::npos ? "" : t.substr(dot);
+  std::string target = t;
+  for (int i = 1; i < 1000; ++i) {
+    struct stat st;
+    if (fstatat(dir, target.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) break;
+    target = absl::StrCat(stem, "-", i, ext);
+  }
+  if (renameat(dir, f.c_str(), dir, target.c_str()) != 0) {
+    std::string msg = absl::StrCat("cannot rename ", path_, "/", Relative(sub, f), " to ",
+                                   target, ": ", std::strerror(errno));
+    RecordError(msg);
+    return absl::PermissionDeniedError(msg);
+  }
+  return target;
+}
+
+absl::Status OutputDir::WriteWhole(Sub sub, absl::string_view name, absl::string_view bytes) {
+  const std::string tmp = absl::StrCat(".", name, ".tmp");
+  absl::StatusOr<int> fd = Create(sub, tmp);
+  if (!fd.ok()) return fd.status();
+  const bool ok = WriteAll(*fd, bytes, Relative(sub, name));
+  close(*fd);
+  if (!ok) {
+    unlinkat(DirFd(sub), tmp.c_str(), 0);
+    return absl::DataLossError(absl::StrCat("cannot write ", path_, "/", Relative(sub, name)));
+  }
+  if (renameat(DirFd(sub), tmp.c_str(), DirFd(sub), std::string(name).c_str()) != 0) {
+    std::string msg = absl::StrCat("cannot rename ", path_, "/", Relative(sub, tmp), ": ",
+                                   std::strerror(errno));
+    RecordError(msg);
+    return absl::PermissionDeniedError(msg);
+  }
+  return absl::OkStatus();
+}
+
 bool OutputDir::WriteAll(int fd, absl::string_view bytes, absl::string_view what) {
   while (!bytes.empty()) {
     ssize_t n = write(fd, bytes.data(), bytes.size());
@@ -239,6 +291,7 @@ void JsonlFile::Append(const nlohmann::json& record) {
   buffer_ += record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   buffer_ += '\n';
   ++records_;
+  ++records_in_file_;
   if (buffer_.size() >= (64u << 10)) Flush();
 }
 
@@ -261,6 +314,16 @@ void JsonlFile::Flush() {
     // Nothing more can be done; the error was already reported by WriteAll.
   }
   buffer_.clear();
+}
+
+std::string JsonlFile::Rotate(absl::string_view rotated_name) {
+  Flush();
+  if (fd_ < 0 || records_in_file_ == 0) return "";
+  close(fd_);
+  fd_ = -1;
+  records_in_file_ = 0;
+  absl::StatusOr<std::string> used = dir_->Rename(OutputDir::Sub::kTop, name_, rotated_name);
+  return used.ok() ? *used : "";
 }
 
 std::string SanitizeFileName(absl::string_view name, absl::string_view fallback) {

@@ -42,6 +42,14 @@ class OutputDir {
   // Opens an existing file of ours for appending (no symlinks followed).
   absl::StatusOr<int> OpenAppend(Sub sub, absl::string_view name);
 
+  // Renames `from` to `to` within `sub` (same rules for names as Create). `to` must not
+  // exist: a name already taken gets "-1", "-2", ... before its extension; returns the
+  // name used.
+  absl::StatusOr<std::string> Rename(Sub sub, absl::string_view from, absl::string_view to);
+  // Writes `bytes` as the whole of `name` at once: to a temporary name, then renamed over
+  // it, so a reader never sees a half-written file (stats.json).
+  absl::Status WriteWhole(Sub sub, absl::string_view name, absl::string_view bytes);
+
   // Writes all of `bytes` to fd; on failure counts it, reports the first one, returns false.
   // Safe to call from the background writer and the main thread at once.
   bool WriteAll(int fd, absl::string_view bytes, absl::string_view what);
@@ -115,7 +123,12 @@ class JsonlFile {
   ~JsonlFile();
   void Append(const nlohmann::json& record);
   void Flush();
+  // Closes the file and renames it `rotated_name` (see OutputDir::Rename) when it holds
+  // records; the next Flush starts `name` anew. Returns the name used, or "" when the
+  // file held no records and was left as it is.
+  std::string Rotate(absl::string_view rotated_name);
   uint64_t records() const { return records_; }
+  const std::string& name() const { return name_; }
 
  private:
   OutputDir* dir_;
@@ -125,6 +138,7 @@ class JsonlFile {
   std::string buffer_;
   uint64_t good_size_ = 0;  // bytes of complete lines on disk
   uint64_t records_ = 0;
+  uint64_t records_in_file_ = 0;  // since the file was (re)created
 };
 
 // Turns a name taken from traffic (a URI, a MIME filename, an FTP argument) into a safe

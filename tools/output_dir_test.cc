@@ -88,6 +88,42 @@ TEST_CASE("JsonlFile: whole lines, and an empty log still exists", "[output]") {
   CHECK(Slurp(root + "/log.jsonl") == "{\"a\":1}\n{\"b\":\"two\"}\n");
 }
 
+TEST_CASE("JsonlFile: Rotate renames a log with records and starts it anew", "[output]") {
+  std::string root = TempDir();
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  JsonlFile log(dir->get(), "flows.jsonl");
+  log.Append({{"n", 1}});
+  // Records written so far are on disk before the rename: a reader following the old
+  // file by descriptor (tail -F, Filebeat) gets all of them.
+  CHECK(log.Rotate("flows.2026-12-01-10-00-00.jsonl") == "flows.2026-12-01-10-00-00.jsonl");
+  CHECK(Slurp(root + "/flows.2026-12-01-10-00-00.jsonl") == "{\"n\":1}\n");
+  CHECK_FALSE(std::filesystem::exists(root + "/flows.jsonl"));
+  // Nothing new: no rotation, no empty rotated file.
+  log.Flush();
+  CHECK(std::filesystem::exists(root + "/flows.jsonl"));
+  CHECK(log.Rotate("flows.2026-12-01-10-00-02.jsonl").empty());
+  CHECK_FALSE(std::filesystem::exists(root + "/flows.2026-12-01-10-00-02.jsonl"));
+  // A record appended before the new file's first flush belongs to the new file; a
+  // rotated name already taken gets a suffix, never overwrites.
+  log.Append({{"n", 2}});
+  CHECK(log.Rotate("flows.2026-12-01-10-00-00.jsonl") == "flows.2026-12-01-10-00-00-1.jsonl");
+  CHECK(Slurp(root + "/flows.2026-12-01-10-00-00.jsonl") == "{\"n\":1}\n");
+  CHECK(Slurp(root + "/flows.2026-12-01-10-00-00-1.jsonl") == "{\"n\":2}\n");
+  CHECK(log.records() == 2);
+}
+
+TEST_CASE("OutputDir: WriteWhole replaces a file at once", "[output]") {
+  std::string root = TempDir();
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  REQUIRE((*dir)->WriteWhole(OutputDir::Sub::kTop, "stats.json", "{\"a\":1}\n").ok());
+  REQUIRE((*dir)->WriteWhole(OutputDir::Sub::kTop, "stats.json", "{}\n").ok());
+  CHECK(Slurp(root + "/stats.json") == "{}\n");
+  CHECK_FALSE(std::filesystem::exists(root + "/.stats.json.tmp"));
+  CHECK_FALSE((*dir)->Rename(OutputDir::Sub::kTop, "stats.json", "../x").ok());
+}
+
 TEST_CASE("JsonlFile: a full disk leaves only complete lines", "[output]") {
   // A full disk is simulated with RLIMIT_FSIZE: writes past 100 bytes fail (EFBIG), as
   // writes on a full file system fail with ENOSPC.

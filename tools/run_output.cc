@@ -244,6 +244,22 @@ uint64_t RunOutput::records_in(absl::string_view log) const {
   return it == logs_.end() ? 0 : it->second->records();
 }
 
+void RunOutput::FlushLogs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [name, file] : logs_) file->Flush();
+  if (print_json_) fflush(stdout);
+}
+
+std::vector<std::string> RunOutput::RotateLogs(absl::string_view stamp) {
+  std::vector<std::string> names;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [name, file] : logs_) {
+    std::string used = file->Rotate(absl::StrCat(name, ".", stamp, ".jsonl"));
+    if (!used.empty()) names.push_back(std::move(used));
+  }
+  return names;
+}
+
 void RunOutput::Flush() {
   files_.Drain();
   std::lock_guard<std::mutex> lock(mu_);

@@ -59,7 +59,16 @@ class RunOutput : public AnalyzerOutput {
   BackgroundWriter* files() { return &files_; }
   const OutputCounts& counts() const { return counts_; }
   uint64_t records_in(absl::string_view log) const;
+  // Waits for the background writer, then writes the logs' buffered records.
   void Flush();
+  // Writes the logs' buffered records without waiting for stream and object bytes: the
+  // live run loop calls it every second, so records reach the files (and tail -f,
+  // Filebeat, Vector) within a second of a connection's end, and a crash loses at most
+  // that second. Cheap when nothing is buffered.
+  void FlushLogs();
+  // --rotate: every log holding records is closed and renamed <log>.<stamp>.jsonl; the
+  // next records start a new <log>.jsonl. Returns the names given.
+  std::vector<std::string> RotateLogs(absl::string_view stamp);
 
   // Called by object writers.
   void OnObjectFinished(const nlohmann::json& record, uint64_t size);

@@ -129,27 +129,39 @@ void ShardedRunner::Finish(absl::Time now) {
   for (auto& s : shards_) s->thread.join();
 }
 
+void AddTcpStats(const TcpStats& t, TcpStats* sum) {
+  sum->segments += t.segments;
+  sum->connections_seen += t.connections_seen;
+  sum->active += t.active;
+  sum->max_active += t.max_active;
+  sum->closed_fin += t.closed_fin;
+  sum->closed_rst += t.closed_rst;
+  sum->rst_disregarded += t.rst_disregarded;
+  sum->timed_out += t.timed_out;
+  sum->closed_end_of_input += t.closed_end_of_input;
+  sum->port_reuse += t.port_reuse;
+  sum->evicted_connection_limit += t.evicted_connection_limit;
+  sum->bytes_delivered += t.bytes_delivered;
+  sum->gaps += t.gaps;
+  sum->missed_bytes += t.missed_bytes;
+  sum->overlaps += t.overlaps;
+  sum->overlap_conflicts += t.overlap_conflicts;
+  sum->retransmitted_bytes += t.retransmitted_bytes;
+  sum->keepalives += t.keepalives;
+  sum->segments_out_of_window += t.segments_out_of_window;
+  sum->buffer_limit_hits += t.buffer_limit_hits;
+  sum->total_buffer_evictions += t.total_buffer_evictions;
+  sum->bad_rst_ignored += t.bad_rst_ignored;
+  sum->bad_fin_ignored += t.bad_fin_ignored;
+  sum->segments_ignored_no_connection += t.segments_ignored_no_connection;
+  sum->segments_after_close += t.segments_after_close;
+  sum->buffered_bytes += t.buffered_bytes;
+  sum->max_buffered_bytes += t.max_buffered_bytes;
+}
+
 TcpStats ShardedRunner::stats() const {
   TcpStats sum;
-  for (const auto& s : shards_) {
-    const TcpStats& t = s->tcp->stats();
-    sum.segments += t.segments;
-    sum.connections_seen += t.connections_seen;
-    sum.closed_fin += t.closed_fin;
-    sum.closed_rst += t.closed_rst;
-    sum.rst_disregarded += t.rst_disregarded;
-    sum.timed_out += t.timed_out;
-    sum.closed_end_of_input += t.closed_end_of_input;
-    sum.port_reuse += t.port_reuse;
-    sum.evicted_connection_limit += t.evicted_connection_limit;
-    sum.bytes_delivered += t.bytes_delivered;
-    sum.gaps += t.gaps;
-    sum.missed_bytes += t.missed_bytes;
-    sum.overlaps += t.overlaps;
-    sum.overlap_conflicts += t.overlap_conflicts;
-    sum.retransmitted_bytes += t.retransmitted_bytes;
-    sum.max_buffered_bytes += t.max_buffered_bytes;
-  }
+  for (const auto& s : shards_) AddTcpStats(s->tcp->stats(), &sum);
   return sum;
 }
 

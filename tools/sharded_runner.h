@@ -31,6 +31,9 @@
 
 namespace tcpfollow {
 
+// Adds every counter of `from` to *to (gauges too: the sum over shards).
+void AddTcpStats(const TcpStats& from, TcpStats* to);
+
 // A stable 64-bit hash of a segment's address pair, the same for both directions.
 uint64_t StableFlowHash(const TcpSegment& seg);
 

@@ -3,13 +3,27 @@
 // This file is the shell around the engine: options, the capture loop, signals, the
 // progress bar and the summary. It is the only place that reads the wall clock (the
 // progress bar, and the idle timer of a quiet live capture).
+//
+// Live captures: one socket read by the main thread, or with --threads N, N sockets in an
+// AF_PACKET fanout group, each read by its own worker thread with its own pipeline
+// (decoding, defragmentation, reassembly, protocols); the main thread then only ticks.
+// Every second the tick writes the logs' buffered records (records reach the files
+// within a second of a connection's end), re-reads growing key logs, rotates the logs
+// (--rotate) and redraws the status line with the kernel's drop counters. At the end:
+// the summary, stats.json, and a warning naming -B and --threads when packets were
+// dropped.
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +39,7 @@
 #include "tools/protocol_registry.h"
 #include "tools/run_output.h"
 #include "tools/sharded_runner.h"
+#include "tools/stats_json.h"
 
 namespace tcpfollow {
 namespace {
@@ -110,10 +125,56 @@ DefragLimits MakeDefragLimits(const Options& o) {
   return l;
 }
 
-void PrintSummary(const Options& o, const CaptureSource& source, const PacketPipeline& p,
-                  const TcpStats& t, const FlowWriterStats& fs, const RunOutput& out,
+// What the summary and stats.json report, added up over the pipelines and sockets.
+struct RunTotals {
+  PacketCounts packets;
+  std::vector<std::pair<std::string, uint64_t>> defrag;  // DefragStats::Items, summed
+  TcpStats tcp;
+  FlowWriterStats streams;
+  CaptureStats capture;
+  bool truncated = false;
+  int sockets = 0;       // live
+  int buffer_kib = 0;    // live, per socket
+  uint64_t rotated_files = 0;
+};
+
+void AddCounts(const PacketCounts& c, PacketCounts* sum) {
+  sum->packets += c.packets;
+  sum->bytes += c.bytes;
+  sum->tcp_segments += c.tcp_segments;
+  sum->udp += c.udp;
+  sum->other_ip += c.other_ip;
+  sum->reassembled_datagrams += c.reassembled_datagrams;
+  for (size_t i = 0; i < c.errors.size(); ++i) sum->errors[i] += c.errors[i];
+}
+
+void AddDefrag(const DefragStats& d, std::vector<std::pair<std::string, uint64_t>>* sum) {
+  std::vector<std::pair<const char*, uint64_t>> items = d.Items();
+  if (sum->empty()) {
+    for (const auto& [name, value] : items) sum->emplace_back(name, 0);
+  }
+  for (size_t i = 0; i < items.size() && i < sum->size(); ++i) (*sum)[i].second += items[i].second;
+}
+
+uint64_t DefragItem(const RunTotals& t, absl::string_view name) {
+  for (const auto& [n, v] : t.defrag) {
+    if (n == name) return v;
+  }
+  return 0;
+}
+
+uint64_t Drops(const CaptureStats& cs) { return cs.kernel_drops + cs.if_drops; }
+
+std::string DropShare(const CaptureStats& cs) {
+  const uint64_t seen = std::max(cs.kernel_received, cs.packets + cs.kernel_drops);
+  if (seen == 0) return "";
+  return absl::StrFormat(" (%.2f%% of %d)", 100.0 * Drops(cs) / seen, seen);
+}
+
+void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
                   const ProtocolContext& protos, double wall_secs) {
-  const PacketCounts& c = p.counts();
+  const PacketCounts& c = t.packets;
+  const FlowWriterStats& fs = t.streams;
   std::vector<std::string> lines;
   lines.push_back(absl::StrFormat("tcpfollow: %d packets, %s %s in %.2f s", c.packets,
                                   HumanBytes(c.bytes), o.read_file.empty() ? "captured" : "read",
@@ -121,12 +182,19 @@ void PrintSummary(const Options& o, const CaptureSource& source, const PacketPip
   lines.push_back(absl::StrFormat(
       "  connections %d (fin %d, rst %d, idle timeout %d, evicted %d, open at end %d); "
       "%d TCP segments",
-      fs.connections, t.closed_fin, t.closed_rst, t.timed_out,
-      t.evicted_connection_limit, t.closed_end_of_input, c.tcp_segments));
+      fs.connections, t.tcp.closed_fin, t.tcp.closed_rst, t.tcp.timed_out,
+      t.tcp.evicted_connection_limit, t.tcp.closed_end_of_input, c.tcp_segments));
+  std::string gap_cause;
+  if (!o.interface.empty() && fs.gaps > 0) {
+    gap_cause = Drops(t.capture) > 0
+                    ? " (the capture dropped packets: some or all of these gaps are"
+                      " drops at this host, not losses in the network)"
+                    : " (no packet was dropped by the capture: the gaps were in the traffic)";
+  }
   lines.push_back(absl::StrFormat(
-      "  streams %s in %d files; gaps %d (%s missed); overlaps %d (%d with different data)",
+      "  streams %s in %d files; gaps %d (%s missed)%s; overlaps %d (%d with different data)",
       HumanBytes(fs.stream_bytes), fs.stream_files, fs.gaps, HumanBytes(fs.missed_bytes),
-      t.overlaps, t.overlap_conflicts));
+      gap_cause, t.tcp.overlaps, t.tcp.overlap_conflicts));
   std::vector<std::string> errors;
   for (size_t i = 1; i < c.errors.size(); ++i) {
     if (c.errors[i] > 0) {
@@ -134,19 +202,18 @@ void PrintSummary(const Options& o, const CaptureSource& source, const PacketPip
     }
   }
   if (!errors.empty()) lines.push_back("  damaged or undecodable packets: " + absl::StrJoin(errors, ", "));
-  const DefragStats& d = p.defrag_stats();
-  if (d.fragments > 0) {
+  if (DefragItem(t, "fragments") > 0) {
     std::vector<std::string> anomalies;
-    for (const auto& [name, value] : d.Items()) {
-      if (value > 0 && std::string(name) != "fragments" &&
-          std::string(name) != "datagrams_completed" && std::string(name) != "bytes_held" &&
-          std::string(name) != "datagrams_in_progress") {
+    for (const auto& [name, value] : t.defrag) {
+      if (value > 0 && name != "fragments" && name != "datagrams_completed" &&
+          name != "bytes_held" && name != "datagrams_in_progress") {
         anomalies.push_back(absl::StrCat(name, " ", value));
       }
     }
-    lines.push_back(absl::StrFormat("  IP fragments %d -> %d datagrams%s%s", d.fragments,
-                                    d.datagrams_completed, anomalies.empty() ? "" : "; ",
-                                    absl::StrJoin(anomalies, ", ")));
+    lines.push_back(absl::StrFormat("  IP fragments %d -> %d datagrams%s%s",
+                                    DefragItem(t, "fragments"),
+                                    DefragItem(t, "datagrams_completed"),
+                                    anomalies.empty() ? "" : "; ", absl::StrJoin(anomalies, ", ")));
   }
   if (c.udp + c.other_ip > 0) {
     lines.push_back(absl::StrFormat("  not TCP: udp %d, other %d", c.udp, c.other_ip));
@@ -159,16 +226,241 @@ void PrintSummary(const Options& o, const CaptureSource& source, const PacketPip
                                   out.records_in("ftp"), out.records_in("tls"),
                                   o.write_objects ? "extracted" : "seen (not stored: --no-objects)",
                                   out.counts().objects, HumanBytes(out.counts().object_bytes)));
-  CaptureStats cs = source.stats();
   if (!o.interface.empty()) {
-    lines.push_back(absl::StrFormat("  kernel drops %d, interface drops %d", cs.kernel_drops,
-                                    cs.if_drops));
+    lines.push_back(absl::StrFormat(
+        "  kernel drops %d%s, interface drops %d; capture buffer %d KiB x %d socket%s",
+        t.capture.kernel_drops, DropShare(t.capture), t.capture.if_drops, t.buffer_kib,
+        t.sockets, t.sockets == 1 ? "" : "s"));
   }
-  if (source.truncated()) {
+  if (t.rotated_files > 0) {
+    lines.push_back(absl::StrFormat("  logs rotated: %d files", t.rotated_files));
+  }
+  if (t.truncated) {
     lines.push_back("  the capture file is truncated: its last packet is incomplete");
   }
   if (out.dir() != nullptr) lines.push_back("  output: " + out.dir()->path());
   for (const std::string& l : lines) std::fprintf(stderr, "%s\n", l.c_str());
+}
+
+// Printed whatever -q says: the output is missing data, and the user can fix it.
+void WarnDrops(const RunTotals& t) {
+  if (Drops(t.capture) == 0) return;
+  std::string remedy = absl::StrFormat(
+      "raise the capture buffer with -B KIB (now %d KiB per socket)%s", t.buffer_kib,
+      t.sockets <= 1 ? " or spread the capture over cores with --threads N"
+                     : absl::StrFormat(" or use more sockets than --threads %d", t.sockets));
+  if (t.capture.if_drops > 0) {
+    absl::StrAppend(&remedy, "; interface drops happen before the capture buffer: enlarge the "
+                             "NIC's receive ring (ethtool -G IFACE rx N)");
+  }
+  std::fprintf(stderr,
+               "tcpfollow: WARNING: %llu packets dropped before tcpfollow could read them "
+               "(kernel %llu, interface %llu)%s; the streams' %llu gaps (%s missed) may come "
+               "from these drops. To lose nothing: %s.\n",
+               static_cast<unsigned long long>(Drops(t.capture)),
+               static_cast<unsigned long long>(t.capture.kernel_drops),
+               static_cast<unsigned long long>(t.capture.if_drops), DropShare(t.capture).c_str(),
+               static_cast<unsigned long long>(t.streams.gaps),
+               HumanBytes(t.streams.missed_bytes).c_str(), remedy.c_str());
+}
+
+void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out, absl::Time started,
+                double wall_secs, StatsJson* stats) {
+  nlohmann::json& run = stats->Section("run");
+  run["version"] = std::string(kVersion);
+  run["input"] = o.read_file.empty() ? "interface " + o.interface : o.read_file;
+  run["filter"] = o.bpf;
+  run["threads"] = o.threads;
+  run["started"] = absl::ToDoubleSeconds(started - absl::UnixEpoch());
+  run["wall_seconds"] = wall_secs;
+  nlohmann::json& cap = stats->Section("capture");
+  cap["packets"] = t.capture.packets;
+  cap["truncated"] = t.truncated;
+  if (!o.interface.empty()) {
+    cap["kernel_received"] = t.capture.kernel_received;
+    cap["kernel_drops"] = t.capture.kernel_drops;
+    cap["interface_drops"] = t.capture.if_drops;
+    cap["sockets"] = t.sockets;
+    cap["buffer_kib"] = t.buffer_kib;
+    cap["immediate_mode"] = o.immediate;
+  }
+  nlohmann::json& pk = stats->Section("packets");
+  pk["packets"] = t.packets.packets;
+  pk["bytes"] = t.packets.bytes;
+  pk["tcp_segments"] = t.packets.tcp_segments;
+  pk["udp"] = t.packets.udp;
+  pk["other_ip"] = t.packets.other_ip;
+  pk["reassembled_datagrams"] = t.packets.reassembled_datagrams;
+  nlohmann::json errors = nlohmann::json::object();
+  for (size_t i = 1; i < t.packets.errors.size(); ++i) {
+    errors[DecodeErrorName(static_cast<DecodeError>(i))] = t.packets.errors[i];
+  }
+  pk["decode_errors"] = errors;
+  nlohmann::json& tcp = stats->Section("tcp");
+  const TcpStats& s = t.tcp;
+#define TCP_FIELD(f) tcp[#f] = s.f;
+  TCP_FIELD(segments) TCP_FIELD(connections_seen) TCP_FIELD(max_active) TCP_FIELD(closed_fin)
+  TCP_FIELD(closed_rst) TCP_FIELD(rst_disregarded) TCP_FIELD(timed_out)
+  TCP_FIELD(closed_end_of_input) TCP_FIELD(port_reuse) TCP_FIELD(evicted_connection_limit)
+  TCP_FIELD(bytes_delivered) TCP_FIELD(gaps) TCP_FIELD(missed_bytes) TCP_FIELD(overlaps)
+  TCP_FIELD(overlap_conflicts) TCP_FIELD(retransmitted_bytes) TCP_FIELD(keepalives)
+  TCP_FIELD(segments_out_of_window) TCP_FIELD(buffer_limit_hits)
+  TCP_FIELD(total_buffer_evictions) TCP_FIELD(bad_rst_ignored) TCP_FIELD(bad_fin_ignored)
+  TCP_FIELD(segments_ignored_no_connection) TCP_FIELD(segments_after_close)
+  TCP_FIELD(max_buffered_bytes)
+#undef TCP_FIELD
+  nlohmann::json& defrag = stats->Section("defrag");
+  for (const auto& [name, value] : t.defrag) defrag[name] = value;
+  nlohmann::json& st = stats->Section("streams");
+  st["connections"] = t.streams.connections;
+  st["stream_files"] = t.streams.stream_files;
+  st["stream_bytes"] = t.streams.stream_bytes;
+  st["plaintext_files"] = t.streams.plaintext_files;
+  st["gaps"] = t.streams.gaps;
+  st["missed_bytes"] = t.streams.missed_bytes;
+  nlohmann::json& ou = stats->Section("output");
+  nlohmann::json records = nlohmann::json::object();
+  for (const char* log : {"flows", "tls", "http", "smtp", "ftp", "files"}) {
+    records[log] = out.records_in(log);
+  }
+  ou["records"] = records;
+  ou["objects"] = out.counts().objects;
+  ou["object_bytes"] = out.counts().object_bytes;
+  ou["expectations_matched"] = out.counts().expectations_matched;
+  ou["rotated_files"] = t.rotated_files;
+  ou["write_errors"] = out.dir() != nullptr ? out.dir()->write_errors() : 0;
+}
+
+// The once-a-second work of a run: writing buffered records (live), re-reading key logs
+// (live), rotating logs (--rotate), and the live status line. Called from the thread
+// that runs the capture loop (one socket) or the main thread (fanout).
+class Ticker {
+ public:
+  Ticker(const Options& o, RunOutput* out, ProtocolContext* protos,
+         std::vector<CaptureSource*> sources, bool status_line)
+      : o_(o),
+        live_(!o.interface.empty()),
+        out_(out),
+        protos_(protos),
+        sources_(std::move(sources)),
+        status_line_(status_line),
+        started_(absl::Now()) {}
+
+  // `wall`: the wall clock, live only (InfinitePast offline); `clock`: what rotation
+  // follows (wall clock live, packet time offline).
+  void MaybeTick(absl::Time wall, absl::Time clock) {
+    if (o_.rotate > absl::ZeroDuration() && clock != absl::InfinitePast()) MaybeRotate(clock);
+    if (!live_ || wall < next_tick_) return;
+    next_tick_ = wall + absl::Seconds(1);
+    out_->FlushLogs();
+    protos_->Refresh();  // key log lines appended while capturing
+    CaptureStats cs = Capture();
+    if (status_line_) {
+      std::string line = absl::StrFormat(
+          "\rlive %ds: %d packets, %d connections logged, kernel drops %d%s ",
+          static_cast<int64_t>(absl::ToDoubleSeconds(wall - started_)), cs.packets,
+          out_->records_in("flows"), cs.kernel_drops,
+          cs.if_drops > 0 ? absl::StrFormat(", interface drops %d", cs.if_drops) : "");
+      if (Drops(cs) > 0) absl::StrAppend(&line, "(DROPPING: raise -B or --threads) ");
+      std::fputs(line.c_str(), stderr);
+      drawn_ = true;
+    } else if (Drops(cs) > reported_drops_ && wall >= next_drop_report_ && !o_.quiet) {
+      std::fprintf(stderr,
+                   "tcpfollow: the capture has dropped %llu packets so far (kernel %llu, "
+                   "interface %llu): raise -B or use --threads\n",
+                   static_cast<unsigned long long>(Drops(cs)),
+                   static_cast<unsigned long long>(cs.kernel_drops),
+                   static_cast<unsigned long long>(cs.if_drops));
+      reported_drops_ = Drops(cs);
+      next_drop_report_ = wall + absl::Seconds(10);
+    }
+  }
+
+  // End of the run: the last period's logs are rotated too (as Zeek does at exit).
+  void Finish(absl::Time clock) {
+    ClearLine();
+    if (o_.rotate > absl::ZeroDuration() && period_open_ != absl::InfinitePast()) {
+      (void)clock;
+      rotated_ += out_->RotateLogs(Stamp(period_open_)).size();
+    }
+  }
+  void ClearLine() {
+    if (drawn_) std::fprintf(stderr, "\r%*s\r", 100, "");
+    drawn_ = false;
+  }
+
+  CaptureStats Capture() const {
+    CaptureStats sum;
+    for (CaptureSource* s : sources_) {
+      CaptureStats c = s->stats();
+      sum.packets += c.packets;
+      sum.kernel_received += c.kernel_received;
+      sum.kernel_drops += c.kernel_drops;
+      sum.if_drops += c.if_drops;
+    }
+    return sum;
+  }
+  uint64_t rotated() const { return rotated_; }
+
+ private:
+  static std::string Stamp(absl::Time t) {
+    return absl::FormatTime("%Y-%m-%d-%H-%M-%S", t, absl::UTCTimeZone());
+  }
+  void MaybeRotate(absl::Time clock) {
+    if (period_open_ == absl::InfinitePast()) {
+      period_open_ = clock;
+      next_rotate_ = absl::UnixEpoch() + absl::Floor(clock - absl::UnixEpoch(), o_.rotate) +
+                     o_.rotate;
+      return;
+    }
+    if (clock < next_rotate_) return;
+    out_->FlushLogs();
+    rotated_ += out_->RotateLogs(Stamp(period_open_)).size();
+    period_open_ = absl::UnixEpoch() + absl::Floor(clock - absl::UnixEpoch(), o_.rotate);
+    next_rotate_ = period_open_ + o_.rotate;
+  }
+
+  const Options& o_;
+  const bool live_;
+  RunOutput* out_;
+  ProtocolContext* protos_;
+  std::vector<CaptureSource*> sources_;
+  const bool status_line_;
+  const absl::Time started_;
+  absl::Time next_tick_ = absl::InfinitePast();
+  absl::Time period_open_ = absl::InfinitePast();
+  absl::Time next_rotate_ = absl::InfiniteFuture();
+  absl::Time next_drop_report_ = absl::InfinitePast();
+  uint64_t reported_drops_ = 0;
+  uint64_t rotated_ = 0;
+  bool drawn_ = false;
+};
+
+// One fanout socket's worker: reads its socket and runs its own pipeline until the
+// socket is told to stop (BreakLoop) or fails.
+struct LiveWorker {
+  CaptureSource* source = nullptr;
+  std::unique_ptr<PacketPipeline> pipeline;
+  absl::Status error;
+  std::thread thread;
+};
+
+void RunLiveWorker(LiveWorker* w, std::atomic<bool>* failed) {
+  RawPacket pkt;
+  while (true) {
+    absl::StatusOr<bool> more = w->source->Next(&pkt);
+    if (!more.ok()) {
+      w->error = more.status();
+      failed->store(true);
+      return;
+    }
+    if (!*more) return;
+    if (pkt.data != nullptr) {
+      w->pipeline->OnPacket(pkt);
+    } else {
+      w->pipeline->Advance(absl::Now());  // a quiet socket: time still passes
+    }
+  }
 }
 
 int Run(int argc, char** argv) {
@@ -187,22 +479,35 @@ int Run(int argc, char** argv) {
     return 0;
   }
 
-  absl::StatusOr<std::unique_ptr<CaptureSource>> source;
-  if (!o.read_file.empty()) {
-    source = OpenCaptureFile(o.read_file, o.bpf);
+  const bool live = !o.interface.empty();
+  // Live with --threads N: N fanout sockets, one pipeline each. Otherwise one source;
+  // --threads N then shards reassembly behind the reading thread (ShardedRunner).
+  const bool fanout = live && o.threads > 1;
+  std::vector<std::unique_ptr<CaptureSource>> sources;
+  LiveOptions live_options;
+  if (!live) {
+    absl::StatusOr<std::unique_ptr<CaptureSource>> file = OpenCaptureFile(o.read_file, o.bpf);
+    if (!file.ok()) {
+      std::fprintf(stderr, "tcpfollow: %s\n", std::string(file.status().message()).c_str());
+      return 1;
+    }
+    sources.push_back(std::move(*file));
   } else {
-    LiveOptions live;
-    live.iface = o.interface;
-    live.bpf = o.bpf;
-    live.snaplen = o.snaplen;
-    live.promisc = o.promisc;
-    live.buffer_kib = o.buffer_kib;
-    live.drop_user = o.drop_user;
-    source = OpenLive(live);
-  }
-  if (!source.ok()) {
-    std::fprintf(stderr, "tcpfollow: %s\n", std::string(source.status().message()).c_str());
-    return 1;
+    live_options.iface = o.interface;
+    live_options.bpf = o.bpf;
+    live_options.snaplen = o.snaplen;
+    live_options.promisc = o.promisc;
+    live_options.buffer_kib = o.buffer_kib > 0 ? o.buffer_kib : kDefaultLiveBufferKib;
+    live_options.immediate = o.immediate;
+    live_options.drop_user = o.drop_user;
+    live_options.fanout_id =
+        o.fanout_id >= 0 ? o.fanout_id : static_cast<int>(getpid() & 0xffff);
+    auto group = OpenLiveGroup(live_options, fanout ? o.threads : 1);
+    if (!group.ok()) {
+      std::fprintf(stderr, "tcpfollow: %s\n", std::string(group.status().message()).c_str());
+      return 1;
+    }
+    sources = std::move(*group);
   }
 
   absl::StatusOr<std::unique_ptr<ProtocolContext>> protocols = MakeProtocols(o, o.threads);
@@ -253,60 +558,124 @@ int Run(int argc, char** argv) {
   config.defrag = MakeDefragLimits(o);
   ParseFragPolicy(o.frag_policy, &config.frag_policy);
   uint64_t defragmented_write_errors = 0;
+  std::mutex defragmented_mu;  // fanout workers share the writer
   if (defragmented) {
     config.on_defragmented = [&](absl::Time ts, absl::string_view datagram) {
+      std::lock_guard<std::mutex> lock(defragmented_mu);
       if (!defragmented->Write(ts, datagram).ok()) ++defragmented_write_errors;
     };
   }
   std::unique_ptr<ShardedRunner> shards;
-  if (o.threads > 1) {
+  if (o.threads > 1 && !fanout) {
     shards = std::make_unique<ShardedRunner>(o.threads, config.tcp,
                                              [&](int i) { return flows[i].get(); });
     config.route_segment = [&](const TcpSegment& seg) { shards->Route(seg); };
     config.route_time = [&](absl::Time now) { shards->Tick(now); };
   }
-  PacketPipeline pipeline(config, flows[0].get());
+  // Fanout: worker i numbers its connections i+1, i+1+N, ... (as ShardedRunner's shards
+  // do) and gets 1/N of the connection, buffer and fragment limits.
+  std::vector<LiveWorker> workers(fanout ? o.threads : 0);
+  for (int i = 0; i < static_cast<int>(workers.size()); ++i) {
+    PacketPipelineConfig c = config;
+    const uint64_t n = static_cast<uint64_t>(o.threads);
+    c.tcp_options.id_base = static_cast<uint64_t>(i) + 1;
+    c.tcp_options.id_stride = n;
+    c.tcp.max_connections = std::max<size_t>(1, c.tcp.max_connections / n);
+    c.tcp.max_buffered_total = std::max<size_t>(1, c.tcp.max_buffered_total / n);
+    c.defrag.max_datagrams = std::max<size_t>(1, c.defrag.max_datagrams / n);
+    c.defrag.max_bytes = std::max<size_t>(1, c.defrag.max_bytes / n);
+    workers[i].source = sources[i].get();
+    workers[i].pipeline = std::make_unique<PacketPipeline>(c, flows[i].get());
+  }
+  std::unique_ptr<PacketPipeline> single;
+  if (!fanout) single = std::make_unique<PacketPipeline>(config, flows[0].get());
 
-  CaptureSource* src = source->get();
-  g_source.store(src);
+  std::vector<CaptureSource*> raw_sources;
+  for (auto& s : sources) raw_sources.push_back(s.get());
+  if (!fanout) g_source.store(raw_sources[0]);
   InstallSignalHandlers();
-  const bool show_progress = !o.quiet && !o.read_file.empty() && isatty(STDERR_FILENO);
+  if (live) {  // as tcpdump, even with -q: what is being captured, with which settings
+    std::string line = absl::StrCat("listening on ", o.interface, ", link-type ",
+                                    LinkTypeName(raw_sources[0]->link_type()), ", snapshot ",
+                                    o.snaplen);
+    if (!o.bpf.empty()) absl::StrAppend(&line, ", filter \"", o.bpf, "\"");
+    absl::StrAppend(&line, ", buffer ", live_options.buffer_kib, " KiB");
+    if (fanout) {
+      absl::StrAppend(&line, " x ", o.threads, " sockets in fanout group ",
+                      live_options.fanout_id);
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  const bool show_progress = !o.quiet && !live && isatty(STDERR_FILENO);
   ProgressBar progress(show_progress);
+  Ticker ticker(o, &out, protocols->get(), raw_sources,
+                /*status_line=*/live && !o.quiet && isatty(STDERR_FILENO));
   const absl::Time started = absl::Now();
-  absl::Time next_refresh = started + absl::Seconds(1);
   int exit_code = 0;
-  RawPacket pkt;
-  while (true) {
-    absl::StatusOr<bool> more = src->Next(&pkt);
-    if (!more.ok()) {
+  absl::Time end = absl::InfinitePast();
+  if (fanout) {
+    std::atomic<bool> failed{false};
+    for (LiveWorker& w : workers) w.thread = std::thread(RunLiveWorker, &w, &failed);
+    while (g_signal.load() == 0 && !failed.load()) {
+      poll(nullptr, 0, 200);  // a signal ends the wait early
+      const absl::Time now = absl::Now();
+      ticker.MaybeTick(now, now);
+    }
+    for (CaptureSource* s : raw_sources) s->BreakLoop();
+    for (LiveWorker& w : workers) w.thread.join();
+    ticker.ClearLine();
+    for (LiveWorker& w : workers) {
+      if (!w.error.ok()) {
+        std::fprintf(stderr, "tcpfollow: %s\n", std::string(w.error.message()).c_str());
+        exit_code = 1;
+        break;
+      }
+    }
+    end = absl::Now();
+    for (LiveWorker& w : workers) {
+      end = std::max(end, w.pipeline->last_packet_time());
+    }
+    for (LiveWorker& w : workers) w.pipeline->Finish(end);
+  } else {
+    CaptureSource* src = raw_sources[0];
+    RawPacket pkt;
+    while (true) {
+      absl::StatusOr<bool> more = src->Next(&pkt);
+      if (!more.ok()) {
+        progress.Clear();
+        ticker.ClearLine();
+        std::fprintf(stderr, "tcpfollow: %s\n", std::string(more.status().message()).c_str());
+        exit_code = 1;
+        break;
+      }
+      if (!*more) break;
+      if (pkt.data != nullptr) {
+        single->OnPacket(pkt);
+      } else {
+        // A quiet live capture: time still passes for idle timeouts.
+        single->Advance(absl::Now());
+      }
+      if (show_progress) progress.Update(src->bytes_read(), src->total_bytes());
+      if (live) {
+        const absl::Time now = absl::Now();
+        ticker.MaybeTick(now, now);
+      } else if (o.rotate > absl::ZeroDuration()) {
+        ticker.MaybeTick(absl::InfinitePast(), single->last_packet_time());
+      }
+    }
+    g_source.store(nullptr);
+    if (show_progress) {
+      progress.Update(src->total_bytes(), src->total_bytes(), /*final=*/true);
       progress.Clear();
-      std::fprintf(stderr, "tcpfollow: %s\n", std::string(more.status().message()).c_str());
-      exit_code = 1;
-      break;
     }
-    if (!*more) break;
-    if (pkt.data != nullptr) {
-      pipeline.OnPacket(pkt);
-    } else {
-      // A quiet live capture: time still passes for idle timeouts.
-      pipeline.Advance(absl::Now());
-    }
-    if (show_progress) progress.Update(src->bytes_read(), src->total_bytes());
-    if (!o.interface.empty() && absl::Now() >= next_refresh) {
-      (*protocols)->Refresh();  // key log lines appended while capturing
-      next_refresh = absl::Now() + absl::Seconds(1);
-    }
+    ticker.ClearLine();
+    end = single->last_packet_time();
+    if (live) end = std::max(end, absl::Now());
+    single->Finish(end);
+    if (shards) shards->Finish(end);
   }
-  g_source.store(nullptr);
-  if (show_progress) {
-    progress.Update(src->total_bytes(), src->total_bytes(), /*final=*/true);
-    progress.Clear();
-  }
-  absl::Time end = pipeline.last_packet_time();
-  if (!o.interface.empty()) end = std::max(end, absl::Now());
-  pipeline.Finish(end);
-  if (shards) shards->Finish(end);
   out.Flush();
+  ticker.Finish(live ? absl::Now() : end);
   if (defragmented) {
     absl::Status s = defragmented->Close();
     if (!s.ok() || defragmented_write_errors > 0) {
@@ -321,18 +690,41 @@ int Run(int argc, char** argv) {
       exit_code = 1;
     }
   }
-  if (!o.quiet) {
-    FlowWriterStats fs;
-    for (const auto& f : flows) {
-      fs.connections += f->stats().connections;
-      fs.stream_files += f->stats().stream_files;
-      fs.stream_bytes += f->stats().stream_bytes;
-      fs.plaintext_files += f->stats().plaintext_files;
-      fs.gaps += f->stats().gaps;
-      fs.missed_bytes += f->stats().missed_bytes;
+
+  RunTotals totals;
+  for (const auto& f : flows) {
+    totals.streams.connections += f->stats().connections;
+    totals.streams.stream_files += f->stats().stream_files;
+    totals.streams.stream_bytes += f->stats().stream_bytes;
+    totals.streams.plaintext_files += f->stats().plaintext_files;
+    totals.streams.gaps += f->stats().gaps;
+    totals.streams.missed_bytes += f->stats().missed_bytes;
+  }
+  if (fanout) {
+    for (LiveWorker& w : workers) {
+      AddCounts(w.pipeline->counts(), &totals.packets);
+      AddDefrag(w.pipeline->defrag_stats(), &totals.defrag);
+      AddTcpStats(w.pipeline->tcp_stats(), &totals.tcp);
     }
-    PrintSummary(o, *src, pipeline, shards ? shards->stats() : pipeline.tcp_stats(), fs, out,
-                 **protocols, absl::ToDoubleSeconds(absl::Now() - started));
+  } else {
+    totals.packets = single->counts();
+    AddDefrag(single->defrag_stats(), &totals.defrag);
+    totals.tcp = shards ? shards->stats() : single->tcp_stats();
+  }
+  totals.capture = ticker.Capture();
+  for (CaptureSource* s : raw_sources) totals.truncated = totals.truncated || s->truncated();
+  totals.sockets = live ? static_cast<int>(raw_sources.size()) : 0;
+  totals.buffer_kib = live_options.buffer_kib;
+  totals.rotated_files = ticker.rotated();
+  const double wall_secs = absl::ToDoubleSeconds(absl::Now() - started);
+  if (!o.quiet) PrintSummary(o, totals, out, **protocols, wall_secs);
+  WarnDrops(totals);
+  StatsJson stats;
+  WriteStats(o, totals, out, started, wall_secs, &stats);
+  absl::Status written = stats.Write(dir->get());
+  if (!written.ok() && (*dir)->write_errors() == 0) {
+    std::fprintf(stderr, "tcpfollow: %s\n", std::string(written.message()).c_str());
+    exit_code = 1;
   }
   if ((*dir)->write_errors() > 0) {
     std::fprintf(stderr, "tcpfollow: %s (%llu write errors in all)\n",
