@@ -10,7 +10,9 @@ the n-th record by `ts` (file order on ties) matches the n-th connection by star
 Checks files.client / files.server (relative to OUTDIR) hash to the recorded sha256
 and length (an absent file is accepted only for an empty stream), and unless
 --streams-only that orig_bytes/resp_bytes equal those lengths and
-orig_missed_bytes/resp_missed_bytes are 0 (every corpus byte is in its capture).
+orig_missed_bytes/resp_missed_bytes are 0 (every corpus byte is in its capture), except
+for connections whose manifest entry says what a deliberately cut capture holds
+("captured": per direction sha256, length and missed bytes).
 Flows that no endpoint recorded and that carry bytes are reported as unexpected.
 With --objects, every manifest object's sha256 must also appear in files.jsonl with
 the same size, and its file must hash to it. Prints one line per problem and a
@@ -125,12 +127,17 @@ def main(argv=None):
             problems.append("%s: no flows.jsonl record%s" % (label, hint))
             continue
         fl = cands[n][2]
-        check_stream(args.outdir, fl, "client", c["client_to_server"], problems, label)
-        check_stream(args.outdir, fl, "server", c["server_to_client"], problems, label)
+        # A capture cut on purpose holds less than the endpoints sent: "captured" says what.
+        cap = c.get("captured", {})
+        c2s = cap.get("client_to_server", c["client_to_server"])
+        s2c = cap.get("server_to_client", c["server_to_client"])
+        check_stream(args.outdir, fl, "client", c2s, problems, label)
+        check_stream(args.outdir, fl, "server", s2c, problems, label)
         if not args.streams_only:
-            for field, want in (("orig_bytes", c["client_to_server"]["length"]),
-                                ("resp_bytes", c["server_to_client"]["length"]),
-                                ("orig_missed_bytes", 0), ("resp_missed_bytes", 0)):
+            for field, want in (("orig_bytes", c2s["length"]),
+                                ("resp_bytes", s2c["length"]),
+                                ("orig_missed_bytes", c2s.get("missed", 0)),
+                                ("resp_missed_bytes", s2c.get("missed", 0))):
                 if field in fl and fl[field] != want:
                     problems.append("%s: %s = %s, expected %d" % (label, field, fl[field], want))
                 elif field not in fl:

@@ -57,7 +57,37 @@ std::optional<Endpoint> EndpointOf(const std::vector<int>& n) {
   return e;
 }
 
+// A line that starts as an FTP command does: a verb of 3 or 4 letters, then a space or
+// the line's end.
+bool LooksLikeCommandStart(absl::string_view line) {
+  line = StripEol(line);
+  size_t n = 0;
+  while (n < line.size() && absl::ascii_isalpha(line[n])) ++n;
+  return (n == 3 || n == 4) && (n == line.size() || line[n] == ' ');
+}
+
+// A line that starts as a reply does: three digits, then a space, a hyphen or the end.
+bool LooksLikeReplyStart(absl::string_view line) {
+  line = StripEol(line);
+  return line.size() >= 3 && absl::ascii_isdigit(line[0]) && absl::ascii_isdigit(line[1]) &&
+         absl::ascii_isdigit(line[2]) && (line.size() == 3 || line[3] == ' ' || line[3] == '-');
+}
+
 }  // namespace
+
+std::optional<uint64_t> AnnouncedSize(absl::string_view reply_text) {
+  for (size_t open = reply_text.find('('); open != absl::string_view::npos;
+       open = reply_text.find('(', open + 1)) {
+    absl::string_view rest = reply_text.substr(open + 1);
+    size_t n = 0;
+    while (n < rest.size() && absl::ascii_isdigit(rest[n])) ++n;
+    uint64_t size = 0;
+    if (n == 0 || n > 18 || !absl::SimpleAtoi(rest.substr(0, n), &size)) continue;
+    absl::string_view after = absl::StripLeadingAsciiWhitespace(rest.substr(n));
+    if (absl::StartsWithIgnoreCase(after, "bytes")) return size;
+  }
+  return std::nullopt;
+}
 
 std::optional<Endpoint> ParsePasvReply(absl::string_view text) {
   auto n = SixNumbers(text);
@@ -378,6 +408,9 @@ FtpStats FtpAnalyzer::stats() const {
   s.pending_overflow = counts_.pending_overflow;
   s.unmatched_replies = counts_.unmatched_replies;
   s.gaps += counts_.gaps;
+  s.lines_dropped_after_gap = counts_.lines_dropped_after_gap;
+  s.replies_lost = counts_.replies_lost;
+  s.malformed_replies = counts_.malformed_replies;
   return s;
 }
 
@@ -408,6 +441,16 @@ size_t FtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes
     }
     std::string text = std::move(line);
     line.clear();
+    bool& after_gap = client ? client_after_gap_ : reply_after_gap_;
+    if (after_gap) {
+      // The first line after a gap: kept when it starts as a command or reply does (the
+      // gap ended on a line boundary), else it is the tail of a line cut by the gap.
+      after_gap = false;
+      if (!(client ? LooksLikeCommandStart(text) : LooksLikeReplyStart(text))) {
+        ++counts_.lines_dropped_after_gap;
+        continue;
+      }
+    }
     if (client) OnClientLine(ts, text); else OnReply(ts, text);
     if (handoff_ != Handoff::kNone) return pos;
   }
@@ -455,11 +498,22 @@ void FtpAnalyzer::OnReply(absl::Time ts, const std::string& raw) {
                (line.size() == 3 || line[3] == ' ' || line[3] == '-');
   int code = coded ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0') : 0;
   std::string text = line.size() > 4 ? line.substr(4) : "";
+  bool malformed = false;
   if (multiline_code_ != 0) {
     if (!(coded && code == multiline_code_ && (line.size() == 3 || line[3] == ' '))) return;
     multiline_code_ = 0;
   } else if (!coded) {
-    return;
+    if (absl::StripAsciiWhitespace(line).empty()) return;
+    // "99 text", "230_no_space", a line with no code: still the server's answer to the
+    // command in front (ignoring it would shift every later pairing by one). Its code is
+    // its leading digits, if any; it is final whatever they say.
+    malformed = true;
+    ++counts_.malformed_replies;
+    size_t digits = 0;
+    while (digits < line.size() && digits < 3 && absl::ascii_isdigit(line[digits])) ++digits;
+    code = 0;
+    for (size_t i = 0; i < digits; ++i) code = code * 10 + (line[i] - '0');
+    text = std::string(absl::StripAsciiWhitespace(absl::string_view(line).substr(digits)));
   } else if (line.size() > 3 && line[3] == '-') {
     multiline_code_ = code;
     return;
@@ -473,12 +527,24 @@ void FtpAnalyzer::OnReply(absl::Time ts, const std::string& raw) {
     }
     return;
   }
-  Command& front = pending_.front();
-  if (code < 200) {
-    front.preliminary = code;
+  if (code < 200 && !malformed) {
+    pending_.front().preliminary = code;
+    pending_.front().preliminary_msg = text;
     return;
   }
-  Command cmd = std::move(front);
+  if (replies_lost_) {
+    // Replies were lost in a gap. FTP clients wait for each reply before the next command,
+    // so a command followed by another sent before this reply arrived has had its answer:
+    // in the gap. This reply answers the last command sent before it.
+    replies_lost_ = false;
+    while (pending_.size() > 1 && pending_[1].ts <= ts) {
+      Command lost = std::move(pending_.front());
+      pending_.pop_front();
+      ++counts_.replies_lost;
+      LogCommand(std::move(lost), /*code=*/0, "", /*reply_lost=*/true, /*malformed=*/false);
+    }
+  }
+  Command cmd = std::move(pending_.front());
   pending_.pop_front();
   int announced = -1;
   if (cmd.verb == "PASV" && code == 227) {
@@ -498,18 +564,29 @@ void FtpAnalyzer::OnReply(absl::Time ts, const std::string& raw) {
   } else if (cmd.verb == "PROT" && code / 100 == 2) {
     session_->SetProtected(absl::EqualsIgnoreCase(cmd.arg, "P"));
   }
+  bool auth_tls = cmd.verb == "AUTH" && code == 234;
+  LogCommand(std::move(cmd), code, text, /*reply_lost=*/false, malformed, announced);
+  if (auth_tls) {
+    handoff_ = Handoff::kTls;
+    tls_ = true;
+  }
+}
+
+void FtpAnalyzer::LogCommand(Command cmd, int code, const std::string& text, bool reply_lost,
+                             bool malformed, int announced) {
   nlohmann::json r = nlohmann::json::object();
   if (!user_.empty()) r["user"] = user_;
   if (!password_.empty()) r["password"] = password_;
   r["command"] = cmd.verb;
   if (!cmd.arg.empty()) r["arg"] = cmd.arg;
-  r["reply_code"] = code;
-  r["reply_msg"] = Capped(text, limits_.max_reply_msg_bytes);
+  if (code != 0) r["reply_code"] = code;
+  if (!reply_lost) r["reply_msg"] = Capped(text, limits_.max_reply_msg_bytes);
+  if (reply_lost) r["reply_lost"] = true;
+  if (malformed) r["malformed_reply"] = true;
+  // "150 Opening BINARY mode data connection for f (8192 bytes)": the size the server
+  // announced, kept when no data connection gives the real one.
+  if (auto size = AnnouncedSize(cmd.preliminary_msg)) r["file_size"] = *size;
   if (tls_) r["tls"] = true;
-  if (cmd.verb == "AUTH" && code == 234) {
-    handoff_ = Handoff::kTls;
-    tls_ = true;
-  }
   if (cmd.channel >= 0) {
     session_->FinalReply(cmd.channel, cmd.ts, std::move(r));
     return;
@@ -550,32 +627,27 @@ void FtpAnalyzer::OnGap(Direction dir, absl::Time, uint64_t) {
   ++counts_.gaps;
   if (dir == Direction::kClientToServer) {
     client_line_.clear();
-    client_skip_ = true;
+    client_skip_ = false;
+    client_after_gap_ = true;
   } else {
     reply_line_.clear();
-    reply_skip_ = true;
+    reply_skip_ = false;
+    reply_after_gap_ = true;
     multiline_code_ = 0;
+    replies_lost_ = true;  // the next final reply decides which commands lost theirs
   }
 }
 
 void FtpAnalyzer::OnClose(absl::Time ts) {
   if (handoff_ != Handoff::kNone) return;
   // Commands that never got a final reply are logged without one.
-  for (Command& cmd : pending_) {
-    nlohmann::json r = nlohmann::json::object();
-    if (!user_.empty()) r["user"] = user_;
-    if (!password_.empty()) r["password"] = password_;
-    r["command"] = cmd.verb;
-    if (!cmd.arg.empty()) r["arg"] = cmd.arg;
-    if (cmd.preliminary != 0) r["reply_code"] = cmd.preliminary;
-    if (tls_) r["tls"] = true;
-    if (cmd.channel >= 0) {
-      session_->FinalReply(cmd.channel, cmd.ts, std::move(r));
-    } else {
-      out_->Record("ftp", conn_, cmd.ts, std::move(r));
-    }
-  }
+  std::deque<Command> pending = std::move(pending_);
   pending_.clear();
+  for (Command& cmd : pending) {
+    int code = cmd.preliminary;
+    std::string msg = cmd.preliminary_msg;
+    LogCommand(std::move(cmd), code, msg, /*reply_lost=*/false, /*malformed=*/false);
+  }
   session_->CloseControl(ts);
 }
 

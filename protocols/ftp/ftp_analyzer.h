@@ -5,7 +5,12 @@
 // Control: commands and replies (multi-line replies included) are matched in order; every
 // command gives one ftp.jsonl record at its final reply (Zeek ftp.log fields: user,
 // password, command, arg, reply_code, reply_msg, data_channel.*, fuid, file_size,
-// mime_type). A 227/229 reply (passive: client -> announced ip:port) or a 200 reply to
+// mime_type). After a gap the first line is kept when it starts as a command or reply
+// does (the gap ended on a line boundary), and the next final reply answers the last
+// command sent before it: commands before that one lost their reply in the gap
+// (reply_lost). A reply line without a proper code ("99 x", "230_no_space", no code) is
+// still the final answer to the command in front (malformed_reply). file_size comes from
+// the data connection, else from the 150 reply's "(N bytes)". A 227/229 reply (passive: client -> announced ip:port) or a 200 reply to
 // PORT/EPRT (active: server -> client ip:port, any source port) registers an expected
 // connection through AnalyzerOutput::ExpectConnection; when the announced address differs
 // from the control connection's (NAT) a second expectation uses the control address.
@@ -61,11 +66,17 @@ struct FtpStats {
   uint64_t unbound_overflow = 0;    // objects begun before their command was known
   uint64_t ignored_data_bytes = 0;  // reverse direction, unattached, encrypted
   uint64_t gaps = 0;
+  uint64_t lines_dropped_after_gap = 0;  // tails of lines a gap cut
+  uint64_t replies_lost = 0;             // commands whose reply was in a gap
+  uint64_t malformed_replies = 0;        // reply lines without a proper code, still paired
 };
 
 // Content detection: a 220 greeting and FTP commands from the client (or, with no client
 // bytes yet, a greeting naming FTP).
 bool LooksLikeFtp(absl::string_view client_first, absl::string_view server_first);
+
+// The size a 150 reply announces: "... (8192 bytes)". Exposed for tests.
+std::optional<uint64_t> AnnouncedSize(absl::string_view reply_text);
 
 // Parsers for the address forms, exposed for tests.
 std::optional<Endpoint> ParsePasvReply(absl::string_view text);  // "(h1,h2,h3,h4,p1,p2)"
@@ -97,11 +108,16 @@ class FtpAnalyzer : public Analyzer {
     absl::Time ts;
     int channel = -1;     // data channel used (transfer commands)
     int preliminary = 0;  // 1xx code seen
+    std::string preliminary_msg;
     int announced = -1;   // PORT/EPRT: the channel announced when the command was sent
   };
 
   void OnClientLine(absl::Time ts, absl::string_view line);
   void OnReply(absl::Time ts, const std::string& line);
+  // Writes the command's record (code 0: none came); transfers wait in the session for
+  // their data.
+  void LogCommand(Command cmd, int code, const std::string& text, bool reply_lost,
+                  bool malformed, int announced = -1);
   // Registers the expected data connection; returns the session's channel id.
   int Announce(absl::Time ts, bool passive, const Endpoint& target);
 
@@ -116,6 +132,9 @@ class FtpAnalyzer : public Analyzer {
   bool client_skip_ = false;
   std::string reply_line_;
   bool reply_skip_ = false;
+  bool client_after_gap_ = false;  // the next complete line is the first after a gap
+  bool reply_after_gap_ = false;
+  bool replies_lost_ = false;      // a gap in the replies since the last final reply
   int multiline_code_ = 0;      // code of the multi-line reply in progress
   bool greeted_ = false;
   std::deque<Command> pending_;

@@ -5,6 +5,9 @@
 #include "protocols/ftp/ftp_analyzer.h"
 
 #include <catch2/catch.hpp>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "testing/memory_output.h"
@@ -460,6 +463,106 @@ TEST_CASE("LooksLikeFtp: greeting plus FTP commands", "[ftp]") {
   CHECK_FALSE(LooksLikeFtp("EHLO x\r\n", "220 mx ESMTP\r\n"));
   CHECK_FALSE(LooksLikeFtp("", "220 mx ESMTP FTP-free SMTP\r\n"));
   CHECK_FALSE(LooksLikeFtp("USER x\r\n", "SSH-2.0-OpenSSH\r\n"));
+}
+
+// Commands and replies of one session, one line per call, each a second apart; `gap_before`
+// names lines whose segment the capture lost (each on a line boundary).
+std::vector<nlohmann::json> Session(const std::vector<std::pair<Direction, std::string>>& lines,
+                                    const std::set<size_t>& gap_before) {
+  testing::MemoryOutput out;
+  FtpAnalyzer ftp(Control(), &out);
+  int t = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (gap_before.count(i)) {
+      ftp.OnGap(lines[i].first, T(t), lines[i].second.size());
+      continue;
+    }
+    ftp.OnData(lines[i].first, T(++t), lines[i].second);
+  }
+  ftp.OnClose(T(++t));
+  return out.records("ftp");
+}
+
+TEST_CASE("FtpAnalyzer: after a gap, pairing recovers at the next line", "[ftp][gap]") {
+  std::vector<std::pair<Direction, std::string>> lines = {
+      {kS, "220 ready\r\n"},   {kC, "USER a\r\n"},         {kS, "331 pass\r\n"},
+      {kC, "PASS b\r\n"},      {kS, "230 in\r\n"},         {kC, "PWD\r\n"},
+      {kS, "257 \"/\"\r\n"},     {kC, "TYPE I\r\n"},       {kS, "200 type I\r\n"},
+      {kC, "NOOP\r\n"},        {kS, "200 noop\r\n"},       {kC, "CWD x\r\n"},
+      {kS, "250 cwd\r\n"},     {kC, "QUIT\r\n"},           {kS, "221 bye\r\n"}};
+  // The reply to PWD (6) and the NOOP command (9) are missing from the capture.
+  auto r = Session(lines, {6, 9});
+  REQUIRE(r.size() == 6);
+  CHECK(r[2]["command"] == "PWD");
+  CHECK(r[2]["reply_lost"] == true);
+  CHECK(!r[2].contains("reply_code"));
+  CHECK(r[3]["command"] == "TYPE");  // the first line after the gap is not dropped
+  CHECK(r[3]["reply_code"] == 200);
+  CHECK(r[3]["reply_msg"] == "type I");
+  CHECK(r[4]["command"] == "CWD");  // "200 noop" answered nothing we saw
+  CHECK(r[4]["reply_code"] == 250);
+  CHECK(r[5]["command"] == "QUIT");
+  CHECK(r[5]["reply_code"] == 221);
+}
+
+TEST_CASE("FtpAnalyzer: a gap that ends inside a line drops only that line's tail",
+          "[ftp][gap]") {
+  testing::MemoryOutput out;
+  FtpAnalyzer ftp(Control(), &out);
+  ftp.OnData(kS, T(1), "220 ready\r\n");
+  ftp.OnData(kC, T(2), "SYST\r\n");
+  ftp.OnData(kS, T(3), "215 UN");
+  ftp.OnGap(kS, T(3), 4);
+  ftp.OnData(kS, T(3), "pe: L8\r\n");
+  ftp.OnData(kC, T(4), "PWD\r\n");
+  ftp.OnData(kS, T(5), "257 \"/\"\r\n");
+  ftp.OnClose(T(6));
+  auto r = out.records("ftp");
+  REQUIRE(r.size() == 2);
+  CHECK(r[0]["command"] == "SYST");
+  CHECK(r[0]["reply_lost"] == true);
+  CHECK(r[1]["command"] == "PWD");
+  CHECK(r[1]["reply_code"] == 257);
+  CHECK(ftp.stats().lines_dropped_after_gap == 1);
+}
+
+TEST_CASE("FtpAnalyzer: malformed reply lines do not shift the pairing", "[ftp]") {
+  auto r = Session({{kS, "220 ready\r\n"},
+                    {kC, "FEAT\r\n"},
+                    {kS, "99 no features\r\n"},
+                    {kC, "STAT\r\n"},
+                    {kS, "230_no_space\r\n"},
+                    {kC, "HELP\r\n"},
+                    {kS, "no code at all\r\n"},
+                    {kC, "SYST\r\n"},
+                    {kS, "215 UNIX\r\n"}},
+                   {});
+  REQUIRE(r.size() == 4);
+  CHECK(r[0]["reply_code"] == 99);
+  CHECK(r[0]["malformed_reply"] == true);
+  CHECK(r[1]["reply_code"] == 230);
+  CHECK(r[1]["reply_msg"] == "_no_space");
+  CHECK(!r[2].contains("reply_code"));
+  CHECK(r[2]["reply_msg"] == "no code at all");
+  CHECK(r[3]["command"] == "SYST");
+  CHECK(r[3]["reply_code"] == 215);
+  CHECK(!r[3].contains("malformed_reply"));
+}
+
+TEST_CASE("FtpAnalyzer: file_size from the 150 reply when no data connection is seen",
+          "[ftp]") {
+  auto r = Session({{kS, "220 ready\r\n"},
+                    {kC, "PASV\r\n"},
+                    {kS, "227 Entering Passive Mode (10,0,0,2,195,80)\r\n"},
+                    {kC, "RETR f.bin\r\n"},
+                    {kS, "150 Opening BINARY mode data connection for f.bin (8192 bytes)\r\n"},
+                    {kS, "226 done\r\n"}},
+                   {});
+  REQUIRE(r.size() == 2);
+  CHECK(r[1]["command"] == "RETR");
+  CHECK(r[1]["file_size"] == 8192);
+  CHECK(AnnouncedSize("Opening data connection for x (12 bytes).") == 12u);
+  CHECK(AnnouncedSize("Opening data connection (mode binary)") == std::nullopt);
 }
 
 }  // namespace
