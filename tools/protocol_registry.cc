@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -14,9 +15,7 @@
 #include "protocols/http/http_analyzer.h"
 #include "protocols/smtp/smtp_analyzer.h"
 #include "tins_ext/pcapng_secrets.h"
-#include "tls/keylog.h"
-#include "tls/rsa_keys.h"
-#include "tls/session_cache.h"
+#include "tls/key_material.h"
 #include "tls/tls_decryptor.h"
 
 namespace tcpfollow {
@@ -55,15 +54,29 @@ Detection DetectTls(absl::string_view client, absl::string_view server) {
   return client.size() < 6 ? Detection::kMaybe : Detection::kNo;
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path, ": ",
-                                            std::strerror(errno)));
+// Reads a key material file from `offset` on in 1 MiB chunks (tls::ReadFileFn).
+absl::StatusOr<uint64_t> ReadKeyFile(const std::string& path, uint64_t offset,
+                                     const std::function<void(absl::string_view)>& chunk) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) {
+    return absl::Status(errno == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kUnavailable,
+                        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  struct stat st;
+  if (fstat(fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_size) < offset) {
+    return static_cast<uint64_t>(st.st_size);  // truncated since the last look
+  }
+  if (offset > 0 && std::fseek(f.get(), static_cast<long>(offset), SEEK_SET) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot seek in ", path));
+  }
+  std::string buf(1 << 20, '\0');
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) {
+    chunk(absl::string_view(buf.data(), n));
+    offset += n;
+  }
+  return offset;
 }
 
 struct TlsCounts {
@@ -96,47 +109,24 @@ class CountedTls : public Analyzer {
   TlsCounts* counts_;
 };
 
-// A key log being tailed while capturing live: bytes appended since the last look.
-struct TailedFile {
-  std::string path;
-  uint64_t offset = 0;
-};
-
 class Protocols : public ProtocolContext {
  public:
   absl::Status Init(const Options& o, int shards) {
-    for (const std::string& path : o.keylogs) {
-      auto text = ReadWholeFile(path, "key log");
-      if (!text.ok()) {
-        if (!o.interface.empty()) {
-          // Live: the key log may be created by the client after capture starts.
-          tailed_.push_back({path, 0});
-          continue;
-        }
-        return text.status();
-      }
-      keylog_.AppendKeyLogBytes(*text);
-      tailed_.push_back({path, text->size()});
-    }
+    tls::KeyMaterialOptions k;
+    k.keylogs = o.keylogs;
+    k.rsa_keys = o.rsa_keys;
+    k.rsa_key_password = o.rsa_key_password;
+    k.live = !o.interface.empty();
     if (!o.read_file.empty() && o.read_file != "-") {
+      k.capture = o.read_file;  // read again for its ClientHello randoms when a key log is big
       // pcapng Decryption Secrets Blocks carry key log text inside the capture.
       auto secrets = ExtractPcapngSecrets(o.read_file);
-      if (secrets.ok()) {
-        for (const std::string& text : *secrets) keylog_.AddKeyLogText(text);
-        dsb_count_ = secrets->size();
-      }
+      if (secrets.ok()) k.secrets_blocks = std::move(*secrets);
     }
-    for (const std::string& arg : o.rsa_keys) {
-      auto spec = tls::ParseRsaKeySpec(arg);
-      if (!spec.ok()) return spec.status();
-      auto bytes = ReadWholeFile(spec->path, "RSA key");
-      if (!bytes.ok()) return bytes.status();
-      absl::Status s = rsa_.AddKey(*bytes, o.rsa_key_password, spec->server);
-      if (!s.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--rsa-key ", spec->path, ": ", s.message()));
-      }
-    }
+    auto keys = tls::KeyMaterial::Load(k, ReadKeyFile);
+    if (!keys.ok()) return keys.status();
+    keys_ = std::move(*keys);
+    for (const std::string& w : keys_->warnings()) std::fprintf(stderr, "tcpfollow: %s\n", w.c_str());
     shards_.resize(std::max(1, shards));
     for (Shard& s : shards_) {
       if (o.analyze) Build(&s);  // --streams-only: an empty set, connections left unparsed
@@ -148,8 +138,7 @@ class Protocols : public ProtocolContext {
 
   std::vector<std::string> SummaryLines(uint64_t tls_records) const override {
     std::vector<std::string> lines;
-    if (tls_records > 0 || keylog_.size() > 0 || rsa_.size() > 0) {
-      tls::KeyLogStats k = keylog_.stats();
+    if (tls_records > 0 || !keys_->empty()) {
       TlsCounts tls;
       for (const Shard& s : shards_) {
         tls.decrypted += s.tls.decrypted;
@@ -157,36 +146,13 @@ class Protocols : public ProtocolContext {
       }
       std::string line = absl::StrCat("TLS sessions ", tls_records, " (decrypted ",
                                       tls.decrypted, ", MAC/tag failures ", tls.mac_failures,
-                                      ")",
-                                      "; key log secrets ", keylog_.size());
-      if (k.malformed + k.long_lines > 0) {
-        absl::StrAppend(&line, " (", k.malformed + k.long_lines, " unusable key log lines)");
-      }
-      if (dsb_count_ > 0) absl::StrAppend(&line, ", from pcapng DSBs: ", dsb_count_);
-      absl::StrAppend(&line, "; RSA keys ", rsa_.size());
+                                      "); ", keys_->Summary());
       lines.push_back(line);
     }
     return lines;
   }
 
-  void Refresh() override {
-    for (TailedFile& t : tailed_) {
-      FILE* f = std::fopen(t.path.c_str(), "rb");
-      if (f == nullptr) continue;
-      struct stat st;
-      if (fstat(fileno(f), &st) == 0 && static_cast<uint64_t>(st.st_size) < t.offset) {
-        t.offset = 0;  // truncated and rewritten
-      }
-      std::fseek(f, static_cast<long>(t.offset), SEEK_SET);
-      char buf[65536];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) {
-        keylog_.AppendKeyLogBytes(absl::string_view(buf, n));
-        t.offset += n;
-      }
-      std::fclose(f);
-    }
-  }
+  void Refresh() override { keys_->Refresh(); }
 
  private:
   // Per worker: the set and the mutable state its analyzers update.
@@ -225,10 +191,7 @@ class Protocols : public ProtocolContext {
     set_.make_tls = [this, shard](const ConnectionInfo& c, AnalyzerOutput* out,
                            std::function<std::unique_ptr<Analyzer>()> downstream)
         -> std::unique_ptr<Analyzer> {
-      tls::TlsDecryptorConfig config;
-      config.secrets = &keylog_;
-      config.rsa_keys = &rsa_;
-      config.session_cache = &sessions_;
+      tls::TlsDecryptorConfig config = keys_->Config();
       auto inner = std::make_unique<tls::TlsDecryptor>(
           c, out, config, [downstream](const ConnectionInfo&) { return downstream(); });
       return std::make_unique<CountedTls>(std::move(inner), &shard->tls);
@@ -236,11 +199,7 @@ class Protocols : public ProtocolContext {
   }
 
   std::deque<Shard> shards_;  // deque: analyzers keep pointers into its elements
-  tls::KeyLogStore keylog_;
-  tls::RsaKeyStore rsa_;
-  tls::TlsSessionCache sessions_;
-  std::vector<TailedFile> tailed_;
-  size_t dsb_count_ = 0;
+  std::unique_ptr<tls::KeyMaterial> keys_;
 };
 
 }  // namespace

@@ -8,6 +8,8 @@
 2. Key handling: PKCS#8 DER, an encrypted PEM with --rsa-key-password, an IP:PORT-bound
    key, SSLKEYLOGFILE instead of --keylog; a wrong key and a missing key log give a
    reason in words; a wrong password and a missing key file stop with one line, exit 1.
+   pcapng with two Decryption Secrets Blocks after the packets; a key log whose last line
+   has no newline and whose line 2 cannot be parsed (one message naming line 2).
 3. --write-decrypted: the synthetic pcap read back gives the plaintext as raw streams.
 4. Public vectors through the tool: ssldump-samples (9 captures, one key log) all decrypt;
    fq-tls ciphers/ (73 single-suite TLS 1.2 captures): a suite-by-suite table; every suite
@@ -129,6 +131,23 @@ def main():
           sha(os.path.join(out, f[0]["files"]["server_plain"])) == ecdhe["server_sha256"],
           "pcapng DSB secrets: %s" % t)
     print("ok   pcapng Decryption Secrets Block: decrypted without --keylog")
+    # Two Decryption Secrets Blocks, each after its connection's packets (record_lab.py).
+    out = os.path.join(work, "k-dsb2")
+    r = run(tool, out, "-r", os.path.join(tlsdir, "two_dsb.pcapng"))
+    t = records(out, "tls")
+    check(r.returncode == 0 and len(t) == 2 and all(x["decrypted"] for x in t), "two DSBs: %s" % t)
+    print("ok   two pcapng Decryption Secrets Blocks after the packets: both sessions decrypted")
+    # A key log whose last line has no newline, with an unparsable line 2: decrypts, and one
+    # message names the line (even with -q).
+    out = os.path.join(work, "k-nonl")
+    r = run(tool, out, "-r", os.path.join(tlsdir, "keylog_nonl.pcap"), "--keylog",
+            os.path.join(tlsdir, "keylog_nonl.keylog"))
+    t = records(out, "tls")
+    warn = [l for l in r.stderr.splitlines() if "could not be parsed" in l]
+    check(r.returncode == 0 and len(t) == 1 and t[0]["decrypted"] and len(warn) == 1 and
+          "1 line could not be parsed" in warn[0] and warn[0].endswith("the first is line 2"),
+          "key log without final newline: %s, stderr %r" % (t, r.stderr))
+    print("ok   key log without a final newline: decrypted; %s" % (warn[0] if warn else ""))
     out = os.path.join(work, "k-env")
     env = dict(os.environ, SSLKEYLOGFILE=os.path.join(tlsdir, ecdhe["keylog"]))
     run(tool, out, "-r", os.path.join(tlsdir, ecdhe["pcap"]), env=env)
