@@ -4,6 +4,7 @@
 
 #include <gmime/gmime.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -143,6 +144,43 @@ class Walker {
     out_->parts.push_back(std::move(result));
   }
 
+  // An attached message (message/rfc822) is a part of its own, as GMime writes it back
+  // (unmodified, that is the bytes it parsed); its own parts follow it.
+  void AttachedMessage(GMimeObject* part, GMimeMessage* inner) {
+    if (out_->parts.size() >= limits_.max_parts) {
+      ++stats_->parts_dropped;
+      return;
+    }
+    MimePart result;
+    result.mime_type = "message/rfc822";
+    result.attachment = true;
+    const char* name = g_mime_object_get_content_disposition_parameter(part, "filename");
+    if (name == nullptr) name = g_mime_object_get_content_type_parameter(part, "name");
+    result.filename = Cut(name);
+    GPtr<GMimeStream> sink(g_mime_stream_mem_new());
+    // Mail travels with CRLF line ends; GMime writes LF unless told.
+    GMimeFormatOptions* options = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
+    g_mime_object_write_to_stream(GMIME_OBJECT(inner), options, sink.get());
+    g_mime_format_options_free(options);
+    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink.get()));
+    if (bytes != nullptr && bytes->data != nullptr) {
+      size_t size = bytes->len;
+      // GMime ends a multipart's close delimiter with a line break; in the enclosing
+      // message that break belongs to the next delimiter (RFC 2046 5.1.1), not to the part.
+      absl::string_view written(reinterpret_cast<const char*>(bytes->data), size);
+      if (absl::EndsWith(written, "--\r\n")) size -= 2;
+      if (size > limits_.max_part_bytes) {
+        size = limits_.max_part_bytes;
+        result.truncated = true;
+        ++stats_->parts_truncated;
+      }
+      result.content.assign(reinterpret_cast<const char*>(bytes->data), size);
+    }
+    ++stats_->parts;
+    out_->parts.push_back(std::move(result));
+  }
+
   // Depth is bounded by the Content-Type pre-scan; `depth` is a second guard.
   void Walk(GMimeObject* object, size_t depth) {
     if (object == nullptr || depth > limits_.max_content_type_lines) return;
@@ -152,7 +190,10 @@ class Walker {
       for (int i = 0; i < n; ++i) Walk(g_mime_multipart_get_part(multipart, i), depth + 1);
     } else if (GMIME_IS_MESSAGE_PART(object)) {
       GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
-      if (inner != nullptr) Walk(g_mime_message_get_mime_part(inner), depth + 1);
+      if (inner != nullptr) {
+        AttachedMessage(object, inner);
+        Walk(g_mime_message_get_mime_part(inner), depth + 1);
+      }
     } else if (GMIME_IS_PART(object)) {
       Leaf(GMIME_PART(object));
     }
@@ -176,6 +217,108 @@ size_t CountLinesStartingWith(absl::string_view text, absl::string_view prefix) 
     pos = nl + 1;
   }
   return count;
+}
+
+namespace {
+
+// The boundary parameter of the first Content-Type field in a header block.
+std::string TopBoundary(absl::string_view headers) {
+  size_t pos = 0;
+  while (pos < headers.size()) {
+    size_t nl = headers.find('\n', pos);
+    absl::string_view rest = headers.substr(pos);
+    if (absl::StartsWithIgnoreCase(rest, "content-type:")) {
+      // The field with its folded continuation lines.
+      size_t end = nl;
+      while (end != absl::string_view::npos && end + 1 < headers.size() &&
+             (headers[end + 1] == ' ' || headers[end + 1] == '\t')) {
+        end = headers.find('\n', end + 1);
+      }
+      std::string field = absl::AsciiStrToLower(
+          headers.substr(pos, end == absl::string_view::npos ? absl::string_view::npos : end - pos));
+      size_t b = field.find("boundary=");
+      if (b == std::string::npos) return "";
+      // Take the value from the original text: boundaries are case-sensitive.
+      absl::string_view v = headers.substr(pos + b + 9);
+      if (!v.empty() && v.front() == '"') {
+        v.remove_prefix(1);
+        return std::string(v.substr(0, v.find('"')));
+      }
+      size_t stop = v.find_first_of("; \t\r\n");
+      return std::string(v.substr(0, stop));
+    }
+    if (nl == absl::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return "";
+}
+
+// Whether a delimiter line ("--boundary", maybe "--boundary--") starts at `at`.
+bool DelimiterAt(absl::string_view message, size_t at, absl::string_view delimiter) {
+  if (at > 0 && message[at - 1] != '\n') return false;
+  if (message.substr(at, delimiter.size()) != delimiter) return false;
+  size_t after = at + delimiter.size();
+  return after >= message.size() || message[after] == '\r' || message[after] == '\n' ||
+         message[after] == '-' || message[after] == ' ' || message[after] == '\t';
+}
+
+size_t LastDelimiterBefore(absl::string_view message, size_t from, size_t before,
+                           absl::string_view delimiter) {
+  size_t at = before;
+  while (at > from) {
+    at = message.rfind(delimiter, at - 1);
+    if (at == absl::string_view::npos || at < from) return absl::string_view::npos;
+    if (DelimiterAt(message, at, delimiter)) return at;
+  }
+  return absl::string_view::npos;
+}
+
+size_t FirstDelimiterFrom(absl::string_view message, size_t from, absl::string_view delimiter) {
+  for (size_t at = message.find(delimiter, from); at != absl::string_view::npos;
+       at = message.find(delimiter, at + 1)) {
+    if (DelimiterAt(message, at, delimiter)) return at;
+  }
+  return absl::string_view::npos;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> StitchAroundGaps(absl::string_view message,
+                                             const std::vector<size_t>& gap_offsets) {
+  size_t header_end = message.find("\r\n\r\n");
+  size_t lf_end = message.find("\n\n");
+  if (header_end == absl::string_view::npos || (lf_end != absl::string_view::npos && lf_end < header_end)) {
+    header_end = lf_end == absl::string_view::npos ? lf_end : lf_end + 2;
+  } else {
+    header_end += 4;
+  }
+  if (header_end == absl::string_view::npos ||
+      (!gap_offsets.empty() && header_end > gap_offsets.front())) {
+    return absl::FailedPreconditionError("the gap is in the message's header block");
+  }
+  std::string boundary = TopBoundary(message.substr(0, header_end));
+  if (boundary.empty()) return absl::FailedPreconditionError("not a multipart message");
+  const std::string delimiter = "--" + boundary;
+  std::string out;
+  size_t pos = 0;  // next byte of `message` to copy
+  for (size_t gap : gap_offsets) {
+    if (pos == absl::string_view::npos) break;
+    if (gap < pos) continue;  // inside a stretch already cut
+    size_t cut = LastDelimiterBefore(message, std::max(pos, header_end), gap, delimiter);
+    if (cut == absl::string_view::npos) {
+      // No delimiter since the last resume point: if we resumed at one, cut from there;
+      // otherwise the gap is in the preamble: keep the headers only.
+      cut = pos > header_end ? pos : header_end;
+    }
+    out.append(message.data() + pos, cut - pos);
+    pos = FirstDelimiterFrom(message, gap, delimiter);
+  }
+  if (pos != absl::string_view::npos) {
+    out.append(message.data() + pos, message.size() - pos);
+  } else {
+    absl::StrAppend(&out, delimiter, "--\r\n");
+  }
+  return out;
 }
 
 absl::StatusOr<MimeMessage> MimeExtractor::Extract(absl::string_view message) {

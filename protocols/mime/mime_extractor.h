@@ -92,6 +92,14 @@ class MimeExtractor {
 };
 
 
+// A message with bytes lost at `gap_offsets` (positions in `message` where the bytes
+// after the gap start), made parseable: each gap is cut out from the last boundary
+// delimiter line of the top-level multipart before it to the first one after it, so the
+// parts complete on either side survive and the part the gap hit is dropped. Fails when
+// the header block does not end before the first gap or the message is not multipart.
+absl::StatusOr<std::string> StitchAroundGaps(absl::string_view message,
+                                             const std::vector<size_t>& gap_offsets);
+
 // Counts lines that start with `prefix` (ASCII case-insensitive): the nesting pre-scan.
 size_t CountLinesStartingWith(absl::string_view text, absl::string_view prefix);
 

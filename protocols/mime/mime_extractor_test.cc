@@ -193,5 +193,46 @@ TEST_CASE("ToValidUtf8: keeps valid text, replaces invalid bytes", "[mime]") {
   CHECK(ToValidUtf8("\xE2\x82") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated
 }
 
+TEST_CASE("StitchAroundGaps: cuts each gap from the boundary before to the one after", "[mime]") {
+  const std::string msg =
+      "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+      "--B\r\n\r\none\r\n--B\r\n\r\ntw|o\r\n--B\r\n\r\nthree\r\n--B--\r\n";
+  const size_t gap = msg.find('|');
+  auto s = StitchAroundGaps(msg, {gap});
+  REQUIRE(s.ok());
+  CHECK(*s ==
+        "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+        "--B\r\n\r\none\r\n--B\r\n\r\nthree\r\n--B--\r\n");
+  // No boundary after the gap: the message is closed after the last complete part.
+  auto t = StitchAroundGaps(msg.substr(0, gap), {gap});
+  REQUIRE(t.ok());
+  CHECK(*t == "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n\r\none\r\n--B--\r\n");
+  MimeExtractor x;
+  auto parsed = x.Extract(*s);
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->parts.size() == 2);
+  CHECK(parsed->parts[1].content == "three");
+  CHECK_FALSE(StitchAroundGaps("Subject: x\r\n\r\nbody", {20}).ok());     // not multipart
+  CHECK_FALSE(StitchAroundGaps(msg, {5}).ok());                             // gap in headers
+}
+
+TEST_CASE("MimeExtractor: an attached message is a part, then its own parts", "[mime]") {
+  const std::string inner =
+      "Subject: inner\r\nContent-Type: multipart/mixed; boundary=\"I\"\r\n\r\n"
+      "--I\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\n\r\nA\r\n--I--";
+  const std::string msg =
+      "Content-Type: multipart/mixed; boundary=\"O\"\r\n\r\n--O\r\n"
+      "Content-Type: message/rfc822; name=\"fw.eml\"\r\n\r\n" + inner + "\r\n--O--\r\n";
+  MimeExtractor x;
+  auto parsed = x.Extract(msg);
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->parts.size() == 2);
+  CHECK(parsed->parts[0].mime_type == "message/rfc822");
+  CHECK(parsed->parts[0].filename == "fw.eml");
+  CHECK(parsed->parts[0].content == inner);
+  CHECK(parsed->parts[1].filename == "a.txt");
+  CHECK(parsed->parts[1].content == "A");
+}
+
 }  // namespace
 }  // namespace tcpfollow

@@ -77,6 +77,11 @@ struct SmtpAnalyzer::Transaction {
   bool mime_overflow = false;
   bool mime_over_budget = false;  // other connections' messages held the shared budget
   bool message_gap = false;
+  std::vector<size_t> gap_offsets;  // where in mime_buffer bytes were lost
+  void MarkGap() {
+    message_gap = true;
+    if (!mime_overflow && gap_offsets.size() < 64) gap_offsets.push_back(mime_buffer.size());
+  }
   uint64_t message_bytes = 0;
   bool message_done = false;
   bool partial = false;
@@ -147,10 +152,11 @@ void SmtpAnalyzer::OnClientBytes(absl::Time ts, absl::string_view bytes) {
         continue;
       case ClientMode::kBdat: {
         size_t n = static_cast<size_t>(std::min<uint64_t>(bdat_remaining_, bytes.size()));
-        WriteMessage(bytes.substr(0, n));
+        TakeChunk(ts, bytes.substr(0, n));
         bdat_remaining_ -= n;
         bytes.remove_prefix(n);
         if (bdat_remaining_ == 0) {
+          FlushChunk(ts);
           mode_ = ClientMode::kCommand;
           if (bdat_last_) MessageComplete(ts);
         }
@@ -309,13 +315,18 @@ void SmtpAnalyzer::OnCommandLine(absl::Time ts, absl::string_view raw) {
     }
     bdat_last_ = words.size() > 1;
     Current(ts).activity = true;
-    StartMessage(ts);
     Push(bdat_last_ ? Verb::kBdatLast : Verb::kBdat, ts);
+    pending_.back().bdat_seq = ++bdat_seq_;
     bdat_remaining_ = size;
     if (size > 0) {
+      // The chunk's first bytes wait (bdat_taken_) until the chunk is complete, past
+      // max_bdat_hold_bytes, or refused before it came (then they are commands).
       mode_ = ClientMode::kBdat;
-    } else if (bdat_last_) {
-      MessageComplete(ts);
+      bdat_holding_ = true;
+      bdat_taken_.clear();
+    } else {
+      StartMessage(ts);
+      if (bdat_last_) MessageComplete(ts);
     }
   } else if (verb == "RSET") {
     if (txn_ != nullptr && (!txn_->mailfrom.empty() || txn_->message != nullptr)) {
@@ -420,6 +431,24 @@ void SmtpAnalyzer::ReleaseHeld(absl::Time ts) {
   OnClientBytes(ts, held);
 }
 
+void SmtpAnalyzer::TakeChunk(absl::Time ts, absl::string_view bytes) {
+  if (!bdat_holding_) {
+    StartMessage(ts);
+    WriteMessage(bytes);
+    return;
+  }
+  bdat_taken_.append(bytes.data(), bytes.size());
+  if (bdat_taken_.size() > limits_.max_bdat_hold_bytes) FlushChunk(ts);
+}
+
+void SmtpAnalyzer::FlushChunk(absl::Time ts) {
+  if (!bdat_holding_) return;
+  bdat_holding_ = false;
+  StartMessage(ts);
+  WriteMessage(bdat_taken_);
+  std::string().swap(bdat_taken_);
+}
+
 void SmtpAnalyzer::OnReply(absl::Time ts, int code, absl::string_view line) {
   ++stats_.replies;
   if (pending_.empty()) {
@@ -434,6 +463,20 @@ void SmtpAnalyzer::OnReply(absl::Time ts, int code, absl::string_view line) {
   if (front.verb == Verb::kAuth && code == 334) return;  // continuation: AUTH stays
   pending_.pop_front();
   std::string reply = Capped(line, limits_.max_reply_text_bytes);
+  if ((front.verb == Verb::kBdat || front.verb == Verb::kBdatLast) && code >= 400 &&
+      mode_ == ClientMode::kBdat && bdat_holding_ && front.bdat_seq == bdat_seq_) {
+    // Refused before its chunk had come (a size the server could not take, 501/552):
+    // the client sent no chunk, and what we took for one are its next commands.
+    ++stats_.bdat_refused;
+    if (txn_ != nullptr) txn_->last_reply = reply;
+    mode_ = ClientMode::kCommand;
+    bdat_remaining_ = 0;
+    bdat_holding_ = false;
+    std::string replay = std::move(bdat_taken_);
+    bdat_taken_.clear();
+    OnClientBytes(ts, replay);
+    return;
+  }
   bool ends_message = front.verb == Verb::kEndOfData || front.verb == Verb::kBdatLast;
   if (txn_ != nullptr && !ends_message) txn_->last_reply = reply;
   switch (front.verb) {
@@ -536,19 +579,30 @@ void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
   t.partial = !complete || t.message_gap;
   ++stats_.messages;
   t.fuids.push_back(result.fuid);
-  if (t.message_gap) {
-    t.mime_error = "gap in message";
+  std::string stitched;
+  if (t.message_gap && !t.mime_overflow) {
+    // Parts complete on either side of the gaps are still worth having: cut each gap out
+    // from the last boundary before it to the first one after it.
+    absl::StatusOr<std::string> s = StitchAroundGaps(t.mime_buffer, t.gap_offsets);
+    if (s.ok()) {
+      stitched = *std::move(s);
+      t.mime_error = "gap in message: parts around it resynchronised at MIME boundaries";
+    }
+  }
+  if (t.message_gap && stitched.empty()) {
+    if (t.mime_error.empty()) t.mime_error = "gap in message";
   } else if (t.mime_over_budget) {
     t.mime_error = "MIME parsing skipped: the memory budget was held by other messages";
   } else if (t.mime_overflow) {
     t.mime_error = "message over the MIME size limit";
   }
-  if (!t.mime_error.empty()) {
+  if (!t.mime_error.empty() && stitched.empty()) {
     ++stats_.mime_skipped;
     t.ReleaseMime();
     return;
   }
-  absl::StatusOr<MimeMessage> parsed = mime_.Extract(t.mime_buffer);
+  if (!stitched.empty()) ++stats_.mime_resynced;
+  absl::StatusOr<MimeMessage> parsed = mime_.Extract(stitched.empty() ? t.mime_buffer : stitched);
   t.ReleaseMime();
   if (!parsed.ok()) {
     ++stats_.mime_skipped;
@@ -558,7 +612,8 @@ void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
   t.headers = std::move(parsed->headers);
   t.have_headers = true;
   for (const MimePart& part : parsed->parts) {
-    ObjectMeta meta{"smtp", part.filename, part.mime_type, ""};
+    ObjectMeta meta{"smtp", part.filename, part.mime_type,
+                    part.mime_type == "message/rfc822" ? "eml" : ""};
     std::unique_ptr<ObjectWriter> writer = out_->BeginObject(conn_, meta);
     writer->Write(part.content);
     nlohmann::json part_extra = nlohmann::json::object();
@@ -661,11 +716,12 @@ void SmtpAnalyzer::OnGap(Direction dir, absl::Time ts, uint64_t length) {
   }
   switch (mode_) {
     case ClientMode::kData:
-      if (txn_ != nullptr) txn_->message_gap = true;
+      if (txn_ != nullptr) txn_->MarkGap();
       data_line_ = DataLine::kMidLine;
       break;
     case ClientMode::kBdat:
-      if (txn_ != nullptr) txn_->message_gap = true;
+      FlushChunk(ts);
+      if (txn_ != nullptr) txn_->MarkGap();
       if (length < bdat_remaining_) {
         bdat_remaining_ -= length;
       } else {
@@ -686,6 +742,7 @@ void SmtpAnalyzer::OnEnd(Direction, absl::Time) {}
 
 void SmtpAnalyzer::OnClose(absl::Time ts) {
   if (handoff_ != Handoff::kNone) return;
+  FlushChunk(ts);
   FlushTransactions(ts);
 }
 

@@ -11,8 +11,10 @@
 // returns from OnData having consumed up to the end of that reply and reports
 // Handoff::kTls; the owner builds a fresh SmtpAnalyzer(..., /*after_starttls=*/true) for
 // the plaintext, whose records say tls=true and whose state starts after the greeting.
-// Gaps: a gap inside a message marks it partial (no MIME parsing); elsewhere the parser
-// resynchronises at the next line. The data terminator is "." CRLF at the start of a line
+// Gaps: a gap inside a message marks it partial; its MIME parts complete on either side
+// of the gap are still extracted (StitchAroundGaps); elsewhere the parser resynchronises at
+// the next line. A BDAT refused (4xx/5xx) before its chunk arrived had no chunk: the bytes
+// taken for one (held up to max_bdat_hold_bytes) are parsed as commands. The data terminator is "." CRLF at the start of a line
 // (a line starts after any LF). Not done: BURL, CHUNKING with BINARYMIME semantics beyond
 // passing bytes through, XCLIENT.
 #ifndef TCPFOLLOW_PROTOCOLS_SMTP_SMTP_ANALYZER_H_
@@ -45,6 +47,7 @@ struct SmtpLimits {
   size_t max_reply_text_bytes = 512;     // last_reply kept in the record
   size_t max_pending_commands = 256;     // pipelined commands awaiting their replies
   size_t max_held_bytes = 64u << 10;     // client bytes held while DATA/STARTTLS await a reply
+  size_t max_bdat_hold_bytes = 4096;     // first chunk bytes held until BDAT is not refused
   size_t max_recipients = 1000;
   size_t max_value_bytes = 1024;         // helo, mailfrom, each rcptto, credentials
   MimeLimits mime;                       // mime.max_message_bytes: larger messages are
@@ -66,6 +69,8 @@ struct SmtpStats {
   uint64_t recipients_dropped = 0;
   uint64_t gaps = 0;
   uint64_t mime_skipped = 0;      // too large, gap, or refused by MimeExtractor
+  uint64_t mime_resynced = 0;     // messages with gaps parsed around them at MIME boundaries
+  uint64_t bdat_refused = 0;      // BDATs refused before their chunk: no chunk followed
   uint64_t auth_decode_failures = 0;
 };
 
@@ -107,6 +112,7 @@ class SmtpAnalyzer : public Analyzer {
     // HELO/EHLO: the transaction with an envelope open when the command was sent (0: none);
     // it ends if the server accepts the command. Later (pipelined) transactions do not.
     uint64_t open_txn = 0;
+    uint64_t bdat_seq = 0;  // BDAT: which one (the latest is bdat_seq_)
   };
   struct Transaction;
 
@@ -117,6 +123,9 @@ class SmtpAnalyzer : public Analyzer {
   void OnAuthLine(absl::Time ts, absl::string_view line);
   void OnReply(absl::Time ts, int code, absl::string_view text);
   void ReleaseHeld(absl::Time ts);
+  // BDAT chunk bytes: held while the chunk may still turn out refused, else written.
+  void TakeChunk(absl::Time ts, absl::string_view bytes);
+  void FlushChunk(absl::Time ts);
   void Push(Verb verb, absl::Time ts, std::string arg = std::string(), uint64_t open_txn = 0);
 
   Transaction& Current(absl::Time ts);
@@ -145,6 +154,9 @@ class SmtpAnalyzer : public Analyzer {
   DataLine data_line_ = DataLine::kLineStart;
   uint64_t bdat_remaining_ = 0;
   bool bdat_last_ = false;
+  uint64_t bdat_seq_ = 0;
+  bool bdat_holding_ = false;
+  std::string bdat_taken_;
 
   // Server side.
   std::string reply_line_;

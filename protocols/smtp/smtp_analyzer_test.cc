@@ -527,5 +527,93 @@ TEST_CASE("LooksLikeSmtp: greeting plus EHLO/HELO", "[smtp]") {
   CHECK_FALSE(LooksLikeSmtp("EHLO me\r\n", "HTTP/1.1 200 OK\r\n"));
 }
 
+TEST_CASE("SmtpAnalyzer: a BDAT refused before its chunk carries no chunk", "[smtp]") {
+  const std::string mail = "Subject: q\r\n\r\nbody\r\n";
+  SECTION("the client waits for each reply") {
+    testing::MemoryOutput out;
+    RunAllWays({{kS, "220 mx\r\n"},
+                {kC, "EHLO c\r\n"}, {kS, "250 mx\r\n"},
+                {kC, "MAIL FROM:<a@x>\r\n"}, {kS, "250 ok\r\n"},
+                {kC, "RCPT TO:<b@x>\r\n"}, {kS, "250 ok\r\n"},
+                {kC, "BDAT 4294967296000 LAST\r\n"}, {kS, "552 too large\r\n"},
+                {kC, "RSET\r\n"}, {kS, "250 reset\r\n"},
+                {kC, "MAIL FROM:<c@x>\r\n"}, {kS, "250 ok\r\n"},
+                {kC, "RCPT TO:<d@x>\r\n"}, {kS, "250 ok\r\n"},
+                {kC, absl::StrCat("BDAT ", mail.size(), " LAST\r\n", mail)}, {kS, "250 queued\r\n"}},
+               &out);
+    auto records = out.records("smtp");
+    REQUIRE(records.size() == 2);
+    CHECK(records[0]["mailfrom"] == "a@x");
+    CHECK(records[0]["last_reply"] == "552 too large");
+    CHECK_FALSE(records[0].contains("fuids"));
+    CHECK(records[1]["mailfrom"] == "c@x");
+    CHECK(records[1]["message_bytes"] == mail.size());
+    CHECK(out.FindObject(records[1]["fuids"][0])->data == mail);
+  }
+  SECTION("pipelined: the commands taken for a chunk are parsed again") {
+    testing::MemoryOutput out;
+    RunAllWays({{kS, "220 mx\r\n"},
+                {kC, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nBDAT 4294967296000 LAST\r\n"
+                     "RSET\r\nMAIL FROM:<c@x>\r\nRCPT TO:<d@x>\r\n"},
+                {kS, "250 mx\r\n250 ok\r\n250 ok\r\n552 too large\r\n250 reset\r\n250 ok\r\n250 ok\r\n"},
+                {kC, absl::StrCat("BDAT ", mail.size(), " LAST\r\n", mail)}, {kS, "250 queued\r\n"}},
+               &out);
+    auto records = out.records("smtp");
+    REQUIRE(records.size() == 2);
+    CHECK(records[1]["mailfrom"] == "c@x");
+    CHECK(records[1]["last_reply"] == "250 queued");
+    CHECK(out.FindObject(records[1]["fuids"][0])->data == mail);
+  }
+}
+
+TEST_CASE("SmtpAnalyzer: MIME parts complete around a gap are still extracted", "[smtp][gap]") {
+  testing::MemoryOutput out;
+  SmtpAnalyzer analyzer(Conn(), &out);
+  analyzer.OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@x>\r\nDATA\r\n");
+  analyzer.OnData(kS, T(), "250 mx\r\n250 ok\r\n354 go\r\n");
+  analyzer.OnData(kC, T(),
+                  "Subject: g\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+                  "--B\r\nContent-Type: text/plain\r\n\r\nbefore\r\n"
+                  "--B\r\nContent-Disposition: attachment; filename=\"lost.txt\"\r\n\r\nlo");
+  analyzer.OnGap(kC, T(), 100);
+  analyzer.OnData(kC, T(),
+                  "st\r\n--B\r\nContent-Disposition: attachment; filename=\"after.txt\"\r\n\r\n"
+                  "after\r\n--B--\r\n.\r\n");
+  analyzer.OnData(kS, T(), "250 ok\r\n");
+  analyzer.OnClose(T());
+  auto records = out.records("smtp");
+  REQUIRE(records.size() == 1);
+  CHECK(records[0]["partial"] == true);
+  CHECK(records[0]["subject"] == "g");
+  REQUIRE(records[0]["fuids"].size() == 3);  // the message, "before", after.txt
+  CHECK(out.FindObject(records[0]["fuids"][1])->data == "before");
+  const auto* after = out.FindObject(records[0]["fuids"][2]);
+  CHECK(after->meta.name == "after.txt");
+  CHECK(after->data == "after");
+  CHECK(analyzer.stats().mime_resynced == 1);
+}
+
+TEST_CASE("SmtpAnalyzer: an attached message/rfc822 is its own .eml", "[smtp]") {
+  const std::string inner = "Subject: inner\r\n\r\nthe original text\r\n";
+  testing::MemoryOutput out;
+  RunAllWays({{kS, "220 mx\r\n"},
+              {kC, "HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\n"},
+              {kS, "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n"},
+              {kC, "Subject: fwd\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+                   "--B\r\nContent-Type: message/rfc822\r\n"
+                   "Content-Disposition: attachment; filename=\"orig.eml\"\r\n\r\n" + inner +
+                   "\r\n--B--\r\n.\r\n"},
+              {kS, "250 ok\r\n"}},
+             &out);
+  auto records = out.records("smtp");
+  REQUIRE(records.size() == 1);
+  REQUIRE(records[0]["fuids"].size() == 3);  // the message, orig.eml, its text
+  const auto* eml = out.FindObject(records[0]["fuids"][1]);
+  CHECK(eml->meta.name == "orig.eml");
+  CHECK(eml->meta.mime_type == "message/rfc822");
+  CHECK(eml->meta.extension == "eml");
+  CHECK(eml->data == inner);
+}
+
 }  // namespace
 }  // namespace tcpfollow
