@@ -1,0 +1,231 @@
+// Http2Analyzer on the captures recorded in corpus/http2 (record_http2.py: curl, nghttp,
+// nghttpd and python3-h2 peers, 3% loss each way): TLS 1.3 and 1.2 decrypted with curl's
+// key logs (ALPN h2, three concurrent streams), prior knowledge, an h2c upgrade (the
+// HTTP/1.1 request and 101 split off here as the session layer will), server push, a POST
+// upload and a download aborted by RST_STREAM. Every object's sha256 must be one the peers
+// recorded in corpus/http2/objects.json, and every recorded one must be extracted.
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "catch2/catch.hpp"
+#include "protocols/http2/http2_analyzer.h"
+#include "testing/memory_output.h"
+#include "testing/paths.h"
+#include "testing/pcap_streams.h"
+#include "tls/keylog.h"
+#include "tls/tls_decryptor.h"
+
+namespace tcpfollow {
+namespace {
+
+using testing::MemoryOutput;
+
+std::string Dir() { return testing::RepoRoot() + "/corpus/http2/"; }
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), sizeof(md)));
+}
+
+nlohmann::json Expected(const std::string& pcap) {
+  std::string text = testing::ReadFileOrEmpty(Dir() + "objects.json");
+  REQUIRE_FALSE(text.empty());
+  nlohmann::json all = nlohmann::json::parse(text);
+  REQUIRE(all.contains(pcap));
+  return all[pcap];
+}
+
+struct Result {
+  std::vector<nlohmann::json> records;
+  std::vector<MemoryOutput::Object> objects;
+  Http2Stats stats;
+  uint64_t missed = 0;
+};
+
+// Feeds every connection of `pcap` to an Http2Analyzer, through TLS when `keylog` is set.
+// `skip` removes leading bytes per direction (the HTTP/1.1 part of an h2c upgrade).
+Result Run(const std::string& pcap, const std::string& keylog = "",
+           const Http2UpgradeRequest* upgrade = nullptr, const uint64_t* skip = nullptr) {
+  auto conns = testing::ReadPcapStreams(Dir() + pcap);
+  REQUIRE(conns.ok());
+  REQUIRE_FALSE(conns->empty());
+  Result r;
+  MemoryOutput out;
+  tls::KeyLogStore keys;
+  if (!keylog.empty()) {
+    std::string text = testing::ReadFileOrEmpty(Dir() + keylog);
+    REQUIRE_FALSE(text.empty());
+    keys.AppendKeyLogBytes(text);
+  }
+  for (const auto& c : *conns) {
+    r.missed += c.missed[0] + c.missed[1];
+    Http2Options options;
+    options.upgrade = upgrade;
+    std::unique_ptr<Analyzer> a;
+    if (keylog.empty()) {
+      a = std::make_unique<Http2Analyzer>(c.info, &out, Http2Limits(), &r.stats, options);
+    } else {
+      options.tls = true;
+      tls::TlsDecryptorConfig config;
+      config.secrets = &keys;
+      a = std::make_unique<tls::TlsDecryptor>(
+          c.info, &out, config, [&](const ConnectionInfo& info) -> std::unique_ptr<Analyzer> {
+            return std::make_unique<Http2Analyzer>(info, &out, Http2Limits(), &r.stats, options);
+          });
+    }
+    uint64_t left[2] = {skip ? skip[0] : 0, skip ? skip[1] : 0};
+    absl::Time last = c.info.start;
+    for (const auto& chunk : c.chunks) {
+      absl::string_view b = chunk.bytes;
+      uint64_t& l = left[Index(chunk.dir)];
+      size_t cut = std::min<uint64_t>(l, b.size());
+      l -= cut;
+      b.remove_prefix(cut);
+      if (!b.empty()) a->OnData(chunk.dir, chunk.ts, b);
+      last = chunk.ts;
+    }
+    a->OnClose(last);
+  }
+  r.records = out.records("http");
+  r.objects = out.objects();
+  return r;
+}
+
+// Every object is an expected one and every expected one was extracted (as a multiset).
+void CheckObjects(const Result& r, const nlohmann::json& expected) {
+  std::multiset<std::string> want, got;
+  for (const auto& e : expected) want.insert(e["sha256"].get<std::string>());
+  for (const auto& o : r.objects) {
+    got.insert(Sha256Hex(o.data));
+    CHECK(o.finished);
+    CHECK_FALSE(o.extra.contains("partial"));
+  }
+  CHECK(got == want);
+  for (const auto& rec : r.records) {
+    CHECK(rec["version"] == "2");
+    CHECK(rec["partial"] == false);
+    CHECK_FALSE(rec.contains("hpack_desync"));
+    CHECK(rec["status_code"].get<int>() / 100 == 2);
+  }
+}
+
+void CheckTls(const std::string& name) {
+  Result r = Run(name + ".pcap", name + ".keylog");
+  nlohmann::json expected = Expected(name + ".pcap");
+  REQUIRE(r.records.size() == 3);
+  std::map<std::string, int> streams;
+  for (const auto& rec : r.records) {
+    CHECK(rec["tls"] == true);
+    CHECK(rec["method"] == "GET");
+    CHECK(rec["user_agent"] == "curl/7.88.1");
+    CHECK(absl::StartsWith(rec["host"].get<std::string>(), "198.18.0.2:"));
+    streams[rec["uri"]] = rec["stream_id"];
+  }
+  // curl -Z multiplexed the three on one connection.
+  CHECK(streams.size() == 3);
+  CHECK(r.stats.connections == 1);
+  CheckObjects(r, expected);
+}
+
+TEST_CASE("TLS 1.3, ALPN h2, key log: three concurrent streams") { CheckTls("tls13"); }
+
+TEST_CASE("TLS 1.2, ALPN h2, key log: three concurrent streams") { CheckTls("tls12"); }
+
+TEST_CASE("prior knowledge: curl and nghttp") {
+  Result r = Run("prior.pcap");
+  REQUIRE(r.records.size() == 4);
+  CHECK(r.stats.connections == 3);
+  CheckObjects(r, Expected("prior.pcap"));
+}
+
+TEST_CASE("h2c upgrade: the HTTP/1.1 request is stream 1, answered gzip-encoded") {
+  auto conns = testing::ReadPcapStreams(Dir() + "h2c.pcap");
+  REQUIRE(conns.ok());
+  REQUIRE(conns->size() == 1);
+  const auto& c = (*conns)[0];
+  // Split off the HTTP/1.1 request (a GET: no body) and the 101 head, as the session
+  // layer does when HTTP/1 hands over.
+  const std::string& req = c.bytes[0];
+  const std::string& resp = c.bytes[1];
+  size_t req_end = req.find("\r\n\r\n");
+  size_t resp_end = resp.find("\r\n\r\n");
+  REQUIRE(req_end != std::string::npos);
+  REQUIRE(absl::StartsWith(resp, "HTTP/1.1 101"));
+  REQUIRE(absl::StrContains(req.substr(0, req_end), "Upgrade: h2c"));
+  Http2UpgradeRequest up;
+  up.method = "GET";
+  up.uri = "/text.txt";
+  for (absl::string_view line : absl::StrSplit(req.substr(0, req_end), "\r\n")) {
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    std::string name(line.substr(0, colon));
+    std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    if (absl::EqualsIgnoreCase(name, "host")) up.host = value;
+    up.headers.emplace_back(name, value);
+  }
+  uint64_t skip[2] = {req_end + 4, resp_end + 4};
+  Result r = Run("h2c.pcap", "", &up, skip);
+  REQUIRE(r.records.size() == 1);
+  const nlohmann::json& rec = r.records[0];
+  CHECK(rec["stream_id"] == 1);
+  CHECK(rec["upgrade"] == "h2c");
+  CHECK(rec["uri"] == "/text.txt");
+  CHECK(rec["user_agent"] == "curl/7.88.1");
+  CheckObjects(r, Expected("h2c.pcap"));
+  // The body came gzip-encoded and was decoded through protocols/content.
+  CHECK(r.stats.content.bytes_in > 0);
+  CHECK(r.stats.content.bytes_in < r.stats.content.bytes_out);
+}
+
+TEST_CASE("server push: nghttpd -p, nghttp") {
+  Result r = Run("push.pcap");
+  REQUIRE(r.records.size() == 2);
+  int pushes = 0;
+  for (const auto& rec : r.records) {
+    if (rec["push"] == true) {
+      ++pushes;
+      CHECK(rec["uri"] == "/style.css");
+      CHECK(rec["stream_id"].get<int>() % 2 == 0);
+    }
+  }
+  CHECK(pushes == 1);
+  CheckObjects(r, Expected("push.pcap"));
+}
+
+TEST_CASE("POST upload: the request body is an object") {
+  Result r = Run("post.pcap");
+  REQUIRE(r.records.size() == 1);
+  CHECK(r.records[0]["method"] == "POST");
+  CHECK(r.records[0]["status_code"] == 201);
+  CHECK(r.records[0]["orig_fuids"].size() == 1);
+  CheckObjects(r, Expected("post.pcap"));
+}
+
+TEST_CASE("aborted download: RST_STREAM CANCEL, the object a partial prefix") {
+  Result r = Run("abort.pcap");
+  nlohmann::json e = Expected("abort.pcap")[0];
+  REQUIRE(r.records.size() == 1);
+  const nlohmann::json& rec = r.records[0];
+  CHECK(rec["reset"] == "CANCEL");
+  CHECK(rec["partial"] == true);
+  REQUIRE(r.objects.size() == 1);
+  const std::string& data = r.objects[0].data;
+  CHECK(data.size() >= e["min_length"].get<size_t>());
+  CHECK(data.size() < e["length"].get<size_t>());
+  CHECK(Sha256Hex(data.substr(0, 30000)) == e["sha256_first_30000"]);
+  CHECK(r.objects[0].extra["partial"] == true);
+}
+
+}  // namespace
+}  // namespace tcpfollow
