@@ -33,8 +33,16 @@ uint64_t StableFlowHash(const TcpSegment& seg) {
   return Mix(AddressHash(seg.src.addr) + AddressHash(seg.dst.addr) + seg.vlan);
 }
 
+uint64_t StableConnectionHash(const TcpSegment& seg) {
+  // Each endpoint hashed with its port, the two added: the same for both directions.
+  return Mix(Mix(AddressHash(seg.src.addr) ^ seg.src.port) +
+             Mix(AddressHash(seg.dst.addr) ^ seg.dst.port) + seg.vlan);
+}
+
 ShardedRunner::ShardedRunner(int shards, const TcpLimits& limits,
-                             const std::function<ConnectionHandler*(int)>& handler_for) {
+                             const std::function<ConnectionHandler*(int)>& handler_for,
+                             const ShardLimits& shard_limits)
+    : shard_limits_(shard_limits) {
   TcpLimits per_shard = limits;
   per_shard.max_connections = std::max<size_t>(1, limits.max_connections / shards);
   per_shard.max_buffered_total = std::max<size_t>(1, limits.max_buffered_total / shards);
@@ -58,15 +66,60 @@ ShardedRunner::~ShardedRunner() {
 }
 
 void ShardedRunner::Route(const TcpSegment& seg) {
-  Shard* s = shards_[StableFlowHash(seg) % shards_.size()].get();
+  const size_t target = StableConnectionHash(seg) % shards_.size();
+  Shard* s = shards_[target].get();
+  const uint64_t index = ++next_index_;
+  int barrier = -1;
+  if (shards_.size() > 1) {
+    if (pair_shards_.size() >= shard_limits_.max_tracked_pairs) {
+      pair_shards_.clear();
+      ++pair_table_resets_;
+    }
+    PairState& pair = pair_shards_[StableFlowHash(seg)];
+    const uint64_t bit = uint64_t{1} << (target % 64);
+    std::vector<std::pair<int, uint64_t>> waits;
+    const uint64_t others = pair.shards & ~bit;
+    if (others != 0 && seg.has(tcp_flags::kSyn) && !seg.has(tcp_flags::kAck)) {
+      // A new connection of a pair other shards have seen runs after everything they
+      // were given so far (an FTP data connection after the reply announcing it, a
+      // resumed TLS session after the handshake that cached it).
+      for (size_t i = 0; i < shards_.size(); ++i) {
+        if (i == target || (others & (uint64_t{1} << (i % 64))) == 0) continue;
+        if (shards_[i]->last_routed > 0) waits.emplace_back(static_cast<int>(i), shards_[i]->last_routed);
+      }
+      pair.synced |= bit;
+    } else if (pair.event_index > 0 && (pair.synced & bit) == 0) {
+      // The pair's last connection end (FIN/RST) was routed elsewhere: this shard's next
+      // segment of the pair runs after it (an FTP 226 after its transfer's end).
+      waits.emplace_back(pair.event_shard, pair.event_index);
+      pair.synced |= bit;
+    }
+    if (!waits.empty()) {
+      for (const auto& w : waits) {
+        Shard* o = shards_[w.first].get();
+        if (!o->filling->items.empty()) Push(o);  // what it must process is queued
+      }
+      barrier = static_cast<int>(s->filling->barriers.size());
+      s->filling->barriers.push_back(std::move(waits));
+    }
+    if (seg.has(tcp_flags::kFin) || seg.has(tcp_flags::kRst)) {
+      pair.event_index = index;
+      pair.event_shard = static_cast<int>(target);
+      pair.synced = bit;
+    }
+    pair.shards |= bit;
+  }
   Batch* b = s->filling.get();
   Item item;
   item.seg = seg;
   item.seg.payload = absl::string_view();
   item.offset = b->arena.size();
   item.length = seg.payload.size();
+  item.index = index;
+  item.barrier = barrier;
   b->arena.append(seg.payload.data(), seg.payload.size());
   b->items.push_back(item);
+  s->last_routed = index;
   if (b->items.size() >= kBatchItems || b->arena.size() >= kBatchBytes) Push(s);
 }
 
@@ -75,6 +128,8 @@ void ShardedRunner::Tick(absl::Time now) {
     Item item;
     item.tick = true;
     item.seg.ts = now;
+    item.index = ++next_index_;
+    s->last_routed = item.index;
     s->filling->items.push_back(item);
     Push(s.get());
   }
@@ -91,6 +146,23 @@ void ShardedRunner::Push(Shard* s) {
   s->ready.notify_one();
 }
 
+void ShardedRunner::WaitFor(const std::vector<std::pair<int, uint64_t>>& waits, Shard* self) {
+  for (const auto& [shard, index] : waits) {
+    Shard* o = shards_[shard].get();
+    if (o->done.load() >= index) continue;
+    ++self->syn_waits;
+    std::unique_lock<std::mutex> lock(progress_mu_);
+    while (o->done.load() < index) {
+      // Asks `o` to wake us once it is there (the lowest index any waiter needs).
+      uint64_t want = o->wake_at.load();
+      while (index < want && !o->wake_at.compare_exchange_weak(want, index)) {
+      }
+      if (o->done.load() >= index) break;
+      progress_.wait(lock);
+    }
+  }
+}
+
 void ShardedRunner::Work(Shard* s) {
   while (true) {
     std::unique_ptr<Batch> batch;
@@ -103,12 +175,21 @@ void ShardedRunner::Work(Shard* s) {
     }
     s->room.notify_one();
     for (Item& item : batch->items) {
+      if (item.barrier >= 0) WaitFor(batch->barriers[item.barrier], s);
       if (item.tick) {
         s->tcp->Advance(item.seg.ts);
-        continue;
+      } else {
+        item.seg.payload = absl::string_view(batch->arena.data() + item.offset, item.length);
+        s->tcp->OnSegment(item.seg);
       }
-      item.seg.payload = absl::string_view(batch->arena.data() + item.offset, item.length);
-      s->tcp->OnSegment(item.seg);
+      // Sequentially consistent, both: a waiter sets wake_at and then reads done; this
+      // stores done and then reads wake_at, so one of the two sees the other.
+      s->done.store(item.index);
+      if (item.index >= s->wake_at.load()) {
+        std::lock_guard<std::mutex> lock(progress_mu_);
+        s->wake_at.store(UINT64_MAX);
+        progress_.notify_all();
+      }
     }
   }
   s->tcp->FinishAll(s->finish_at, CloseReason::kEndOfInput);
@@ -127,6 +208,13 @@ void ShardedRunner::Finish(absl::Time now) {
     s->ready.notify_one();
   }
   for (auto& s : shards_) s->thread.join();
+}
+
+ShardStats ShardedRunner::shard_stats() const {
+  ShardStats st;
+  for (const auto& s : shards_) st.syn_waits += s->syn_waits;
+  st.pair_table_resets = pair_table_resets_;
+  return st;
 }
 
 void AddTcpStats(const TcpStats& t, TcpStats* sum) {

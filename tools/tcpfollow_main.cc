@@ -136,6 +136,7 @@ struct RunTotals {
   int sockets = 0;       // live
   int buffer_kib = 0;    // live, per socket
   uint64_t rotated_files = 0;
+  ShardStats shards;  // offline --threads
 };
 
 void AddCounts(const PacketCounts& c, PacketCounts* sum) {
@@ -311,6 +312,12 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out, absl
 #undef TCP_FIELD
   nlohmann::json& defrag = stats->Section("defrag");
   for (const auto& [name, value] : t.defrag) defrag[name] = value;
+  if (o.threads > 1 && o.interface.empty()) {
+    nlohmann::json& sh = stats->Section("threads");
+    sh["workers"] = o.threads;
+    sh["syn_waits"] = t.shards.syn_waits;
+    sh["pair_table_resets"] = t.shards.pair_table_resets;
+  }
   nlohmann::json& st = stats->Section("streams");
   st["connections"] = t.streams.connections;
   st["stream_files"] = t.streams.stream_files;
@@ -710,6 +717,7 @@ int Run(int argc, char** argv) {
     totals.packets = single->counts();
     AddDefrag(single->defrag_stats(), &totals.defrag);
     totals.tcp = shards ? shards->stats() : single->tcp_stats();
+    if (shards) totals.shards = shards->shard_stats();
   }
   totals.capture = ticker.Capture();
   for (CaptureSource* s : raw_sources) totals.truncated = totals.truncated || s->truncated();
