@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds tcpfollow and runs it on a capture bundled in corpus/
 # (HTTP keep-alive with several objects, recorded here with loss), then shows where the
-# results are. Usage: scripts/demo.sh [CAPTURE] [OUTDIR]
+# results are, ending with the path of report.html. Usage: scripts/demo.sh [CAPTURE] [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 capture=${1:-corpus/http/keepalive.pcap}
@@ -20,3 +20,6 @@ printf '  %-28s %s files\n' "$out/objects/" "$(ls "$out/objects" | wc -l)"
 echo
 echo "First connection record:"
 head -n 1 "$out/flows.jsonl"
+echo
+echo "The report of this run (open it in a browser; it needs no network):"
+echo "  $(cd "$out" && pwd)/report.html"

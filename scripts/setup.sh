@@ -11,6 +11,7 @@ build_and_test=(
   libtins-dev libpcap-dev libssl-dev libabsl-dev catch2 nlohmann-json3-dev
   zlib1g-dev libbrotli-dev liblzma-dev libgmime-3.0-dev pkg-config
   python3 python3-scapy iproute2 nftables ethtool libnghttp2-dev
+  chromium chromium-driver
 )
 record_and_bench=(
   curl openssl tcpdump tcpflow tshark ssldump tcpick

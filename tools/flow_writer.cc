@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tools/report/turn_log.h"
 
 namespace tcpfollow {
 
@@ -72,19 +73,21 @@ class StreamFile {
 class PlaintextTee : public Analyzer {
  public:
   PlaintextTee(std::unique_ptr<StreamFile>* files, DecryptedPcap* pcap,
-               const ConnectionInfo& info, std::unique_ptr<Analyzer> next)
-      : files_(files), pcap_(pcap), next_(std::move(next)) {
+               const ConnectionInfo& info, std::unique_ptr<Analyzer> next, TurnLog* turns)
+      : files_(files), pcap_(pcap), next_(std::move(next)), turns_(turns) {
     flow_.client = info.client;
     flow_.server = info.server;
   }
   size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) override {
     if (files_[Index(dir)]) files_[Index(dir)]->Append(bytes);
+    if (turns_) turns_->Data(Index(dir), bytes.size());
     if (pcap_) pcap_->Data(&flow_, dir, ts, bytes);
     if (next_) next_->OnData(dir, ts, bytes);
     return bytes.size();
   }
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override {
     if (pcap_) pcap_->Gap(&flow_, dir, length);
+    if (turns_) turns_->Gap(Index(dir), length);
     if (next_) next_->OnGap(dir, ts, length);
   }
   void OnEnd(Direction dir, absl::Time ts) override {
@@ -101,6 +104,7 @@ class PlaintextTee : public Analyzer {
   DecryptedPcap* pcap_;
   DecryptedPcap::Flow flow_;
   std::unique_ptr<Analyzer> next_;
+  TurnLog* turns_;  // null without stream files
 };
 
 // Stream file suffixes and flows.jsonl `files` keys, by direction.
@@ -119,7 +123,8 @@ class ConnectionPipeline : public StreamSink {
       for (int d = 0; d < 2 && writer_->options().write_streams; ++d) {
         if (!plain_[d]) plain_[d] = std::make_unique<StreamFile>(writer_, &info_, kPlainNames[d]);
       }
-      return std::make_unique<PlaintextTee>(plain_, pcap, info_, std::move(next));
+      return std::make_unique<PlaintextTee>(plain_, pcap, info_, std::move(next),
+                                            writer_->options().write_streams ? &plain_order_ : nullptr);
     };
     if (expected) {
       stack_ = std::make_unique<ProtocolStack>(&info_, writer->out(), writer->protocols(),
@@ -135,11 +140,13 @@ class ConnectionPipeline : public StreamSink {
       std::unique_ptr<StreamFile>& raw = raw_[Index(dir)];
       if (!raw) raw = std::make_unique<StreamFile>(writer_, &info_, kRawNames[Index(dir)]);
       raw->Append(bytes);
+      order_.Data(Index(dir), bytes.size());
     }
     if (writer_->options().follow) Transcript(dir, bytes);
     stack_->OnData(dir, ts, bytes);
   }
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override {
+    if (writer_->options().write_streams) order_.Gap(Index(dir), length);
     if (writer_->options().follow) {
       Transcript(dir, absl::StrCat("\n[", length, " bytes missing from the capture]\n"));
     }
@@ -190,6 +197,9 @@ class ConnectionPipeline : public StreamSink {
     }
     rec["decrypted"] = decrypted_;
     rec["files"] = std::move(files);
+    // The order of the first bytes, for the report's transcripts (tools/report/turn_log.h).
+    if (!order_.empty()) rec["turns"] = order_.ToJson();
+    if (!plain_order_.empty()) rec["plain_turns"] = plain_order_.ToJson();
     FlowWriterStats* st = writer_->mutable_stats();
     st->stream_bytes += c.bytes + v.bytes;
     st->gaps += c.gaps + v.gaps;
@@ -249,6 +259,7 @@ class ConnectionPipeline : public StreamSink {
   ConnectionInfo info_;
   std::unique_ptr<StreamFile> raw_[2];
   std::unique_ptr<StreamFile> plain_[2];
+  TurnLog order_, plain_order_;  // the first bytes' order, raw and decrypted; before stack_
   std::unique_ptr<ProtocolStack> stack_;
   bool decrypted_ = false;
   std::vector<std::pair<Direction, std::string>> turns_;

@@ -19,6 +19,7 @@ enum LongOnly {
   kFollow,
   kNoStreams,
   kNoObjects,
+  kNoReport,
   kWriteDecrypted,
   kWriteDefragmented,
   kKeylog,
@@ -50,6 +51,7 @@ const option kLongOptions[] = {
     {"follow", no_argument, nullptr, kFollow},
     {"no-streams", no_argument, nullptr, kNoStreams},
     {"no-objects", no_argument, nullptr, kNoObjects},
+    {"no-report", no_argument, nullptr, kNoReport},
     {"write-decrypted", required_argument, nullptr, kWriteDecrypted},
     {"write-defragmented", required_argument, nullptr, kWriteDefragmented},
     {"keylog", required_argument, nullptr, kKeylog},
@@ -157,6 +159,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case kFollow: o.follow = true; break;
       case kNoStreams: o.write_streams = false; break;
       case kNoObjects: o.write_objects = false; break;
+      case kNoReport: o.write_report = false; break;
       case kStreamsOnly: o.analyze = false; break;
       case kWriteDecrypted: o.write_decrypted = optarg; break;
       case kWriteDefragmented: o.write_defragmented = optarg; break;
@@ -278,6 +281,8 @@ Output:
   --no-streams            do not write the raw per-direction stream files
   --no-objects            do not extract objects: HTTP/SMTP/FTP are still parsed and logged,
                           files.jsonl still lists each object (size, type) without path or sha256
+  --no-report             do not write report.html (the page of the run: summary, timeline,
+                          hosts, HTTP, mail, FTP, TLS, files, connections with transcripts)
   --streams-only          reassemble and write streams and flows.jsonl only, as tcpflow does:
                           no TLS decryption, no HTTP/SMTP/FTP parsing
   --write-decrypted FILE  write decrypted TLS payloads as a pcap of synthetic TCP packets

@@ -37,6 +37,8 @@
 #include "tins_ext/capture_source.h"
 #include "tins_ext/pcap_writer.h"
 #include "tools/protocol_registry.h"
+#include "tools/report/report.h"
+#include "tools/report/run_figures.h"
 #include "tools/run_output.h"
 #include "tools/sharded_runner.h"
 #include "tools/stats_json.h"
@@ -733,6 +735,16 @@ int Run(int argc, char** argv) {
   if (!written.ok() && (*dir)->write_errors() == 0) {
     std::fprintf(stderr, "tcpfollow: %s\n", std::string(written.message()).c_str());
     exit_code = 1;
+  }
+  if (o.write_report) {  // report.html from the records just written (tools/report)
+    RunFigures run = CollectRunFigures(o.read_file.empty() ? o.interface : o.read_file,
+                                       !o.interface.empty(), *src, pipeline,
+                                       shards ? shards->stats() : pipeline.tcp_stats(),
+                                       absl::ToDoubleSeconds(absl::Now() - started));
+    run.version = kVersion;
+    ReportStats report_stats;
+    absl::Status s = WriteReport(dir->get(), run, ReportLimits(), &report_stats);
+    if (!s.ok()) std::fprintf(stderr, "tcpfollow: %s\n", std::string(s.message()).c_str());
   }
   if ((*dir)->write_errors() > 0) {
     std::fprintf(stderr, "tcpfollow: %s (%llu write errors in all)\n",

@@ -1,0 +1,37 @@
+// make_report DIR: (re)builds DIR/report.html from the records in DIR, as tcpfollow does at
+// the end of a run, but without the run's packet figures. Prints the page's size and the
+// counts of ReportStats. For reports of old runs and for measuring large ones.
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "tools/output_dir.h"
+#include "tools/report/report.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_report OUTPUT_DIR\n");
+    return 1;
+  }
+  auto dir = tcpfollow::OutputDir::Open(argv[1]);
+  if (!dir.ok()) {
+    std::fprintf(stderr, "make_report: %s\n", std::string(dir.status().message()).c_str());
+    return 1;
+  }
+  tcpfollow::RunFigures run;
+  run.input = std::string(argv[1]) + " (rebuilt by make_report)";
+  tcpfollow::ReportStats st;
+  absl::Status s = tcpfollow::WriteReport(dir->get(), run, tcpfollow::ReportLimits(), &st);
+  if (!s.ok()) {
+    std::fprintf(stderr, "make_report: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  std::printf("%s/report.html: %llu bytes; %llu records (%llu skipped), %llu rows not embedded, "
+              "details %llu (omitted %llu), transcripts %llu, images %llu (linked %llu)\n",
+              argv[1], (unsigned long long)st.report_bytes, (unsigned long long)st.lines_read,
+              (unsigned long long)st.bad_lines, (unsigned long long)st.rows_not_embedded,
+              (unsigned long long)st.details_included, (unsigned long long)st.details_omitted,
+              (unsigned long long)st.transcripts, (unsigned long long)st.images_embedded,
+              (unsigned long long)st.images_linked);
+  return 0;
+}

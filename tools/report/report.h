@@ -1,0 +1,88 @@
+// report.html: one self-contained page of a run, built from the output directory's records.
+//
+// WriteReport reads DIR/*.jsonl (flows, tls, http, smtp, ftp, files), DIR/stats.json when
+// present, the first bytes of each connection's stream files (the *_plain ones when the
+// connection was decrypted) and small extracted images, and writes DIR/report.html: run
+// summary, timeline (SVG), hosts and services, HTTP with thumbnails and an image gallery,
+// mail, FTP, TLS, files, and per-connection sections with their records and the first part
+// of their Follow transcript. Every value shown comes from the records or from RunFigures.
+//
+// Safety: text from the traffic never becomes markup. Server-rendered parts are HTML-escaped;
+// the tables are embedded as JSON (with '<', '>' and '&' escaped, so no "</script>" can end
+// the block) and drawn by the page's script with textContent only. A Content-Security-Policy
+// allows no network access at all and only the page's own script (by its SHA-256), so even
+// markup that slipped through could neither run nor fetch anything. Images are embedded as
+// data: URIs only when their bytes are PNG, JPEG, GIF, WebP, BMP or ICO (never SVG).
+//
+// Size: everything that grows with the run is capped by ReportLimits (table rows, the
+// per-connection details and transcripts, embedded images, timeline rows); what a cap left
+// out is counted in ReportStats and said on the page, which points to the .jsonl files.
+// It does not draw charts beyond the timeline, nor read objects other than small images.
+#ifndef TCPFOLLOW_TOOLS_REPORT_REPORT_H_
+#define TCPFOLLOW_TOOLS_REPORT_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "tools/output_dir.h"
+
+namespace tcpfollow {
+
+// Figures of the run that are not in the records (packets, drops, ...), as the end-of-run
+// summary prints them. All optional: a report of an existing directory has none.
+struct RunFigures {
+  std::string input;    // capture file or interface
+  std::string version;  // tcpfollow version
+  std::vector<std::pair<std::string, uint64_t>> counters;  // name -> value, in order shown
+  std::vector<std::string> notes;  // e.g. "the capture file is truncated"
+  double wall_seconds = -1;        // < 0: unknown
+};
+
+struct ReportLimits {
+  size_t max_table_rows = 200000;         // rows embedded per table; the rest are counted
+  size_t max_detail_bytes = 3u << 20;     // full records + transcripts, in flows.jsonl order
+  size_t transcript_bytes = 4096;         // per connection, both directions together
+  size_t max_image_bytes = 48u << 10;     // a larger image is linked, not embedded
+  size_t max_embedded_image_bytes = 3u << 20;  // all embedded images together
+  size_t max_timeline_rows = 300;         // more connections: a histogram over time
+  size_t top_n = 25;                      // rows of the top talkers / services tables
+  size_t max_line_bytes = 4u << 20;       // a longer .jsonl line is skipped (counted)
+};
+
+struct ReportStats {
+  uint64_t lines_read = 0;
+  uint64_t bad_lines = 0;             // not JSON objects, or over max_line_bytes
+  uint64_t rows_not_embedded = 0;     // past max_table_rows
+  uint64_t details_included = 0;      // connections with records + transcript on the page
+  uint64_t details_omitted = 0;       // past max_detail_bytes
+  uint64_t transcripts = 0;           // connections whose transcript is shown
+  uint64_t stream_read_errors = 0;    // stream files named by a record that could not be read
+  uint64_t images_embedded = 0;
+  uint64_t images_linked = 0;         // too large, over the budget, or not a raster format
+  uint64_t report_bytes = 0;
+};
+
+// Builds `dir`/report.html from the records in `dir`. Returns an error only when the page
+// could not be written; unreadable or malformed records are counted and shown.
+absl::Status WriteReport(OutputDir* dir, const RunFigures& run, const ReportLimits& limits,
+                         ReportStats* stats);
+
+// The page for the records in `dir_path` without writing it (tests, the standalone tool).
+std::string BuildReport(const std::string& dir_path, const RunFigures& run,
+                        const ReportLimits& limits, ReportStats* stats);
+
+// Helpers, exposed for tests.
+std::string HtmlEscape(absl::string_view s);
+// JSON text safe inside <script type="application/json">: '<', '>', '&', U+2028 and
+// U+2029 as \uXXXX escapes; invalid UTF-8 replaced by U+FFFD.
+std::string ScriptSafeJson(const std::string& json_text);
+// "image/png" etc. from the bytes' magic number; empty for anything else (SVG included).
+std::string RasterImageType(absl::string_view bytes);
+
+}  // namespace tcpfollow
+
+#endif  // TCPFOLLOW_TOOLS_REPORT_REPORT_H_

@@ -1,0 +1,151 @@
+// report.html built from hand-written records: escaping, caps and their counts, the turn
+// log. The page in a real browser is tested by //tests/report:report_browser_test.
+#include "tools/report/report.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "catch2/catch.hpp"
+#include "tools/report/turn_log.h"
+
+namespace tcpfollow {
+namespace {
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/report_test_XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  std::string d = tmpl;
+  mkdir((d + "/streams").c_str(), 0755);
+  mkdir((d + "/objects").c_str(), 0755);
+  return d;
+}
+
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+
+// Markup the traffic chose, and what escaping makes of it.
+const char kHostile[] = "<script>document.title='pwned'</script>\\\"><img src=x onerror=alert(1)>";
+
+std::string Flow(const std::string& uid, double ts, const std::string& extra = "") {
+  return "{\"uid\":\"" + uid + "\",\"ts\":" + std::to_string(ts) +
+         ",\"duration\":0.5,\"id.orig_h\":\"10.0.0.1\",\"id.orig_p\":1234,\"id.resp_h\":"
+         "\"10.0.0.2\",\"id.resp_p\":80,\"service\":\"http\",\"orig_bytes\":5,\"resp_bytes\":3,"
+         "\"orig_missed_bytes\":0,\"resp_missed_bytes\":0,\"close_reason\":\"fin\"" +
+         extra + "}\n";
+}
+
+TEST_CASE("HtmlEscape: markup characters and invalid UTF-8", "[report]") {
+  CHECK(HtmlEscape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+  CHECK(HtmlEscape("ok \xc3\xa9") == "ok \xc3\xa9");
+  CHECK(HtmlEscape("bad \xff\xfe end") == "bad \xef\xbf\xbd\xef\xbf\xbd end");
+}
+
+TEST_CASE("ScriptSafeJson: nothing can end the script element", "[report]") {
+  std::string j = ScriptSafeJson("[\"</script><script>alert(1)</script>\",\"a&b\",\"\xe2\x80\xa8\"]");
+  CHECK(j.find('<') == std::string::npos);
+  CHECK(j.find('>') == std::string::npos);
+  CHECK(j.find('&') == std::string::npos);
+  CHECK(j.find("\xe2\x80\xa8") == std::string::npos);
+  CHECK(j == "[\"\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\","
+             "\"a\\u0026b\",\"\\u2028\"]");
+}
+
+TEST_CASE("RasterImageType: raster formats only, never SVG", "[report]") {
+  CHECK(RasterImageType("\x89PNG\r\n\x1a\n....") == "image/png");
+  CHECK(RasterImageType("\xff\xd8\xff\xe0....") == "image/jpeg");
+  CHECK(RasterImageType("GIF89a....") == "image/gif");
+  CHECK(RasterImageType(std::string("RIFF\x10\0\0\0WEBPVP8 ", 16)) == "image/webp");
+  CHECK(RasterImageType("<svg onload=alert(1)>").empty());
+  CHECK(RasterImageType("").empty());
+}
+
+TEST_CASE("TurnLog: merges a direction's data, gaps negative, stops at its limits", "[report]") {
+  TurnLog t(TurnLogLimits{4, 100});
+  t.Data(0, 10);
+  t.Data(0, 5);
+  t.Data(1, 20);
+  t.Gap(1, 7);
+  t.Data(1, 3);
+  CHECK(t.ToJson().dump() == "[[0,15],[1,20],[1,-7],[1,3]]");
+  CHECK_FALSE(t.truncated());
+  t.Data(0, 1);  // a fifth entry: over max_turns
+  CHECK(t.truncated());
+  CHECK(t.ToJson().size() == 4);
+
+  TurnLog b(TurnLogLimits{64, 100});
+  b.Data(0, 99);  // just under max_bytes: more is still added
+  b.Data(1, 1);
+  CHECK_FALSE(b.truncated());
+  b.Data(0, 1);  // at max_bytes: nothing more
+  CHECK(b.truncated());
+  CHECK(b.ToJson().dump() == "[[0,99],[1,1]]");
+}
+
+TEST_CASE("BuildReport: text from the traffic never becomes markup", "[report]") {
+  std::string d = TempDir();
+  Write(d + "/flows.jsonl", Flow("C1", 1700000000.25, ",\"files\":{\"client\":\"streams/C1.client\"},"
+                                 "\"turns\":[[0,5],[1,-3]]"));
+  Write(d + "/streams/C1.client", std::string("<b>\xff!"));
+  Write(d + "/http.jsonl", std::string("{\"uid\":\"C1\",\"ts\":1700000000.3,\"host\":\"") + kHostile +
+                               "\",\"uri\":\"/" + kHostile + "\",\"user_agent\":\"" + kHostile +
+                               "\",\"method\":\"GET\"}\n");
+  RunFigures run;
+  run.input = std::string("capture") + "<script>x</script>.pcap";
+  ReportStats st;
+  std::string page = BuildReport(d, run, ReportLimits(), &st);
+  // The only script elements are the page's own two; no element the traffic named.
+  size_t scripts = 0;
+  for (size_t p = page.find("<script"); p != std::string::npos; p = page.find("<script", p + 1)) ++scripts;
+  CHECK(scripts == 2);
+  CHECK(page.find("<img src=x") == std::string::npos);
+  CHECK(page.find("capture&lt;script&gt;x&lt;/script&gt;.pcap") != std::string::npos);
+  CHECK(page.find("\\u003cimg src=x onerror=alert(1)\\u003e") != std::string::npos);
+  // The transcript: printable bytes kept, others '.', the gap recorded.
+  CHECK(page.find("[0,\"\\u003cb\\u003e.!\"],[3,3]") != std::string::npos);
+  CHECK(page.find("Content-Security-Policy") != std::string::npos);
+  CHECK(st.transcripts == 1);
+  CHECK(st.lines_read == 2);
+}
+
+TEST_CASE("BuildReport: caps counted; paths outside streams/ and objects/ never read", "[report]") {
+  std::string d = TempDir();
+  std::string flows;
+  for (int i = 0; i < 50; ++i) {
+    flows += Flow("C" + std::to_string(i), 1700000000 + i,
+                  ",\"files\":{\"client\":\"streams/../../etc/passwd\"}");
+  }
+  flows += "not json\n{\"truncated\":\n";
+  Write(d + "/flows.jsonl", flows);
+  Write(d + "/files.jsonl",
+        "{\"uid\":\"C1\",\"fuid\":\"F1\",\"mime_type\":\"image/png\",\"size\":12,"
+        "\"path\":\"objects/F1.png\"}\n{\"uid\":\"C1\",\"fuid\":\"F2\",\"mime_type\":\"image/"
+        "svg+xml\",\"size\":21,\"path\":\"objects/F2.svg\"}\n");
+  Write(d + "/objects/F1.png", std::string("\x89PNG\r\n\x1a\n1234", 12));
+  Write(d + "/objects/F2.svg", "<svg onload=alert(1)>");
+  ReportLimits limits;
+  limits.max_table_rows = 20;
+  limits.max_detail_bytes = 1000;  // a few connections' details
+  limits.max_timeline_rows = 10;   // 50 connections: the histogram
+  ReportStats st;
+  std::string page = BuildReport(d, RunFigures(), limits, &st);
+  CHECK(st.bad_lines == 2);
+  CHECK(st.rows_not_embedded == 30);
+  CHECK(st.details_included > 0);
+  CHECK(st.details_included < 50);
+  CHECK(st.details_included + st.details_omitted == 50);
+  CHECK(st.transcripts == 0);  // the only stream path named is outside streams/
+  CHECK(st.images_embedded == 1);
+  CHECK(st.images_linked == 1);  // SVG is never embedded
+  CHECK(page.find("data:image/png;base64,") != std::string::npos);
+  CHECK(page.find("data:image/svg") == std::string::npos);
+  CHECK(page.find("connections started per") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace tcpfollow
