@@ -143,36 +143,6 @@ std::string Sha256Base64(absl::string_view s) {
 // ---------------------------------------------------------------------------------------
 // Reading the records.
 
-struct Logs {
-  std::map<std::string, std::vector<json>> recs;  // log -> records in file order
-  std::map<std::string, uint64_t> bad;            // log -> lines skipped
-  json stats;                                     // stats.json, or null
-};
-
-void ReadLog(const std::string& dir, const std::string& log, const ReportLimits& limits,
-             Logs* logs, ReportStats* stats) {
-  std::vector<json>& out = logs->recs[log];
-  std::ifstream in(dir + "/" + log + ".jsonl", std::ios::binary);
-  if (!in) return;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    ++stats->lines_read;
-    if (line.size() > limits.max_line_bytes) {
-      ++stats->bad_lines;
-      ++logs->bad[log];
-      continue;
-    }
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) {
-      ++stats->bad_lines;
-      ++logs->bad[log];
-      continue;
-    }
-    out.push_back(std::move(j));
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // The embedded tables: compact rows (arrays in a fixed column order, repeated strings
 // interned into one table) so that 100,000 connections stay a few MB.
@@ -239,40 +209,36 @@ class Interner {
 
 double RoundMicros(double v) { return std::round(v * 1e6) / 1e6; }
 
-json TableJson(const std::string& log, const std::vector<json>& recs, double t0,
-               const ReportLimits& limits, Interner* strings, ReportStats* stats) {
-  const std::vector<Column>& cols = ColumnsOf(log);
+// One compact row (a JSON array in ColumnsOf(log) order) appended to `out` as text.
+void AppendRow(const std::string& log, const json& r, double t0, Interner* strings,
+               std::string* out) {
+  json row = json::array();
+  for (const Column& c : ColumnsOf(log)) {
+    auto it = r.find(c.key);
+    if (it == r.end() || it->is_null()) {
+      row.push_back(nullptr);
+    } else if (c.kind == Kind::kTime && it->is_number()) {
+      row.push_back(RoundMicros(it->get<double>() - t0));
+    } else if (c.kind == Kind::kIntern && it->is_string()) {
+      row.push_back(strings->Id(it->get<std::string>()));
+    } else {
+      row.push_back(*it);
+    }
+  }
+  if (!out->empty()) out->push_back(',');
+  out->append(Dump(row));
+}
+
+json TableHead(const std::string& log, uint64_t n) {
   json t;
-  json names = json::array();
-  for (const Column& c : cols) names.push_back(c.key);
-  t["cols"] = std::move(names);
-  json interned = json::array();
-  for (const Column& c : cols) {
+  json names = json::array(), interned = json::array();
+  for (const Column& c : ColumnsOf(log)) {
+    names.push_back(c.key);
     if (c.kind == Kind::kIntern) interned.push_back(c.key);
   }
+  t["cols"] = std::move(names);
   t["interned"] = std::move(interned);
-  t["n"] = recs.size();
-  json rows = json::array();
-  size_t n = std::min(recs.size(), limits.max_table_rows);
-  for (size_t i = 0; i < n; ++i) {
-    const json& r = recs[i];
-    json row = json::array();
-    for (const Column& c : cols) {
-      auto it = r.find(c.key);
-      if (it == r.end() || it->is_null()) {
-        row.push_back(nullptr);
-      } else if (c.kind == Kind::kTime && it->is_number()) {
-        row.push_back(RoundMicros(it->get<double>() - t0));
-      } else if (c.kind == Kind::kIntern && it->is_string()) {
-        row.push_back(strings->Id(it->get<std::string>()));
-      } else {
-        row.push_back(*it);
-      }
-    }
-    rows.push_back(std::move(row));
-  }
-  stats->rows_not_embedded += recs.size() - n;
-  t["rows"] = std::move(rows);
+  t["n"] = n;
   return t;
 }
 
@@ -419,80 +385,239 @@ void Flatten(const json& j, const std::string& prefix, std::vector<std::pair<std
   }
 }
 
-void Summary(Html* h, const Logs& logs, const RunFigures& run, double first, double last) {
-  const auto& flows = logs.recs.at("flows");
-  h->Raw("<section id=summary><h2>Run summary</h2><div class=cards>\n");
-  h->Raw("<table class=kv><caption>Run</caption>\n");
-  if (!run.input.empty()) h->Row("input", run.input);
-  if (!run.version.empty()) h->Row("tcpfollow", run.version);
-  h->Row("capture period", flows.empty() ? "no connections"
-                                         : UtcTime(first) + " to " + UtcTime(last, false) + " UTC");
-  if (!flows.empty()) h->Row("duration", absl::StrFormat("%.3f s", last - first));
-  for (const auto& [k, v] : run.counters) h->Row(k, Group(v));
-  if (run.wall_seconds >= 0) h->Row("processing time", absl::StrFormat("%.2f s", run.wall_seconds));
-  for (const std::string& n : run.notes) h->Row("note", n);
-  h->Raw("</table>\n");
+// ---------------------------------------------------------------------------------------
+// Reading the records, one line at a time: each record is turned into its compact table
+// row and its share of the counts, then dropped, so memory follows the page's size, not
+// the logs'. Only the connections whose details fit the budget keep their records.
 
-  // Connections, from flows.jsonl.
-  std::map<std::string, uint64_t> by_close, by_service;
-  uint64_t gaps = 0, missed = 0, with_gaps = 0, bytes = 0, decrypted = 0;
-  for (const json& f : flows) {
+struct FlowLite {  // what the timeline needs of each connection
+  double ts;
+  double dur;
+  uint32_t service;  // index into Collector::service_names
+  bool gap;
+};
+
+struct Detail {
+  std::string recs;    // ["log",{record}],... as JSON text
+  std::string tr;      // the transcript's JSON text, or empty
+  uint64_t more = 0;   // records of this connection past the budget
+};
+
+class Collector {
+ public:
+  Collector(std::string dir, const ReportLimits& limits, ReportStats* stats)
+      : dir_(std::move(dir)), limits_(limits), stats_(stats) {}
+
+  void ReadAll() {
+    for (const char* log : kLogs) Read(log);  // flows first: it picks the details
+    std::ifstream in(dir_ + "/stats.json", std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      json s = json::parse(ss.str(), nullptr, false);
+      if (s.is_object()) run_stats = std::move(s);
+    }
+  }
+
+  // Counts.
+  std::map<std::string, uint64_t> records, bad, by_close, by_service, tls_by, by_type, by_source;
+  uint64_t gaps = 0, missed = 0, with_gaps = 0, stream_bytes = 0, decrypted = 0, object_bytes = 0;
+  std::map<std::string, Tally> hosts, ports, services, names;
+  std::vector<FlowLite> flows;
+  std::vector<std::string> service_names;
+  std::vector<json> first_flows;  // the first max_timeline_rows, for a timeline row each
+  double first = 0, last = 0;     // the first start and last end of a connection
+  json run_stats;                 // stats.json, or null
+
+  // The page's data.
+  double t0 = 0;
+  Interner strings;
+  std::map<std::string, std::string> rows;  // log -> compact rows as JSON text
+  std::vector<std::pair<std::string, Detail>> details;
+  std::string images;  // "fuid":"data:...",... as JSON text
+
+ private:
+  void Read(const std::string& log) {
+    std::ifstream in(dir_ + "/" + log + ".jsonl", std::ios::binary);
+    records[log];
+    if (!in) return;
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      ++stats_->lines_read;
+      json r;
+      if (line.size() <= limits_.max_line_bytes) r = json::parse(line, nullptr, false);
+      if (!r.is_object()) {
+        ++stats_->bad_lines;
+        ++bad[log];
+        continue;
+      }
+      uint64_t n = ++records[log];
+      if (t0 == 0 && Num(r, "ts") > 0) t0 = std::floor(Num(r, "ts"));
+      if (n <= limits_.max_table_rows) {
+        AppendRow(log, r, t0, &strings, &rows[log]);
+      } else {
+        ++stats_->rows_not_embedded;
+      }
+      if (log == "flows") {
+        Flow(r);
+      } else {
+        if (log == "tls") Tls(r);
+        if (log == "files") File(r);
+        AddToDetail(log, r);
+      }
+    }
+  }
+
+  void Flow(const json& f) {
+    const std::string service = Str(f, "service");
+    const uint64_t g = U64(f, "orig_gaps") + U64(f, "resp_gaps");
+    const uint64_t m = U64(f, "orig_missed_bytes") + U64(f, "resp_missed_bytes");
+    const uint64_t b = U64(f, "orig_bytes") + U64(f, "resp_bytes");
     ++by_close[Str(f, "close_reason")];
-    ++by_service[Str(f, "service")];
-    uint64_t g = U64(f, "orig_gaps") + U64(f, "resp_gaps");
-    uint64_t m = U64(f, "orig_missed_bytes") + U64(f, "resp_missed_bytes");
+    ++by_service[service];
     gaps += g;
     missed += m;
     if (g + m > 0) ++with_gaps;
-    bytes += U64(f, "orig_bytes") + U64(f, "resp_bytes");
+    stream_bytes += b;
     if (f.value("decrypted", false)) ++decrypted;
-  }
-  h->Raw("<table class=kv><caption>Connections</caption>\n");
-  h->Row("connections", Group(flows.size()));
-  h->Row("stream bytes", absl::StrCat(Group(bytes), " (", HumanBytes(bytes), ")"));
-  h->Row("gaps", Group(gaps));
-  h->Row("missed bytes", absl::StrCat(Group(missed), " (", HumanBytes(missed), ")"));
-  h->Row("connections with gaps", Group(with_gaps));
-  h->Row("decrypted connections", Group(decrypted));
-  h->Raw("</table>\n");
-  CountTable(h, "Connections by close reason", by_close);
-  CountTable(h, "Connections by service", by_service, "(not detected)");
+    for (const char* k : {"id.orig_h", "id.resp_h"}) {
+      Tally& t = hosts[Str(f, k)];
+      ++t.count;
+      t.bytes += b;
+    }
+    Tally& p = ports[Str(f, "id.resp_p")];
+    ++p.count;
+    p.bytes += b;
+    Tally& s = services[service];
+    ++s.count;
+    s.bytes += b;
 
-  // TLS.
-  std::map<std::string, uint64_t> tls_by;
-  for (const json& t : logs.recs.at("tls")) {
+    const double ts = Num(f, "ts"), dur = Num(f, "duration");
+    if (ts > 0) {
+      if (first == 0 || ts < first) first = ts;
+      last = std::max(last, ts + dur);
+    }
+    auto sid = service_ids_.emplace(service, service_names.size());
+    if (sid.second) service_names.push_back(service);
+    flows.push_back({ts, dur, static_cast<uint32_t>(sid.first->second), g + m > 0});
+    if (first_flows.size() < limits_.max_timeline_rows) first_flows.push_back(f);
+
+    // Details: connections in flows.jsonl order while two thirds of the budget last; the
+    // other logs' records of those connections fill the rest.
+    std::string uid = Str(f, "uid");
+    if (uid.empty() || detail_index_.count(uid)) return;
+    if (detail_bytes_ >= limits_.max_detail_bytes * 2 / 3) {
+      ++stats_->details_omitted;
+      return;
+    }
+    Detail d;
+    d.recs = Dump(json::array({"flows", f}));
+    json tr = Transcript(dir_, f, limits_, stats_);
+    if (!tr.is_null()) d.tr = Dump(tr);
+    detail_bytes_ += d.recs.size() + d.tr.size();
+    detail_index_[uid] = details.size();
+    details.push_back({uid, std::move(d)});
+    ++stats_->details_included;
+  }
+
+  void AddToDetail(const std::string& log, const json& r) {
+    auto it = detail_index_.find(Str(r, "uid"));
+    if (it == detail_index_.end()) return;
+    Detail& d = details[it->second].second;
+    std::string text = Dump(json::array({log, r}));
+    if (detail_bytes_ + text.size() > limits_.max_detail_bytes) {
+      ++d.more;
+      ++stats_->detail_records_omitted;
+      return;
+    }
+    detail_bytes_ += text.size() + 1;
+    d.recs += ",";
+    d.recs += text;
+  }
+
+  void Tls(const json& t) {
     if (t.value("decrypted", false)) {
       ++tls_by["decrypted"];
     } else {
       std::string r = Str(t, "reason");
       ++tls_by["not decrypted: " + (r.empty() ? std::string("(no reason given)") : r)];
     }
+    Tally& n = names[Str(t, "server_name")];
+    ++n.count;
+    if (t.value("decrypted", false)) ++n.extra;
   }
-  CountTable(h, "TLS sessions", tls_by);
 
-  // Objects.
-  std::map<std::string, uint64_t> by_type, by_source;
-  uint64_t object_bytes = 0;
-  for (const json& f : logs.recs.at("files")) {
+  void File(const json& f) {
     ++by_type[Str(f, "mime_type")];
     ++by_source[Str(f, "source")];
     object_bytes += U64(f, "size");
+    // Small raster images, embedded.
+    std::string mime = Str(f, "mime_type"), fuid = Str(f, "fuid");
+    if (mime.rfind("image/", 0) != 0 || fuid.empty()) return;
+    uint64_t size = U64(f, "size");
+    std::string bytes;
+    if (size == 0 || size > limits_.max_image_bytes ||
+        image_bytes_ + size > limits_.max_embedded_image_bytes ||
+        !ReadPart(dir_, Str(f, "path"), 0, size, &bytes) || RasterImageType(bytes).empty()) {
+      ++stats_->images_linked;
+      return;
+    }
+    image_bytes_ += bytes.size();
+    if (!images.empty()) images += ",";
+    images += Dump(fuid) + ":" +
+              Dump(absl::StrCat("data:", RasterImageType(bytes), ";base64,",
+                                absl::Base64Escape(bytes)));
+    ++stats_->images_embedded;
   }
-  std::map<std::string, uint64_t> records;
-  for (const char* log : kLogs) records[log] = logs.recs.at(log).size();
-  records["object bytes"] = object_bytes;
+
+  std::string dir_;
+  const ReportLimits& limits_;
+  ReportStats* stats_;
+  std::unordered_map<std::string, size_t> service_ids_;
+  std::unordered_map<std::string, size_t> detail_index_;
+  size_t detail_bytes_ = 0;
+  size_t image_bytes_ = 0;
+};
+
+void Summary(Html* h, const Collector& c, const RunFigures& run) {
+  h->Raw("<section id=summary><h2>Run summary</h2><div class=cards>\n");
+  h->Raw("<table class=kv><caption>Run</caption>\n");
+  if (!run.input.empty()) h->Row("input", run.input);
+  if (!run.version.empty()) h->Row("tcpfollow", run.version);
+  h->Row("capture period", c.flows.empty() ? "no connections"
+                                           : UtcTime(c.first) + " to " + UtcTime(c.last, false) + " UTC");
+  if (!c.flows.empty()) h->Row("duration", absl::StrFormat("%.3f s", c.last - c.first));
+  for (const auto& [k, v] : run.counters) h->Row(k, Group(v));
+  if (run.wall_seconds >= 0) h->Row("processing time", absl::StrFormat("%.2f s", run.wall_seconds));
+  for (const std::string& n : run.notes) h->Row("note", n);
+  h->Raw("</table>\n");
+
+  h->Raw("<table class=kv><caption>Connections</caption>\n");
+  h->Row("connections", Group(c.flows.size()));
+  h->Row("stream bytes", absl::StrCat(Group(c.stream_bytes), " (", HumanBytes(c.stream_bytes), ")"));
+  h->Row("gaps", Group(c.gaps));
+  h->Row("missed bytes", absl::StrCat(Group(c.missed), " (", HumanBytes(c.missed), ")"));
+  h->Row("connections with gaps", Group(c.with_gaps));
+  h->Row("decrypted connections", Group(c.decrypted));
+  h->Raw("</table>\n");
+  CountTable(h, "Connections by close reason", c.by_close);
+  CountTable(h, "Connections by service", c.by_service, "(not detected)");
+  CountTable(h, "TLS sessions", c.tls_by);
+  std::map<std::string, uint64_t> records = c.records;
+  records["object bytes"] = c.object_bytes;
   CountTable(h, "Records", records);
-  CountTable(h, "Objects by source", by_source);
-  CountTable(h, "Objects by type", by_type, "(unknown)");
-  if (!logs.bad.empty()) {
+  CountTable(h, "Objects by source", c.by_source);
+  CountTable(h, "Objects by type", c.by_type, "(unknown)");
+  if (!c.bad.empty()) {
     std::map<std::string, uint64_t> bad;
-    for (const auto& [k, v] : logs.bad) bad[k + ".jsonl"] = v;
+    for (const auto& [k, v] : c.bad) bad[k + ".jsonl"] = v;
     CountTable(h, "Lines skipped (not JSON objects, or too long)", bad);
   }
   h->Raw("</div>\n");
-  if (!logs.stats.is_null()) {
+  if (!c.run_stats.is_null()) {
     std::vector<std::pair<std::string, std::string>> items;
-    Flatten(logs.stats, "", &items);
+    Flatten(c.run_stats, "", &items);
     h->Raw("<details><summary>Every counter of the run (stats.json, ")
         .Text(Group(items.size()))
         .Raw(" values)</summary><table class=kv>\n");
@@ -502,10 +627,10 @@ void Summary(Html* h, const Logs& logs, const RunFigures& run, double first, dou
   h->Raw("</section>\n");
 }
 
-void Timeline(Html* h, const std::vector<json>& flows, double first, double last,
-              const ReportLimits& limits) {
+void Timeline(Html* h, const Collector& c, const ReportLimits& limits) {
+  const double first = c.first, last = c.last;
   h->Raw("<section id=timeline><h2>Timeline</h2>\n");
-  if (flows.empty()) {
+  if (c.flows.empty()) {
     h->Raw("<p>No connections.</p></section>\n");
     return;
   }
@@ -513,7 +638,7 @@ void Timeline(Html* h, const std::vector<json>& flows, double first, double last
   constexpr double kLeft = 70, kWidth = 900;
   auto x = [&](double t) { return kLeft + (t - first) / span * kWidth; };
   std::map<std::string, uint64_t> legend;
-  for (const json& f : flows) ++legend[Str(f, "service")];
+  for (const FlowLite& f : c.flows) ++legend[c.service_names[f.service]];
   h->Raw("<p class=legend>");
   for (const auto& [s, n] : legend) {
     h->Raw("<svg width=12 height=12><rect width=12 height=12 fill=\"")
@@ -534,7 +659,8 @@ void Timeline(Html* h, const std::vector<json>& flows, double first, double last
           x(t), x(t), y, x(t), y + 14, t - first));
     }
   };
-  if (flows.size() <= limits.max_timeline_rows) {
+  if (c.flows.size() <= limits.max_timeline_rows) {
+    const std::vector<json>& flows = c.first_flows;
     // One row per connection: a bar from its start to its end.
     constexpr double kRow = 12;
     const double height = flows.size() * kRow + 4;
@@ -574,20 +700,17 @@ void Timeline(Html* h, const std::vector<json>& flows, double first, double last
     constexpr double kHeight = 160;
     std::vector<std::map<std::string, uint64_t>> bins(kBins);
     std::vector<uint64_t> gap_bins(kBins), totals(kBins);
-    for (const json& f : flows) {
-      int b = std::clamp(static_cast<int>((Num(f, "ts") - first) / span * kBins), 0, kBins - 1);
-      ++bins[b][Str(f, "service")];
+    for (const FlowLite& f : c.flows) {
+      int b = std::clamp(static_cast<int>((f.ts - first) / span * kBins), 0, kBins - 1);
+      ++bins[b][c.service_names[f.service]];
       ++totals[b];
-      if (U64(f, "orig_missed_bytes") + U64(f, "resp_missed_bytes") + U64(f, "orig_gaps") +
-              U64(f, "resp_gaps") > 0) {
-        ++gap_bins[b];
-      }
+      if (f.gap) ++gap_bins[b];
     }
     uint64_t peak = *std::max_element(totals.begin(), totals.end());
     h->Raw(absl::StrFormat("<p>%s connections: connections started per %.3f s, stacked by "
                            "service; red marks bins with connections that have gaps. "
                            "The Connections table lists each one.</p>\n",
-                           Group(flows.size()), span / kBins));
+                           Group(c.flows.size()), span / kBins));
     h->Raw(absl::StrFormat("<svg class=tl width=%.0f height=%.0f role=img>\n", kLeft + kWidth + 10,
                            kHeight + 24));
     axis(kHeight);
@@ -620,27 +743,11 @@ void Timeline(Html* h, const std::vector<json>& flows, double first, double last
   h->Raw("</section>\n");
 }
 
-void Hosts(Html* h, const Logs& logs, const ReportLimits& limits) {
-  std::map<std::string, Tally> hosts, ports, services, names;
-  for (const json& f : logs.recs.at("flows")) {
-    uint64_t b = U64(f, "orig_bytes") + U64(f, "resp_bytes");
-    for (const char* k : {"id.orig_h", "id.resp_h"}) {
-      Tally& t = hosts[Str(f, k)];
-      ++t.count;
-      t.bytes += b;
-    }
-    Tally& p = ports[Str(f, "id.resp_p")];
-    ++p.count;
-    p.bytes += b;
-    Tally& s = services[Str(f, "service")];
-    ++s.count;
-    s.bytes += b;
-  }
-  for (const json& t : logs.recs.at("tls")) {
-    Tally& n = names[Str(t, "server_name")];
-    ++n.count;
-    if (t.value("decrypted", false)) ++n.extra;
-  }
+void Hosts(Html* h, const Collector& c, const ReportLimits& limits) {
+  const auto& hosts = c.hosts;
+  const auto& ports = c.ports;
+  const auto& services = c.services;
+  const auto& names = c.names;
   auto table = [&](const std::string& title, const std::string& key,
                    const std::map<std::string, Tally>& m, bool by_bytes, bool tls,
                    const std::string& empty_name) {
@@ -727,106 +834,37 @@ std::string RasterImageType(absl::string_view b) {
 
 std::string BuildReport(const std::string& dir, const RunFigures& run,
                         const ReportLimits& limits, ReportStats* stats) {
-  Logs logs;
-  for (const char* log : kLogs) ReadLog(dir, log, limits, &logs, stats);
-  {
-    std::ifstream in(dir + "/stats.json", std::ios::binary);
-    if (in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      json s = json::parse(ss.str(), nullptr, false);
-      if (s.is_object()) logs.stats = std::move(s);
-    }
-  }
-  const std::vector<json>& flows = logs.recs["flows"];
+  Collector c(dir, limits, stats);
+  c.ReadAll();
 
-  // Capture period: the first start to the last end of a connection.
-  double first = 0, last = 0;
-  for (const json& f : flows) {
-    double ts = Num(f, "ts"), end = ts + Num(f, "duration");
-    if (ts <= 0) continue;
-    if (first == 0 || ts < first) first = ts;
-    last = std::max(last, end);
-  }
-  double t0 = first;
-  if (t0 == 0) {
-    for (const char* log : kLogs) {
-      for (const json& r : logs.recs[log]) {
-        double ts = Num(r, "ts");
-        if (ts > 0 && (t0 == 0 || ts < t0)) t0 = ts;
-      }
-    }
-  }
-  t0 = std::floor(t0);
-
-  // The embedded data.
-  Interner strings;
-  json data;
-  data["t0"] = t0;
-  for (const char* log : kLogs) data[log] = TableJson(log, logs.recs[log], t0, limits, &strings, stats);
-
-  // Details: every record of a connection and its transcript, in flows.jsonl order.
-  std::unordered_map<std::string, std::vector<std::pair<const char*, const json*>>> by_uid;
+  // The embedded data, assembled as text: the rows and details are JSON text already.
+  std::string data = "{\"t0\":" + Dump(c.t0);
   for (const char* log : kLogs) {
-    for (const json& r : logs.recs[log]) {
-      auto it = r.find("uid");
-      if (it != r.end() && it->is_string()) by_uid[it->get<std::string>()].push_back({log, &r});
-    }
+    json head = TableHead(log, c.records[log]);
+    std::string h = Dump(head);
+    h.pop_back();  // the closing brace: the rows follow
+    absl::StrAppend(&data, ",\"", log, "\":", h, ",\"rows\":[", c.rows[log], "]}");
   }
-  json details = json::object();
-  size_t detail_bytes = 0;
-  for (const json& f : flows) {
-    std::string uid = Str(f, "uid");
-    if (uid.empty() || details.contains(uid)) continue;
-    if (detail_bytes >= limits.max_detail_bytes) {
-      ++stats->details_omitted;
-      continue;
-    }
-    json d;
-    json recs = json::array();
-    for (const auto& [log, r] : by_uid[uid]) recs.push_back({log, *r});
-    d["recs"] = std::move(recs);
-    json tr = Transcript(dir, f, limits, stats);
-    if (!tr.is_null()) d["tr"] = std::move(tr);
-    detail_bytes += Dump(d).size();
-    details[uid] = std::move(d);
-    ++stats->details_included;
+  absl::StrAppend(&data, ",\"details\":{");
+  for (size_t i = 0; i < c.details.size(); ++i) {
+    const auto& [uid, d] = c.details[i];
+    absl::StrAppend(&data, i ? "," : "", Dump(uid), ":{\"recs\":[", d.recs, "]",
+                    d.tr.empty() ? "" : ",\"tr\":", d.tr, d.more ? ",\"more\":" : "",
+                    d.more ? absl::StrCat(d.more) : "", "}");
   }
-  data["details"] = std::move(details);
-  data["details_omitted"] = stats->details_omitted;
-
-  // Small raster images, embedded.
-  json images = json::object();
-  size_t image_bytes = 0;
-  for (const json& f : logs.recs["files"]) {
-    std::string mime = Str(f, "mime_type"), path = Str(f, "path"), fuid = Str(f, "fuid");
-    if (mime.rfind("image/", 0) != 0 || fuid.empty()) continue;
-    uint64_t size = U64(f, "size");
-    std::string bytes;
-    if (size == 0 || size > limits.max_image_bytes ||
-        image_bytes + size > limits.max_embedded_image_bytes ||
-        !ReadPart(dir, path, 0, size, &bytes) || RasterImageType(bytes).empty()) {
-      ++stats->images_linked;
-      continue;
-    }
-    image_bytes += bytes.size();
-    images[fuid] = absl::StrCat("data:", RasterImageType(bytes), ";base64,",
-                                absl::Base64Escape(bytes));
-    ++stats->images_embedded;
-  }
-  data["images"] = std::move(images);
-  data["images_linked"] = stats->images_linked;
-  data["S"] = strings.ToJson();
-  data["limits"] = {{"max_table_rows", limits.max_table_rows},
-                    {"max_detail_bytes", limits.max_detail_bytes},
-                    {"transcript_bytes", limits.transcript_bytes},
-                    {"max_image_bytes", limits.max_image_bytes}};
+  json limits_json = {{"max_table_rows", limits.max_table_rows},
+                      {"max_detail_bytes", limits.max_detail_bytes},
+                      {"transcript_bytes", limits.transcript_bytes},
+                      {"max_image_bytes", limits.max_image_bytes}};
+  absl::StrAppend(&data, "},\"details_omitted\":", stats->details_omitted, ",\"images\":{",
+                  c.images, "},\"images_linked\":", stats->images_linked,
+                  ",\"S\":", Dump(c.strings.ToJson()), ",\"limits\":", Dump(limits_json), "}");
 
   // The page.
   Html body;
-  Summary(&body, logs, run, first, last);
-  Timeline(&body, flows, first, last, limits);
-  Hosts(&body, logs, limits);
+  Summary(&body, c, run);
+  Timeline(&body, c, limits);
+  Hosts(&body, c, limits);
   Html about;
   about.Raw("<section id=about><h2>About this report</h2><table class=kv>\n");
   about.Row("records read", Group(stats->lines_read));
@@ -837,6 +875,8 @@ std::string BuildReport(const std::string& dir, const RunFigures& run,
             Group(stats->details_included));
   about.Row("connections without (over the " + HumanBytes(limits.max_detail_bytes) + " budget)",
             Group(stats->details_omitted));
+  about.Row("records of those connections over the budget (not shown with them)",
+            Group(stats->detail_records_omitted));
   about.Row("transcripts (first " + Group(limits.transcript_bytes) + " bytes each)",
             Group(stats->transcripts));
   about.Row("stream files that could not be read", Group(stats->stream_read_errors));
@@ -875,7 +915,7 @@ std::string BuildReport(const std::string& dir, const RunFigures& run,
       "<section id=detail hidden></section>\n",
       about.str(), "</main>\n<noscript><p>The tables need JavaScript; the summary above does "
       "not.</p></noscript>\n<script type=\"application/json\" id=data>",
-      ScriptSafeJson(Dump(data)), "</script>\n<script>", script, "</script>\n</body></html>\n");
+      ScriptSafeJson(data), "</script>\n<script>", script, "</script>\n</body></html>\n");
   stats->report_bytes = page.size();
   return page;
 }

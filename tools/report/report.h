@@ -59,6 +59,7 @@ struct ReportStats {
   uint64_t rows_not_embedded = 0;     // past max_table_rows
   uint64_t details_included = 0;      // connections with records + transcript on the page
   uint64_t details_omitted = 0;       // past max_detail_bytes
+  uint64_t detail_records_omitted = 0;  // records of included connections past the budget
   uint64_t transcripts = 0;           // connections whose transcript is shown
   uint64_t stream_read_errors = 0;    // stream files named by a record that could not be read
   uint64_t images_embedded = 0;

@@ -424,6 +424,10 @@ inline constexpr const char kReportScript[] = R"JS(
       sec.appendChild(el('p', 'note', 'No connection ' + uid + ' in this run.'));
     }
     sec.appendChild(recs);
+    if (d && d.more) {
+      sec.appendChild(el('p', 'note', group(d.more) + ' more records of this connection are not on ' +
+          'the page (over the ' + bytes(D.limits.max_detail_bytes) + ' budget): see the .jsonl files.'));
+    }
     if (d && d.tr) {
       sec.appendChild(el('h3', null, 'Transcript' + (d.tr.plain ? ' (decrypted)' : '') +
           ': client in red, server in blue' + (d.tr.cut ? ', up to ' + group(D.limits.transcript_bytes / 2) +
