@@ -460,6 +460,7 @@ inline constexpr const char kReportScript[] = R"JS(
   }
   window.addEventListener('hashchange', showDetail);
   showDetail();
+  document.body.setAttribute('data-ready-ms', String(Math.round(performance.now())));
   document.body.setAttribute('data-ready', '1');
 })();
 )JS";
