@@ -38,7 +38,6 @@
 #include "tins_ext/pcap_writer.h"
 #include "tools/protocol_registry.h"
 #include "tools/report/report.h"
-#include "tools/report/run_figures.h"
 #include "tools/run_output.h"
 #include "tools/sharded_runner.h"
 #include "tools/stats_json.h"
@@ -736,14 +735,9 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "tcpfollow: %s\n", std::string(written.message()).c_str());
     exit_code = 1;
   }
-  if (o.write_report) {  // report.html from the records just written (tools/report)
-    RunFigures run = CollectRunFigures(o.read_file.empty() ? o.interface : o.read_file,
-                                       !o.interface.empty(), *src, pipeline,
-                                       shards ? shards->stats() : pipeline.tcp_stats(),
-                                       absl::ToDoubleSeconds(absl::Now() - started));
-    run.version = kVersion;
+  if (o.write_report) {  // report.html from the records and stats.json (tools/report)
     ReportStats report_stats;
-    absl::Status s = WriteReport(dir->get(), run, ReportLimits(), &report_stats);
+    absl::Status s = WriteReport(dir->get(), ReportLimits(), &report_stats);
     if (!s.ok()) std::fprintf(stderr, "tcpfollow: %s\n", std::string(s.message()).c_str());
   }
   if ((*dir)->write_errors() > 0) {

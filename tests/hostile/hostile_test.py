@@ -35,7 +35,7 @@ from pcapgen import (ACK, ETH_IPV6, FIN, PSH, RST, SYN, Conn, Pcap, eth, ipv4, i
 
 TIMEOUT_S = 60
 TOP_ENTRIES = {"flows.jsonl", "http.jsonl", "smtp.jsonl", "ftp.jsonl", "tls.jsonl",
-               "files.jsonl", "streams", "objects", "report.html"}
+               "files.jsonl", "streams", "objects", "report.html", "stats.json"}
 OBJECT_NAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-")
 MB = 1 << 20
 MAX_RECORD_BYTES = 256 * 1024  # one JSON line; values in records are capped far below this

@@ -1,5 +1,5 @@
 // make_report DIR: (re)builds DIR/report.html from the records in DIR, as tcpfollow does at
-// the end of a run, but without the run's packet figures. Prints the page's size and the
+// the end of a run (the run's figures come from DIR/stats.json). Prints the page's size and the
 // counts of ReportStats. For reports of old runs and for measuring large ones.
 #include <cstdio>
 #include <string>
@@ -18,10 +18,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "make_report: %s\n", std::string(dir.status().message()).c_str());
     return 1;
   }
-  tcpfollow::RunFigures run;
-  run.input = std::string(argv[1]) + " (rebuilt by make_report)";
   tcpfollow::ReportStats st;
-  absl::Status s = tcpfollow::WriteReport(dir->get(), run, tcpfollow::ReportLimits(), &st);
+  absl::Status s = tcpfollow::WriteReport(dir->get(), tcpfollow::ReportLimits(), &st);
   if (!s.ok()) {
     std::fprintf(stderr, "make_report: %s\n", std::string(s.message()).c_str());
     return 1;

@@ -580,17 +580,78 @@ class Collector {
   size_t image_bytes_ = 0;
 };
 
-void Summary(Html* h, const Collector& c, const RunFigures& run) {
+// A value of stats.json by its path ("packets/bytes"), or null.
+const json& StatAt(const json& stats, const char* path) {
+  static const json kNull;
+  const json* j = &stats;
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (!j->is_object()) return kNull;
+    auto it = j->find(std::string(part));
+    if (it == j->end()) return kNull;
+    j = &*it;
+  }
+  return *j;
+}
+
+std::string StatText(const json& v) {
+  if (v.is_number_unsigned() || v.is_number_integer()) return Group(v.get<uint64_t>());
+  if (v.is_string()) return v.get<std::string>();
+  return Dump(v);
+}
+
+void Summary(Html* h, const Collector& c) {
+  const json& st = c.run_stats;
   h->Raw("<section id=summary><h2>Run summary</h2><div class=cards>\n");
   h->Raw("<table class=kv><caption>Run</caption>\n");
-  if (!run.input.empty()) h->Row("input", run.input);
-  if (!run.version.empty()) h->Row("tcpfollow", run.version);
+  // The figures of the end-of-run summary, from stats.json; zero counts of trouble omitted.
+  struct Item {
+    const char* label;
+    const char* path;
+    bool only_nonzero;
+  };
+  static const Item kFirst[] = {{"input", "run/input", false}, {"filter", "run/filter", true},
+                                {"tcpfollow", "run/version", false}};
+  for (const Item& i : kFirst) {
+    const json& v = StatAt(st, i.path);
+    if (!v.is_null() && !(i.only_nonzero && StatText(v).empty())) h->Row(i.label, StatText(v));
+  }
   h->Row("capture period", c.flows.empty() ? "no connections"
                                            : UtcTime(c.first) + " to " + UtcTime(c.last, false) + " UTC");
   if (!c.flows.empty()) h->Row("duration", absl::StrFormat("%.3f s", c.last - c.first));
-  for (const auto& [k, v] : run.counters) h->Row(k, Group(v));
-  if (run.wall_seconds >= 0) h->Row("processing time", absl::StrFormat("%.2f s", run.wall_seconds));
-  for (const std::string& n : run.notes) h->Row("note", n);
+  static const Item kCounts[] = {
+      {"packets", "packets/packets", false},
+      {"captured bytes", "packets/bytes", false},
+      {"TCP segments", "packets/tcp_segments", false},
+      {"UDP packets (not followed)", "packets/udp", true},
+      {"other IP packets (not followed)", "packets/other_ip", true},
+      {"kernel drops", "capture/kernel_drops", false},
+      {"interface drops", "capture/interface_drops", false},
+      {"IP fragments", "defrag/fragments", true},
+      {"reassembled datagrams", "packets/reassembled_datagrams", true},
+      {"TCP overlaps", "tcp/overlaps", false},
+      {"TCP overlaps with different data", "tcp/overlap_conflicts", false},
+      {"connections evicted (connection limit)", "tcp/evicted_connection_limit", true},
+      {"out-of-order buffer limit hits", "tcp/buffer_limit_hits", true},
+      {"segments out of window", "tcp/segments_out_of_window", true},
+  };
+  for (const Item& i : kCounts) {
+    const json& v = StatAt(st, i.path);
+    if (v.is_number() && !(i.only_nonzero && v.get<double>() == 0)) h->Row(i.label, StatText(v));
+  }
+  const json& errors = StatAt(st, "packets/decode_errors");
+  if (errors.is_object()) {
+    for (auto it = errors.begin(); it != errors.end(); ++it) {
+      if (it->is_number() && it->get<double>() > 0) {
+        h->Row("damaged packets: " + it.key(), StatText(*it));
+      }
+    }
+  }
+  if (StatAt(st, "capture/truncated") == true) {
+    h->Row("note", "the capture file is truncated: its last packet is incomplete");
+  }
+  const json& wall = StatAt(st, "run/wall_seconds");
+  if (wall.is_number()) h->Row("processing time", absl::StrFormat("%.2f s", wall.get<double>()));
+  if (st.is_null()) h->Row("stats.json", "not in the directory: run figures unknown");
   h->Raw("</table>\n");
 
   h->Raw("<table class=kv><caption>Connections</caption>\n");
@@ -832,8 +893,8 @@ std::string RasterImageType(absl::string_view b) {
   return "";
 }
 
-std::string BuildReport(const std::string& dir, const RunFigures& run,
-                        const ReportLimits& limits, ReportStats* stats) {
+std::string BuildReport(const std::string& dir, const ReportLimits& limits,
+                        ReportStats* stats) {
   Collector c(dir, limits, stats);
   c.ReadAll();
 
@@ -862,7 +923,7 @@ std::string BuildReport(const std::string& dir, const RunFigures& run,
 
   // The page.
   Html body;
-  Summary(&body, c, run);
+  Summary(&body, c);
   Timeline(&body, c, limits);
   Hosts(&body, c, limits);
   Html about;
@@ -885,6 +946,8 @@ std::string BuildReport(const std::string& dir, const RunFigures& run,
   about.Raw("</table><p>The complete records are in the .jsonl files beside this page; "
             "stream files in streams/, objects in objects/.</p></section>\n");
 
+  const json& input_json = StatAt(c.run_stats, "run/input");
+  const std::string input = input_json.is_string() ? input_json.get<std::string>() : "";
   const std::string script = kReportScript;
   const std::string style = kReportStyle;
   std::string page;
@@ -895,7 +958,7 @@ std::string BuildReport(const std::string& dir, const RunFigures& run,
       "style-src 'sha256-", Sha256Base64(style), "'; script-src 'sha256-", Sha256Base64(script),
       "'; base-uri 'none'; form-action 'none'\">\n",
       "<meta name=viewport content=\"width=device-width, initial-scale=1\">\n<title>tcpfollow report",
-      run.input.empty() ? "" : ": ", HtmlEscape(run.input), "</title>\n<style>", style,
+      input.empty() ? "" : ": ", HtmlEscape(input), "</title>\n<style>", style,
       "</style>\n</head><body>\n<header><h1>tcpfollow report</h1><nav>"
       "<a href=\"#summary\">Summary</a><a href=\"#timeline\">Timeline</a>"
       "<a href=\"#hosts\">Hosts</a><a href=\"#http\">HTTP</a><a href=\"#gallery\">Images</a>"
@@ -920,9 +983,8 @@ std::string BuildReport(const std::string& dir, const RunFigures& run,
   return page;
 }
 
-absl::Status WriteReport(OutputDir* dir, const RunFigures& run, const ReportLimits& limits,
-                         ReportStats* stats) {
-  std::string page = BuildReport(dir->path(), run, limits, stats);
+absl::Status WriteReport(OutputDir* dir, const ReportLimits& limits, ReportStats* stats) {
+  std::string page = BuildReport(dir->path(), limits, stats);
   absl::StatusOr<int> fd = dir->Create(OutputDir::Sub::kTop, "report.html");
   if (!fd.ok()) return fd.status();
   bool ok = dir->WriteAll(*fd, page, "report.html");

@@ -1,11 +1,11 @@
 // report.html: one self-contained page of a run, built from the output directory's records.
 //
-// WriteReport reads DIR/*.jsonl (flows, tls, http, smtp, ftp, files), DIR/stats.json when
-// present, the first bytes of each connection's stream files (the *_plain ones when the
+// WriteReport reads DIR/*.jsonl (flows, tls, http, smtp, ftp, files), DIR/stats.json (the
+// run's counters: input, packets, drops, limits hit; shown when present), the first bytes of each connection's stream files (the *_plain ones when the
 // connection was decrypted) and small extracted images, and writes DIR/report.html: run
 // summary, timeline (SVG), hosts and services, HTTP with thumbnails and an image gallery,
 // mail, FTP, TLS, files, and per-connection sections with their records and the first part
-// of their Follow transcript. Every value shown comes from the records or from RunFigures.
+// of their Follow transcript. Every value shown comes from the records or stats.json.
 //
 // Safety: text from the traffic never becomes markup. Server-rendered parts are HTML-escaped;
 // the tables are embedded as JSON (with '<', '>' and '&' escaped, so no "</script>" can end
@@ -23,24 +23,12 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "tools/output_dir.h"
 
 namespace tcpfollow {
-
-// Figures of the run that are not in the records (packets, drops, ...), as the end-of-run
-// summary prints them. All optional: a report of an existing directory has none.
-struct RunFigures {
-  std::string input;    // capture file or interface
-  std::string version;  // tcpfollow version
-  std::vector<std::pair<std::string, uint64_t>> counters;  // name -> value, in order shown
-  std::vector<std::string> notes;  // e.g. "the capture file is truncated"
-  double wall_seconds = -1;        // < 0: unknown
-};
 
 struct ReportLimits {
   size_t max_table_rows = 200000;         // rows embedded per table; the rest are counted
@@ -69,12 +57,11 @@ struct ReportStats {
 
 // Builds `dir`/report.html from the records in `dir`. Returns an error only when the page
 // could not be written; unreadable or malformed records are counted and shown.
-absl::Status WriteReport(OutputDir* dir, const RunFigures& run, const ReportLimits& limits,
-                         ReportStats* stats);
+absl::Status WriteReport(OutputDir* dir, const ReportLimits& limits, ReportStats* stats);
 
 // The page for the records in `dir_path` without writing it (tests, the standalone tool).
-std::string BuildReport(const std::string& dir_path, const RunFigures& run,
-                        const ReportLimits& limits, ReportStats* stats);
+std::string BuildReport(const std::string& dir_path, const ReportLimits& limits,
+                        ReportStats* stats);
 
 // Helpers, exposed for tests.
 std::string HtmlEscape(absl::string_view s);

@@ -95,16 +95,18 @@ TEST_CASE("BuildReport: text from the traffic never becomes markup", "[report]")
   Write(d + "/http.jsonl", std::string("{\"uid\":\"C1\",\"ts\":1700000000.3,\"host\":\"") + kHostile +
                                "\",\"uri\":\"/" + kHostile + "\",\"user_agent\":\"" + kHostile +
                                "\",\"method\":\"GET\"}\n");
-  RunFigures run;
-  run.input = std::string("capture") + "<script>x</script>.pcap";
+  Write(d + "/stats.json", "{\"run\":{\"input\":\"capture<script>x</script>.pcap\"},"
+                           "\"packets\":{\"packets\":12345}}");
   ReportStats st;
-  std::string page = BuildReport(d, run, ReportLimits(), &st);
+  std::string page = BuildReport(d, ReportLimits(), &st);
   // The only script elements are the page's own two; no element the traffic named.
   size_t scripts = 0;
   for (size_t p = page.find("<script"); p != std::string::npos; p = page.find("<script", p + 1)) ++scripts;
   CHECK(scripts == 2);
   CHECK(page.find("<img src=x") == std::string::npos);
-  CHECK(page.find("capture&lt;script&gt;x&lt;/script&gt;.pcap") != std::string::npos);
+  CHECK(page.find("<title>tcpfollow report: capture&lt;script&gt;x&lt;/script&gt;.pcap</title>") !=
+        std::string::npos);
+  CHECK(page.find("<tr><th>packets</th><td>12,345</td></tr>") != std::string::npos);
   CHECK(page.find("\\u003cimg src=x onerror=alert(1)\\u003e") != std::string::npos);
   // The transcript: printable bytes kept, others '.', the gap recorded.
   CHECK(page.find("[0,\"\\u003cb\\u003e.!\"],[3,3]") != std::string::npos);
@@ -133,7 +135,7 @@ TEST_CASE("BuildReport: caps counted; paths outside streams/ and objects/ never 
   limits.max_detail_bytes = 1000;  // a few connections' details
   limits.max_timeline_rows = 10;   // 50 connections: the histogram
   ReportStats st;
-  std::string page = BuildReport(d, RunFigures(), limits, &st);
+  std::string page = BuildReport(d, limits, &st);
   CHECK(st.bad_lines == 2);
   CHECK(st.rows_not_embedded == 30);
   CHECK(st.details_included > 0);
