@@ -6,7 +6,7 @@
 #
 #   fuzz/run_all.sh                  20 s per harness (what CI runs)
 #   fuzz/run_all.sh --seconds 3600   a longer local campaign
-#   fuzz/run_all.sh --only http_fuzz
+#   fuzz/run_all.sh --only http_fuzz     (or http2_fuzz, ... any name in fuzz/BUILD.bazel)
 #
 # A separate Bazel output base keeps the clang build from evicting the normal gcc one.
 set -euo pipefail
