@@ -37,6 +37,10 @@ struct TcpReassembler::Connection {
   bool reset_pending = false;  // an acceptable RST was seen; ends at reset_at + grace
   absl::Time reset_at;
   uint64_t reset_serial = 0;   // matches the resets_ entry that is current
+  bool closing = false;        // both FINs in: ends at the final ACK from final_ack_from
+  Direction final_ack_from = Direction::kClientToServer;
+  absl::Time closing_at;
+  uint64_t closing_serial = 0;  // matches the closing_ entry that is current
   LruList::iterator lru;
 };
 
@@ -152,7 +156,16 @@ void TcpReassembler::Process(Connection* conn, const TcpSegment& seg) {
   TcpStreamReassembler& sender = conn->stream[Index(dir)];
   TcpStreamReassembler& peer = conn->stream[Index(Opposite(dir))];
   ++sender.mutable_summary()->packets;
+  if (conn->closing) {
+    // Both FINs are in: the final ACK (or a RST) ends the connection, counted in it; a
+    // retransmitted FIN from the other side is counted and changes nothing.
+    if (dir == conn->final_ack_from || seg.has(tcp_flags::kRst)) {
+      End(conn, CloseReason::kFin, seg.ts);
+    }
+    return;
+  }
   const size_t before = conn->buffered();
+  const bool sender_was_done = sender.fin_done();
   if (seg.has(tcp_flags::kRst)) {
     if (conn->reset_pending) return;  // a repeated RST changes nothing
     if (!RstAcceptable(*conn, dir, seg)) {
@@ -192,7 +205,18 @@ void TcpReassembler::Process(Connection* conn, const TcpSegment& seg) {
     ++stats_.bad_fin_ignored;
   }
   UpdateBuffered(conn, before);
-  if (sender.fin_done() && peer.fin_done()) End(conn, CloseReason::kFin, seg.ts);
+  if (sender.fin_done() && peer.fin_done()) {
+    if (sender_was_done) {
+      End(conn, CloseReason::kFin, seg.ts);  // this segment acknowledged the last FIN
+    } else {
+      // The sender's FIN was the last: the peer's ACK of it is still to come.
+      conn->closing = true;
+      conn->final_ack_from = Opposite(dir);
+      conn->closing_at = seg.ts;
+      conn->closing_serial = ++next_reset_serial_;
+      closing_.push_back({conn->key, conn->closing_serial});
+    }
+  }
   EnforceTotalCap(seg.ts);
 }
 
@@ -222,6 +246,19 @@ void TcpReassembler::Advance(absl::Time now) {
     conn->reset_pending = false;
     End(conn, CloseReason::kRst, conn->reset_at);
   }
+  while (!closing_.empty()) {
+    const auto& [key, serial] = closing_.front();
+    auto it = table_.find(key);
+    Connection* conn = it == table_.end() ? nullptr : it->second.get();
+    if (conn == nullptr || conn->closed || !conn->closing || conn->closing_serial != serial) {
+      closing_.pop_front();
+      continue;
+    }
+    if (clock_ - conn->closing_at <= limits_.final_ack_wait) break;
+    closing_.pop_front();
+    ++stats_.final_ack_timeouts;
+    End(conn, CloseReason::kFin, conn->last_seen);
+  }
   while (!closed_.empty() && clock_ - closed_.front()->closed_at > limits_.closed_linger) {
     Erase(closed_.front());
   }
@@ -236,10 +273,13 @@ void TcpReassembler::FinishAll(absl::Time now, CloseReason reason) {
     Erase(conn);
   }
   resets_.clear();
+  closing_.clear();
   while (!closed_.empty()) Erase(closed_.front());
 }
 
 void TcpReassembler::End(Connection* conn, CloseReason reason, absl::Time ts) {
+  if (conn->closing) reason = CloseReason::kFin;  // only the final ACK was outstanding
+  conn->closing = false;
   const size_t before = conn->buffered();
   conn->stream[0].Close(ts);
   conn->stream[1].Close(ts);

@@ -7,7 +7,8 @@
 // the other's is not is the server; otherwise the lower port is the server; on equal
 // ports the destination. Bare ACK/FIN/RST segments never create a connection.
 //
-// Ends: both FINs reached in sequence (kFin), an in-window RST (kRst; see
+// Ends: both FINs reached in sequence and the final ACK after them (kFin; without that ACK
+// final_ack_wait after the last FIN), an in-window RST (kRst; see
 // TcpStreamReassembler::RstInWindow; a side that never sent anything may reset only with
 // an ACK of exactly what its peer sent, RFC 793 SYN-SENT rule), no packet for
 // idle_timeout of packet time (kIdleTimeout), eviction by max_connections (kEvicted, least
@@ -53,6 +54,9 @@ struct TcpLimits {
   // continuing the same sequence space within this time shows the receiver discarded it
   // (an injected RST with a bad timestamp, as in Suricata's bug-3286 evasion captures).
   absl::Duration reset_grace = absl::Seconds(5);
+  // After both FINs the connection ends at the final ACK (counted in its packets, as Zeek
+  // counts it), or when none came within this time.
+  absl::Duration final_ack_wait = absl::Seconds(1);
   size_t delivered_history_bytes = 0;               // see TcpStreamLimits
   TcpPolicy policy = TcpPolicy::kFirst;             // overlap policy (not a limit, but a knob)
 };
@@ -90,6 +94,7 @@ struct TcpStats {
   uint64_t bad_fin_ignored = 0;
   uint64_t segments_ignored_no_connection = 0;
   uint64_t segments_after_close = 0;
+  uint64_t final_ack_timeouts = 0;  // FIN-closed connections whose final ACK never came
   uint64_t buffered_bytes = 0;  // out-of-order bytes held now
   uint64_t max_buffered_bytes = 0;
 };
@@ -141,6 +146,8 @@ class TcpReassembler {
   // dereferenced.
   std::deque<std::pair<FlowKey, uint64_t>> resets_;
   uint64_t next_reset_serial_ = 0;  // run-wide, so a reused address never matches
+  // Connections with both FINs in, waiting for the final ACK; looked up like resets_.
+  std::deque<std::pair<FlowKey, uint64_t>> closing_;
   absl::flat_hash_set<Connection*> buffering_;  // connections holding out-of-order bytes
   TcpStats stats_;
 };

@@ -40,11 +40,16 @@ TEST_CASE("TcpReassembler: handshake, data both ways, FINs", "[tcp]") {
   r.OnSegment(Seg(kSrv, kCli, f::kAck, kS + 1, kC + 19, "HTTP/1.1 200 OK\r\n"));
   r.OnSegment(Seg(kSrv, kCli, f::kAck | f::kFin, kS + 18, kC + 19, "\r\n"));
   r.OnSegment(Seg(kCli, kSrv, f::kAck | f::kFin, kC + 19, kS + 21));
+  // Both FINs are in; the connection waits for the final ACK.
+  CHECK(h.log.back() == "#1 C end");
+  CHECK(r.stats().active == 1);
+  // The final ACK of the last FIN: counted, and the connection ends.
+  r.OnSegment(Seg(kSrv, kCli, f::kAck, kS + 21, kC + 20));
   CHECK(h.log == Log{"start #1 10.0.0.1:51000 -> 10.0.0.2:80 handshake",
                      "#1 C data 'GET / HTTP/1.1\\x0d\\x0a\\x0d\\x0a'",
                      "#1 S data 'HTTP/1.1 200 OK\\x0d\\x0a'", "#1 S data '\\x0d\\x0a'",
                      "#1 S end", "#1 C end", "end #1 fin C 18/0 S 19/0"});
-  // Trailing ACK of the last FIN: absorbed by the tombstone, no new connection.
+  // A retransmitted ACK afterwards: absorbed by the tombstone, no new connection.
   r.OnSegment(Seg(kSrv, kCli, f::kAck, kS + 21, kC + 20));
   CHECK(r.stats().segments_after_close == 1);
   CHECK(r.stats().connections_seen == 1);
@@ -53,6 +58,7 @@ TEST_CASE("TcpReassembler: handshake, data both ways, FINs", "[tcp]") {
   CHECK(h.summaries[0].dir[0].fin);
   CHECK(h.summaries[0].dir[1].fin);
   CHECK(h.summaries[0].dir[0].packets == 4);
+  CHECK(h.summaries[0].dir[1].packets == 4);  // SYN-ACK, data, FIN, the final ACK
   r.FinishAll(T(2));
   CHECK(h.log.size() == 7);  // nothing more to report
   CHECK(r.table_size() == 0);
@@ -235,6 +241,7 @@ TEST_CASE("TcpReassembler: FIN before the data fills in", "[tcp]") {
   r.OnSegment(Seg(kCli, kSrv, f::kAck | f::kFin, kC + 2, kS + 1));  // contradicts: ignored
   CHECK(r.stats().bad_fin_ignored == 1);
   r.OnSegment(Seg(kCli, kSrv, f::kAck, kC + 1, kS + 2, "abc"));
+  r.OnSegment(Seg(kSrv, kCli, f::kAck, kS + 2, kC + 8));  // the final ACK
   CHECK(h.log == Log{"start #1 10.0.0.1:51000 -> 10.0.0.2:80 handshake", "#1 S end",
                      "#1 C data 'abc'", "#1 C data 'def'", "#1 C end",
                      "end #1 fin C 6/0 S 0/0"});
@@ -257,6 +264,7 @@ TEST_CASE("TcpReassembler: port reuse after FIN and on an open connection", "[tc
   Handshake(r);
   r.OnSegment(Seg(kCli, kSrv, f::kAck | f::kFin, kC + 1, kS + 1));
   r.OnSegment(Seg(kSrv, kCli, f::kAck | f::kFin, kS + 1, kC + 2));
+  r.OnSegment(Seg(kCli, kSrv, f::kAck, kC + 2, kS + 2));
   CHECK(h.log.back() == "end #1 fin C 0/0 S 0/0");
   r.OnSegment(Seg(kCli, kSrv, f::kSyn, 42, 0, "", 2));  // new ISN on the lingering tuple
   r.OnSegment(Seg(kCli, kSrv, f::kAck, 43, 1, "x", 2));
@@ -386,6 +394,27 @@ TEST_CASE("TcpReassembler: port reuse with held bytes releases them", "[tcp][fuz
   CHECK(r.stats().buffered_bytes == 0);
   r.FinishAll(T(3));
   CHECK(r.stats().active == 0);
+}
+
+TEST_CASE("TcpReassembler: without a final ACK the FIN close ends after final_ack_wait",
+          "[tcp]") {
+  RecordingHandler h;
+  TcpReassembler r(TcpLimits(), &h);
+  Handshake(r);
+  r.OnSegment(Seg(kCli, kSrv, f::kAck | f::kFin, kC + 1, kS + 1));
+  r.OnSegment(Seg(kSrv, kCli, f::kAck | f::kFin, kS + 1, kC + 2));
+  r.Advance(T(1.9));
+  CHECK(r.stats().active == 1);
+  r.Advance(T(2.1));
+  CHECK(h.log.back() == "end #1 fin C 0/0 S 0/0");
+  CHECK(r.stats().final_ack_timeouts == 1);
+  // At the end of input the reason is still the FINs'.
+  TcpReassembler r2(TcpLimits(), &h);
+  Handshake(r2);
+  r2.OnSegment(Seg(kCli, kSrv, f::kAck | f::kFin, kC + 1, kS + 1));
+  r2.OnSegment(Seg(kSrv, kCli, f::kAck | f::kFin, kS + 1, kC + 2));
+  r2.FinishAll(T(1));
+  CHECK(h.log.back() == "end #1 fin C 0/0 S 0/0");
 }
 
 }  // namespace
