@@ -152,6 +152,10 @@ def check_outdir(r):
     expect(os.path.isdir(r.out), "no output directory")
     top = set(os.listdir(r.out))
     expect(top == TOP_ENTRIES, "top-level entries %s, want %s" % (sorted(top), sorted(TOP_ENTRIES)))
+    if "stats.json" in top:
+        with open(os.path.join(r.out, "stats.json")) as f:
+            stats = json.load(f)
+        expect(isinstance(stats.get("packets"), dict), "stats.json has no packets section")
     real_out = os.path.realpath(r.out)
     for root, dirs, files in os.walk(r.out):
         for n in dirs + files:
