@@ -358,10 +358,18 @@ class Ticker {
   // follows (wall clock live, packet time offline).
   void MaybeTick(absl::Time wall, absl::Time clock) {
     if (o_.rotate > absl::ZeroDuration() && clock != absl::InfinitePast()) MaybeRotate(clock);
-    if (!live_ || wall < next_tick_) return;
+    if (!live_) return;
+    if (wall >= next_refresh_) {
+      // Key log lines appended while capturing. Often: a short TLS session (a 300 kB
+      // download takes milliseconds) ends before a once-a-second re-read would have
+      // found its secret, and the decryptor waits for secrets only while the connection
+      // lasts. Re-reading a key log that did not grow costs two system calls.
+      next_refresh_ = wall + absl::Milliseconds(20);
+      protos_->Refresh();
+    }
+    if (wall < next_tick_) return;
     next_tick_ = wall + absl::Seconds(1);
     out_->FlushLogs();
-    protos_->Refresh();  // key log lines appended while capturing
     CaptureStats cs = Capture();
     if (status_line_) {
       std::string line = absl::StrFormat(
@@ -436,6 +444,7 @@ class Ticker {
   const bool status_line_;
   const absl::Time started_;
   absl::Time next_tick_ = absl::InfinitePast();
+  absl::Time next_refresh_ = absl::InfinitePast();
   absl::Time period_open_ = absl::InfinitePast();
   absl::Time next_rotate_ = absl::InfiniteFuture();
   absl::Time next_drop_report_ = absl::InfinitePast();
@@ -625,7 +634,7 @@ int Run(int argc, char** argv) {
     std::atomic<bool> failed{false};
     for (LiveWorker& w : workers) w.thread = std::thread(RunLiveWorker, &w, &failed);
     while (g_signal.load() == 0 && !failed.load()) {
-      poll(nullptr, 0, 200);  // a signal ends the wait early
+      poll(nullptr, 0, 20);  // a signal ends the wait early
       const absl::Time now = absl::Now();
       ticker.MaybeTick(now, now);
     }
