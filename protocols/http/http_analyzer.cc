@@ -133,6 +133,7 @@ class HttpAnalyzer::Side : public HttpVisitor {
       tx_->upgrade = headers_.upgrade.empty() ? tx_->request_upgrade : headers_.upgrade;
       if (tx_->upgrade.empty()) tx_->upgrade = "unknown";
       tx_->response_done = true;
+      a_->upgraded_ = std::make_unique<HttpTransaction>(*tx_);
       a_->handoff_ = Handoff::kOpaque;
       a_->FlushAll(a_->ts_);
       return HeadersAction::kStop;

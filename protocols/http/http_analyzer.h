@@ -75,6 +75,10 @@ class HttpAnalyzer : public Analyzer {
 
   const HttpAnalyzerStats& stats() const { return *stats_; }
 
+  // After Handoff::kOpaque by a 101 answer: the transaction it answered (its upgrade field
+  // names the new protocol; for h2c it becomes HTTP/2 stream 1). Null otherwise.
+  const HttpTransaction* upgraded() const { return upgraded_.get(); }
+
   class Side;
 
  private:
@@ -97,6 +101,7 @@ class HttpAnalyzer : public Analyzer {
   std::unique_ptr<Side> response_;
   Handoff handoff_ = Handoff::kNone;
   std::string held_;
+  std::unique_ptr<HttpTransaction> upgraded_;
   int depth_ = 0;
   absl::Time ts_;
 };
