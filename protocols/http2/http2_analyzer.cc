@@ -337,10 +337,46 @@ Http2Analyzer::Http2Analyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
 
 Http2Analyzer::~Http2Analyzer() = default;
 
+Http2UpgradeRequest Http2UpgradeRequest::FromHttp1(const HttpTransaction& tx) {
+  Http2UpgradeRequest r;
+  r.method = tx.method;
+  r.uri = tx.uri;
+  r.version = tx.version;
+  r.host = tx.host;
+  r.ts = tx.ts;
+  r.orig_fuids = tx.orig_fuids;
+  r.orig_mime_types = tx.orig_mime_types;
+  r.http1 = std::make_unique<HttpTransaction>(tx);
+  return r;
+}
+
 void Http2Analyzer::StartUpgrade(const Http2UpgradeRequest& req) {
   ts_ = req.ts;
   Stream* s = NewStream(1);
   HttpTransaction& tx = s->tx;
+  if (req.http1 != nullptr) {
+    // The request half as HTTP/1.x recorded it; its body objects are already stored.
+    const HttpTransaction& h = *req.http1;
+    tx.ts = h.ts;
+    tx.has_request = true;
+    tx.method = h.method;
+    tx.uri = h.uri;
+    tx.host = h.host;
+    tx.referrer = h.referrer;
+    tx.user_agent = h.user_agent;
+    tx.username = h.username;
+    tx.origin = h.origin;
+    tx.proxied = h.proxied;
+    tx.request_body_len = h.request_body_len;
+    tx.orig_fuids = h.orig_fuids;
+    tx.orig_mime_types = h.orig_mime_types;
+    tx.orig_filenames = h.orig_filenames;
+    tx.request_upgrade = "h2c";
+    tx.upgrade = "h2c";
+    s->headers_seen[0] = true;
+    EndSide(s, 0, !h.request_done);
+    return;
+  }
   tx.ts = req.ts;
   tx.has_request = true;
   tx.method = req.method;

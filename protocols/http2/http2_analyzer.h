@@ -66,6 +66,8 @@ struct Http2Stats {
 };
 
 // The HTTP/1.1 request of an h2c upgrade (`Upgrade: h2c` answered by 101): stream 1.
+// Either as HttpAnalyzer parsed it (FromHttp1: its request fields and the objects it already
+// extracted from the request body), or field by field.
 struct Http2UpgradeRequest {
   std::string method, uri, version = "1.1", host;
   std::vector<std::pair<std::string, std::string>> headers;  // as received, Host included
@@ -75,6 +77,11 @@ struct Http2UpgradeRequest {
   // objects, named in stream 1's record instead of being stored twice.
   std::vector<std::string> orig_fuids, orig_mime_types;
   absl::Time ts;
+  // Set by FromHttp1: the request half of the HTTP/1.1 transaction, copied as is.
+  std::unique_ptr<HttpTransaction> http1;
+
+  // From HttpAnalyzer::upgraded().
+  static Http2UpgradeRequest FromHttp1(const HttpTransaction& tx);
 };
 
 struct Http2Options {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "protocols/content/test_encoders.h"
+#include "protocols/http/http_analyzer.h"
 #include "protocols/http2/http2_test_util.h"
 #include "testing/memory_output.h"
 
@@ -312,6 +313,51 @@ TEST_CASE("h2c upgrade: the HTTP/1.1 request is stream 1") {
   CHECK(ObjectOf(o, r1, "orig_fuids")->data == "posted");
   CHECK(ObjectOf(o, r1)->data == "answer");
   CHECK(StreamRecord(o, 3)->at("status_code") == 404);
+}
+
+TEST_CASE("h2c upgrade handed over by HttpAnalyzer at the byte after the 101 head") {
+  MemoryOutput out;
+  absl::Time ts = absl::FromUnixSeconds(1700000000);
+  HttpAnalyzer h1(Conn(), &out);
+  std::string req =
+      "GET /page HTTP/1.1\r\nHost: localhost:20081\r\nUser-Agent: curl/7.88.1\r\n"
+      "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+      "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n";
+  CHECK(h1.OnData(kC, ts, req) == req.size());
+  Encoder se;
+  std::string server = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                       "Upgrade: h2c\r\n\r\n";
+  size_t head = server.size();
+  server += h2test::Settings();
+  server += se.Headers(1, {{":status", "200"}, {"content-type", "text/html"}}, false);
+  server += h2test::Data(1, "<p>upgraded</p>", true);
+  size_t used = h1.OnData(kS, ts, server);
+  CHECK(used == head);
+  CHECK(h1.handoff() == Handoff::kOpaque);
+  REQUIRE(h1.upgraded() != nullptr);
+  CHECK(h1.upgraded()->upgrade == "h2c");
+  Http2UpgradeRequest up = Http2UpgradeRequest::FromHttp1(*h1.upgraded());
+  Http2Options options;
+  options.upgrade = &up;
+  Http2Analyzer h2(Conn(), &out, {}, nullptr, options);
+  h2.OnData(kS, ts, absl::string_view(server).substr(used));
+  h2.OnData(kC, ts, std::string(kHttp2Preface) + h2test::Settings());
+  h1.OnClose(ts);
+  h2.OnClose(ts);
+  const auto& records = out.records("http");
+  REQUIRE(records.size() == 2);
+  CHECK(records[0]["status_code"] == 101);  // HTTP/1.1's own record of the switch
+  nlohmann::json r = records[1];
+  CHECK(r["version"] == "2");
+  CHECK(r["stream_id"] == 1);
+  CHECK(r["uri"] == "/page");
+  CHECK(r["user_agent"] == "curl/7.88.1");
+  CHECK(r["host"] == "localhost:20081");
+  CHECK(r["upgrade"] == "h2c");
+  CHECK(r["status_code"] == 200);
+  CHECK(r["partial"] == false);
+  REQUIRE(out.objects().size() == 1);
+  CHECK(out.objects()[0].data == "<p>upgraded</p>");
 }
 
 TEST_CASE("records say tls when the connection was decrypted") {

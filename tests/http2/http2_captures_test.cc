@@ -1,7 +1,7 @@
 // Http2Analyzer on the captures recorded in corpus/http2 (record_http2.py: curl, nghttp,
 // nghttpd and python3-h2 peers, 3% loss each way): TLS 1.3 and 1.2 decrypted with curl's
-// key logs (ALPN h2, three concurrent streams), prior knowledge, an h2c upgrade (the
-// HTTP/1.1 request and 101 split off here as the session layer will), server push, a POST
+// key logs (ALPN h2, three concurrent streams), prior knowledge, an h2c upgrade (HttpAnalyzer
+// until its 101 handoff, then Http2Analyzer, as the session layer will), server push, a POST
 // upload and a download aborted by RST_STREAM. Every object's sha256 must be one the peers
 // recorded in corpus/http2/objects.json, and every recorded one must be extracted.
 #include <openssl/sha.h>
@@ -14,10 +14,9 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
 #include "catch2/catch.hpp"
+#include "protocols/http/http_analyzer.h"
 #include "protocols/http2/http2_analyzer.h"
 #include "testing/memory_output.h"
 #include "testing/paths.h"
@@ -54,9 +53,7 @@ struct Result {
 };
 
 // Feeds every connection of `pcap` to an Http2Analyzer, through TLS when `keylog` is set.
-// `skip` removes leading bytes per direction (the HTTP/1.1 part of an h2c upgrade).
-Result Run(const std::string& pcap, const std::string& keylog = "",
-           const Http2UpgradeRequest* upgrade = nullptr, const uint64_t* skip = nullptr) {
+Result Run(const std::string& pcap, const std::string& keylog = "") {
   auto conns = testing::ReadPcapStreams(Dir() + pcap);
   REQUIRE(conns.ok());
   REQUIRE_FALSE(conns->empty());
@@ -71,7 +68,6 @@ Result Run(const std::string& pcap, const std::string& keylog = "",
   for (const auto& c : *conns) {
     r.missed += c.missed[0] + c.missed[1];
     Http2Options options;
-    options.upgrade = upgrade;
     std::unique_ptr<Analyzer> a;
     if (keylog.empty()) {
       a = std::make_unique<Http2Analyzer>(c.info, &out, Http2Limits(), &r.stats, options);
@@ -84,15 +80,9 @@ Result Run(const std::string& pcap, const std::string& keylog = "",
             return std::make_unique<Http2Analyzer>(info, &out, Http2Limits(), &r.stats, options);
           });
     }
-    uint64_t left[2] = {skip ? skip[0] : 0, skip ? skip[1] : 0};
     absl::Time last = c.info.start;
     for (const auto& chunk : c.chunks) {
-      absl::string_view b = chunk.bytes;
-      uint64_t& l = left[Index(chunk.dir)];
-      size_t cut = std::min<uint64_t>(l, b.size());
-      l -= cut;
-      b.remove_prefix(cut);
-      if (!b.empty()) a->OnData(chunk.dir, chunk.ts, b);
+      a->OnData(chunk.dir, chunk.ts, chunk.bytes);
       last = chunk.ts;
     }
     a->OnClose(last);
@@ -149,39 +139,51 @@ TEST_CASE("prior knowledge: curl and nghttp") {
   CheckObjects(r, Expected("prior.pcap"));
 }
 
-TEST_CASE("h2c upgrade: the HTTP/1.1 request is stream 1, answered gzip-encoded") {
+TEST_CASE("h2c upgrade: HttpAnalyzer hands over after the 101, the request is stream 1") {
   auto conns = testing::ReadPcapStreams(Dir() + "h2c.pcap");
   REQUIRE(conns.ok());
   REQUIRE(conns->size() == 1);
   const auto& c = (*conns)[0];
-  // Split off the HTTP/1.1 request (a GET: no body) and the 101 head, as the session
-  // layer does when HTTP/1 hands over.
-  const std::string& req = c.bytes[0];
-  const std::string& resp = c.bytes[1];
-  size_t req_end = req.find("\r\n\r\n");
-  size_t resp_end = resp.find("\r\n\r\n");
-  REQUIRE(req_end != std::string::npos);
-  REQUIRE(absl::StartsWith(resp, "HTTP/1.1 101"));
-  REQUIRE(absl::StrContains(req.substr(0, req_end), "Upgrade: h2c"));
+  MemoryOutput out;
+  Result r;
+  // As the session layer will: HTTP/1.x until its 101 handoff, then HTTP/2 from the byte
+  // after the 101 head (and every later byte of both directions).
+  HttpAnalyzer h1(c.info, &out);
+  std::unique_ptr<Http2Analyzer> h2;
   Http2UpgradeRequest up;
-  up.method = "GET";
-  up.uri = "/text.txt";
-  for (absl::string_view line : absl::StrSplit(req.substr(0, req_end), "\r\n")) {
-    size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
-    std::string name(line.substr(0, colon));
-    std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-    if (absl::EqualsIgnoreCase(name, "host")) up.host = value;
-    up.headers.emplace_back(name, value);
+  absl::Time last = c.info.start;
+  for (const auto& chunk : c.chunks) {
+    absl::string_view b = chunk.bytes;
+    last = chunk.ts;
+    if (h2 == nullptr) {
+      size_t used = h1.OnData(chunk.dir, chunk.ts, b);
+      if (h1.handoff() == Handoff::kNone) continue;
+      REQUIRE(h1.handoff() == Handoff::kOpaque);
+      REQUIRE(h1.upgraded() != nullptr);
+      REQUIRE(h1.upgraded()->upgrade == "h2c");
+      up = Http2UpgradeRequest::FromHttp1(*h1.upgraded());
+      Http2Options options;
+      options.upgrade = &up;
+      h2 = std::make_unique<Http2Analyzer>(c.info, &out, Http2Limits(), &r.stats, options);
+      b.remove_prefix(used);
+    }
+    if (!b.empty()) h2->OnData(chunk.dir, chunk.ts, b);
   }
-  uint64_t skip[2] = {req_end + 4, resp_end + 4};
-  Result r = Run("h2c.pcap", "", &up, skip);
-  REQUIRE(r.records.size() == 1);
+  REQUIRE(h2 != nullptr);
+  h1.OnClose(last);
+  h2->OnClose(last);
+  const auto& records = out.records("http");
+  REQUIRE(records.size() == 2);
+  CHECK(records[0]["status_code"] == 101);
+  CHECK(records[0]["upgrade"] == "h2c");
+  r.records = {records[1]};
+  r.objects = out.objects();
   const nlohmann::json& rec = r.records[0];
   CHECK(rec["stream_id"] == 1);
   CHECK(rec["upgrade"] == "h2c");
   CHECK(rec["uri"] == "/text.txt");
   CHECK(rec["user_agent"] == "curl/7.88.1");
+  CHECK(rec["resp_mime_types"][0] == "text/plain");
   CheckObjects(r, Expected("h2c.pcap"));
   // The body came gzip-encoded and was decoded through protocols/content.
   CHECK(r.stats.content.bytes_in > 0);
