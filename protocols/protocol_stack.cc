@@ -146,6 +146,10 @@ void ProtocolStack::GiveUp() {
 void ProtocolStack::OnGap(Direction dir, absl::Time ts, uint64_t length) {
   if (state_ == State::kRunning && analyzer_) {
     analyzer_->OnGap(dir, ts, length);
+  } else if (state_ == State::kDetecting && first_[Index(dir)].empty()) {
+    // Nothing of this direction seen yet (TLS 0-RTT data no key decrypts): detect on what
+    // follows; the analyzer gets the gap first and resynchronises.
+    pending_.push_back({Pending::Kind::kGap, dir, ts, {}, length});
   } else if (state_ == State::kDetecting) {
     // The start of a stream is missing: detecting by content from the middle of a
     // message is guesswork, so the connection is left unparsed.

@@ -226,7 +226,9 @@ class AeadCipher : public RecordCipher {
     if (!ctx.ok()) return ctx.status();
     ctx_ = std::move(*ctx);
     mode_ = p.suite->mode;
-    tls13_ = p.version == 0x0304;
+    tls13_ = IsTls13(p.version);
+    // TLS 1.3 drafts before 25 authenticated no additional data.
+    tls13_aad_ = Tls13Draft(p.version) == 0 || Tls13Draft(p.version) >= 25;
     tag_len_ = TagLength(mode_);
     key_ = p.keys.key;
     iv_ = p.keys.iv;
@@ -268,7 +270,9 @@ class AeadCipher : public RecordCipher {
     body.remove_suffix(tag_len_);
     unsigned char aad[13];
     size_t aad_len;
-    if (tls13_) {
+    if (tls13_ && !tls13_aad_) {
+      aad_len = 0;
+    } else if (tls13_) {
       aad[0] = type;
       aad[1] = version >> 8;
       aad[2] = version & 0xff;
@@ -321,6 +325,7 @@ class AeadCipher : public RecordCipher {
   std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter> ctx_;
   CipherMode mode_ = CipherMode::kGcm;
   bool tls13_ = false;
+  bool tls13_aad_ = true;
   bool explicit_nonce_ = false;
   size_t tag_len_ = 16;
   std::string key_, iv_;

@@ -28,10 +28,17 @@ struct CipherSuite {
 
 // nullptr when the suite is unknown.
 const CipherSuite* FindCipherSuite(uint16_t id);
-// "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" or "0xc02f" for unknown suites.
+// The IANA name ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), also for suites this package
+// cannot decrypt; "0xc0ff" only for code points with no name known here.
 std::string CipherSuiteName(uint16_t id);
-// "TLS 1.2", "SSL 3.0", or "0x0305".
+// "TLS 1.2", "SSL 3.0", "TLS 1.3 (draft 23)", or "0x0305".
 std::string VersionName(uint16_t version);
+// The draft number of a TLS 1.3 draft version (0x7F12-0x7F1C: drafts 18-28), else 0.
+int Tls13Draft(uint16_t version);
+// TLS 1.3 or one of its drafts.
+bool IsTls13(uint16_t version);
+// "close_notify", "handshake_failure" (RFC 8446 6, RFC 5246 7.2), or "alert_N".
+std::string AlertName(uint8_t description);
 
 bool IsAead(CipherMode mode);
 int TagLength(CipherMode mode);  // AEAD tag length, 0 otherwise

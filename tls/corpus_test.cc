@@ -136,7 +136,8 @@ TEST_CASE("Corpus: wrong or missing RSA key is reported in words", "[tls][corpus
   config.rsa_keys = &other;
   std::vector<Outcome> got = RunCapture("rsa_tls12_gcm.pcap", config);
   CHECK(got[0].fields["decrypted"] == false);
-  CHECK(got[0].fields["reason"] == "none of the RSA keys matches the server certificate's public key");
+  CHECK(got[0].fields["reason"] == "none of the RSA keys matches the server certificate's public key "
+                                    "[TLS_RSA_WITH_AES_256_GCM_SHA384]");
   CHECK(got[0].plain[0].empty());
 
   // Bound to the server's endpoint but not its certificate.
@@ -155,7 +156,7 @@ TEST_CASE("Corpus: wrong or missing RSA key is reported in words", "[tls][corpus
   got = RunCapture("ecdhe_tls12_gcm.pcap", config);
   CHECK(got[0].fields["decrypted"] == false);
   CHECK(got[0].fields["reason"] ==
-        "no key log entry for this client random; an RSA key cannot decrypt a session with ECDHE key exchange (forward secrecy)");
+        "no key log entry for this client random; an RSA key cannot decrypt a session with ECDHE key exchange (forward secrecy) [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]");
   got = RunCapture("tls13_aes_128_gcm_sha256.pcap", config);
   CHECK(got[0].fields["reason"].get<std::string>().find("TLS 1.3 sessions need a key log") !=
         std::string::npos);
@@ -210,6 +211,42 @@ TEST_CASE("Corpus: a key log appended after the session started is picked up", "
   CHECK(Sha256Hex(rec->data[1]) == e["server_sha256"]);
   CHECK(output.records[0].second["decrypted"] == true);
   CHECK_FALSE(output.records[0].second.contains("reason"));
+}
+
+TEST_CASE("Corpus: 0-RTT data with no CLIENT_EARLY_TRAFFIC_SECRET is a gap, the rest decrypts",
+          "[tls][corpus]") {
+  // corpus/tls/record_lab.py early_data_nokey: the key log lacks the early secret.
+  nlohmann::json m = nlohmann::json::parse(
+      tcpfollow::testing::ReadFileOrEmpty(Dir() + "early_data_nokey.manifest.json"));
+  KeyLogStore keys;
+  keys.AddKeyLogText(tcpfollow::testing::ReadFileOrEmpty(Dir() + "early_data_nokey.keylog"));
+  auto conns = tcpfollow::testing::ReadPcapStreams(Dir() + "early_data_nokey.pcap");
+  REQUIRE(conns.ok());
+  REQUIRE(conns->size() == 2);
+  const auto& c = (*conns)[1];  // the second connection sends 0-RTT data
+  TlsDecryptorConfig config;
+  config.secrets = &keys;
+  MemoryOutput output;
+  RecordingAnalyzer* rec = nullptr;
+  TlsDecryptor dec(c.info, &output, config, [&rec](const ConnectionInfo&) {
+    auto a = std::make_unique<RecordingAnalyzer>();
+    rec = a.get();
+    return a;
+  });
+  for (const auto& e : c.chunks) dec.OnData(static_cast<Direction>(e.dir), e.ts, e.bytes);
+  dec.OnClose(absl::UnixEpoch());
+  REQUIRE(rec != nullptr);
+  uint64_t early = m["notes"]["early_data_length"];
+  // The analyzer sees the early data's length as a gap first, then the later requests.
+  CHECK(rec->log.rfind("gap" + std::to_string(early) + " C", 0) == 0);
+  CHECK(rec->gaps[0] == 1);
+  CHECK(Sha256Hex(rec->data[0]) == m["notes"]["client_plain_after_gap_sha256"]);
+  const nlohmann::json& f = output.records[0].second;
+  CHECK(f["decrypted"] == true);
+  CHECK(f["early_data"] == true);
+  CHECK(f["early_data_missed_bytes"] == early);
+  CHECK(f["client_plain_missed_bytes"] == early);
+  CHECK(dec.stats().mac_failures == 0);
 }
 
 }  // namespace

@@ -198,9 +198,12 @@ absl::StatusOr<ServerHello> ParseServerHello(absl::string_view body) {
   Reader r(body);
   sh.legacy_version = r.Uint(2);
   sh.random = std::string(r.Bytes(32));
-  sh.session_id = std::string(r.Vec(1));
+  // TLS 1.3 drafts 18-21 (0x7F12-0x7F15) put their version here and had no session id or
+  // compression method (draft-ietf-tls-tls13-21 4.1.3).
+  bool early_draft = sh.legacy_version >= 0x7F00 && sh.legacy_version <= 0x7F15;
+  if (!early_draft) sh.session_id = std::string(r.Vec(1));
   sh.cipher_suite = r.Uint(2);
-  sh.compression = r.Uint(1);
+  if (!early_draft) sh.compression = r.Uint(1);
   if (!r.ok()) return Malformed("ServerHello");
   sh.version = sh.legacy_version;
   sh.hello_retry_request =

@@ -72,15 +72,14 @@ size_t DigestSize(absl::string_view digest) {
 
 absl::StatusOr<std::string> HkdfExpandLabel(absl::string_view digest, absl::string_view secret,
                                             absl::string_view label, absl::string_view context,
-                                            size_t out_len) {
+                                            size_t out_len, absl::string_view prefix) {
   std::string digest_name(digest);
   int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-  static constexpr char kPrefix[] = "tls13 ";
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name.data(), 0),
       OctetParam(OSSL_KDF_PARAM_KEY, secret),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, const_cast<char*>(kPrefix), 6),
+      OctetParam(OSSL_KDF_PARAM_PREFIX, prefix),
       OctetParam(OSSL_KDF_PARAM_LABEL, label),
       OctetParam(OSSL_KDF_PARAM_DATA, context),
       OSSL_PARAM_construct_end(),

@@ -23,9 +23,10 @@ absl::StatusOr<std::string> Tls1Prf(absl::string_view digest, absl::string_view 
 absl::StatusOr<std::string> Digest(absl::string_view digest, absl::string_view data);
 size_t DigestSize(absl::string_view digest);
 
+// `prefix` is "tls13 " (RFC 8446); TLS 1.3 drafts before 20 used "TLS 1.3, ".
 absl::StatusOr<std::string> HkdfExpandLabel(absl::string_view digest, absl::string_view secret,
                                             absl::string_view label, absl::string_view context,
-                                            size_t out_len);
+                                            size_t out_len, absl::string_view prefix = "tls13 ");
 
 }  // namespace tcpfollow::tls
 

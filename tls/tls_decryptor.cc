@@ -12,18 +12,6 @@ namespace {
 constexpr Direction kClient = Direction::kClientToServer;
 constexpr Direction kServer = Direction::kServerToClient;
 
-const char* LabelName(SecretLabel l) {
-  switch (l) {
-    case SecretLabel::kClientRandom: return "CLIENT_RANDOM";
-    case SecretLabel::kClientEarlyTraffic: return "CLIENT_EARLY_TRAFFIC_SECRET";
-    case SecretLabel::kClientHandshakeTraffic: return "CLIENT_HANDSHAKE_TRAFFIC_SECRET";
-    case SecretLabel::kServerHandshakeTraffic: return "SERVER_HANDSHAKE_TRAFFIC_SECRET";
-    case SecretLabel::kClientTraffic0: return "CLIENT_TRAFFIC_SECRET_0";
-    case SecretLabel::kServerTraffic0: return "SERVER_TRAFFIC_SECRET_0";
-  }
-  return "?";
-}
-
 const char* KxName(KeyExchange kx) {
   switch (kx) {
     case KeyExchange::kDhe: return "DHE";
@@ -126,11 +114,11 @@ size_t TlsDecryptor::OnData(Direction dir, absl::Time ts, absl::string_view byte
 void TlsDecryptor::OnGap(Direction dir, absl::Time ts, uint64_t length) {
   ++stats_.gaps;
   DirState& d = D(dir);
-  if (d.encrypted && !downstream_made_) {
-    downstream_made_ = true;  // plaintext will follow the gap: the parser must see it
-    if (downstream_factory_) downstream_ = downstream_factory_(conn_);
+  if (d.encrypted) {
+    ForwardGap(dir, ts, length);
+  } else if (downstream_ && !downstream_done_) {
+    downstream_->OnGap(dir, ts, length);
   }
-  if (downstream_ && !downstream_done_) downstream_->OnGap(dir, ts, length);
   if (d.dead || !is_tls_) return;
   d.reader.SetResyncVersion(d.record_version);
   d.reader.OnGap();
@@ -209,7 +197,7 @@ void TlsDecryptor::HandleRecord(Direction dir, absl::Time ts, uint8_t type, uint
     return;
   }
   std::string plain;
-  if (!DecryptRecord(dir, type, version, fragment, &plain)) return;
+  if (!DecryptRecord(dir, ts, type, version, fragment, &plain)) return;
   d.record_version = version;
   decrypted_ = true;
   ++stats_.decrypted_records[Index(dir)];
@@ -233,7 +221,28 @@ void TlsDecryptor::HandleRecord(Direction dir, absl::Time ts, uint8_t type, uint
   Dispatch(dir, ts, inner, content);
 }
 
-bool TlsDecryptor::DecryptRecord(Direction dir, uint8_t type, uint16_t version,
+void TlsDecryptor::SkipEarlyData(Direction dir, absl::Time ts, absl::string_view fragment) {
+  // Inner plaintext: content, content type byte, padding (assumed none), then the tag.
+  size_t overhead = 1 + (suite_ ? TagLength(suite_->mode) : 16);
+  size_t length = fragment.size() > overhead ? fragment.size() - overhead : 0;
+  // With 0-RTT accepted, the last early record is EndOfEarlyData (a 4-byte handshake
+  // message), not application data.
+  if (early_data_accepted_ && length == 4) return;
+  if (length == 0) return;
+  stats_.early_data_missed_bytes += length;
+  ForwardGap(dir, ts, length);
+}
+
+void TlsDecryptor::ForwardGap(Direction dir, absl::Time ts, uint64_t length) {
+  if (!downstream_made_) {
+    downstream_made_ = true;  // plaintext will follow the gap: the parser must see it
+    if (downstream_factory_) downstream_ = downstream_factory_(conn_);
+  }
+  stats_.plaintext_missed_bytes[Index(dir)] += length;
+  if (downstream_ && !downstream_done_) downstream_->OnGap(dir, ts, length);
+}
+
+bool TlsDecryptor::DecryptRecord(Direction dir, absl::Time ts, uint8_t type, uint16_t version,
                                  absl::string_view fragment, std::string* plain) {
   DirState& d = D(dir);
   if (d.early_mode) {
@@ -249,6 +258,7 @@ bool TlsDecryptor::DecryptRecord(Direction dir, uint8_t type, uint16_t version,
       return true;
     }
     ++stats_.skipped_early_data;
+    if (!d.early_cipher) SkipEarlyData(dir, ts, fragment);
     return false;
   }
   if (d.resyncing) {
@@ -292,7 +302,8 @@ void TlsDecryptor::Dispatch(Direction dir, absl::Time ts, uint8_t type,
       ++stats_.alerts;
       if (content.size() >= 2) {
         last_alert_ = absl::StrCat(static_cast<uint8_t>(content[0]) == 2 ? "fatal " : "",
-                                   static_cast<int>(static_cast<uint8_t>(content[1])));
+                                   AlertName(static_cast<uint8_t>(content[1])));
+        last_alert_from_ = dir;
       }
       break;
     case kHandshake:
@@ -400,7 +411,8 @@ void TlsDecryptor::OnHandshakeMessage(Direction dir, absl::Time ts, uint8_t type
       if (tls13_ && suite_ && !D(dir).secret.empty()) {
         ++stats_.key_updates;
         std::string digest = suite_->prf;
-        auto next = HkdfExpandLabel(digest, D(dir).secret, "traffic upd", "", DigestSize(digest));
+        auto next = HkdfExpandLabel(digest, D(dir).secret, "traffic upd", "", DigestSize(digest),
+                                    LabelPrefix());
         if (next.ok()) InstallTls13Secret(dir, *next);
       }
       break;
@@ -415,7 +427,6 @@ void TlsDecryptor::OnClientHello(const ClientHello& ch) {
     keys_ready_ = false;
     server_hello_done_ = false;
     encrypted_pms_.clear();
-    resumed_ = false;
   }
   hrr_ = false;
   have_sh_ = false;
@@ -431,15 +442,20 @@ void TlsDecryptor::OnServerHello(const ServerHello& sh) {
   sh_ = sh;
   have_sh_ = true;
   version_ = sh.version;
-  tls13_ = version_ == 0x0304;
+  tls13_ = IsTls13(version_);
   suite_ = FindCipherSuite(sh.cipher_suite);
   if (!sh.alpn.empty()) alpn_ = sh.alpn;
+  // A renegotiation flood keeps the first handshakes and the latest.
+  if (handshakes_.size() >= config_.limits.max_handshakes_listed && !handshakes_.empty()) {
+    handshakes_.pop_back();
+  }
+  handshakes_.push_back({version_, sh.cipher_suite, false});
   if (suite_ == nullptr) {
     SetReason(absl::StrCat("cipher suite ", CipherSuiteName(sh.cipher_suite),
                            " is not supported"));
   }
   if (!tls13_) return;
-  resumed_ = sh.pre_shared_key;
+  SetResumed(sh.pre_shared_key);
   if (suite_ == nullptr) {
     Stop(kClient, reason_);
     Stop(kServer, reason_);
@@ -463,7 +479,7 @@ void TlsDecryptor::OnChangeCipherSpec(Direction dir) {
   // ChangeCipherSpec changes nothing.
   if (!have_sh_ || hrr_) return;
   DirState& d = D(dir);
-  if (dir == kServer && !server_hello_done_ && have_sh_) resumed_ = true;
+  if (dir == kServer && !server_hello_done_ && have_sh_) SetResumed(true);
   d.encrypted = true;
   d.seq = 0;
   d.cipher.reset();
@@ -517,13 +533,14 @@ bool TlsDecryptor::EstablishTls12Keys() {
     SetReason(absl::StrCat(VersionName(version_), " decryption is not supported"));
     return false;
   }
+  const bool resumed = !handshakes_.empty() && handshakes_.back().resumed;
   std::optional<std::string> master;
   if (config_.secrets) master = config_.secrets->Find(SecretLabel::kClientRandom, ch_.random);
-  if (!master && resumed_ && config_.session_cache) {
+  if (!master && resumed && config_.session_cache) {
     master = config_.session_cache->FindByTicket(ch_.session_ticket);
     if (!master) master = config_.session_cache->FindBySessionId(sh_.session_id);
   }
-  if (!master && !resumed_ && suite_->kx == KeyExchange::kRsa) {
+  if (!master && !resumed && suite_->kx == KeyExchange::kRsa) {
     auto m = RsaMasterSecret();
     if (!m.ok()) {
       SetReason(std::string(m.status().message()));
@@ -532,7 +549,7 @@ bool TlsDecryptor::EstablishTls12Keys() {
     master = *m;
   }
   if (!master) {
-    if (resumed_) {
+    if (resumed) {
       SetReason("resumed session whose full handshake was not decrypted in this run, and no "
                 "key log entry for this client random");
     } else if (config_.rsa_keys && config_.rsa_keys->size() > 0) {
@@ -581,6 +598,34 @@ bool TlsDecryptor::EstablishTls12Keys() {
   return true;
 }
 
+const char* TlsDecryptor::LabelPrefix() const {
+  int draft = Tls13Draft(version_);
+  return draft != 0 && draft < 20 ? "TLS 1.3, " : "tls13 ";
+}
+
+void TlsDecryptor::SetResumed(bool resumed) {
+  if (!handshakes_.empty()) handshakes_.back().resumed = resumed;
+}
+
+std::string TlsDecryptor::FallbackReason() const {
+  std::string alert;
+  if (!last_alert_.empty()) {
+    alert = absl::StrCat(" (the ", last_alert_from_ == kClient ? "client" : "server",
+                         " sent alert ", last_alert_, ")");
+  }
+  if (!have_ch_ && !have_sh_) {
+    return "no ClientHello or ServerHello seen: the capture starts after the handshake";
+  }
+  if (!have_sh_) {
+    if (stats_.records[1] == 0) return absl::StrCat("the server never answered the ClientHello", alert);
+    return absl::StrCat("the handshake ended before a ServerHello", alert);
+  }
+  if (!D(kClient).encrypted && !D(kServer).encrypted) {
+    return absl::StrCat("the handshake ended before any record was encrypted", alert);
+  }
+  return absl::StrCat("no encrypted record was seen to decrypt", alert);
+}
+
 bool TlsDecryptor::InstallTls13Keys(Direction dir, KeyPhase phase) {
   DirState& d = D(dir);
   bool client = dir == kClient;
@@ -594,10 +639,10 @@ bool TlsDecryptor::InstallTls13Keys(Direction dir, KeyPhase phase) {
   if (phase == KeyPhase::kEarly) {
     if (!secret) return false;
     std::string digest = suite_->prf;
-    auto key = HkdfExpandLabel(digest, *secret, "key", "", suite_->key_len);
-    auto iv = HkdfExpandLabel(digest, *secret, "iv", "", 12);
+    auto key = HkdfExpandLabel(digest, *secret, "key", "", suite_->key_len, LabelPrefix());
+    auto iv = HkdfExpandLabel(digest, *secret, "iv", "", 12, LabelPrefix());
     if (!key.ok() || !iv.ok()) return false;
-    auto c = factory_->Create(CipherParams{suite_, 0x0304, false, {"", *key, *iv}});
+    auto c = factory_->Create(CipherParams{suite_, version_, false, {"", *key, *iv}});
     if (c.ok()) d.early_cipher = std::move(*c);
     d.early_seq = 0;
     return c.ok();
@@ -606,7 +651,7 @@ bool TlsDecryptor::InstallTls13Keys(Direction dir, KeyPhase phase) {
   if (!secret) {
     d.waiting = true;
     d.cipher.reset();
-    SetReason(absl::StrCat("no key log entry (", LabelName(label),
+    SetReason(absl::StrCat("no key log entry (", SecretLabelName(label),
                            ") for this client random; TLS 1.3 sessions need a key log"));
     return false;
   }
@@ -616,13 +661,13 @@ bool TlsDecryptor::InstallTls13Keys(Direction dir, KeyPhase phase) {
 bool TlsDecryptor::InstallTls13Secret(Direction dir, const std::string& secret) {
   DirState& d = D(dir);
   std::string digest = suite_->prf;
-  auto key = HkdfExpandLabel(digest, secret, "key", "", suite_->key_len);
-  auto iv = HkdfExpandLabel(digest, secret, "iv", "", 12);
+  auto key = HkdfExpandLabel(digest, secret, "key", "", suite_->key_len, LabelPrefix());
+  auto iv = HkdfExpandLabel(digest, secret, "iv", "", 12, LabelPrefix());
   if (!key.ok() || !iv.ok()) {
     Stop(dir, "TLS 1.3 key derivation failed");
     return false;
   }
-  auto c = factory_->Create(CipherParams{suite_, 0x0304, false, {"", *key, *iv}});
+  auto c = factory_->Create(CipherParams{suite_, version_, false, {"", *key, *iv}});
   if (!c.ok()) {
     Stop(dir, std::string(c.status().message()));
     return false;
@@ -685,9 +730,29 @@ nlohmann::json TlsDecryptor::RecordFields() const {
   if (have_sh_) j["cipher"] = CipherSuiteName(sh_.cipher_suite);
   if (!ch_.server_name.empty()) j["server_name"] = ch_.server_name;
   if (!alpn_.empty()) j["alpn"] = alpn_;
-  j["resumed"] = resumed_;
+  j["resumed"] = !handshakes_.empty() && handshakes_.front().resumed;
+  if (handshakes_.size() > 1) {
+    // A renegotiated connection: each handshake as it was.
+    nlohmann::json list = nlohmann::json::array();
+    for (const HandshakeFacts& h : handshakes_) {
+      list.push_back({{"version", VersionName(h.version)},
+                      {"cipher", CipherSuiteName(h.cipher_suite)},
+                      {"resumed", h.resumed}});
+    }
+    j["handshakes"] = std::move(list);
+  }
   j["decrypted"] = decrypted_;
-  if (!reason_.empty()) j["reason"] = reason_;
+  if (!decrypted_) {
+    // Every undecrypted session says why, naming its suite.
+    std::string why = reason_.empty() ? FallbackReason() : reason_;
+    if (have_sh_) {
+      std::string suite = CipherSuiteName(sh_.cipher_suite);
+      if (why.find(suite) == std::string::npos) absl::StrAppend(&why, " [", suite, "]");
+    }
+    j["reason"] = why;
+  } else if (!reason_.empty()) {
+    j["reason"] = reason_;
+  }
   if (!leaf_cert_.empty()) {
     auto info = DescribeCertificate(leaf_cert_);
     if (info.ok()) {
@@ -703,6 +768,14 @@ nlohmann::json TlsDecryptor::RecordFields() const {
   if (stats_.key_updates) j["key_updates"] = stats_.key_updates;
   if (stats_.renegotiations) j["renegotiations"] = stats_.renegotiations;
   if (have_ch_ && ch_.early_data) j["early_data"] = early_data_accepted_;
+  if (stats_.skipped_early_data) {
+    // 0-RTT records no key decrypts (no CLIENT_EARLY_TRAFFIC_SECRET): a gap in the client's
+    // plaintext; what follows is decrypted as usual.
+    j["early_data_skipped_records"] = stats_.skipped_early_data;
+    j["early_data_missed_bytes"] = stats_.early_data_missed_bytes;
+  }
+  if (stats_.plaintext_missed_bytes[0]) j["client_plain_missed_bytes"] = stats_.plaintext_missed_bytes[0];
+  if (stats_.plaintext_missed_bytes[1]) j["server_plain_missed_bytes"] = stats_.plaintext_missed_bytes[1];
   if (have_sh_ && sh_.compression == 1) j["compression"] = "deflate";
   return j;
 }

@@ -16,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -41,6 +42,7 @@ struct TlsDecryptorLimits {
   size_t max_transcript_bytes = 512 * 1024;    // handshake hash input (extended master secret)
   int max_resync_records = 64;                 // sequence numbers tried after a gap
   int max_consecutive_failures = 8;            // MAC failures before giving up
+  size_t max_handshakes_listed = 16;           // renegotiations: the first 15 and the latest
 };
 
 struct TlsDecryptorStats {
@@ -50,6 +52,8 @@ struct TlsDecryptorStats {
   uint64_t mac_failures = 0;             // records whose MAC/tag did not verify
   uint64_t pending_overflow = 0;         // times ciphertext waiting for a secret overflowed
   uint64_t skipped_early_data = 0;       // 0-RTT records that could not be decrypted
+  uint64_t early_data_missed_bytes = 0;  // their plaintext length, forwarded as a gap
+  uint64_t plaintext_missed_bytes[2] = {0, 0};  // gaps forwarded downstream
   uint64_t gaps = 0;
   uint64_t resyncs = 0;
   uint64_t alerts = 0;
@@ -98,8 +102,11 @@ class TlsDecryptor : public Analyzer {
   DirState& D(Direction dir) { return *dirs_[Index(dir)]; }
   void HandleRecord(Direction dir, absl::Time ts, uint8_t type, uint16_t version,
                     absl::string_view fragment);
-  bool DecryptRecord(Direction dir, uint8_t type, uint16_t version, absl::string_view fragment,
-                     std::string* plain);
+  bool DecryptRecord(Direction dir, absl::Time ts, uint8_t type, uint16_t version,
+                     absl::string_view fragment, std::string* plain);
+  // A 0-RTT record no key decrypts: its plaintext length becomes a gap downstream.
+  void SkipEarlyData(Direction dir, absl::Time ts, absl::string_view fragment);
+  void ForwardGap(Direction dir, absl::Time ts, uint64_t length);
   void Dispatch(Direction dir, absl::Time ts, uint8_t type, absl::string_view content);
   void OnHandshakeMessage(Direction dir, absl::Time ts, uint8_t type, absl::string_view body,
                           absl::string_view whole);
@@ -118,6 +125,12 @@ class TlsDecryptor : public Analyzer {
   void Drain(Direction dir);
   void Stop(Direction dir, const std::string& why);
   void SetReason(const std::string& why);
+  // The current handshake resumed a session (or not).
+  void SetResumed(bool resumed);
+  // Why nothing was decrypted when no step said so.
+  std::string FallbackReason() const;
+  const char* LabelPrefix() const;
+  const DirState& D(Direction dir) const { return *dirs_[Index(dir)]; }
 
   ConnectionInfo conn_;
   AnalyzerOutput* output_;
@@ -141,7 +154,12 @@ class TlsDecryptor : public Analyzer {
   uint16_t version_ = 0;
   bool tls13_ = false;
   bool server_hello_done_ = false, saw_certificate_ = false;
-  bool resumed_ = false;
+  struct HandshakeFacts {
+    uint16_t version;
+    uint16_t cipher_suite;
+    bool resumed;
+  };
+  std::vector<HandshakeFacts> handshakes_;  // one per ServerHello (renegotiation adds more)
   bool early_data_accepted_ = false;
   std::string leaf_cert_;
   std::string encrypted_pms_;
@@ -153,12 +171,12 @@ class TlsDecryptor : public Analyzer {
   CipherParams next_params_[2];  // TLS <= 1.2: keys waiting for each direction's CCS
   bool keys_ready_ = false;
   std::string alpn_;
-  int handshakes_ = 0;
 
   uint64_t waiting_generation_ = 0;
   bool decrypted_ = false;
   std::string reason_;
   std::string last_alert_;
+  Direction last_alert_from_ = Direction::kClientToServer;
   TlsDecryptorStats stats_;
 };
 

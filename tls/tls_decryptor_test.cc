@@ -156,7 +156,8 @@ TEST_CASE("TlsDecryptor: ciphertext waiting for a secret is bounded and explaine
     r.dec.OnClose(absl::UnixEpoch());
     CHECK(r.rec == nullptr);
     CHECK(r.output.records[0].second["decrypted"] == false);
-    CHECK(r.output.records[0].second["reason"] == "no key log entry for this client random");
+    CHECK(r.output.records[0].second["reason"] ==
+        "no key log entry for this client random [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]");
     CHECK(r.dec.stats().pending_overflow == 0);
   }
   SECTION("over the limit: dropped and counted") {
