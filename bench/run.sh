@@ -12,10 +12,13 @@
 #            --keylog vs tshark and ssldump with the key log. target: >= 1 GB/s plaintext per CPU s
 #            doing what the peers do (decrypt and dissect, store nothing: --no-streams --no-objects);
 #            the rows that also write streams, plaintext and hashed objects are shown beside it
+#   compressed  bench.pcap gzip-compressed (gzip -1, made once): tcpfollow --streams-only on the
+#            .gz vs the plain file, beside zcat > /dev/null (zlib's own decompression time).
+#            target: the .gz run costs no more than zcat's time on top of the plain run (wall)
 #   memory   peak RSS under floods made by bench/gen_floods (SYN/connection, out-of-order,
 #            fragment, gzip bomb): tcpfollow vs tcpflow vs tshark -q. target: < 150 MB (default limits)
 #
-# usage: bench/run.sh [--disk] [--repeat N] [streams|http|defrag|tls|memory|all ...]
+# usage: bench/run.sh [--disk] [--repeat N] [streams|http|defrag|tls|memory|compressed|all ...]
 #        bazel run --config=opt //bench:run -- [same arguments]
 # Output goes to tmpfs /dev/shm/tcpfollow-bench-out (default: measures the tools, not the
 # disk's writeback throttling) or with --disk to /tmp/tcpfollow-bench-out. Inputs live in
@@ -42,14 +45,14 @@ while [ $# -gt 0 ]; do
     --disk) out_root=/tmp/tcpfollow-bench-out
             out_note="disk (/tmp): includes the kernel's writeback throttling; noisier" ;;
     --repeat) repeat=$2; shift ;;
-    streams|http|defrag|tls|memory) sections+=("$1") ;;
-    all) sections+=(streams http defrag tls memory) ;;
+    streams|http|defrag|tls|memory|compressed) sections+=("$1") ;;
+    all) sections+=(streams http defrag tls memory compressed) ;;
     -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 1 ;;
   esac
   shift
 done
-[ ${#sections[@]} -gt 0 ] || sections=(streams http defrag tls memory)
+[ ${#sections[@]} -gt 0 ] || sections=(streams http defrag tls memory compressed)
 [ -x /usr/bin/time ] || { echo "run.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
 mkdir -p "$bench/bin" "$out_root"
 log=$out_root/logs
@@ -157,6 +160,28 @@ section_streams() {
   echo "target: tcpfollow >= 2x faster than tcpflow (wall): ${speed}x  $(pf "$speed" ">=" 2)"
   echo "target: tcpfollow peak RSS < 100 MB: ${RSS[s_tcpfollow]} MB  $(pf "${RSS[s_tcpfollow]}" "<" 100)"
   echo "(best of $repeat alternating runs each; CPU ratio tcpfollow/tcpflow $(ratio "${CPU[s_tcpfollow]}" "${CPU[s_tcpflow]}"))"
+}
+
+section_compressed() {
+  ensure_bench_pcap
+  local gz=$bench/bench.pcap.gz
+  [ -f "$gz" ] && [ "$gz" -nt "$cap" ] || gzip -1 -c "$cap" > "$gz"
+  header "compressed: gzip input (bench.pcap.gz, $(mb_of "$gz") MB of $(mb_of "$cap") MB)"
+  warm "$cap" "$gz"
+  local r
+  for ((r = 0; r < repeat; r++)); do  # alternate
+    measure c_plain 1 "$tf" -q --streams-only -r "$cap" -o OUT
+    measure c_gz 1 "$tf" -q --streams-only -r "$gz" -o OUT
+    measure c_zcat 1 sh -c "zcat '$gz' > /dev/null"
+  done
+  local mb; mb=$(mb_of "$cap")
+  table_head
+  table_row c_plain "tcpfollow --streams-only (plain)" "$mb"
+  table_row c_gz "tcpfollow --streams-only (.gz)" "$mb"
+  table_row c_zcat "zcat > /dev/null" "$mb"
+  local extra; extra=$(awk -v a="${WALL[c_gz]}" -v b="${WALL[c_plain]}" 'BEGIN { printf "%.2f", a - b }')
+  echo "target: .gz costs no more than zcat on top of plain (wall): +${extra} s vs zcat ${WALL[c_zcat]} s  $(pf "$extra" "<=" "${WALL[c_zcat]}")"
+  echo "(best of $repeat alternating runs each)"
 }
 
 section_http() {

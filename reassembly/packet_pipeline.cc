@@ -29,9 +29,22 @@ void PacketPipeline::OnPacket(const RawPacket& packet) {
                               &ip);
   if (e != DecodeError::kOk) {
     ++counts_.errors[static_cast<size_t>(e)];
+    if (e == DecodeError::kUnsupportedLink) CountUnsupportedLink(packet.link_type);
     return;
   }
   OnIp(packet.ts, ip);
+}
+
+void PacketPipeline::CountUnsupportedLink(int link_type) {
+  for (auto& [type, n] : counts_.unsupported_link_types) {
+    if (type == link_type) {
+      ++n;
+      return;
+    }
+  }
+  if (counts_.unsupported_link_types.size() < PacketCounts::kMaxUnsupportedLinkTypes) {
+    counts_.unsupported_link_types.emplace_back(link_type, 1);
+  }
 }
 
 void PacketPipeline::OnIp(absl::Time ts, const IpPacket& ip) {

@@ -46,6 +46,10 @@ struct PacketCounts {
   uint64_t other_ip = 0;
   uint64_t reassembled_datagrams = 0;
   std::array<uint64_t, static_cast<size_t>(DecodeError::kCount)> errors{};
+  // Packets of link types the decoder does not read, per link type (DLT value); at most
+  // kMaxUnsupportedLinkTypes distinct types are named, the rest counted in errors only.
+  static constexpr size_t kMaxUnsupportedLinkTypes = 16;
+  std::vector<std::pair<int, uint64_t>> unsupported_link_types;
 };
 
 class PacketPipeline {
@@ -65,6 +69,7 @@ class PacketPipeline {
 
  private:
   void OnIp(absl::Time ts, const IpPacket& ip);
+  void CountUnsupportedLink(int link_type);
 
   PacketPipelineConfig config_;
   TcpReassembler tcp_;

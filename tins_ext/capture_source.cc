@@ -1,4 +1,5 @@
-// libpcap-backed capture sources; see capture_source.h.
+// Capture sources: our pcap and pcapng block readers, libpcap for the rest; see
+// capture_source.h.
 #include "tins_ext/capture_source.h"
 
 #include <grp.h>
@@ -18,10 +19,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <mutex>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace tcpfollow {
 namespace {
@@ -74,25 +77,51 @@ absl::Status DropPrivileges(const std::string& user) {
   return absl::OkStatus();
 }
 
+// The bytes of a file handed to libpcap as a stdio stream (fopencookie), so that libpcap
+// reads decompressed input and standard input after we have looked at its first bytes.
+struct LibpcapFeed {
+  std::unique_ptr<ByteSource> bytes;
+  std::string error;  // the ByteSource's error, when a read failed
+  uint64_t consumed = 0;  // decompressed bytes handed to libpcap
+  std::atomic<bool> stop{false};  // set by BreakLoop: an interrupted read ends the input
+
+  static ssize_t Read(void* cookie, char* buf, size_t n) {
+    auto* feed = static_cast<LibpcapFeed*>(cookie);
+    absl::StatusOr<size_t> got = feed->bytes->Read(reinterpret_cast<uint8_t*>(buf), n);
+    if (!got.ok() && absl::IsCancelled(got.status()) && !feed->stop.load()) {
+      got = feed->bytes->Read(reinterpret_cast<uint8_t*>(buf), n);  // once more, then give up
+    }
+    if (!got.ok()) {
+      feed->error = std::string(got.status().message());
+      errno = EIO;
+      return -1;
+    }
+    feed->consumed += *got;
+    return static_cast<ssize_t>(*got);
+  }
+  static int Close(void*) { return 0; }  // the feed is owned by its PcapSource
+
+  // A stdio stream over this feed; closed by pcap_close.
+  std::FILE* Open() {
+    cookie_io_functions_t io = {};
+    io.read = &LibpcapFeed::Read;
+    io.close = &LibpcapFeed::Close;
+    return fopencookie(this, "r", io);
+  }
+};
+
 class PcapSource : public CaptureSource {
  public:
-  PcapSource(PcapHandle pcap, bool live, bool nanosecond, std::string name, int timeout_ms)
-      : pcap_(std::move(pcap)),
+  PcapSource(PcapHandle pcap, bool live, bool nanosecond, std::string name, int timeout_ms,
+             std::unique_ptr<LibpcapFeed> feed = nullptr)
+      : feed_(std::move(feed)),
+        pcap_(std::move(pcap)),
         live_(live),
         timeout_ms_(timeout_ms > 0 ? timeout_ms : -1),
         nanosecond_(nanosecond),
         name_(std::move(name)),
         link_type_(pcap_datalink(pcap_.get())) {
-    if (!live_) {
-      std::FILE* f = pcap_file(pcap_.get());
-      struct stat st;
-      if (f != nullptr && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        file_ = f;
-        total_bytes_ = static_cast<uint64_t>(st.st_size);
-      }
-    } else if (pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0) {
-      wake_[0] = wake_[1] = -1;
-    }
+    if (live_ && pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0) wake_[0] = wake_[1] = -1;
   }
   ~PcapSource() override {
     for (int fd : wake_) {
@@ -127,11 +156,21 @@ class PcapSource : public CaptureSource {
     }
     if (rc == PCAP_ERROR_BREAK) {
       ended_ = true;
+      if (feed_ != nullptr && feed_->bytes->truncated_stream()) {  // as our readers say it
+        truncated_ = true;
+        damage_ = CaptureDamage{feed_->consumed,
+                                absl::StrCat("the ", CompressionName(feed_->bytes->compression()),
+                                             " stream ends before its end marker")};
+      }
       return false;
     }
-    const std::string error = pcap_geterr(pcap_.get());
-    if (!live_ && absl::StrContains(error, "truncated")) {
-      truncated_ = ended_ = true;
+    std::string error = pcap_geterr(pcap_.get());
+    if (!live_) {
+      // A file damaged in the middle: what came before it was delivered; say where.
+      if (feed_ != nullptr && !feed_->error.empty()) error = feed_->error;
+      truncated_ = absl::StrContains(error, "truncated");
+      ended_ = true;
+      damage_ = CaptureDamage{feed_ != nullptr ? feed_->consumed : 0, error};
       return false;
     }
     return absl::DataLossError(absl::StrCat("error reading ", name_, ": ", error));
@@ -156,6 +195,7 @@ class PcapSource : public CaptureSource {
 
   void BreakLoop() override {
     break_.store(true, std::memory_order_relaxed);
+    if (feed_ != nullptr) feed_->stop.store(true, std::memory_order_relaxed);
     if (wake_[1] >= 0) {
       const ssize_t ignored = write(wake_[1], "x", 1);
       (void)ignored;
@@ -164,12 +204,19 @@ class PcapSource : public CaptureSource {
   }
 
   uint64_t bytes_read() const override {
-    if (file_ == nullptr) return 0;
-    const long pos = std::ftell(file_);
-    return pos < 0 ? 0 : static_cast<uint64_t>(pos);
+    return feed_ == nullptr ? 0 : feed_->bytes->stats().compressed_bytes;
   }
-  uint64_t total_bytes() const override { return total_bytes_; }
+  uint64_t total_bytes() const override {
+    return feed_ == nullptr ? 0 : feed_->bytes->file_size();
+  }
   bool truncated() const override { return truncated_; }
+  std::optional<CaptureDamage> damage() const override { return damage_; }
+  CaptureFormat format() const override {
+    CaptureFormat f;
+    f.container = "pcap (libpcap)";
+    if (feed_ != nullptr) f.compression = feed_->bytes->compression();
+    return f;
+  }
 
  private:
   // Live captures are non-blocking: libpcap's read timeout does not fire while no packet
@@ -181,73 +228,277 @@ class PcapSource : public CaptureSource {
     return n > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
   }
 
+  std::unique_ptr<LibpcapFeed> feed_;  // files; destroyed after pcap_ closes its stream
   PcapHandle pcap_;
   const bool live_;
   const int timeout_ms_;  // poll timeout for live captures; -1 = wait for a packet
   const bool nanosecond_;
   const std::string name_;
   const int link_type_;
-  std::FILE* file_ = nullptr;  // owned by pcap_; set only for regular files
-  uint64_t total_bytes_ = 0;
   std::atomic<uint64_t> packets_{0};  // live: read by stats() from another thread
   mutable std::mutex stats_mu_;
   bool truncated_ = false;
+  std::optional<CaptureDamage> damage_;
   bool ended_ = false;  // end of file seen: later calls return false without reading
   int wake_[2] = {-1, -1};  // live: BreakLoop writes to [1] to end a wait on [0]
   std::atomic<bool> break_{false};
   static_assert(std::atomic<bool>::is_always_lock_free, "BreakLoop must be signal-safe");
 };
 
-// Classic pcap files (the format tcpdump and most capture tools write) read without
-// libpcap's per-packet path: libpcap copies every record through stdio into its own buffer;
-// this reads the file in large blocks and hands out views into the block, so a packet is
-// copied once (kernel to user). libpcap still opens and validates the file (magic, version,
-// link type mapping) and compiles the BPF filter; records are read as libpcap 1.10 reads
-// them, which capture_source_test and fuzz/capture_reader_fuzz check packet by packet
-// against libpcap itself: version 2.4 files only; timestamps scaled to nanoseconds, seconds
-// and fraction signed 32-bit (unsigned in byte-swapped files) as libpcap has them; a caplen
-// above the file's snaplen cut to it, one above 262144 (libpcap's maximum for these link
-// types) an error; a record cut short by the end of the file reported as truncated.
-class PcapBlockReader : public CaptureSource {
- public:
-  static constexpr uint32_t kMaxCaplen = 262144;  // libpcap's MAXIMUM_SNAPLEN
-  static constexpr size_t kBlock = 1 << 20;       // > kMaxCaplen + a record header
+// ---------------------------------------------------------------------------------------
+// Our own file readers: classic pcap and pcapng over a ByteSource, read in large blocks
+// with views into the block handed out (one copy per packet, kernel or decompressor to
+// user). They deliver what libpcap 1.10 delivers on the files libpcap reads (checked packet
+// by packet by capture_source_test and fuzz/capture_reader_fuzz), and more: pcapng
+// interfaces of different link types and snapshot lengths, sections of either byte order.
 
-  PcapBlockReader(PcapHandle pcap, int fd, bool swapped, bool nano_file, uint32_t snaplen,
-                  std::string name, uint64_t total_bytes)
-      : pcap_(std::move(pcap)),
-        fd_(fd),
-        swapped_(swapped),
-        nano_file_(nano_file),
-        snapshot_(snaplen == 0 || snaplen > kMaxCaplen ? kMaxCaplen : snaplen),
-        name_(std::move(name)),
-        link_type_(pcap_datalink(pcap_.get())),
-        total_bytes_(total_bytes),
-        buf_(new uint8_t[kBlock]) {}
-  ~PcapBlockReader() override {
-    if (has_filter_) pcap_freecode(&filter_);
-    close(fd_);
+// Link types as files write them (LINKTYPE_*) to libpcap's DLT_* values, as libpcap maps
+// them on Linux (almost all are equal).
+int LinkTypeToDlt(uint32_t link_type) {
+  switch (link_type) {
+    case 100: return DLT_ATM_RFC1483;
+    case 101: return DLT_RAW;
+    case 102: return DLT_SLIP_BSDOS;
+    case 103: return DLT_PPP_BSDOS;
+    case 106: return DLT_ATM_CLIP;
+    default: return static_cast<int>(link_type);
+  }
+}
+
+// libpcap's largest snapshot length for a link type (max_snaplen_for_dlt).
+uint32_t MaxSnaplen(int dlt) {
+  switch (dlt) {
+    case 231: return 128u << 20;  // DLT_DBUS
+    case 279: return 8u << 20;    // DLT_EBHSCR
+    case 249: return 1u << 20;    // DLT_USBPCAP
+    default: return 262144;
+  }
+}
+uint32_t AdjustSnaplen(int dlt, uint32_t snaplen) {
+  const uint32_t max = MaxSnaplen(dlt);
+  return snaplen == 0 || snaplen > max ? max : snaplen;
+}
+
+// NFLOG TLV headers are in the writing host's byte order; libpcap swaps them when the file
+// was written on a host of the other order, and so do we (in place), so the decoder reads
+// them in ours.
+void SwapNflogHeader(uint8_t* buf, uint32_t caplen, uint32_t len) {
+  if (caplen < 4 || len < 4 || buf[1] != 0) return;
+  caplen -= 4;
+  len -= 4;
+  uint8_t* p = buf + 4;
+  while (len >= 4) {
+    if (caplen < 4) return;
+    uint16_t f[2];
+    std::memcpy(f, p, 4);
+    f[0] = __builtin_bswap16(f[0]);
+    f[1] = __builtin_bswap16(f[1]);
+    std::memcpy(p, f, 4);
+    uint32_t size = f[0];
+    if (size % 4 != 0) size += 4 - size % 4;
+    if (size < 4 || caplen < size) return;
+    len -= size;
+    caplen -= size;
+    p += size;
+  }
+}
+
+// A growing window over a ByteSource: Ensure(n) makes n bytes available at data(), reading
+// (and moving the unread tail to the front) as needed.
+class InputBuffer {
+ public:
+  static constexpr size_t kBlock = 1 << 20;
+
+  explicit InputBuffer(std::unique_ptr<ByteSource> bytes)
+      : bytes_(std::move(bytes)), buf_(new uint8_t[kBlock]), cap_(kBlock) {}
+
+  // false: the input ended (or failed: error()) with fewer than n bytes left.
+  bool Ensure(size_t n) { return end_ - pos_ >= n || Fill(n); }
+  const uint8_t* data() const { return buf_.get() + pos_; }
+  uint8_t* mutable_data() { return buf_.get() + pos_; }
+  size_t available() const { return end_ - pos_; }
+  void Consume(size_t n) { pos_ += n; }
+  uint64_t offset() const { return base_ + pos_; }  // of data(), in the decompressed input
+  // Discards n bytes without holding them. false: the input ended first.
+  bool Skip(uint64_t n) {
+    while (n > 0) {
+      if (available() == 0 && !Ensure(1)) return false;
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(n, available()));
+      Consume(take);
+      n -= take;
+    }
+    return true;
+  }
+  const std::string& error() const { return error_; }
+  // A read interrupted by a signal ends the input when *stop is set, else is retried.
+  void set_stop(const std::atomic<bool>* stop) { stop_ = stop; }
+  ByteSource& bytes() { return *bytes_; }
+  const ByteSource& bytes() const { return *bytes_; }
+  // Hands over the source with the bytes buffered but not consumed put back in front.
+  std::unique_ptr<ByteSource> Release();
+
+ private:
+  bool Fill(size_t n) {
+    if (eof_) return false;
+    if (pos_ > 0) {
+      std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
+      base_ += pos_;
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    if (n > cap_) {
+      size_t cap = std::max(n, cap_ * 2);
+      std::unique_ptr<uint8_t[]> bigger(new uint8_t[cap]);
+      std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger);
+      cap_ = cap;
+    }
+    while (end_ < n) {
+      absl::StatusOr<size_t> got = bytes_->Read(buf_.get() + end_, cap_ - end_);
+      if (!got.ok() && absl::IsCancelled(got.status()) && (stop_ == nullptr || !stop_->load())) {
+        continue;  // a signal that did not ask us to stop
+      }
+      if (!got.ok()) {
+        error_ = std::string(got.status().message());
+        eof_ = true;
+        return false;
+      }
+      if (*got == 0) {
+        eof_ = true;
+        return false;
+      }
+      end_ += *got;
+    }
+    return true;
   }
 
-  // Compiles `bpf` against the file's link type; applied to each record in Next().
-  absl::Status SetFilter(const std::string& bpf) {
-    if (bpf.empty()) return absl::OkStatus();
-    absl::Status compiled =
-        CompileFilter(pcap_.get(), bpf, PCAP_NETMASK_UNKNOWN, name_, &filter_);
-    has_filter_ = compiled.ok();
-    return compiled;
+  std::unique_ptr<ByteSource> bytes_;
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t cap_;
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  uint64_t base_ = 0;  // input offset of buf_[0]
+  bool eof_ = false;
+  std::string error_;
+  const std::atomic<bool>* stop_ = nullptr;
+};
+
+// Bytes already buffered, then the rest of a source (for libpcap after we peeked).
+class PrefixedSource : public ByteSource {
+ public:
+  PrefixedSource(std::string prefix, std::unique_ptr<ByteSource> rest)
+      : prefix_(std::move(prefix)), rest_(std::move(rest)) {
+    file_size_ = rest_->file_size();
+  }
+  absl::StatusOr<size_t> Read(uint8_t* buf, size_t n) override {
+    if (pos_ < prefix_.size()) {
+      const size_t take = std::min(n, prefix_.size() - pos_);
+      std::memcpy(buf, prefix_.data() + pos_, take);
+      pos_ += take;
+      Sync();
+      return take;
+    }
+    absl::StatusOr<size_t> got = rest_->Read(buf, n);
+    Sync();
+    return got;
+  }
+  Compression compression() const override { return rest_->compression(); }
+  bool truncated_stream() const override { return rest_->truncated_stream(); }
+
+ private:
+  void Sync() { stats_ = rest_->stats(); }
+  std::string prefix_;
+  size_t pos_ = 0;
+  std::unique_ptr<ByteSource> rest_;
+};
+
+std::unique_ptr<ByteSource> InputBuffer::Release() {
+  std::string rest(reinterpret_cast<const char*>(data()), available());
+  return std::make_unique<PrefixedSource>(std::move(rest), std::move(bytes_));
+}
+
+// A BPF filter compiled once per link type (pcapng interfaces may differ).
+class FilterSet {
+ public:
+  explicit FilterSet(std::string bpf, std::string name) : bpf_(std::move(bpf)), name_(std::move(name)) {}
+  ~FilterSet() {
+    for (Entry& e : entries_) {
+      if (e.ok) pcap_freecode(&e.program);
+    }
+  }
+  bool empty() const { return bpf_.empty(); }
+  // Compiles for `dlt` if not done yet; the error when it does not compile.
+  absl::Status Prepare(int dlt, uint32_t snaplen) {
+    if (bpf_.empty()) return absl::OkStatus();
+    for (Entry& e : entries_) {
+      if (e.dlt == dlt) return e.status;
+    }
+    entries_.push_back({dlt});
+    Entry& e = entries_.back();
+    PcapHandle dead(pcap_open_dead_with_tstamp_precision(dlt, static_cast<int>(snaplen),
+                                                        PCAP_TSTAMP_PRECISION_NANO));
+    if (dead == nullptr) {
+      e.status = absl::ResourceExhaustedError("cannot compile the BPF filter");
+    } else {
+      e.status = CompileFilter(dead.get(), bpf_, PCAP_NETMASK_UNKNOWN, name_, &e.program);
+    }
+    e.ok = e.status.ok();
+    return e.status;
+  }
+  // 1: passes, 0: filtered out, -1: the filter cannot be applied to this link type.
+  int Match(int dlt, const RawPacket& p) {
+    if (bpf_.empty()) return 1;
+    Entry* e = last_ != nullptr && last_->dlt == dlt ? last_ : nullptr;
+    if (e == nullptr) {
+      (void)Prepare(dlt, MaxSnaplen(dlt));
+      for (Entry& x : entries_) {
+        if (x.dlt == dlt) e = &x;
+      }
+      last_ = e;
+    }
+    if (!e->ok) return -1;
+    pcap_pkthdr h = {};
+    h.caplen = p.caplen;
+    h.len = p.wirelen;
+    return pcap_offline_filter(&e->program, &h, p.data) != 0 ? 1 : 0;
+  }
+
+ private:
+  struct Entry {
+    int dlt;
+    absl::Status status;
+    bpf_program program = {};
+    bool ok = false;
+  };
+  const std::string bpf_;
+  const std::string name_;
+  std::deque<Entry> entries_;  // stable addresses
+  Entry* last_ = nullptr;
+};
+
+// What both readers share: the input, the filter, the end state and the counters.
+class FileReaderBase : public CaptureSource {
+ public:
+  FileReaderBase(InputBuffer in, std::string name, std::string bpf, const CaptureLimits& limits)
+      : in_(std::move(in)), name_(std::move(name)), filters_(std::move(bpf), name_), limits_(limits) {
+    in_.set_stop(&break_);
   }
 
   absl::StatusOr<bool> Next(RawPacket* p) override {
     while (true) {
       if (ended_ || break_.load(std::memory_order_relaxed)) return false;
-      absl::StatusOr<bool> got = ReadRecord(p);
-      if (!got.ok() || !*got) return got;
-      if (has_filter_) {
-        pcap_pkthdr h = {};
-        h.caplen = p->caplen;
-        h.len = p->wirelen;
-        if (pcap_offline_filter(&filter_, &h, p->data) == 0) continue;
+      if (!ReadPacket(p)) {
+        if (break_.load(std::memory_order_relaxed)) {  // stopped, not damaged
+          damage_.reset();
+          truncated_ = false;
+        }
+        return false;
+      }
+      const int match = filters_.Match(p->link_type, *p);
+      if (match == 0) continue;
+      if (match < 0) {
+        ++stats_.filter_unusable;
+        continue;
       }
       ++packets_;
       return true;
@@ -256,14 +507,83 @@ class PcapBlockReader : public CaptureSource {
 
   int link_type() const override { return link_type_; }
   CaptureStats stats() const override {
-    CaptureStats s;
+    CaptureStats s = stats_;
     s.packets = packets_;
     return s;
   }
   void BreakLoop() override { break_.store(true, std::memory_order_relaxed); }
-  uint64_t bytes_read() const override { return block_offset_ + pos_; }
-  uint64_t total_bytes() const override { return total_bytes_; }
+  uint64_t bytes_read() const override {
+    return in_.bytes().compression() == Compression::kNone
+               ? in_.offset()
+               : in_.bytes().stats().compressed_bytes;
+  }
+  uint64_t total_bytes() const override { return in_.bytes().file_size(); }
   bool truncated() const override { return truncated_; }
+  std::optional<CaptureDamage> damage() const override { return damage_; }
+
+ protected:
+  // One packet (before filtering) into *p; false at the end or on damage (ended_ set).
+  virtual bool ReadPacket(RawPacket* p) = 0;
+
+  bool Damaged(uint64_t offset, std::string problem, bool truncated = false) {
+    damage_ = CaptureDamage{offset, std::move(problem)};
+    truncated_ = truncated;
+    ended_ = true;
+    return false;
+  }
+  // The input ended (or failed) with `need` bytes of `what` wanted at the current offset.
+  // At a clean boundary (nothing left) it is the end of the file, unless the compressed
+  // stream itself was cut.
+  bool CutShort(const char* what, size_t need) {
+    if (!in_.error().empty()) return Damaged(in_.offset(), in_.error());
+    if (in_.available() == 0) {
+      if (in_.bytes().truncated_stream()) {
+        return Damaged(in_.offset(),
+                       absl::StrCat("the ", CompressionName(in_.bytes().compression()),
+                                    " stream ends before its end marker"),
+                       true);
+      }
+      ended_ = true;
+      return false;
+    }
+    return Damaged(in_.offset(), absl::StrCat("the file ends inside ", what, " (",
+                                              in_.available(), " of ", need, " bytes)"),
+                   true);
+  }
+
+  InputBuffer in_;
+  const std::string name_;
+  FilterSet filters_;
+  const CaptureLimits limits_;
+  int link_type_ = -1;
+  CaptureStats stats_;
+  uint64_t packets_ = 0;
+  bool ended_ = false;
+  bool truncated_ = false;
+  std::optional<CaptureDamage> damage_;
+  std::atomic<bool> break_{false};
+};
+
+// Classic pcap, version 2.4, as libpcap 1.10 reads it: timestamps scaled to nanoseconds,
+// seconds and fraction signed 32-bit (unsigned in byte-swapped files); a caplen above the
+// file's snaplen cut to it, one above 262144 (libpcap's maximum for these link types)
+// damage; a record cut short by the end of the file truncation.
+class PcapFileReader : public FileReaderBase {
+ public:
+  PcapFileReader(InputBuffer in, std::string name, std::string bpf, const CaptureLimits& limits,
+                 bool swapped, bool nano, int dlt, uint32_t snaplen)
+      : FileReaderBase(std::move(in), std::move(name), std::move(bpf), limits),
+        swapped_(swapped),
+        nano_(nano),
+        max_caplen_(MaxSnaplen(dlt)),
+        snapshot_(AdjustSnaplen(dlt, snaplen)) {
+    link_type_ = dlt;
+  }
+  absl::Status Init() {
+    in_.Consume(24);
+    return filters_.Prepare(link_type_, snapshot_);
+  }
+  CaptureFormat format() const override { return {"pcap", in_.bytes().compression()}; }
 
  private:
   uint32_t U32(const uint8_t* b) const {
@@ -272,172 +592,456 @@ class PcapBlockReader : public CaptureSource {
     return swapped_ ? __builtin_bswap32(v) : v;
   }
 
-  absl::StatusOr<bool> ReadRecord(RawPacket* p) {
-    absl::StatusOr<bool> have = Ensure(16);
-    if (!have.ok()) return have;
-    if (!*have) {
-      if (end_ - pos_ != 0) return Truncated();  // part of a record header
-      ended_ = true;
-      return false;
-    }
-    const uint8_t* h = buf_.get() + pos_;
+  bool ReadPacket(RawPacket* p) override {
+    if (!in_.Ensure(16)) return CutShort("a record header", 16);
+    const uint8_t* h = in_.data();
     const uint32_t sec = U32(h), frac = U32(h + 4), caplen = U32(h + 8), len = U32(h + 12);
-    if (caplen > kMaxCaplen) {
-      return absl::DataLossError(absl::StrCat("error reading ", name_,
-                                              ": invalid packet capture length ", caplen,
-                                              ", bigger than snaplen of ", snapshot_));
+    if (caplen > max_caplen_) {
+      return Damaged(in_.offset(), absl::StrCat("record length ", caplen, " is impossible (more than ",
+                                                max_caplen_, ")"));
     }
-    have = Ensure(16 + static_cast<size_t>(caplen));
-    if (!have.ok()) return have;
-    if (!*have) return Truncated();
+    if (!in_.Ensure(16 + size_t{caplen})) return CutShort("a record", 16 + size_t{caplen});
     // As libpcap reads them, so that every input path agrees: both fields signed 32-bit in a
     // file of this machine's byte order, unsigned in a byte-swapped one.
     const int64_t s64 = swapped_ ? int64_t{sec} : int64_t{static_cast<int32_t>(sec)};
     const int64_t f64 = swapped_ ? int64_t{frac} : int64_t{static_cast<int32_t>(frac)};
-    p->ts = absl::FromUnixSeconds(s64) +
-            (nano_file_ ? absl::Nanoseconds(f64) : absl::Microseconds(f64));
+    p->ts = absl::FromUnixSeconds(s64) + (nano_ ? absl::Nanoseconds(f64) : absl::Microseconds(f64));
     p->link_type = link_type_;
     p->caplen = std::min(caplen, snapshot_);  // libpcap cuts a record to the file's snaplen
     p->wirelen = len;
-    p->data = buf_.get() + pos_ + 16;
-    pos_ += 16 + static_cast<size_t>(caplen);
+    uint8_t* data = in_.mutable_data() + 16;
+    if (swapped_ && link_type_ == DLT_NFLOG) SwapNflogHeader(data, p->caplen, len);
+    p->data = data;
+    in_.Consume(16 + size_t{caplen});
     return true;
   }
 
-  absl::StatusOr<bool> Truncated() {
-    truncated_ = ended_ = true;
+  const bool swapped_;
+  const bool nano_;
+  const uint32_t max_caplen_;
+  const uint32_t snapshot_;
+};
+
+// pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng): Section Header,
+// Interface Description, Enhanced / Simple / obsolete Packet and Decryption Secrets Blocks
+// are read; every other block is counted and skipped. Each interface keeps its own link
+// type, snapshot length, if_tsresol and if_tsoffset; a new section starts a new interface
+// list and may change the byte order. Timestamps are converted as libpcap converts them.
+// Damage ends the file: a block length below 12, not a multiple of 4 or above the limit
+// (packet blocks; other blocks that large are skipped), a block or option running past its
+// end, a packet on an interface not described, an impossible if_tsresol.
+class PcapngReader : public FileReaderBase {
+ public:
+  static constexpr uint32_t kShb = 0x0A0D0D0A;
+  static constexpr uint32_t kIdb = 1;
+  static constexpr uint32_t kPb = 2;
+  static constexpr uint32_t kSpb = 3;
+  static constexpr uint32_t kEpb = 6;
+  static constexpr uint32_t kDsb = 0x0A;
+  static constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
+
+  using FileReaderBase::FileReaderBase;
+
+  // Reads the first section header, then up to the first interface (so that link_type()
+  // and the filter are known), as libpcap does when it opens a file.
+  absl::Status Init() {
+    if (!in_.Ensure(28)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read capture ", name_, ": pcapng file shorter than its section header"));
+    }
+    const uint8_t* b = in_.data();
+    uint32_t magic;
+    std::memcpy(&magic, b + 8, 4);
+    if (magic != kByteOrderMagic && magic != __builtin_bswap32(kByteOrderMagic)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read capture ", name_, ": pcapng section header has a bad byte-order magic"));
+    }
+    swapped_ = magic != kByteOrderMagic;
+    const uint32_t len = U32(b + 4);
+    const uint16_t major = U16(b + 12), minor = U16(b + 14);
+    if (len < 28 || len % 4 != 0 || major != 1 || (minor != 0 && minor != 2)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot read capture ", name_, ": unsupported pcapng section header (version ", major,
+          ".", minor, ", length ", len, ")"));
+    }
+    // Blocks up to the first interface; a packet block before one is left for Next() to
+    // report as damage.
+    while (link_type_ < 0 && !ended_) {
+      if (!in_.Ensure(8)) break;
+      const uint32_t type = U32(in_.data());
+      if (type == kEpb || type == kSpb || type == kPb) break;
+      RawPacket unused;
+      if (ReadBlock(&unused)) break;  // cannot happen: not a packet block
+    }
+    if (damage_ && damage_->offset == 0) {  // the first section header: nothing readable
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read capture ", name_, ": ", damage_->problem));
+    }
+    if (link_type_ >= 0) return filters_.Prepare(link_type_, interfaces_[0].snaplen);
+    return absl::OkStatus();
+  }
+
+  CaptureFormat format() const override { return {"pcapng", in_.bytes().compression()}; }
+  void set_secrets_handler(std::function<void(const DecryptionSecrets&)> handler) override {
+    secrets_handler_ = std::move(handler);
+    for (const Pending& s : pending_secrets_) {  // blocks read while opening
+      secrets_handler_(DecryptionSecrets{s.type, s.data, s.offset});
+    }
+    pending_secrets_.clear();
+  }
+
+ private:
+  struct Interface {
+    int dlt = 0;
+    uint32_t snaplen = 0;
+    uint64_t tsresol = 1000000;  // units per second
+    bool binary = false;
+    uint64_t tsoffset = 0;  // seconds, as libpcap adds it (two's complement)
+  };
+  struct Pending {
+    uint32_t type;
+    std::string data;
+    uint64_t offset;
+  };
+
+  uint32_t U32(const uint8_t* b) const {
+    uint32_t v;
+    std::memcpy(&v, b, 4);
+    return swapped_ ? __builtin_bswap32(v) : v;
+  }
+  uint16_t U16(const uint8_t* b) const {
+    uint16_t v;
+    std::memcpy(&v, b, 2);
+    return swapped_ ? __builtin_bswap16(v) : v;
+  }
+
+  bool ReadPacket(RawPacket* p) override {
+    while (!ended_) {
+      if (ReadBlock(p)) return true;
+    }
     return false;
   }
 
-  // Makes at least n bytes from pos_ available in the block, reading more of the file
-  // (moving the unread tail to the front first). false: the file ends before that.
-  absl::StatusOr<bool> Ensure(size_t n) {
-    if (end_ - pos_ >= n) return true;
-    if (eof_) return false;
-    if (pos_ > 0) {
-      std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
-      block_offset_ += pos_;
-      end_ -= pos_;
-      pos_ = 0;
-    }
-    while (end_ < n) {
-      const ssize_t got = read(fd_, buf_.get() + end_, kBlock - end_);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) {
-        return absl::DataLossError(
-            absl::StrCat("error reading ", name_, ": ", std::strerror(errno)));
+  // Reads one block; true when it was a packet (in *p). false: another block (consumed),
+  // or the end / damage (ended_).
+  bool ReadBlock(RawPacket* p) {
+    if (!in_.Ensure(8)) return CutShort("a block header", 8);
+    const uint64_t offset = in_.offset();
+    uint32_t type;
+    std::memcpy(&type, in_.data(), 4);  // a section header's type reads the same both ways
+    if (type == kShb) {
+      if (!in_.Ensure(12)) return CutShort("a section header", 12);
+      uint32_t magic;
+      std::memcpy(&magic, in_.data() + 8, 4);
+      if (magic != kByteOrderMagic && magic != __builtin_bswap32(kByteOrderMagic)) {
+        return Damaged(offset, "section header with a bad byte-order magic");
       }
-      if (got == 0) {
-        eof_ = true;
-        return false;
-      }
-      end_ += static_cast<size_t>(got);
+      swapped_ = magic != kByteOrderMagic;
+    } else {
+      type = U32(in_.data());
     }
+    const uint32_t len = U32(in_.data() + 4);
+    if (len < 12 || len % 4 != 0) {
+      return Damaged(offset, absl::StrCat("block length ", len, " is impossible (",
+                                          len < 12 ? "less than 12" : "not a multiple of 4", ")"));
+    }
+    if (len > limits_.max_block_bytes) {
+      if (type == kShb || type == kIdb || type == kEpb || type == kSpb || type == kPb) {
+        return Damaged(offset, absl::StrCat("block length ", len, " is more than the limit of ",
+                                            limits_.max_block_bytes, " bytes"));
+      }
+      ++stats_.skipped_blocks;
+      if (!in_.Skip(len)) return CutShort("a block", len);
+      return false;
+    }
+    if (!in_.Ensure(len)) return CutShort("a block", len);
+    uint8_t* body = in_.mutable_data() + 8;
+    const uint32_t body_len = len - 12;
+    bool packet = false;
+    switch (type) {
+      case kShb:
+        if (!Section(offset, body, body_len)) return false;
+        break;
+      case kIdb:
+        if (!AddInterface(offset, body, body_len)) return false;
+        break;
+      case kEpb:
+      case kPb:
+      case kSpb:
+        if (!Packet(type, offset, body, body_len, p)) return false;
+        packet = true;
+        break;
+      case kDsb:
+        Secrets(offset, body, body_len);
+        break;
+      default:
+        ++stats_.skipped_blocks;
+        break;
+    }
+    in_.Consume(len);  // the packet's bytes stay in place until the next Ensure
+    return packet;
+  }
+
+  bool Section(uint64_t offset, const uint8_t* body, uint32_t body_len) {
+    if (body_len < 16) return Damaged(offset, "section header shorter than 28 bytes");
+    const uint16_t major = U16(body + 4);
+    if (major != 1) {
+      return Damaged(offset, absl::StrCat("section header of unsupported pcapng version ", major));
+    }
+    interfaces_.clear();
+    ++stats_.sections;
     return true;
   }
 
-  PcapHandle pcap_;  // kept for the link type and the filter's compilation
-  const int fd_;
-  const bool swapped_;
-  const bool nano_file_;
-  const uint32_t snapshot_;
-  const std::string name_;
-  const int link_type_;
-  const uint64_t total_bytes_;
-  std::unique_ptr<uint8_t[]> buf_;
-  size_t pos_ = 0;  // next record in buf_
-  size_t end_ = 0;  // bytes of buf_ filled
-  uint64_t block_offset_ = 24;  // file offset of buf_[0]
-  bool eof_ = false;
-  bool ended_ = false;
-  bool truncated_ = false;
-  uint64_t packets_ = 0;
-  bpf_program filter_ = {};
-  bool has_filter_ = false;
-  std::atomic<bool> break_{false};
+  bool AddInterface(uint64_t offset, const uint8_t* body, uint32_t body_len) {
+    if (body_len < 8) return Damaged(offset, "interface description shorter than 20 bytes");
+    if (interfaces_.size() >= limits_.max_interfaces) {
+      return Damaged(offset, absl::StrCat("more than ", limits_.max_interfaces,
+                                          " interfaces in a section"));
+    }
+    Interface i;
+    i.dlt = LinkTypeToDlt(U16(body));
+    i.snaplen = AdjustSnaplen(i.dlt, U32(body + 4));
+    bool have_resol = false, have_offset = false;
+    uint32_t pos = 8;
+    while (body_len - pos >= 4) {
+      const uint16_t code = U16(body + pos), olen = U16(body + pos + 2);
+      const uint32_t padded = (uint32_t{olen} + 3) / 4 * 4;
+      pos += 4;
+      if (padded > body_len - pos) {
+        return Damaged(offset, "interface description option runs past its block");
+      }
+      const uint8_t* v = body + pos;
+      pos += padded;
+      if (code == 0) break;  // opt_endofopt
+      if (code == 9 && !have_resol) {  // if_tsresol
+        if (olen != 1) return Damaged(offset, "if_tsresol option of length other than 1");
+        have_resol = true;
+        const uint8_t r = v[0];
+        if (r & 0x80) {
+          if ((r & 0x7f) > 63) return Damaged(offset, "if_tsresol 2^-N with N above 63");
+          i.binary = true;
+          i.tsresol = uint64_t{1} << (r & 0x7f);
+        } else {
+          if (r > 19) return Damaged(offset, absl::StrCat("if_tsresol 10^-", int{r}, " is impossible"));
+          i.tsresol = 1;
+          for (int k = 0; k < r; ++k) i.tsresol *= 10;
+        }
+      } else if (code == 14 && !have_offset) {  // if_tsoffset
+        if (olen != 8) return Damaged(offset, "if_tsoffset option of length other than 8");
+        have_offset = true;
+        uint64_t o;
+        std::memcpy(&o, v, 8);
+        i.tsoffset = swapped_ ? __builtin_bswap64(o) : o;
+      }
+    }
+    interfaces_.push_back(i);
+    ++stats_.interfaces;
+    if (link_type_ < 0) link_type_ = i.dlt;
+    return true;
+  }
+
+  bool Packet(uint32_t type, uint64_t offset, uint8_t* body, uint32_t body_len, RawPacket* p) {
+    uint32_t iface = 0, caplen = 0, len = 0, header = 0;
+    uint64_t t = 0;
+    if (type == kSpb) {
+      if (body_len < 4) return Damaged(offset, "simple packet block shorter than 16 bytes");
+      len = U32(body);
+      header = 4;
+    } else {
+      if (body_len < 20) return Damaged(offset, "packet block shorter than 32 bytes");
+      iface = type == kEpb ? U32(body) : U16(body);
+      t = uint64_t{U32(body + 4)} << 32 | U32(body + 8);
+      caplen = U32(body + 12);
+      len = U32(body + 16);
+      header = 20;
+    }
+    if (iface >= interfaces_.size()) {
+      return Damaged(offset, absl::StrCat("packet on interface ", iface,
+                                          ", which has no interface description"));
+    }
+    const Interface& i = interfaces_[iface];
+    // An SPB holds min(len, snaplen) bytes. A packet block with more bytes than its
+    // interface's snapshot length is read whole, as Wireshark reads it (libpcap refuses
+    // it), up to the link type's maximum.
+    if (type == kSpb) caplen = std::min(len, i.snaplen);
+    if (caplen > MaxSnaplen(i.dlt)) {
+      return Damaged(offset, absl::StrCat("packet length ", caplen, " is impossible (more than ",
+                                          MaxSnaplen(i.dlt), ")"));
+    }
+    if (caplen > body_len - header) {
+      return Damaged(offset, absl::StrCat("packet length ", caplen, " runs past its block"));
+    }
+    uint64_t sec = t / i.tsresol + i.tsoffset;
+    uint64_t frac = t % i.tsresol;
+    if (i.binary) {
+      frac = frac * 1000000000u / i.tsresol;
+    } else if (i.tsresol > 1000000000u) {
+      frac /= i.tsresol / 1000000000u;
+    } else {
+      frac *= 1000000000u / i.tsresol;
+    }
+    p->ts = absl::FromUnixSeconds(static_cast<int64_t>(sec)) +
+            absl::Nanoseconds(static_cast<int32_t>(static_cast<uint32_t>(frac)));
+    p->link_type = i.dlt;
+    p->caplen = caplen;
+    p->wirelen = len;
+    uint8_t* data = body + header;
+    if (swapped_ && i.dlt == DLT_NFLOG) SwapNflogHeader(data, caplen, len);
+    p->data = data;
+    return true;
+  }
+
+  void Secrets(uint64_t offset, const uint8_t* body, uint32_t body_len) {
+    ++stats_.secrets_blocks;
+    if (body_len < 8) return;
+    const uint32_t type = U32(body), len = U32(body + 4);
+    if (len > body_len - 8) return;
+    const absl::string_view data(reinterpret_cast<const char*>(body + 8), len);
+    if (secrets_handler_) {
+      secrets_handler_(DecryptionSecrets{type, data, offset});
+    } else if (pending_bytes_ + len <= limits_.max_block_bytes) {
+      pending_bytes_ += len;
+      pending_secrets_.push_back({type, std::string(data), offset});
+    }
+  }
+
+  bool swapped_ = false;
+  std::vector<Interface> interfaces_;
+  std::function<void(const DecryptionSecrets&)> secrets_handler_;
+  std::vector<Pending> pending_secrets_;  // read before a handler was set (bounded)
+  uint64_t pending_bytes_ = 0;
 };
 
-// The block reader takes regular files in classic pcap format with the link types the
-// decoder reads (libpcap byte-swaps pseudo-headers of some others, such as USB, on read).
-std::unique_ptr<CaptureSource> TryBlockReader(const std::string& path, PcapHandle* pcap) {
-  if (path == "-") return nullptr;
-  switch (pcap_datalink(pcap->get())) {
-    case DLT_EN10MB: case DLT_RAW: case DLT_LINUX_SLL: case DLT_LINUX_SLL2: case DLT_NULL:
-    case DLT_LOOP: case DLT_IPV4: case DLT_IPV6:
-      break;
+uint32_t LoadLe32(const uint8_t* b) {
+  uint32_t v;
+  std::memcpy(&v, b, 4);
+  return v;
+}
+
+// Native classic pcap only for these link types (those the decoder reads); libpcap
+// byte-swaps pseudo-headers of some others (USB) on read.
+bool NativePcapLinkType(uint32_t lt) {
+  switch (lt) {
+    case 0: case 1: case 101: case 108: case 113: case 228: case 229: case 239: case 276:
+      return true;
     default:
-      return nullptr;
+      return false;
   }
-  // Only regular files: a FIFO or device is not opened a second time (a second reader of a
-  // FIFO can take bytes meant for libpcap's stream, and opening one may block).
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return nullptr;
-  uint8_t header[24];
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || pread(fd, header, 24, 0) != 24 ||
-      lseek(fd, 24, SEEK_SET) != 24) {
-    close(fd);
-    return nullptr;
+}
+
+std::string HexHead(const uint8_t* b, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&s, i ? " " : "", absl::Hex(b[i], absl::kZeroPad2));
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<CaptureSource>> OpenWithLibpcap(std::unique_ptr<ByteSource> bytes,
+                                                               const std::string& name,
+                                                               const std::string& bpf) {
+  auto feed = std::make_unique<LibpcapFeed>();
+  feed->bytes = std::move(bytes);
+  std::FILE* f = feed->Open();
+  if (f == nullptr) return absl::ResourceExhaustedError("cannot set up the capture reader");
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
+  PcapHandle pcap(pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf));
+  if (pcap == nullptr) {
+    std::fclose(f);
+    absl::string_view why = errbuf;
+    if (!feed->error.empty()) why = feed->error;
+    return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", name, ": ", why));
   }
-  uint32_t magic, snaplen;
-  uint16_t version[2];
-  std::memcpy(&magic, header, 4);
-  std::memcpy(version, header + 4, 4);
-  std::memcpy(&snaplen, header + 16, 4);
-  bool swapped = false, nano = false;
+  absl::Status filtered = ApplyFilter(pcap.get(), bpf, PCAP_NETMASK_UNKNOWN, name);
+  if (!filtered.ok()) return filtered;
+  const bool nano = pcap_get_tstamp_precision(pcap.get()) == PCAP_TSTAMP_PRECISION_NANO;
+  return std::unique_ptr<CaptureSource>(
+      new PcapSource(std::move(pcap), false, nano, name, 0, std::move(feed)));
+}
+
+absl::StatusOr<std::unique_ptr<CaptureSource>> OpenBytes(std::unique_ptr<ByteSource> bytes,
+                                                         const std::string& name,
+                                                         const std::string& bpf,
+                                                         FileReader reader,
+                                                         const CaptureLimits& limits) {
+  const Compression compression = bytes->compression();
+  InputBuffer in(std::move(bytes));
+  in.Ensure(24);
+  const std::string what =
+      compression == Compression::kNone
+          ? std::string()
+          : absl::StrCat(" (", CompressionName(compression), "-compressed)");
+  if (in.available() < 4) {
+    if (!in.error().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", name, ": ", in.error()));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read capture ", name, what, ": ",
+        in.available() == 0 ? "it is empty" : "too short to be a pcap or pcapng file"));
+  }
+  const uint32_t magic = LoadLe32(in.data());
+  bool pcap = false, swapped = false, nano = false;
   switch (magic) {
-    case 0xA1B2C3D4: break;
-    case 0xA1B23C4D: nano = true; break;
-    case 0xD4C3B2A1: swapped = true; break;
-    case 0x4D3CB2A1: swapped = nano = true; break;
-    default:  // pcapng and the rare variants stay with libpcap
-      close(fd);
-      return nullptr;
+    case 0xA1B2C3D4: pcap = true; break;
+    case 0xA1B23C4D: pcap = nano = true; break;
+    case 0xD4C3B2A1: pcap = swapped = true; break;
+    case 0x4D3CB2A1: pcap = swapped = nano = true; break;
+    case 0xA1B2CD34: case 0x34CDB2A1:  // Kuznetzov's patched format: libpcap reads it
+      return OpenWithLibpcap(in.Release(), name, bpf);
+    case PcapngReader::kShb: break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot read capture ", name, what, ": not a pcap or pcapng file (it starts with ",
+          HexHead(in.data(), std::min<size_t>(in.available(), 8)), ")"));
   }
-  if (swapped) {
-    snaplen = __builtin_bswap32(snaplen);
-    version[0] = __builtin_bswap16(version[0]);
-    version[1] = __builtin_bswap16(version[1]);
+  if (reader == FileReader::kLibpcap) return OpenWithLibpcap(in.Release(), name, bpf);
+  if (pcap) {
+    if (in.available() < 24) return OpenWithLibpcap(in.Release(), name, bpf);  // its message
+    const uint8_t* h = in.data();
+    uint16_t major, minor;
+    std::memcpy(&major, h + 4, 2);
+    std::memcpy(&minor, h + 6, 2);
+    uint32_t snaplen = LoadLe32(h + 16), linktype = LoadLe32(h + 20);
+    if (swapped) {
+      major = __builtin_bswap16(major);
+      minor = __builtin_bswap16(minor);
+      snaplen = __builtin_bswap32(snaplen);
+      linktype = __builtin_bswap32(linktype);
+    }
+    // Version 2.4 only: libpcap reads older files (2.0-2.3) with the two length fields
+    // swapped in some records; those and the rare link types stay with libpcap.
+    if (major != 2 || minor != 4 || !NativePcapLinkType(linktype)) {
+      return OpenWithLibpcap(in.Release(), name, bpf);
+    }
+    auto r = std::make_unique<PcapFileReader>(std::move(in), name, bpf, limits, swapped, nano,
+                                              LinkTypeToDlt(linktype), snaplen);
+    absl::Status s = r->Init();
+    if (!s.ok()) return s;
+    return std::unique_ptr<CaptureSource>(std::move(r));
   }
-  // Version 2.4 only: libpcap reads older files (2.0-2.3) with the two length fields
-  // swapped in some records; those stay with libpcap.
-  if (version[0] != 2 || version[1] != 4) {
-    close(fd);
-    return nullptr;
-  }
-  const std::string name = path;
-  return std::make_unique<PcapBlockReader>(std::move(*pcap), fd, swapped, nano, snaplen, name,
-                                           static_cast<uint64_t>(st.st_size));
+  auto r = std::make_unique<PcapngReader>(std::move(in), name, bpf, limits);
+  absl::Status s = r->Init();
+  if (!s.ok()) return s;
+  return std::unique_ptr<CaptureSource>(std::move(r));
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(const std::string& path,
                                                                const std::string& bpf,
-                                                               FileReader reader) {
-  char errbuf[PCAP_ERRBUF_SIZE] = {0};
-  PcapHandle pcap(
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
-  const std::string name = path == "-" ? "standard input" : path;
-  if (pcap == nullptr) {
-    // libpcap starts some messages with the path ("x.pcap: No such file or directory");
-    // the path is named once.
-    absl::string_view why = errbuf;
-    if (absl::StartsWith(why, path + ": ")) why.remove_prefix(path.size() + 2);
-    return absl::InvalidArgumentError(absl::StrCat("cannot read capture ", name, ": ", why));
-  }
-  if (reader == FileReader::kAuto) {
-    if (std::unique_ptr<CaptureSource> fast = TryBlockReader(path, &pcap)) {
-      absl::Status filtered = static_cast<PcapBlockReader*>(fast.get())->SetFilter(bpf);
-      if (!filtered.ok()) return filtered;
-      return fast;
-    }
-  }
-  absl::Status filtered = ApplyFilter(pcap.get(), bpf, PCAP_NETMASK_UNKNOWN, name);
-  if (!filtered.ok()) return filtered;
-  const bool nano = pcap_get_tstamp_precision(pcap.get()) == PCAP_TSTAMP_PRECISION_NANO;
-  return std::unique_ptr<CaptureSource>(new PcapSource(std::move(pcap), false, nano, name, 0));
+                                                               FileReader reader,
+                                                               const CaptureLimits& limits) {
+  absl::StatusOr<std::unique_ptr<ByteSource>> bytes = OpenByteSource(path, limits.decompress);
+  if (!bytes.ok()) return bytes.status();
+  return OpenBytes(std::move(*bytes), path == "-" ? "standard input" : path, bpf, reader, limits);
+}
+
+absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureBytes(std::string bytes,
+                                                                const std::string& name,
+                                                                const std::string& bpf,
+                                                                FileReader reader,
+                                                                const CaptureLimits& limits) {
+  return OpenBytes(ByteSourceFromString(std::move(bytes), limits.decompress), name, bpf, reader,
+                   limits);
 }
 
 namespace {

@@ -1,19 +1,29 @@
-// Packet sources behind one interface: a capture file (pcap or pcapng, microsecond or
-// nanosecond, or standard input) and a live interface (one socket, or several in an
-// AF_PACKET fanout group), both through libpcap with nanosecond timestamps. Validates that the input opens, is a capture and that the BPF
-// filter compiles; reports a file that ends mid-packet as truncated rather than as an
-// error. Does not decode packets (decode.h does) and hands out views into libpcap's
+// Packet sources behind one interface: a capture file (classic pcap or pcapng, plain or
+// compressed with gzip, zstd or xz, a path or standard input) and a live interface, all
+// with nanosecond timestamps. Classic pcap and pcapng are read by our own block readers
+// (pcapng with any number of interfaces, each with its own link type, snapshot length and
+// timestamp resolution and offset; several sections; either byte order; Decryption
+// Secrets Blocks handed to a callback); rare variants go through libpcap, as do live
+// captures (one socket, or several in an AF_PACKET fanout group).
+// Validates that the input opens, is a capture and that the BPF filter compiles.
+// A file damaged in the middle (cut inside a record, an impossible record or block length)
+// is read up to the damage, which damage() names with its offset: damaged input is counted,
+// not fatal. Does not decode packets (decode.h does) and hands out views into an internal
 // buffer, valid until the next call to Next().
 #ifndef TCPFOLLOW_TINS_EXT_CAPTURE_SOURCE_H_
 #define TCPFOLLOW_TINS_EXT_CAPTURE_SOURCE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tins_ext/byte_source.h"
 
 namespace tcpfollow {
 
@@ -32,6 +42,47 @@ struct CaptureStats {
   uint64_t kernel_received = 0;  // live only: pcap_stats ps_recv (passed the filter)
   uint64_t kernel_drops = 0;  // live only: pcap_stats ps_drop (no room in the buffer)
   uint64_t if_drops = 0;      // live only: pcap_stats ps_ifdrop (dropped by the interface)
+  // Files read by our own readers:
+  uint64_t sections = 0;        // pcapng Section Header Blocks
+  uint64_t interfaces = 0;      // pcapng Interface Description Blocks, all sections
+  uint64_t secrets_blocks = 0;  // pcapng Decryption Secrets Blocks
+  uint64_t skipped_blocks = 0;  // pcapng blocks of other types (statistics, name resolution,
+                                // custom, unknown), skipped
+  uint64_t filter_unusable = 0;  // packets of an interface whose link type the BPF filter
+                                 // cannot be compiled for (dropped)
+};
+
+// Where and why a capture file stopped being readable before its end.
+struct CaptureDamage {
+  // Byte offset of the damaged record or block, in the file; for compressed input, in the
+  // decompressed bytes (a compressed stream damaged itself names its compressed offset in
+  // `problem`).
+  uint64_t offset = 0;
+  std::string problem;  // "record length 300000 is impossible (more than 262144)", ...
+};
+
+// What a capture file is, for the summary.
+struct CaptureFormat {
+  std::string container;  // "pcap", "pcapng", or "pcap (libpcap)" for variants libpcap reads
+  Compression compression = Compression::kNone;
+};
+
+// A pcapng Decryption Secrets Block as read: the secrets type (0x544c534b "TLSK" for a
+// TLS key log, ...) and its data; `offset` is the block's offset in the (decompressed) file.
+struct DecryptionSecrets {
+  uint32_t type = 0;
+  absl::string_view data;
+  uint64_t offset = 0;
+};
+
+// Limits of the file readers.
+struct CaptureLimits {
+  // Largest pcapng block read into memory (libpcap's limit); a packet block above it is
+  // damage, another block is skipped unread.
+  uint32_t max_block_bytes = 16u << 20;
+  // Interfaces per pcapng section; an IDB past it is damage.
+  uint32_t max_interfaces = 65536;
+  DecompressLimits decompress;
 };
 
 class CaptureSource {
@@ -51,16 +102,33 @@ class CaptureSource {
   virtual uint64_t total_bytes() const { return 0; }
   // The file ended in the middle of a packet (every complete packet was returned).
   virtual bool truncated() const { return false; }
+  // Set when the file could not be read to its end (truncated, or damaged); every packet
+  // before the damage was returned.
+  virtual std::optional<CaptureDamage> damage() const { return std::nullopt; }
+  virtual CaptureFormat format() const { return CaptureFormat(); }
+  // Called with every Decryption Secrets Block as the reader meets it (pcapng files read by
+  // our reader), before any packet that follows the block. The view is valid during the call.
+  virtual void set_secrets_handler(std::function<void(const DecryptionSecrets&)> handler) {}
 };
 
-// How a capture file is read. kAuto reads classic pcap files of the common link types in
-// large blocks (one copy per packet) and everything else (pcapng, standard input) through
-// libpcap; kLibpcap always uses libpcap (tests compare the two).
+
+// How a capture file is read. kAuto reads classic pcap files (version 2.4, the link types
+// the decoder reads) and every pcapng file with our block readers (one copy per packet) and
+// the rare rest through libpcap; kLibpcap always hands the (decompressed) bytes to libpcap
+// (tests and fuzz/capture_reader_fuzz compare the two).
 enum class FileReader { kAuto, kLibpcap };
 
-// Opens a capture file ("-" = standard input), with an optional BPF filter.
+// Opens a capture file ("-" = standard input), plain or compressed, with an optional BPF
+// filter. Errors (one line): the file cannot be opened, is not a capture, or the filter
+// does not compile.
 absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureFile(
-    const std::string& path, const std::string& bpf, FileReader reader = FileReader::kAuto);
+    const std::string& path, const std::string& bpf, FileReader reader = FileReader::kAuto,
+    const CaptureLimits& limits = CaptureLimits());
+
+// The same over bytes in memory (fuzzers, tests); `name` appears in messages.
+absl::StatusOr<std::unique_ptr<CaptureSource>> OpenCaptureBytes(
+    std::string bytes, const std::string& name, const std::string& bpf,
+    FileReader reader = FileReader::kAuto, const CaptureLimits& limits = CaptureLimits());
 
 // The kernel capture buffer (per socket) when -B is not given: 128 MiB, as Zeek's
 // AF_PACKET default. Measured (bench/RESULTS.md, "Live rate"): libpcap's own default
@@ -106,7 +174,8 @@ absl::StatusOr<std::unique_ptr<CaptureSource>> OpenLive(const LiveOptions& optio
 absl::StatusOr<std::vector<std::unique_ptr<CaptureSource>>> OpenLiveGroup(
     const LiveOptions& options, int sockets);
 
-// What OpenLive chose, for the "listening on" line: link type name, e.g. "EN10MB".
+// A link type's name as libpcap gives it ("EN10MB", "NFLOG", ...; "DLT 147" for values it
+// cannot name): the "listening on" line, the summary's line on undecoded link types.
 std::string LinkTypeName(int dlt);
 
 }  // namespace tcpfollow

@@ -469,6 +469,9 @@ Delivered ReadWith(const std::string& path, const std::string& bpf, FileReader r
                         std::string(reinterpret_cast<const char*>(p.data), p.caplen));
   }
   d.truncated = (*src)->truncated();
+  // Damage ends the file without an error status; both readers report it the same way.
+  if (auto damage = (*src)->damage(); damage && !d.truncated) d.error = damage->problem;
+  CHECK((*src)->damage().has_value() == (d.truncated || !d.error.empty()));
   CHECK((*src)->stats().packets == d.packets.size());
   if (d.error.empty()) CHECK((*src)->bytes_read() <= (*src)->total_bytes());
   return d;

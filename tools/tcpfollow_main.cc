@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -134,6 +135,9 @@ struct RunTotals {
   FlowWriterStats streams;
   CaptureStats capture;
   bool truncated = false;
+  std::optional<CaptureDamage> damage;  // a file read up to damage
+  CaptureFormat format;                 // a file: pcap / pcapng, compression
+  CaptureStats file;                    // a file: the reader's own counters (pcapng blocks)
   int sockets = 0;       // live
   int buffer_kib = 0;    // live, per socket
   uint64_t rotated_files = 0;
@@ -148,6 +152,16 @@ void AddCounts(const PacketCounts& c, PacketCounts* sum) {
   sum->other_ip += c.other_ip;
   sum->reassembled_datagrams += c.reassembled_datagrams;
   for (size_t i = 0; i < c.errors.size(); ++i) sum->errors[i] += c.errors[i];
+  for (const auto& [type, n] : c.unsupported_link_types) {
+    bool found = false;
+    for (auto& [sum_type, sum_n] : sum->unsupported_link_types) {
+      if (sum_type == type) {
+        sum_n += n;
+        found = true;
+      }
+    }
+    if (!found) sum->unsupported_link_types.emplace_back(type, n);
+  }
 }
 
 void AddDefrag(const DefragStats& d, std::vector<std::pair<std::string, uint64_t>>* sum) {
@@ -204,6 +218,10 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
     }
   }
   if (!errors.empty()) lines.push_back("  damaged or undecodable packets: " + absl::StrJoin(errors, ", "));
+  for (const auto& [type, count] : c.unsupported_link_types) {
+    lines.push_back(absl::StrFormat("  link type %d (%s) is not decoded: %d packets skipped", type,
+                                    LinkTypeName(type), count));
+  }
   if (DefragItem(t, "fragments") > 0) {
     std::vector<std::string> anomalies;
     for (const auto& [name, value] : t.defrag) {
@@ -237,8 +255,33 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
   if (t.rotated_files > 0) {
     lines.push_back(absl::StrFormat("  logs rotated: %d files", t.rotated_files));
   }
-  if (t.truncated) {
-    lines.push_back("  the capture file is truncated: its last packet is incomplete");
+  if (t.damage) {
+    // Damaged input is counted, not fatal: everything before the damage was processed.
+    lines.push_back(absl::StrFormat("  the capture file is %s at byte %d%s: %s; read up to there",
+                                    t.truncated ? "truncated" : "damaged", t.damage->offset,
+                                    t.format.compression == Compression::kNone
+                                        ? ""
+                                        : " of the decompressed data",
+                                    t.damage->problem));
+  }
+  const CaptureStats& cs = t.file;
+  if (t.format.container == "pcapng" || t.format.compression != Compression::kNone) {
+    std::string input = t.format.container;
+    if (t.format.compression != Compression::kNone) {
+      absl::StrAppend(&input, ", ", CompressionName(t.format.compression), "-compressed");
+    }
+    if (t.format.container == "pcapng") {
+      absl::StrAppend(&input, "; ", cs.sections, " section", cs.sections == 1 ? "" : "s", ", ",
+                      cs.interfaces, " interface", cs.interfaces == 1 ? "" : "s",
+                      ", decryption secrets blocks ", cs.secrets_blocks, ", other blocks skipped ",
+                      cs.skipped_blocks);
+    }
+    lines.push_back("  input: " + input);
+  }
+  if (cs.filter_unusable > 0) {
+    lines.push_back(absl::StrFormat(
+        "  %d packets dropped: the BPF filter does not compile for their interface's link type",
+        cs.filter_unusable));
   }
   if (out.dir() != nullptr) lines.push_back("  output: " + out.dir()->path());
   for (const std::string& l : lines) std::fprintf(stderr, "%s\n", l.c_str());
@@ -278,6 +321,20 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out, absl
   nlohmann::json& cap = stats->Section("capture");
   cap["packets"] = t.capture.packets;
   cap["truncated"] = t.truncated;
+  if (t.damage) {
+    cap["damage"] = {{"offset", t.damage->offset}, {"problem", t.damage->problem}};
+  }
+  if (!t.format.container.empty()) {
+    cap["format"] = t.format.container;
+    cap["compression"] = CompressionName(t.format.compression);
+  }
+  if (t.format.container == "pcapng") {
+    cap["pcapng_sections"] = t.file.sections;
+    cap["pcapng_interfaces"] = t.file.interfaces;
+    cap["pcapng_secrets_blocks"] = t.file.secrets_blocks;
+    cap["pcapng_skipped_blocks"] = t.file.skipped_blocks;
+  }
+  if (t.file.filter_unusable > 0) cap["filter_unusable"] = t.file.filter_unusable;
   if (!o.interface.empty()) {
     cap["kernel_received"] = t.capture.kernel_received;
     cap["kernel_drops"] = t.capture.kernel_drops;
@@ -731,11 +788,25 @@ int Run(int argc, char** argv) {
   }
   totals.capture = ticker.Capture();
   for (CaptureSource* s : raw_sources) totals.truncated = totals.truncated || s->truncated();
+  if (!live) {
+    totals.damage = raw_sources[0]->damage();
+    totals.format = raw_sources[0]->format();
+    totals.file = raw_sources[0]->stats();
+  }
   totals.sockets = live ? static_cast<int>(raw_sources.size()) : 0;
   totals.buffer_kib = live_options.buffer_kib;
   totals.rotated_files = ticker.rotated();
   const double wall_secs = absl::ToDoubleSeconds(absl::Now() - started);
-  if (!o.quiet) PrintSummary(o, totals, out, **protocols, wall_secs);
+  if (!o.quiet) {
+    PrintSummary(o, totals, out, **protocols, wall_secs);
+  } else if (totals.damage) {
+    // Even quiet, damaged input is named (one line); the run still succeeds.
+    std::fprintf(stderr, "tcpfollow: %s is %s at byte %llu: %s; read up to there\n",
+                 o.read_file == "-" ? "standard input" : o.read_file.c_str(),
+                 totals.truncated ? "truncated" : "damaged",
+                 static_cast<unsigned long long>(totals.damage->offset),
+                 totals.damage->problem.c_str());
+  }
   WarnDrops(totals);
   StatsJson stats;
   WriteStats(o, totals, out, started, wall_secs, &stats);
