@@ -18,6 +18,8 @@ between them), on ports 20443-20484:
   post.pcap   curl --http2-prior-knowledge POSTs upload.bin (50 KB) to h2_peer.py
   abort.pcap  h2_peer.py's client GETs big.bin from nghttpd --no-tls and sends
               RST_STREAM (CANCEL) after 30000 bytes
+  prior_gap.pcap  prior.pcap with one server segment of nghttp's connection cut out (and
+              its retransmissions): a hole inside text.txt's body, never filled
 objects.json lists, per capture, the sha256 and length of every body the peers sent
 or received (the served files; the upload as h2_peer.py hashed it; the clients' saved
 files are checked against them here). nghttpd does not apply content codings, so its
@@ -212,16 +214,38 @@ def abort(L, docroot, files, dl, pcap):
              "length": len(files["big.bin"])}]
 
 
+def gap():
+    """prior_gap.pcap: prior.pcap with one 1228-byte segment of nghttp's connection (inside
+    text.txt's body) cut out, with its retransmissions: a hole the capture never fills."""
+    from scapy.all import TCP, rdpcap  # Debian's python3-scapy
+    src, dst = os.path.join(HERE, "prior.pcap"), os.path.join(HERE, "prior_gap.pcap")
+    shutil.copyfile(src, dst)
+    by_conn = {}
+    for p in rdpcap(src):
+        if TCP in p and p[TCP].sport == 20080 and bytes(p[TCP].payload):
+            by_conn.setdefault(p[TCP].dport, []).append(bytes(p[TCP].payload))
+    last = max(by_conn)  # nghttp's connection was the last one opened
+    cut = by_conn[last][7]
+    removed = lab._cut_packets(dst, [(20080, cut)])
+    print("prior_gap: removed %d packet(s) of %d bytes" % (removed, len(cut)))
+    objects = json.load(open(os.path.join(HERE, "objects.json")))["prior.pcap"]
+    # nghttp's text.txt is not whole any more: only curl's copy of it is expected.
+    return objects[:3] + [dict(objects[3], partial=True, missed_bytes=len(cut))]
+
+
 def main():
     if os.geteuid() != 0:
         raise SystemExit("run as root (network namespaces)")
-    wanted = sys.argv[1:] or ["tls13", "tls12", "prior", "h2c", "push", "post", "abort"]
+    wanted = sys.argv[1:] or ["tls13", "tls12", "prior", "h2c", "push", "post", "abort", "gap"]
     steps = {"tls13": tls_capture("13", 20443), "tls12": tls_capture("12", 20444),
              "prior": prior, "h2c": h2c, "push": push, "post": post, "abort": abort}
     path = os.path.join(HERE, "objects.json")
     objects = json.load(open(path)) if os.path.exists(path) else {}
     for name in wanted:
-        objects[name + ".pcap"] = record(name, steps[name])
+        if name == "gap":
+            objects["prior_gap.pcap"] = gap()
+        else:
+            objects[name + ".pcap"] = record(name, steps[name])
         with open(path, "w") as f:
             json.dump(objects, f, indent=1, sort_keys=True)
             f.write("\n")

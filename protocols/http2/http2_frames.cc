@@ -354,10 +354,7 @@ void Http2FrameParser::OnGap(uint64_t length) {
     return;
   }
   // The gap runs past the end of the current frame: its end (and whatever frames were in
-  // the lost range) is unknown.
-  if (state_ == State::kPayload) {
-    if (type_ == kHttp2Data) v_->OnDataGap(stream_, remaining_);
-  }
+  // the lost range) is unknown. OnSyncLost tells about every stream it may have hit.
   if (in_block_) LoseHeaderBlock("gap");
   in_block_ = false;
   block_lost_ = false;
