@@ -69,6 +69,7 @@ class Http2Analyzer::Side : public Http2FrameVisitor {
   HpackDecoder& hpack() { return hpack_; }
 
   void OnData(uint32_t id, absl::string_view bytes) override {
+    if (a_->options_.follow != nullptr) a_->options_.follow->OnStreamText(id, dir_, a_->ts_, bytes);
     Stream* s = a_->FindStream(id);
     if (s == nullptr || !s->headers_seen[idx_] || s->ended[idx_]) {
       a_->stats_->unattributed_data_bytes += bytes.size();
@@ -96,6 +97,15 @@ class Http2Analyzer::Side : public Http2FrameVisitor {
     FieldList list;
     HpackDecoder::Result r = hpack_.Decode(block, &list);
     bool desync = r.untrusted || r.malformed;
+    if (a_->options_.follow != nullptr) {
+      std::string text;
+      for (const auto& [name, value] : list.fields) absl::StrAppend(&text, name, ": ", value, "\n");
+      text += "\n";
+      bool promise = type == kHttp2PushPromise;
+      a_->options_.follow->OnStreamText(promise ? promised : id,
+                                        promise ? Direction::kClientToServer : dir_, a_->ts_,
+                                        text);
+    }
     auto note = [&](Stream* s) {
       if (r.malformed) s->tx.Anomaly("hpack_malformed", a_->limits_.max_anomalies_per_transaction);
       if (r.list_limited) {

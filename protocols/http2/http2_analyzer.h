@@ -20,7 +20,8 @@
 // at a trusted frame boundary, or that direction is given up (anomaly
 // http2_<client|server>_direction_lost on the streams it leaves). Streams whose headers
 // could not be decoded keep their record but their DATA is not extracted (it cannot be
-// named, typed or decoded). It writes no --follow transcript (the tool does).
+// named, typed or decoded). For --follow it hands decoded streams to an Http2FollowSink;
+// printing them is the tool's business.
 #ifndef TCPFOLLOW_PROTOCOLS_HTTP2_HTTP2_ANALYZER_H_
 #define TCPFOLLOW_PROTOCOLS_HTTP2_HTTP2_ANALYZER_H_
 
@@ -84,6 +85,17 @@ struct Http2UpgradeRequest {
   static Http2UpgradeRequest FromHttp1(const HttpTransaction& tx);
 };
 
+// Receives an HTTP/2 connection per stream, as Wireshark's Follow HTTP/2 Stream shows it
+// (for --follow): each decoded header block as "name: value" lines closed by an empty
+// line, and DATA payloads as sent (content codings kept, padding removed). A pushed
+// stream's promised request comes as its client-to-server header block.
+class Http2FollowSink {
+ public:
+  virtual ~Http2FollowSink() = default;
+  virtual void OnStreamText(uint32_t stream, Direction dir, absl::Time ts,
+                            absl::string_view text) = 0;
+};
+
 struct Http2Options {
   bool tls = false;  // plaintext of a decrypted TLS session: records say tls: true
   // The client direction starts with the 24-byte preface (prior knowledge, ALPN h2, h2c
@@ -93,6 +105,8 @@ struct Http2Options {
   bool midstream = false;
   // Set for an h2c upgrade; copied.
   const Http2UpgradeRequest* upgrade = nullptr;
+  // Optional per-stream transcript; must outlive the analyzer.
+  Http2FollowSink* follow = nullptr;
 };
 
 // Is this the start of an HTTP/2 client preface? kYes with all 24 bytes, kMaybe for a

@@ -8,6 +8,7 @@
 // byte and split at every point.
 #include "protocols/http2/http2_analyzer.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -358,6 +359,28 @@ TEST_CASE("h2c upgrade handed over by HttpAnalyzer at the byte after the 101 hea
   CHECK(r["partial"] == false);
   REQUIRE(out.objects().size() == 1);
   CHECK(out.objects()[0].data == "<p>upgraded</p>");
+}
+
+TEST_CASE("follow: decoded headers and DATA per stream") {
+  struct Transcript : Http2FollowSink {
+    void OnStreamText(uint32_t stream, Direction dir, absl::Time, absl::string_view text) override {
+      absl::StrAppend(&by_stream[stream], dir == kC ? "> " : "< ", text);
+    }
+    std::map<uint32_t, std::string> by_stream;
+  } t;
+  Http2Options options;
+  options.follow = &t;
+  Encoder ce, se;
+  std::string c = std::string(kHttp2Preface);
+  c += ce.Headers(1, {{":method", "GET"}, {":path", "/a"}}, true);
+  std::string s = se.PushPromise(1, 2, {{":method", "GET"}, {":path", "/p"}});
+  s += se.Headers(1, {{":status", "200"}}, false);
+  s += h2test::Data(1, "body-a", true, 3);
+  s += se.Headers(2, {{":status", "200"}}, false);
+  s += h2test::Data(2, "pushed", true);
+  Run({{kC, c}, {kS, s}}, 0, 0, {}, options);
+  CHECK(t.by_stream[1] == "> :method: GET\n:path: /a\n\n< :status: 200\n\n< body-a");
+  CHECK(t.by_stream[2] == "> :method: GET\n:path: /p\n\n< :status: 200\n\n< pushed");
 }
 
 TEST_CASE("records say tls when the connection was decrypted") {
