@@ -9,7 +9,8 @@
 #            saw, kernel drops, CPU (user + sys) of the tool. Tools: tcpfollow (default
 #            options: 128 MiB buffer), tcpfollow --threads 2, `tcpdump -w /dev/null` (its
 #            default 2 MiB buffer), tcpflow (streams to a directory); and tcpfollow with
-#            -B 2048 / 8192 / 32768 at top speed, the measurements behind the default.
+#            -B 2048 / 8192 / 32768 / 131072 and --immediate-mode at top speed, the
+#            measurements behind the defaults.
 #            Goal: tcpfollow drops nothing at the highest rate at which tcpdump drops nothing,
 #            and fewer packets than tcpdump above it.
 #   soak     SOAK_SECONDS (default 900) of continuous traffic through tcpfollow -i --rotate 60
@@ -91,6 +92,7 @@ rate() {
     for tool in tcpfollow tcpfollow-t2 tcpdump tcpflow; do rate_run "$tool" "$r"; done
   done
   for b in 2048 8192 32768 131072; do rate_run "tcpfollow-B$b" topspeed "-B $b"; done
+  rate_run tcpfollow-immediate-mode topspeed --immediate-mode
   ip netns del $p-tx; ip netns del $p-rx
 }
 
