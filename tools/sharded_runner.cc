@@ -66,7 +66,8 @@ ShardedRunner::~ShardedRunner() {
 }
 
 void ShardedRunner::Route(const TcpSegment& seg) {
-  const size_t target = StableConnectionHash(seg) % shards_.size();
+  const uint64_t conn_hash = StableConnectionHash(seg);
+  const size_t target = conn_hash % shards_.size();
   Shard* s = shards_[target].get();
   const uint64_t index = ++next_index_;
   int barrier = -1;
@@ -102,9 +103,14 @@ void ShardedRunner::Route(const TcpSegment& seg) {
       barrier = static_cast<int>(s->filling->barriers.size());
       s->filling->barriers.push_back(std::move(waits));
     }
-    if (seg.has(tcp_flags::kFin) || seg.has(tcp_flags::kRst)) {
+    // A FIN or RST, and every later segment of the same connection (the connection
+    // ends at the final ACK after both FINs), is what the pair's next segments elsewhere
+    // wait for.
+    if (seg.has(tcp_flags::kFin) || seg.has(tcp_flags::kRst) ||
+        (pair.event_index > 0 && pair.event_conn == conn_hash)) {
       pair.event_index = index;
       pair.event_shard = static_cast<int>(target);
+      pair.event_conn = conn_hash;
       pair.synced = bit;
     }
     pair.shards |= bit;

@@ -13,8 +13,8 @@
 // 226 reply comes, after the data connection ended), so two ordering rules, per host pair,
 // applied in the workers: a connection's first SYN waits until every other worker that
 // got segments of the same pair has processed all it was given before that SYN; and after
-// a FIN or RST of the pair, the next segment of that pair in every other worker waits for
-// it. The reading thread tracks, per address pair, the shards it went to and its last
+// a FIN or RST of the pair (and the segments of that connection after it, up to the final
+// ACK that ends it), the next segment of that pair in every other worker waits for it. The reading thread tracks, per address pair, the shards it went to and its last
 // FIN/RST; a waiting segment carries the index each shard must reach. Results are then
 // the same as in capture order, whatever the thread timing, while the segments between
 // those events (the bulk of a busy pair's traffic) run in parallel. Pairs are tracked up to ShardLimits::max_tracked_pairs;
@@ -124,6 +124,7 @@ class ShardedRunner {
     uint64_t shards = 0;
     uint64_t event_index = 0;
     int event_shard = 0;
+    uint64_t event_conn = 0;  // connection hash of the FIN/RST
     uint64_t synced = 0;
   };
   absl::flat_hash_map<uint64_t, PairState> pair_shards_;
