@@ -38,7 +38,7 @@ struct HpackLimits {
   size_t max_table_size = 64 * 1024;
   // Per block, fields emitted up to this many bytes (name + value + 32 each, as
   // SETTINGS_MAX_HEADER_LIST_SIZE counts); the rest are dropped but still indexed.
-  size_t max_header_list_size = 256 * 1024;
+  size_t max_header_list_size = 64 * 1024;  // as HTTP/1.x's max_head_bytes
 };
 
 struct HpackStats {

@@ -44,7 +44,9 @@ struct Http2Limits {
   Http2FrameLimits frames;  // header block bytes, CONTINUATIONs per block, resync window
   HpackLimits hpack;        // HPACK table size, header list size
   ContentLimits content;    // decompression caps, as HTTP/1.x
-  size_t max_concurrent_streams = 1024;  // open streams tracked; more are counted, not kept
+  // Open streams tracked (servers commonly allow 100-128); more are counted, not kept. With
+  // the header list limit this bounds what one connection holds: 256 x 64 KiB.
+  size_t max_concurrent_streams = 256;
   size_t max_anomalies_per_transaction = 16;
 };
 
