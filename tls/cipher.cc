@@ -365,6 +365,8 @@ class OpenSslFactory : public RecordCipherFactory {
 
 }  // namespace
 
+void LoadOpenSslProviders() { LoadProvidersOnce(); }
+
 const RecordCipherFactory& OpenSslCipherFactory() {
   static const OpenSslFactory* factory = new OpenSslFactory();
   return *factory;

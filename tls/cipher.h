@@ -53,6 +53,10 @@ class RecordCipherFactory {
 // The OpenSSL implementation. Loads the legacy provider (with default) once, where present.
 const RecordCipherFactory& OpenSslCipherFactory();
 
+// Loads OpenSSL's default and legacy providers once (RC4, DES, SEED, RC2 for old suites
+// and old PKCS#12 files).
+void LoadOpenSslProviders();
+
 // True if OpenSSL can run this suite's cipher here (legacy provider loaded where needed).
 bool CipherAvailable(const CipherSuite& suite);
 

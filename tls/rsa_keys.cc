@@ -7,12 +7,15 @@
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tls/cipher.h"
 #include "tls/key_schedule.h"
 
 namespace tcpfollow::tls {
@@ -103,23 +106,102 @@ int GivePassword(char* pass, size_t pass_size, size_t* pass_len, const OSSL_PARA
 
 }  // namespace
 
+namespace {
+
+// A PKCS#12 (.p12/.pfx) file: its private key, or why not. nullopt: not PKCS#12 at all.
+std::optional<absl::StatusOr<EVP_PKEY*>> FromPkcs12(absl::string_view bytes,
+                                                    const std::string& password) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  PKCS12* p12 = d2i_PKCS12(nullptr, &p, static_cast<long>(bytes.size()));
+  if (p12 == nullptr) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  LoadOpenSslProviders();  // files written with -legacy use RC2 and 3DES
+  // An empty password may be stored as "no password" or as an empty one; try both.
+  const char* pass = password.c_str();
+  if (PKCS12_mac_present(p12) && PKCS12_verify_mac(p12, pass, -1) != 1) {
+    if (password.empty() && PKCS12_verify_mac(p12, nullptr, 0) == 1) {
+      pass = nullptr;
+    } else {
+      PKCS12_free(p12);
+      ERR_clear_error();
+      return absl::StatusOr<EVP_PKEY*>(absl::PermissionDeniedError(
+          password.empty() ? "a PKCS#12 file that needs a password (--rsa-key-password)"
+                           : "PKCS#12 file: the password is wrong"));
+    }
+  }
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  STACK_OF(X509)* ca = nullptr;
+  int ok = PKCS12_parse(p12, pass, &key, &cert, &ca);
+  PKCS12_free(p12);
+  X509_free(cert);
+  sk_X509_pop_free(ca, X509_free);
+  if (ok != 1) {
+    ERR_clear_error();
+    EVP_PKEY_free(key);
+    return absl::StatusOr<EVP_PKEY*>(absl::InvalidArgumentError(
+        "PKCS#12 file: the password is right but its contents cannot be decrypted or read "
+        "(an algorithm OpenSSL does not offer here?)"));
+  }
+  if (key == nullptr) {
+    return absl::StatusOr<EVP_PKEY*>(absl::InvalidArgumentError("PKCS#12 file holds no private key"));
+  }
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+    EVP_PKEY_free(key);
+    return absl::StatusOr<EVP_PKEY*>(
+        absl::InvalidArgumentError("PKCS#12 file holds a private key that is not RSA"));
+  }
+  return absl::StatusOr<EVP_PKEY*>(key);
+}
+
+// Whether a key file is encrypted (so a failure to read it is the password's fault).
+bool LooksEncrypted(absl::string_view bytes) {
+  if (absl::StrContains(bytes, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+      absl::StrContains(bytes, "Proc-Type: 4,ENCRYPTED")) {
+    return true;
+  }
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  X509_SIG* sig = d2i_X509_SIG(nullptr, &p, static_cast<long>(bytes.size()));  // DER PKCS#8
+  if (sig == nullptr) {
+    ERR_clear_error();
+    return false;
+  }
+  X509_SIG_free(sig);
+  return true;
+}
+
+}  // namespace
+
 absl::Status RsaKeyStore::AddKey(absl::string_view file_bytes, absl::string_view password,
                                  std::optional<Endpoint> server) {
-  EVP_PKEY* key = nullptr;
-  OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(
-      &key, nullptr, nullptr, "RSA", OSSL_KEYMGMT_SELECT_PRIVATE_KEY, nullptr, nullptr);
-  if (dctx == nullptr) return absl::InternalError("OpenSSL has no RSA key decoder");
   std::string pass(password);
-  OSSL_DECODER_CTX_set_passphrase_cb(dctx, GivePassword, &pass);
-  const unsigned char* data = reinterpret_cast<const unsigned char*>(file_bytes.data());
-  size_t len = file_bytes.size();
-  int ok = OSSL_DECODER_from_data(dctx, &data, &len);
-  OSSL_DECODER_CTX_free(dctx);
-  if (ok != 1 || key == nullptr) {
-    EVP_PKEY_free(key);
-    return absl::InvalidArgumentError(
-        pass.empty() ? "not an RSA private key (PEM/DER, PKCS#1/PKCS#8), or it needs a password"
-                     : "not an RSA private key, or the password is wrong");
+  EVP_PKEY* key = nullptr;
+  if (auto p12 = FromPkcs12(file_bytes, pass)) {
+    if (!p12->ok()) return p12->status();
+    key = **p12;
+  } else {
+    OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(
+        &key, nullptr, nullptr, "RSA", OSSL_KEYMGMT_SELECT_PRIVATE_KEY, nullptr, nullptr);
+    if (dctx == nullptr) return absl::InternalError("OpenSSL has no RSA key decoder");
+    OSSL_DECODER_CTX_set_passphrase_cb(dctx, GivePassword, &pass);
+    const unsigned char* data = reinterpret_cast<const unsigned char*>(file_bytes.data());
+    size_t len = file_bytes.size();
+    int ok = OSSL_DECODER_from_data(dctx, &data, &len);
+    OSSL_DECODER_CTX_free(dctx);
+    if (ok != 1 || key == nullptr) {
+      EVP_PKEY_free(key);
+      ERR_clear_error();
+      if (LooksEncrypted(file_bytes)) {
+        return absl::PermissionDeniedError(
+            pass.empty() ? "an encrypted private key that needs a password (--rsa-key-password)"
+                         : "an encrypted private key: the password is wrong");
+      }
+      return absl::InvalidArgumentError(
+          "not an RSA private key in a form tcpfollow reads (PEM or DER; PKCS#1, PKCS#8 or "
+          "PKCS#12)");
+    }
   }
   auto entry = std::make_unique<Entry>();
   entry->key = key;

@@ -1,6 +1,10 @@
 // RSA private keys for TLS RSA key exchange: loads PEM or DER, PKCS#1 or PKCS#8, encrypted
-// with a password (OpenSSL's OSSL_DECODER); binds a key to a server IP:PORT or matches it to a
-// session by the server certificate's public key; decrypts the pre-master secret with
+// with a password (OpenSSL's OSSL_DECODER), or PKCS#12 (.p12/.pfx, also -legacy ones); a
+// failure says whether the form or the password is wrong. A key bound to a server IP:PORT
+// is used for that server's sessions whose certificate it matches (or that show no
+// certificate); any key, bound elsewhere or not, is used for a session whose certificate's
+// public key it matches: a binding that does not match leaves certificate matching on.
+// Decrypts the pre-master secret with
 // PKCS#1 v1.5, implicit rejection turned off where OpenSSL has it, and accepts only a 48-byte
 // result carrying the ClientHello version. Also describes certificates (subject, issuer,
 // SHA-256) for tls.jsonl. Reads no files: the tool passes file contents.

@@ -118,5 +118,34 @@ TEST_CASE("RsaKeyStore::DecryptPreMaster: checks length, version bytes and key",
   }
 }
 
+TEST_CASE("RsaKeyStore: PKCS#12, and errors that say whether form or password is wrong", "[tls]") {
+  // corpus/tls/make_p12.sh
+  for (const char* file : {"server.p12", "server.legacy.pfx"}) {
+    INFO(file);
+    RsaKeyStore keys;
+    REQUIRE(keys.AddKey(File(file), "tcpfollow").ok());
+    std::string why;
+    CHECK(keys.FindKey(Endpoint{}, CertDer(), &why) != nullptr);
+    absl::Status wrong = RsaKeyStore().AddKey(File(file), "nope");
+    CHECK(wrong.message() == "PKCS#12 file: the password is wrong");
+    absl::Status none = RsaKeyStore().AddKey(File(file), "");
+    CHECK(none.message() == "a PKCS#12 file that needs a password (--rsa-key-password)");
+  }
+  RsaKeyStore nopass;
+  CHECK(nopass.AddKey(File("nopass.p12"), "").ok());
+  CHECK(nopass.size() == 1);
+  std::string why;
+  CHECK(nopass.FindKey(Endpoint{}, CertDer(), &why) == nullptr);  // other.key.pem
+
+  CHECK(RsaKeyStore().AddKey(File("server.key.enc.pem"), "nope").message() ==
+        "an encrypted private key: the password is wrong");
+  CHECK(RsaKeyStore().AddKey(File("server.key.enc.pem"), "").message() ==
+        "an encrypted private key that needs a password (--rsa-key-password)");
+  CHECK(RsaKeyStore().AddKey(File("server.crt.pem"), "").message() ==
+        "not an RSA private key in a form tcpfollow reads (PEM or DER; PKCS#1, PKCS#8 or PKCS#12)");
+  CHECK(RsaKeyStore().AddKey("garbage", "x").message() ==
+        "not an RSA private key in a form tcpfollow reads (PEM or DER; PKCS#1, PKCS#8 or PKCS#12)");
+}
+
 }  // namespace
 }  // namespace tcpfollow::tls

@@ -294,8 +294,13 @@ Output:
 
 TLS:
   --keylog FILE           NSS key log (SSLKEYLOGFILE format); repeatable; $SSLKEYLOGFILE is read too
-  --rsa-key [IP:PORT:]FILE  RSA private key, PEM or DER, PKCS#1 or PKCS#8; repeatable
-  --rsa-key-password PASS password of encrypted private keys
+  --rsa-key [IP:PORT:]FILE  RSA private key: PEM or DER, PKCS#1, PKCS#8 or PKCS#12
+                          (.p12/.pfx); repeatable. A key is used for every session whose
+                          server certificate it matches. With IP:PORT it is also used for that
+                          server's sessions that show no certificate (resumed, or captured
+                          mid-way); an IP:PORT that matches no session, or a key that does not
+                          match that server's certificate, leaves certificate matching on
+  --rsa-key-password PASS password of encrypted private keys and PKCS#12 files
 
 Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet time):
   --tcp-policy P          overlapping TCP data: first (default), last, bsd, linux, old-linux, windows, solaris

@@ -148,6 +148,19 @@ def main():
           "1 line could not be parsed" in warn[0] and warn[0].endswith("the first is line 2"),
           "key log without final newline: %s, stderr %r" % (t, r.stderr))
     print("ok   key log without a final newline: decrypted; %s" % (warn[0] if warn else ""))
+    # PKCS#12 (corpus/tls/make_p12.sh), current and -legacy algorithms; IP:PORT bound to a
+    # server that is not in the capture still decrypts by certificate (--help says so).
+    for name, args in {
+        "server.p12": ["--rsa-key", os.path.join(tlsdir, "server.p12"), "--rsa-key-password", "tcpfollow"],
+        "server.legacy.pfx": ["--rsa-key", os.path.join(tlsdir, "server.legacy.pfx"),
+                              "--rsa-key-password", "tcpfollow"],
+        "unmatched IP:PORT": ["--rsa-key", "192.0.2.1:443:" + os.path.join(tlsdir, "server.key.pem")],
+    }.items():
+        out = os.path.join(work, "k-" + name)
+        r = run(tool, out, "-r", pcap, *args)
+        t = records(out, "tls") if r.returncode == 0 else []
+        check(len(t) == 1 and t[0]["decrypted"], "%s: exit %d %s %s" % (name, r.returncode, r.stderr, t))
+        print("ok   --rsa-key %s: decrypted" % name)
     out = os.path.join(work, "k-env")
     env = dict(os.environ, SSLKEYLOGFILE=os.path.join(tlsdir, ecdhe["keylog"]))
     run(tool, out, "-r", os.path.join(tlsdir, ecdhe["pcap"]), env=env)
@@ -158,12 +171,19 @@ def main():
         # OpenSSL would prompt on the terminal without a password callback.
         "encrypted key, no password": ["--rsa-key", os.path.join(tlsdir, "server.key.enc.pem")],
         "missing key file": ["--rsa-key", os.path.join(work, "absent.pem")],
+        "PKCS#12, wrong password": ["--rsa-key", os.path.join(tlsdir, "server.p12"), "--rsa-key-password", "nope"],
+        "PKCS#12, no password": ["--rsa-key", os.path.join(tlsdir, "server.p12")],
+        "not a key": ["--rsa-key", os.path.join(tlsdir, "server.crt.pem")],
         "missing key log": ["--keylog", os.path.join(work, "absent.keylog")],
     }.items():
         r = run(tool, os.path.join(work, "x"), "-r", pcap, *args)
         lines = r.stderr.strip().splitlines()
         check(r.returncode == 1 and len(lines) == 1 and lines[0].startswith("tcpfollow: "),
               "%s: exit %d, stderr %r" % (name, r.returncode, r.stderr))
+        want = {"PKCS#12, wrong password": "the password is wrong",
+                "PKCS#12, no password": "needs a password",
+                "not a key": "not an RSA private key in a form"}.get(name)
+        check(not want or (lines and want in lines[0]), "%s: %r lacks %r" % (name, lines, want))
         print("ok   %s: %s" % (name, lines[0] if lines else ""))
 
     # 3. --write-decrypted read back.
