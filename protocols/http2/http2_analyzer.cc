@@ -418,6 +418,10 @@ Http2Analyzer::Stream* Http2Analyzer::FindStream(uint32_t id) {
 }
 
 Http2Analyzer::Stream* Http2Analyzer::NewStream(uint32_t id) {
+  // An id used again (a repeated PUSH_PROMISE, a client reusing an open stream's id):
+  // the earlier stream is written as it stands.
+  auto old = streams_.find(id);
+  if (old != streams_.end()) Emit(old->second.get());
   if (streams_.size() >= limits_.max_concurrent_streams) {
     ++stats_->streams_limited;
     return nullptr;

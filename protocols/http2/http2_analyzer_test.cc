@@ -383,6 +383,22 @@ TEST_CASE("follow: decoded headers and DATA per stream") {
   CHECK(t.by_stream[2] == "> :method: GET\n:path: /p\n\n< :status: 200\n\n< pushed");
 }
 
+TEST_CASE("a promised stream id used twice: the first is written, not lost") {
+  Encoder ce, se;
+  std::string c = std::string(kHttp2Preface);
+  c += ce.Headers(1, Get("/"), true);
+  std::string s = se.PushPromise(1, 2, Get("/a.css"));
+  s += se.PushPromise(1, 2, Get("/b.css"));
+  s += se.Headers(1, {{":status", "200"}}, true);
+  s += se.Headers(2, {{":status", "200"}}, false);
+  s += h2test::Data(2, "b", true);
+  Outcome o = Run({{kC, c}, {kS, s}});
+  REQUIRE(o.records.size() == 3);
+  CHECK(o.records[0]["uri"] == "/a.css");
+  CHECK(o.records[0]["partial"] == true);
+  CHECK(StreamRecord(o, 1)->at("partial") == false);
+}
+
 TEST_CASE("records say tls when the connection was decrypted") {
   Http2Options options;
   options.tls = true;

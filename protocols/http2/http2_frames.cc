@@ -134,7 +134,7 @@ void Http2FrameParser::BeginFrame() {
         type_ = 0xff;
       } else if (++block_continuations_ > limits_.max_continuation_frames) {
         if (!block_lost_) ++stats_->continuation_limited;
-        LoseHeaderBlock("too many CONTINUATION frames");
+        LoseHeaderBlock("too_many_continuations");
       }
       break;
     default:
@@ -164,7 +164,7 @@ void Http2FrameParser::BeginHeaderBlock(uint8_t type, uint32_t stream, uint32_t 
   if (stream == 0) {
     ++stats_->malformed_frames;
     v_->OnFrameError("header block on stream 0");
-    LoseHeaderBlock("stream 0");
+    LoseHeaderBlock("stream_0");
   }
 }
 
@@ -219,7 +219,7 @@ size_t Http2FrameParser::ParsePayload(absl::string_view in) {
         if (!block_lost_) {
           if (block_.size() + n > limits_.max_header_block_bytes) {
             ++stats_->header_block_limited;
-            LoseHeaderBlock("header block too large");
+            LoseHeaderBlock("too_large");
           } else {
             block_.append(chunk.data(), chunk.size());
           }

@@ -82,8 +82,8 @@ class Http2FrameVisitor {
   // HEADERS frame's END_STREAM flag.
   virtual void OnHeaderBlock(uint8_t type, uint32_t stream, uint32_t promised,
                              bool end_stream, absl::string_view block) = 0;
-  // A header block that cannot be decoded (lost in a gap, over a limit, malformed): the
-  // HPACK table of this direction is out of step.
+  // A header block that cannot be decoded: the HPACK table of this direction is out of
+  // step. `why`: gap, interrupted, too_many_continuations, too_large, malformed, stream_0.
   virtual void OnHeaderBlockLost(uint8_t type, uint32_t stream, uint32_t promised,
                                  bool end_stream, const char* why) = 0;
   virtual void OnRstStream(uint32_t stream, uint32_t code) = 0;

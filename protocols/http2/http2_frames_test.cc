@@ -164,7 +164,7 @@ TEST_CASE("limit: CONTINUATION frames per block just under and just over") {
         std::vector<std::string>{"block 1 1 0 abbbbb"});
   CHECK(stats.continuation_limited == 0);
   CHECK(Run(build(6), false, 0, limits, &stats) ==
-        std::vector<std::string>{"lost 1 1 too many CONTINUATION frames"});
+        std::vector<std::string>{"lost 1 1 too_many_continuations"});
   CHECK(stats.continuation_limited == 1);
   CHECK(stats.header_blocks_lost == 1);
 }
@@ -179,7 +179,7 @@ TEST_CASE("limit: header block bytes just under and just over") {
   CHECK(ev[0].size() == std::string("block 1 1 0 ").size() + 100);
   limits.max_header_block_bytes = 99;
   CHECK(Run(s, false, 0, limits, &stats) ==
-        std::vector<std::string>{"lost 1 1 header block too large"});
+        std::vector<std::string>{"lost 1 1 too_large"});
   CHECK(stats.header_block_limited == 1);
 }
 
