@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       size_t used = control->OnData(dir, ts, view);
       if (used > view.size()) __builtin_trap();
-      if (control->handoff() == Handoff::kTls) {
+      if (control->handoff() != nullptr && control->handoff()->to == kTlsStage) {
         control = std::make_unique<FtpAnalyzer>(conn, &out, limits, /*after_tls=*/true);
         control->OnData(dir, ts, view.substr(used));
       }
@@ -78,8 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (used == view.size()) continue;
     // Less consumed only when a PROT P channel hands over to TLS: the successor stands in
     // for the decrypted stream and gets the rest as if it were plaintext.
-    if (used > view.size() || data_conn->handoff() != Handoff::kTls) __builtin_trap();
-    std::unique_ptr<Analyzer> plain = data_conn->MakeAfterTls();
+    if (used > view.size() || data_conn->handoff() == nullptr ||
+        data_conn->handoff()->to != kTlsStage) {
+      __builtin_trap();
+    }
+    std::unique_ptr<Analyzer> plain = std::move(data_conn->TakeHandoff()->successor);
     if (plain == nullptr) __builtin_trap();
     data_conn->OnClose(ts);
     data_conn = std::move(plain);

@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint8_t* bytes;
     size_t len;
     absl::Time t = absl::UnixEpoch();
-    while (in.Next(&d, &bytes, &len) && a.handoff() == Handoff::kNone) {
+    while (in.Next(&d, &bytes, &len) && !a.handed_off()) {
       Direction dir = (d & 1) ? Direction::kServerToClient : Direction::kClientToServer;
       t += absl::Milliseconds(1);
       if (d & 0x80) {
@@ -91,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       } else {
         size_t used = a.OnData(dir, t, absl::string_view(reinterpret_cast<const char*>(bytes), len));
         if (used > len) std::abort();
-        if (used < len && a.handoff() == Handoff::kNone) std::abort();
+        if (used < len && !a.handed_off()) std::abort();
       }
       if (a.held_tunnel_bytes().size() > limits.max_held_tunnel_bytes) std::abort();
     }

@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       absl::string_view view(reinterpret_cast<const char*>(bytes), length);
       size_t used = analyzer->OnData(dir, ts, view);
       if (used > view.size()) __builtin_trap();
-      if (analyzer->handoff() == Handoff::kTls) {
+      if (analyzer->handoff() != nullptr && analyzer->handoff()->to == kTlsStage) {
         analyzer->OnClose(ts);
         analyzer = std::make_unique<SmtpAnalyzer>(conn, &out, limits, /*after_starttls=*/true);
         analyzer->OnData(dir, ts, view.substr(used));

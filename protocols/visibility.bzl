@@ -6,5 +6,5 @@ PROTOCOLS_VISIBILITY = [
     "//fuzz:__pkg__",
     "//protocols:__subpackages__",
     "//tests:__subpackages__",
-    "//tools:__pkg__",
+    "//tools:__subpackages__",
 ]

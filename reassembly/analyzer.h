@@ -3,11 +3,11 @@
 // detector; it never opens files: records, extracted objects and expected connections go
 // through AnalyzerOutput, which tools/ implements (and tests implement in memory).
 //
-// Flow of one connection: reassembly -> (TLS decryptor ->) protocol analyzer. An analyzer
-// may hand the rest of its stream to TLS (SMTP STARTTLS, FTP AUTH TLS, HTTP CONNECT): it
-// then consumes less than it was given and reports handoff() == Handoff::kTls; the owner
-// routes the unconsumed bytes and everything after them through a TLS decryptor whose
-// plaintext feeds a fresh analyzer of the same protocol.
+// Flow of one connection: reassembly -> a chain of stages (tools/session/): TLS, then the
+// protocol that ALPN or content names. A stage never builds its successor: when its stream
+// changes protocol (SMTP STARTTLS, FTP AUTH TLS or PROT P, HTTP CONNECT or Upgrade) it asks
+// for the switch with RequestHandoff() and consumes nothing more; the session layer
+// performs the switch at the byte where OnData stopped, as Suricata's app layer does.
 #ifndef TCPFOLLOW_REASSEMBLY_ANALYZER_H_
 #define TCPFOLLOW_REASSEMBLY_ANALYZER_H_
 
@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -74,33 +76,66 @@ class AnalyzerOutput {
                                 AnalyzerFactory factory) = 0;
 };
 
-enum class Handoff : uint8_t {
-  kNone,    // keep feeding this analyzer
-  kTls,     // route the remaining bytes through TLS, then a fresh analyzer
-  kOpaque,  // stop parsing (websocket, h2c, tunnel of unknown content); bytes are ignored
+// What a stage learned that the stage after it needs.
+struct StageFacts {
+  bool tls = false;        // the bytes are the plaintext of a TLS session
+  bool continued = false;  // the protocol goes on after a switch (STARTTLS): no greeting
+  bool midstream = false;  // the stream's start was not captured: begin at a boundary
+  std::string alpn;        // negotiated by TLS ("h2", "http/1.1")
+  std::string sni;
+  std::string tls_version;  // "TLSv12"
+  // The HTTP/1.1 request that asked for an upgrade (h2c: it is stream 1), as name/value
+  // pairs with the pseudo-headers :method, :path, :authority, :scheme first.
+  std::vector<std::pair<std::string, std::string>> upgrade_request;
+};
+
+// Protocol names a Handoff can name besides the registered protocols.
+inline constexpr const char kDetectByContent[] = "";  // a tunnel: TLS or whatever it carries
+inline constexpr const char kTlsStage[] = "tls";
+
+// A switch of protocol asked for by a stage: STARTTLS, AUTH TLS, PROT P, CONNECT, Upgrade.
+struct Handoff {
+  std::string to;     // the next stage: kTlsStage, "http2", kDetectByContent, ...; a name
+                      // no protocol has ("websocket") means the rest is not parsed
+  std::string inner;  // after kTlsStage: the protocol of the plaintext ("" = ALPN/content)
+  // After kTlsStage, instead of `inner`: the analyzer for the plaintext, made by the stage
+  // that knows its state (an FTP data connection's transfer after PROT P).
+  std::unique_ptr<Analyzer> successor;
+  // Bytes of each direction consumed before the switch was known (the ClientHello a client
+  // sends right after CONNECT, before the 200): the next stage gets them first.
+  std::string held[2];
+  StageFacts facts;   // for the next stage
 };
 
 class Analyzer {
  public:
   virtual ~Analyzer() = default;
-  // Returns the number of bytes consumed: all of them, unless handoff() just became
-  // something other than kNone, in which case the rest belongs to the next stage.
+  // Returns the number of bytes consumed: all of them, unless the analyzer asked for a
+  // handoff, in which case the rest belongs to the next stage.
   virtual size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) = 0;
   virtual void OnGap(Direction dir, absl::Time ts, uint64_t length) = 0;
   virtual void OnEnd(Direction dir, absl::Time ts) = 0;
   // The connection is over: flush anything in progress (marked partial if incomplete).
   virtual void OnClose(absl::Time ts) = 0;
-  virtual Handoff handoff() const { return Handoff::kNone; }
-  // After a handoff: bytes of `dir` this analyzer consumed before it knew about the
-  // handoff (the ClientHello a client sends right after CONNECT, before the 200). The
-  // owner feeds them to the next stage ahead of the unconsumed rest.
-  virtual std::string TakeHeldBytes(Direction dir) { return std::string(); }
-  // After a handoff to TLS by an analyzer whose protocol was known in advance (an FTP data
-  // connection after PROT P, found by expectation, not by content): the analyzer for the
-  // plaintext. Null: the plaintext is not parsed.
-  virtual std::unique_ptr<Analyzer> MakeAfterTls() { return nullptr; }
   // flows.jsonl "service" value: "http", "tls", "smtp", "ftp", "ftp-data".
   virtual const char* service() const = 0;
+
+  // The switch this analyzer asked for, until the session layer takes it; null if none.
+  const Handoff* handoff() const { return handoff_.get(); }
+  // True once the analyzer asked for a switch (taken or not): it consumes nothing more.
+  bool handed_off() const { return handed_off_; }
+  std::unique_ptr<Handoff> TakeHandoff() { return std::move(handoff_); }
+
+ protected:
+  // Asks the session layer to switch protocol where OnData stops consuming.
+  void RequestHandoff(Handoff h) {
+    handoff_ = std::make_unique<Handoff>(std::move(h));
+    handed_off_ = true;
+  }
+
+ private:
+  std::unique_ptr<Handoff> handoff_;
+  bool handed_off_ = false;
 };
 
 }  // namespace tcpfollow

@@ -2,6 +2,7 @@
 shared vectors are, whether run by `bazel test` (the working directory is the runfiles
 tree, which holds //:WORKSPACE) or by `bazel run` (BUILD_WORKSPACE_DIRECTORY)."""
 import os
+import subprocess
 
 
 def repo_root():
@@ -16,3 +17,12 @@ def vectors_dir(required=""):
     env = os.environ.get("TCPFOLLOW_VECTORS")
     path = env or os.path.normpath(os.path.join(repo_root(), "..", "shared", "vectors"))
     return path if os.path.isdir(os.path.join(path, required)) else None
+
+
+def tool_logs(tool):
+    """The JSONL logs the tool can write, in its order (tcpfollow --list-logs): the one
+    list of protocols in tools/session/registry.cc, not a copy kept here."""
+    out = subprocess.run([tool, "--list-logs"], check=True, capture_output=True, text=True)
+    logs = out.stdout.split()
+    assert logs and logs[0] == "flows", "unexpected --list-logs output: %r" % out.stdout
+    return logs

@@ -116,7 +116,7 @@ void BenchDecryptor() {
   TlsDecryptorConfig config;
   config.secrets = &keys;
   CountingAnalyzer* sink = nullptr;
-  TlsDecryptor dec(ConnectionInfo{}, nullptr, config, [&sink](const ConnectionInfo&) {
+  TlsDecryptor dec(ConnectionInfo{}, nullptr, config, [&sink](const StageFacts&) {
     auto a = std::make_unique<CountingAnalyzer>();
     sink = a.get();
     return a;

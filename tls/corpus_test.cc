@@ -35,7 +35,7 @@ std::vector<Outcome> RunCapture(const std::string& pcap, TlsDecryptorConfig conf
     ConnectionInfo info = c.info;
     MemoryOutput output;
     RecordingAnalyzer* rec = nullptr;
-    TlsDecryptor dec(info, &output, config, [&rec](const ConnectionInfo&) {
+    TlsDecryptor dec(info, &output, config, [&rec](const StageFacts&) {
       auto a = std::make_unique<RecordingAnalyzer>();
       rec = a.get();
       return a;
@@ -191,7 +191,7 @@ TEST_CASE("Corpus: a key log appended after the session started is picked up", "
   config.secrets = &keys;
   MemoryOutput output;
   RecordingAnalyzer* rec = nullptr;
-  TlsDecryptor dec(ConnectionInfo{}, &output, config, [&rec](const ConnectionInfo&) {
+  TlsDecryptor dec(ConnectionInfo{}, &output, config, [&rec](const StageFacts&) {
     auto a = std::make_unique<RecordingAnalyzer>();
     rec = a.get();
     return a;
@@ -228,7 +228,7 @@ TEST_CASE("Corpus: 0-RTT data with no CLIENT_EARLY_TRAFFIC_SECRET is a gap, the 
   config.secrets = &keys;
   MemoryOutput output;
   RecordingAnalyzer* rec = nullptr;
-  TlsDecryptor dec(c.info, &output, config, [&rec](const ConnectionInfo&) {
+  TlsDecryptor dec(c.info, &output, config, [&rec](const StageFacts&) {
     auto a = std::make_unique<RecordingAnalyzer>();
     rec = a.get();
     return a;

@@ -97,7 +97,7 @@ Outcome RunDraft(int draft, bool with_keys) {
   RecordingAnalyzer* rec = nullptr;
   TlsDecryptorConfig config;
   config.secrets = &keys;
-  TlsDecryptor dec(ConnectionInfo{}, &output, config, [&rec](const ConnectionInfo&) {
+  TlsDecryptor dec(ConnectionInfo{}, &output, config, [&rec](const StageFacts&) {
     auto a = std::make_unique<RecordingAnalyzer>();
     rec = a.get();
     return a;

@@ -63,7 +63,7 @@ struct TlsDecryptor::DirState {
 };
 
 TlsDecryptor::TlsDecryptor(const ConnectionInfo& conn, AnalyzerOutput* output,
-                           TlsDecryptorConfig config, AnalyzerFactory downstream)
+                           TlsDecryptorConfig config, NextStage downstream)
     : conn_(conn),
       output_(output),
       config_(config),
@@ -158,10 +158,30 @@ void TlsDecryptor::OnClose(absl::Time ts) {
     d.end_pending = false;
   }
   if (downstream_) downstream_->OnClose(ts);
-  if (output_ != nullptr && is_tls_ && (have_ch_ || stats_.records[1] > 0)) {
+  const bool recorded = is_tls_ && (have_ch_ || stats_.records[1] > 0);
+  if (output_ != nullptr && recorded) {
     output_->Record("tls", conn_, first_ts_ == absl::InfinitePast() ? ts : first_ts_,
                     RecordFields());
   }
+  if (config_.totals != nullptr && recorded) AddTo(config_.totals);
+}
+
+void TlsDecryptor::AddTo(TlsTotals* t) const {
+  ++t->sessions;
+  if (decrypted_) {
+    ++t->decrypted;
+  } else if (t->not_decrypted.size() < TlsTotals::kMaxReasons ||
+             t->not_decrypted.count(reason_) > 0) {
+    ++t->not_decrypted[reason_.empty() ? std::string("no reason recorded") : reason_];
+  }
+  t->mac_failures += stats_.mac_failures;
+  t->plaintext_bytes += stats_.plaintext_bytes[0] + stats_.plaintext_bytes[1];
+  t->skipped_early_data += stats_.skipped_early_data;
+  t->pending_overflow += stats_.pending_overflow;
+  t->gaps += stats_.gaps;
+  t->resyncs += stats_.resyncs;
+  t->alerts += stats_.alerts;
+  t->renegotiations += stats_.renegotiations;
 }
 
 void TlsDecryptor::HandleRecord(Direction dir, absl::Time ts, uint8_t type, uint16_t version,
@@ -236,7 +256,7 @@ void TlsDecryptor::SkipEarlyData(Direction dir, absl::Time ts, absl::string_view
 void TlsDecryptor::ForwardGap(Direction dir, absl::Time ts, uint64_t length) {
   if (!downstream_made_) {
     downstream_made_ = true;  // plaintext will follow the gap: the parser must see it
-    if (downstream_factory_) downstream_ = downstream_factory_(conn_);
+    MakeDownstream();
   }
   stats_.plaintext_missed_bytes[Index(dir)] += length;
   if (downstream_ && !downstream_done_) downstream_->OnGap(dir, ts, length);
@@ -322,15 +342,27 @@ void TlsDecryptor::Dispatch(Direction dir, absl::Time ts, uint8_t type,
   }
 }
 
+void TlsDecryptor::MakeDownstream() {
+  if (!downstream_factory_) return;
+  StageFacts facts;
+  facts.tls = true;
+  facts.alpn = alpn_;
+  facts.sni = ch_.server_name;
+  if (version_ != 0) facts.tls_version = VersionName(version_);
+  downstream_ = downstream_factory_(facts);
+}
+
 void TlsDecryptor::DeliverPlaintext(Direction dir, absl::Time ts, absl::string_view plain) {
   stats_.plaintext_bytes[Index(dir)] += plain.size();
   if (!downstream_made_) {
     downstream_made_ = true;
-    if (downstream_factory_) downstream_ = downstream_factory_(conn_);
+    MakeDownstream();
   }
   if (!downstream_ || downstream_done_) return;
   downstream_->OnData(dir, ts, plain);
-  if (downstream_->handoff() != Handoff::kNone) downstream_done_ = true;
+  // The stage after TLS switches protocol itself (a CONNECT inside TLS is run by the
+  // session layer's chain); a bare analyzer that asks for a switch gets no more bytes.
+  if (downstream_->handed_off()) downstream_done_ = true;
 }
 
 void TlsDecryptor::OnHandshakeMessage(Direction dir, absl::Time ts, uint8_t type,

@@ -3,7 +3,7 @@
 // HelloRetryRequest, KeyUpdate, 0-RTT), obtains secrets from a key log (SecretSource), the
 // resumption cache or an RSA key, decrypts and authenticates records, and forwards
 // application-data plaintext to a downstream Analyzer made by a factory (HTTP, SMTP, FTP or a
-// stream writer). Failed MACs/tags are counted, never forwarded. Ciphertext that arrives
+// stream writer), told the ALPN, SNI and version. Failed MACs/tags are counted, never forwarded. Ciphertext that arrives
 // before its secret is buffered up to a limit and decrypted when the secret appears (a
 // key log appended to while capturing). After a gap in ciphertext it resynchronises on the
 // next record that authenticates, or stops and says why; gaps are forwarded downstream with
@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "reassembly/analyzer.h"
+#include "reassembly/protocol.h"
 #include "tls/cipher.h"
 #include "tls/compression.h"
 #include "tls/handshake.h"
@@ -62,10 +64,27 @@ struct TlsDecryptorStats {
   uint64_t renegotiations = 0;
 };
 
+// A worker's TLS counters: every session adds to them when it closes.
+struct TlsTotals {
+  static constexpr size_t kMaxReasons = 64;  // distinct reasons kept (hostile input)
+  uint64_t sessions = 0;
+  uint64_t decrypted = 0;
+  std::map<std::string, uint64_t> not_decrypted;  // by reason
+  uint64_t mac_failures = 0;
+  uint64_t plaintext_bytes = 0;
+  uint64_t skipped_early_data = 0;
+  uint64_t pending_overflow = 0;
+  uint64_t gaps = 0;
+  uint64_t resyncs = 0;
+  uint64_t alerts = 0;
+  uint64_t renegotiations = 0;
+};
+
 struct TlsDecryptorConfig {
   const SecretSource* secrets = nullptr;   // key log store; may be null
   const RsaKeyStore* rsa_keys = nullptr;   // may be null
   TlsSessionCache* session_cache = nullptr;  // may be null
+  TlsTotals* totals = nullptr;               // may be null
   const RecordCipherFactory* cipher_factory = nullptr;  // null: OpenSSL
   TlsDecryptorLimits limits;
 };
@@ -74,7 +93,7 @@ class TlsDecryptor : public Analyzer {
  public:
   // `downstream` is called once, when the first plaintext is ready; it may return null.
   TlsDecryptor(const ConnectionInfo& conn, AnalyzerOutput* output, TlsDecryptorConfig config,
-               AnalyzerFactory downstream);
+               NextStage downstream);
   ~TlsDecryptor() override;
 
   size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) override;
@@ -86,6 +105,7 @@ class TlsDecryptor : public Analyzer {
   // The tls.jsonl fields (what OnClose records).
   nlohmann::json RecordFields() const;
   const TlsDecryptorStats& stats() const { return stats_; }
+  void AddTo(TlsTotals* totals) const;
   bool decrypted() const { return decrypted_; }
   Analyzer* downstream() const { return downstream_.get(); }
 
@@ -114,6 +134,8 @@ class TlsDecryptor : public Analyzer {
   void OnClientHello(const ClientHello& ch);
   void OnServerHello(const ServerHello& sh);
   void DeliverPlaintext(Direction dir, absl::Time ts, absl::string_view plain);
+  // Makes the next stage with what the handshake learned (ALPN, SNI, version).
+  void MakeDownstream();
 
   // TLS <= 1.2: master secret and key block; false (with reason_) if not available.
   bool EstablishTls12Keys();
@@ -136,7 +158,7 @@ class TlsDecryptor : public Analyzer {
   AnalyzerOutput* output_;
   TlsDecryptorConfig config_;
   const RecordCipherFactory* factory_;
-  AnalyzerFactory downstream_factory_;
+  NextStage downstream_factory_;
   std::unique_ptr<Analyzer> downstream_;
   bool downstream_made_ = false;
   bool downstream_done_ = false;

@@ -46,7 +46,7 @@ std::vector<Event> SyntheticSession(int app_records = 3) {
 
 struct Run {
   explicit Run(TlsDecryptorConfig config)
-      : dec(ConnectionInfo{}, &output, config, [this](const ConnectionInfo&) {
+      : dec(ConnectionInfo{}, &output, config, [this](const StageFacts&) {
           auto a = std::make_unique<RecordingAnalyzer>();
           rec = a.get();
           return a;

@@ -34,7 +34,7 @@ Result Run(const tcpfollow::testing::CapturedConnection& c, TlsDecryptorConfig c
   ConnectionInfo info = c.info;
   MemoryOutput out;
   RecordingAnalyzer* rec = nullptr;
-  TlsDecryptor dec(info, &out, config, [&rec](const ConnectionInfo&) {
+  TlsDecryptor dec(info, &out, config, [&rec](const StageFacts&) {
     auto a = std::make_unique<RecordingAnalyzer>();
     rec = a.get();
     return a;

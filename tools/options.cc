@@ -42,6 +42,11 @@ enum LongOnly {
   kFanoutId,
   kRotate,
   kImmediateMode,
+  kFollowRaw,
+  kFollowConn,
+  kFollowFormat,
+  kListProtocols,
+  kListLogs,
 };
 
 const option kLongOptions[] = {
@@ -49,6 +54,11 @@ const option kLongOptions[] = {
     {"version", no_argument, nullptr, kVersionOpt},
     {"json", no_argument, nullptr, kJson},
     {"follow", no_argument, nullptr, kFollow},
+    {"follow-raw", no_argument, nullptr, kFollowRaw},
+    {"follow-conn", required_argument, nullptr, kFollowConn},
+    {"follow-format", required_argument, nullptr, kFollowFormat},
+    {"list-protocols", no_argument, nullptr, kListProtocols},
+    {"list-logs", no_argument, nullptr, kListLogs},
     {"no-streams", no_argument, nullptr, kNoStreams},
     {"no-objects", no_argument, nullptr, kNoObjects},
     {"no-report", no_argument, nullptr, kNoReport},
@@ -115,6 +125,27 @@ absl::StatusOr<int> ParseInt(const char* flag, absl::string_view text, int lo, i
   return v;
 }
 
+// "-o needs a directory": what the option's argument is, in the message.
+std::string MissingArgument(int opt, const char* arg) {
+  const char* what = "an argument";
+  switch (opt) {
+    case 'o': what = "a directory"; break;
+    case 'r': what = "a capture file (- for standard input)"; break;
+    case 'i': what = "an interface name"; break;
+    case 's': what = "a snapshot length"; break;
+    case 'B': what = "a buffer size in KiB"; break;
+    case 'Z': what = "a user name"; break;
+    case kKeylog: what = "a key log file"; break;
+    case kRsaKey: what = "[IP:PORT:]FILE"; break;
+    case kFollowConn: what = "a uid, IP:PORT,IP:PORT or an index"; break;
+    default: break;
+  }
+  std::string name = opt > 0 && opt < 128 ? std::string("-") + static_cast<char>(opt)
+                                          : std::string(arg);
+  // getopt leaves "--name" (maybe "--name=") in argv for long options.
+  return absl::StrCat(name, " needs ", what);
+}
+
 bool OneOf(const std::string& v, std::initializer_list<const char*> names) {
   for (const char* n : names) {
     if (v == n) return true;
@@ -131,7 +162,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   int c;
   // '+' stops at the first non-option so that BPF expressions such as "not port 22"
   // are left intact.
-  while ((c = getopt_long(argc, argv, "+hr:i:o:s:pB:Z:qV", kLongOptions, nullptr)) != -1) {
+  // '+' stops at the first non-option; ':' reports a missing argument as such.
+  while ((c = getopt_long(argc, argv, "+:hr:i:o:s:pB:Z:qV", kLongOptions, nullptr)) != -1) {
     absl::StatusOr<uint64_t> size;
     absl::StatusOr<absl::Duration> dur;
     absl::StatusOr<int> num;
@@ -141,7 +173,10 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case kVersionOpt: o.version = true; break;
       case 'r': o.read_file = optarg; break;
       case 'i': o.interface = optarg; break;
-      case 'o': o.out_dir = optarg; break;
+      case 'o':
+        o.out_dir = optarg;
+        o.out_dir_given = true;
+        break;
       case 's':
         num = ParseInt("-s", optarg, 64, 262144);
         if (!num.ok()) return num.status();
@@ -157,6 +192,25 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case 'q': o.quiet = true; break;
       case kJson: o.json = true; break;
       case kFollow: o.follow = true; break;
+      case kFollowRaw:
+        o.follow = true;
+        o.follow_raw = true;
+        break;
+      case kFollowConn:
+        o.follow = true;
+        o.follow_selector = optarg;
+        break;
+      case kFollowFormat:
+        o.follow = true;
+        o.follow_format = optarg;
+        if (!OneOf(o.follow_format, {"ascii", "hex", "raw", "yaml", "json"})) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "--follow-format: unknown format '", o.follow_format,
+              "' (ascii, hex, raw, yaml, json)"));
+        }
+        break;
+      case kListProtocols: o.list_protocols = true; break;
+      case kListLogs: o.list_logs = true; break;
       case kNoStreams: o.write_streams = false; break;
       case kNoObjects: o.write_objects = false; break;
       case kNoReport: o.write_report = false; break;
@@ -226,8 +280,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
         break;
       case kImmediateMode: o.immediate = true; break;
       case ':':
-        return absl::InvalidArgumentError(
-            absl::StrCat("option ", argv[optind - 1], " needs an argument"));
+        return absl::InvalidArgumentError(MissingArgument(optopt, argv[optind - 1]));
       default: {
         const char* arg = argv[optind - 1];
         if (optopt != 0 && optopt < 1000) {
@@ -240,7 +293,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   }
   std::vector<std::string> rest(argv + optind, argv + argc);
   o.bpf = absl::StrJoin(rest, " ");
-  if (o.help || o.version) return o;
+  if (o.help || o.version || o.list_protocols || o.list_logs) return o;
   if (o.read_file.empty() == o.interface.empty()) {
     return absl::InvalidArgumentError(
         "give exactly one input: -r FILE (capture file, - for standard input) or -i IFACE");
@@ -277,7 +330,14 @@ Input (exactly one):
 Output:
   -o DIR                  output directory (default ./tcpfollow-out); nothing is written outside it
   --json                  also print every record to standard output as JSON lines
-  --follow                print each finished conversation like Wireshark's Follow TCP Stream
+  --follow                print each finished conversation like Wireshark's Follow TCP Stream;
+                          decrypted TLS is shown as plaintext. Without -o nothing is written
+  --follow-conn SEL       follow one connection: a uid (C...), IP:PORT,IP:PORT (either order,
+                          IPv6 in brackets) or its index (0 = first connection, as tcp.stream)
+  --follow-format FMT     ascii (default), hex, raw, yaml; with --json: JSON lines
+  --follow-raw            show the bytes on the wire even when the session was decrypted
+  --list-protocols        the protocols this build parses (name, logs, fuzz harnesses)
+  --list-logs             the JSONL logs a run can write
   --no-streams            do not write the raw per-direction stream files
   --no-objects            do not extract objects: HTTP/SMTP/FTP are still parsed and logged,
                           files.jsonl still lists each object (size, type) without path or sha256

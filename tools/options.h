@@ -28,6 +28,12 @@ struct Options {
   std::string out_dir = "tcpfollow-out";
   bool json = false;
   bool follow = false;
+  bool follow_raw = false;          // --follow-raw: the wire bytes even when decrypted
+  std::string follow_selector;      // --follow-conn
+  std::string follow_format = "ascii";
+  bool out_dir_given = false;       // -o on the command line (--follow alone writes nothing)
+  bool list_protocols = false;
+  bool list_logs = false;
   bool write_streams = true;
   bool write_objects = true;  // false (--no-objects): objects logged, not stored or hashed
   bool write_report = true;  // false (--no-report): no report.html

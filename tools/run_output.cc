@@ -13,7 +13,6 @@ namespace tcpfollow {
 
 namespace {
 
-constexpr size_t kMaxExpectations = 1024;
 
 uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
   x += 0x9e3779b97f4a7c15ull;
@@ -203,39 +202,6 @@ void RunOutput::OnObjectFinished(const nlohmann::json& record, uint64_t size) {
     counts_.object_bytes += size;
   }
   WriteRecord("files", record);
-}
-
-void RunOutput::ExpectConnection(const IpAddress& client, const Endpoint& server,
-                                 absl::Time now, absl::Duration timeout,
-                                 AnalyzerFactory factory) {
-  std::lock_guard<std::mutex> lock(mu_);
-  // Drop stale ones first; the table stays small and bounded whatever the traffic says.
-  std::vector<Expectation> kept;
-  for (auto& e : expectations_) {
-    if (e.deadline >= now) kept.push_back(std::move(e));
-  }
-  expectations_ = std::move(kept);
-  if (expectations_.size() >= kMaxExpectations) expectations_.erase(expectations_.begin());
-  expectations_.push_back({client, server, now + timeout, std::move(factory)});
-}
-
-AnalyzerFactory RunOutput::TakeExpectation(const ConnectionInfo& conn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (size_t i = 0; i < expectations_.size(); ++i) {
-    const Expectation& e = expectations_[i];
-    if (e.deadline < conn.start) continue;
-    bool server_matches = e.server.addr == conn.server.addr &&
-                          (e.server.port == 0 || e.server.port == conn.server.port);
-    bool client_matches = e.client.family == IpAddress::Family::kNone ||
-                          e.client == conn.client.addr;
-    if (server_matches && client_matches) {
-      AnalyzerFactory f = std::move(expectations_[i].factory);
-      expectations_.erase(expectations_.begin() + static_cast<long>(i));
-      ++counts_.expectations_matched;
-      return f;
-    }
-  }
-  return nullptr;
 }
 
 uint64_t RunOutput::records_in(absl::string_view log) const {

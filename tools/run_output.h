@@ -1,6 +1,6 @@
-// The output layer of one run: the JSON-lines logs, extracted objects, connection ids and
-// expected connections. It implements AnalyzerOutput, the only way analyzers (TLS, HTTP,
-// SMTP, FTP) produce anything, and adds the fields every record shares: ts, uid, id.*.
+// The output layer of one run: the JSON-lines logs, extracted objects and connection ids.
+// The session layer (tools/session/) offers it to analyzers as their AnalyzerOutput; it
+// adds the fields every record shares: ts, uid, id.*.
 // Thread-safe: with --threads every worker shares one RunOutput (one lock, taken once
 // per record or object, never per byte).
 #ifndef TCPFOLLOW_TOOLS_RUN_OUTPUT_H_
@@ -27,28 +27,22 @@ struct OutputCounts {
   uint64_t records = 0;
   uint64_t objects = 0;
   uint64_t object_bytes = 0;
-  uint64_t expectations_matched = 0;
 };
 
-class RunOutput : public AnalyzerOutput {
+class RunOutput {
  public:
   // `shards`: worker count; connection ids of shard s are s+1, s+1+shards, ... and each
   // shard numbers its objects itself, so ids do not depend on thread timing.
   // `store_objects` false (--no-objects): objects get ids and files.jsonl records (size,
   // name, type) but their bytes are neither written nor hashed.
   RunOutput(OutputDir* dir, bool print_json, int shards = 1, bool store_objects = true);
-  ~RunOutput() override;
+  ~RunOutput();
 
-  // AnalyzerOutput.
+  // What AnalyzerOutput offers analyzers: a record (ts, uid, id.* added), an object.
   void Record(absl::string_view log, const ConnectionInfo& conn, absl::Time ts,
-              nlohmann::json fields) override;
+              nlohmann::json fields);
   std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo& conn,
-                                            const ObjectMeta& meta) override;
-  void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
-                        absl::Duration timeout, AnalyzerFactory factory) override;
-
-  // Returns the factory of an expectation matching this new connection, removing it.
-  AnalyzerFactory TakeExpectation(const ConnectionInfo& conn);
+                                            const ObjectMeta& meta);
 
   // A record with ts/uid/id.* filled in, written to DIR/<log>.jsonl (and stdout with --json).
   void WriteRecord(absl::string_view log, nlohmann::json record);
@@ -74,13 +68,6 @@ class RunOutput : public AnalyzerOutput {
   void OnObjectFinished(const nlohmann::json& record, uint64_t size);
 
  private:
-  struct Expectation {
-    IpAddress client;
-    Endpoint server;
-    absl::Time deadline;
-    AnalyzerFactory factory;
-  };
-
   JsonlFile* Log(absl::string_view log);  // mu_ held
 
   OutputDir* dir_;
@@ -90,7 +77,6 @@ class RunOutput : public AnalyzerOutput {
   mutable std::mutex mu_;  // guards everything below
   std::map<std::string, std::unique_ptr<JsonlFile>, std::less<>> logs_;
   std::vector<uint64_t> next_fuid_;  // per shard
-  std::vector<Expectation> expectations_;  // few at a time: FTP announces one per transfer
   OutputCounts counts_;
 };
 

@@ -18,8 +18,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <optional>
+#include <cstring>
+#include <filesystem>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -31,14 +34,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "tools/flow_writer.h"
 #include "tools/options.h"
 #include "tools/output_dir.h"
 #include "reassembly/packet_pipeline.h"
 #include "tins_ext/capture_source.h"
 #include "tins_ext/pcap_writer.h"
-#include "tools/protocol_registry.h"
 #include "tools/report/report.h"
+#include "tools/session/registry.h"
+#include "tools/session/session.h"
 #include "tools/run_output.h"
 #include "tools/sharded_runner.h"
 #include "tools/stats_json.h"
@@ -132,7 +135,7 @@ struct RunTotals {
   PacketCounts packets;
   std::vector<std::pair<std::string, uint64_t>> defrag;  // DefragStats::Items, summed
   TcpStats tcp;
-  FlowWriterStats streams;
+  SessionStats streams;
   CaptureStats capture;
   bool truncated = false;
   std::optional<CaptureDamage> damage;  // a file read up to damage
@@ -188,9 +191,9 @@ std::string DropShare(const CaptureStats& cs) {
 }
 
 void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
-                  const ProtocolContext& protos, double wall_secs) {
+                  const ProtocolRuntime& protos, double wall_secs) {
   const PacketCounts& c = t.packets;
-  const FlowWriterStats& fs = t.streams;
+  const SessionStats& fs = t.streams;
   std::vector<std::string> lines;
   lines.push_back(absl::StrFormat("tcpfollow: %d packets, %s %s in %.2f s", c.packets,
                                   HumanBytes(c.bytes), o.read_file.empty() ? "captured" : "read",
@@ -238,14 +241,18 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
   if (c.udp + c.other_ip > 0) {
     lines.push_back(absl::StrFormat("  not TCP: udp %d, other %d", c.udp, c.other_ip));
   }
-  for (const std::string& l : protos.SummaryLines(out.records_in("tls"))) {
-    lines.push_back("  " + l);
+  for (const std::string& l : protos.SummaryLines()) lines.push_back("  " + l);
+  std::vector<std::string> records;
+  for (const std::string& log : RegisteredLogs()) {
+    if (log != "flows" && log != "files" && !protos.specs().empty()) {
+      records.push_back(absl::StrCat(log, " ", out.records_in(log)));
+    }
   }
-  lines.push_back(absl::StrFormat("  records: http %d, smtp %d, ftp %d, tls %d; objects %s %d (%s)",
-                                  out.records_in("http"), out.records_in("smtp"),
-                                  out.records_in("ftp"), out.records_in("tls"),
-                                  o.write_objects ? "extracted" : "seen (not stored: --no-objects)",
-                                  out.counts().objects, HumanBytes(out.counts().object_bytes)));
+  lines.push_back(absl::StrFormat(
+      "  records: %s; objects %s %d (%s)",
+      records.empty() ? "none (--streams-only)" : absl::StrJoin(records, ", "),
+      o.write_objects ? "extracted" : "seen (not stored: --no-objects)", out.counts().objects,
+      HumanBytes(out.counts().object_bytes)));
   if (!o.interface.empty()) {
     lines.push_back(absl::StrFormat(
         "  kernel drops %d%s, interface drops %d; capture buffer %d KiB x %d socket%s",
@@ -283,7 +290,9 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
         "  %d packets dropped: the BPF filter does not compile for their interface's link type",
         cs.filter_unusable));
   }
-  if (out.dir() != nullptr) lines.push_back("  output: " + out.dir()->path());
+  if (out.dir() != nullptr && (o.out_dir_given || !o.follow)) {
+    lines.push_back("  output: " + out.dir()->path());
+  }
   for (const std::string& l : lines) std::fprintf(stderr, "%s\n", l.c_str());
 }
 
@@ -309,8 +318,21 @@ void WarnDrops(const RunTotals& t) {
                HumanBytes(t.streams.missed_bytes).c_str(), remedy.c_str());
 }
 
-void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out, absl::Time started,
-                double wall_secs, StatsJson* stats) {
+void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out,
+                const ProtocolRuntime& protos, const ExpectationTable& expectations,
+                absl::Time started, double wall_secs, StatsJson* stats) {
+  stats->Section("protocols") = protos.Stats();
+  nlohmann::json& sessions = stats->Section("sessions");
+  const StageChainStats& ch = t.streams.chain;
+  sessions["detected"] = ch.detected;
+  sessions["undetected"] = ch.undetected;
+  sessions["midstream_detected"] = ch.midstream_detected;
+  sessions["switches"] = ch.switches;
+  sessions["switches_refused"] = ch.switches_refused;
+  sessions["alpn_selected"] = ch.alpn_selected;
+  sessions["decrypted_connections"] = t.streams.decrypted_connections;
+  sessions["expectations_matched"] = expectations.matched();
+  sessions["expectations_dropped"] = expectations.dropped();
   nlohmann::json& run = stats->Section("run");
   run["version"] = std::string(kVersion);
   run["input"] = o.read_file.empty() ? "interface " + o.interface : o.read_file;
@@ -385,13 +407,11 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out, absl
   st["missed_bytes"] = t.streams.missed_bytes;
   nlohmann::json& ou = stats->Section("output");
   nlohmann::json records = nlohmann::json::object();
-  for (const char* log : {"flows", "tls", "http", "smtp", "ftp", "files"}) {
-    records[log] = out.records_in(log);
-  }
+  for (const std::string& log : RegisteredLogs()) records[log] = out.records_in(log);
   ou["records"] = records;
   ou["objects"] = out.counts().objects;
   ou["object_bytes"] = out.counts().object_bytes;
-  ou["expectations_matched"] = out.counts().expectations_matched;
+
   ou["rotated_files"] = t.rotated_files;
   ou["write_errors"] = out.dir() != nullptr ? out.dir()->write_errors() : 0;
 }
@@ -401,7 +421,7 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out, absl
 // that runs the capture loop (one socket) or the main thread (fanout).
 class Ticker {
  public:
-  Ticker(const Options& o, RunOutput* out, ProtocolContext* protos,
+  Ticker(const Options& o, RunOutput* out, tls::KeyMaterial* protos,
          std::vector<CaptureSource*> sources, bool status_line)
       : o_(o),
         live_(!o.interface.empty()),
@@ -496,7 +516,7 @@ class Ticker {
   const Options& o_;
   const bool live_;
   RunOutput* out_;
-  ProtocolContext* protos_;
+  tls::KeyMaterial* protos_;
   std::vector<CaptureSource*> sources_;
   const bool status_line_;
   const absl::Time started_;
@@ -543,9 +563,21 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "tcpfollow: %s\n", std::string(parsed.status().message()).c_str());
     return 1;
   }
-  const Options& o = *parsed;
+  Options o = *parsed;
   if (o.help) {
     std::fputs(HelpText().c_str(), stdout);
+    std::fputs(("\n" + ProtocolHelp()).c_str(), stdout);
+    return 0;
+  }
+  if (o.list_protocols) {
+    for (const ProtocolSpec& spec : RegisteredProtocols()) {
+      std::printf("%s\t%s\t%s\n", spec.name.c_str(), absl::StrJoin(spec.logs, ",").c_str(),
+                  absl::StrJoin(spec.fuzz_harnesses, ",").c_str());
+    }
+    return 0;
+  }
+  if (o.list_logs) {
+    for (const std::string& log : RegisteredLogs()) std::printf("%s\n", log.c_str());
     return 0;
   }
   if (o.version) {
@@ -584,10 +616,25 @@ int Run(int argc, char** argv) {
     sources = std::move(*group);
   }
 
-  absl::StatusOr<std::unique_ptr<ProtocolContext>> protocols = MakeProtocols(o, o.threads);
+  absl::StatusOr<std::unique_ptr<ProtocolRuntime>> protocols = ProtocolRuntime::Load(o, o.threads);
   if (!protocols.ok()) {
     std::fprintf(stderr, "tcpfollow: %s\n", std::string(protocols.status().message()).c_str());
     return 1;
+  }
+  // --follow alone is a viewer: logs go to a private directory removed at the end.
+  std::string viewer_dir;
+  if (o.follow && !o.out_dir_given) {
+    char tmpl[] = "/tmp/tcpfollow-follow-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      std::fprintf(stderr, "tcpfollow: cannot create a directory in /tmp: %s\n",
+                   std::strerror(errno));
+      return 1;
+    }
+    viewer_dir = tmpl;
+    o.out_dir = viewer_dir + "/out";
+    o.write_streams = false;
+    o.write_objects = false;
+    o.write_report = false;
   }
   absl::StatusOr<std::unique_ptr<OutputDir>> dir = OutputDir::Open(o.out_dir);
   if (!dir.ok()) {
@@ -617,14 +664,19 @@ int Run(int argc, char** argv) {
   }
 
   RunOutput out(dir->get(), o.json, o.threads, o.write_objects);
-  FlowWriterOptions fw;
-  fw.write_streams = o.write_streams;
-  fw.follow = o.follow;
-  fw.decrypted_pcap = decrypted.get();
-  // One FlowWriter per worker (--threads); with one thread the reading thread is the worker.
-  std::vector<std::unique_ptr<FlowWriter>> flows;
+  ExpectationTable expectations;
+  SessionOptions so;
+  so.write_streams = o.write_streams;
+  so.follow.enabled = o.follow;
+  so.follow.wire = o.follow_raw;
+  so.follow.selector = o.follow_selector;
+  so.follow.format = o.json ? FollowFormat::kJson : *ParseFollowFormat(o.follow_format);
+  so.decrypted_pcap = decrypted.get();
+  // One SessionManager per worker (--threads); with one thread the reading thread is it.
+  std::vector<std::unique_ptr<SessionManager>> flows;
   for (int i = 0; i < o.threads; ++i) {
-    flows.push_back(std::make_unique<FlowWriter>(&out, &(*protocols)->set(i), fw));
+    flows.push_back(std::make_unique<SessionManager>(&out, &expectations,
+                                                     &(*protocols)->set(i), so));
   }
   PacketPipelineConfig config;
   config.tcp = MakeTcpLimits(o);
@@ -682,7 +734,7 @@ int Run(int argc, char** argv) {
   }
   const bool show_progress = !o.quiet && !live && isatty(STDERR_FILENO);
   ProgressBar progress(show_progress);
-  Ticker ticker(o, &out, protocols->get(), raw_sources,
+  Ticker ticker(o, &out, (*protocols)->keys(), raw_sources,
                 /*status_line=*/live && !o.quiet && isatty(STDERR_FILENO));
   const absl::Time started = absl::Now();
   int exit_code = 0;
@@ -773,6 +825,15 @@ int Run(int argc, char** argv) {
     totals.streams.plaintext_files += f->stats().plaintext_files;
     totals.streams.gaps += f->stats().gaps;
     totals.streams.missed_bytes += f->stats().missed_bytes;
+    totals.streams.decrypted_connections += f->stats().decrypted_connections;
+    const StageChainStats& c = f->stats().chain;
+    StageChainStats& sum = totals.streams.chain;
+    sum.detected += c.detected;
+    sum.undetected += c.undetected;
+    sum.midstream_detected += c.midstream_detected;
+    sum.switches += c.switches;
+    sum.switches_refused += c.switches_refused;
+    sum.alpn_selected += c.alpn_selected;
   }
   if (fanout) {
     for (LiveWorker& w : workers) {
@@ -809,7 +870,7 @@ int Run(int argc, char** argv) {
   }
   WarnDrops(totals);
   StatsJson stats;
-  WriteStats(o, totals, out, started, wall_secs, &stats);
+  WriteStats(o, totals, out, **protocols, expectations, started, wall_secs, &stats);
   absl::Status written = stats.Write(dir->get());
   if (!written.ok() && (*dir)->write_errors() == 0) {
     std::fprintf(stderr, "tcpfollow: %s\n", std::string(written.message()).c_str());
@@ -824,6 +885,10 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "tcpfollow: %s (%llu write errors in all)\n",
                  (*dir)->first_error().c_str(), static_cast<unsigned long long>((*dir)->write_errors()));
     exit_code = 1;
+  }
+  if (!viewer_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(viewer_dir, ec);
   }
   return exit_code;
 }

@@ -291,6 +291,12 @@ class FtpSession {
     return stats_;
   }
 
+  // The data side's counters reach the worker's totals when the last analyzer using this
+  // session (control or data) is gone.
+  ~FtpSession() {
+    if (limits_.totals != nullptr) *limits_.totals += stats_;
+  }
+
  private:
   struct Channel {
     bool passive = false;
@@ -398,7 +404,26 @@ FtpAnalyzer::FtpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
   greeted_ = after_tls;
 }
 
-FtpAnalyzer::~FtpAnalyzer() = default;
+FtpAnalyzer::~FtpAnalyzer() {
+  if (limits_.totals != nullptr) *limits_.totals += counts_;
+}
+
+FtpStats& operator+=(FtpStats& a, const FtpStats& b) {
+  a.commands += b.commands;
+  a.replies += b.replies;
+  a.long_lines += b.long_lines;
+  a.pending_overflow += b.pending_overflow;
+  a.unmatched_replies += b.unmatched_replies;
+  a.channels += b.channels;
+  a.channels_evicted += b.channels_evicted;
+  a.data_connections += b.data_connections;
+  a.transfers += b.transfers;
+  a.transfer_bytes += b.transfer_bytes;
+  a.unbound_overflow += b.unbound_overflow;
+  a.ignored_data_bytes += b.ignored_data_bytes;
+  a.gaps += b.gaps;
+  return a;
+}
 
 FtpStats FtpAnalyzer::stats() const {
   FtpStats s = session_->stats();
@@ -415,7 +440,7 @@ FtpStats FtpAnalyzer::stats() const {
 }
 
 size_t FtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
-  if (handoff_ != Handoff::kNone) return 0;
+  if (handed_off()) return 0;
   bool client = dir == Direction::kClientToServer;
   std::string& line = client ? client_line_ : reply_line_;
   bool& skip = client ? client_skip_ : reply_skip_;
@@ -452,7 +477,7 @@ size_t FtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes
       }
     }
     if (client) OnClientLine(ts, text); else OnReply(ts, text);
-    if (handoff_ != Handoff::kNone) return pos;
+    if (handed_off()) return pos;
   }
   return bytes.size();
 }
@@ -567,7 +592,11 @@ void FtpAnalyzer::OnReply(absl::Time ts, const std::string& raw) {
   bool auth_tls = cmd.verb == "AUTH" && code == 234;
   LogCommand(std::move(cmd), code, text, /*reply_lost=*/false, malformed, announced);
   if (auth_tls) {
-    handoff_ = Handoff::kTls;
+    Handoff h;
+    h.to = kTlsStage;
+    h.inner = "ftp";
+    h.facts.continued = true;
+    RequestHandoff(std::move(h));
     tls_ = true;
   }
 }
@@ -639,7 +668,7 @@ void FtpAnalyzer::OnGap(Direction dir, absl::Time, uint64_t) {
 }
 
 void FtpAnalyzer::OnClose(absl::Time ts) {
-  if (handoff_ != Handoff::kNone) return;
+  if (handed_off()) return;
   // Commands that never got a final reply are logged without one.
   std::deque<Command> pending = std::move(pending_);
   pending_.clear();
@@ -672,15 +701,14 @@ FtpDataAnalyzer::~FtpDataAnalyzer() {
   if (decrypted_) End(absl::InfinitePast());
 }
 
-std::unique_ptr<Analyzer> FtpDataAnalyzer::MakeAfterTls() {
-  if (!handed_off_) return nullptr;
-  return std::unique_ptr<Analyzer>(new FtpDataAnalyzer(*this, AfterTls{}));
-}
-
 size_t FtpDataAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
-  if (handed_off_) return 0;
+  if (handed_off()) return 0;
   if (!decrypted_ && attached_ && session_->Encrypted(channel_)) {
-    handed_off_ = true;  // PROT P: these bytes are TLS
+    // PROT P: these bytes are TLS; a successor that knows the transfer gets the plaintext.
+    Handoff h;
+    h.to = kTlsStage;
+    h.successor = std::unique_ptr<Analyzer>(new FtpDataAnalyzer(*this, AfterTls{}));
+    RequestHandoff(std::move(h));
     return 0;
   }
   if (!has_direction_) {
@@ -696,7 +724,7 @@ size_t FtpDataAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view b
 }
 
 void FtpDataAnalyzer::OnGap(Direction dir, absl::Time, uint64_t length) {
-  if (handed_off_) return;
+  if (handed_off()) return;
   if (attached_ && (!has_direction_ || dir == direction_)) session_->Gap(channel_, length);
 }
 
@@ -707,7 +735,7 @@ void FtpDataAnalyzer::OnEnd(Direction dir, absl::Time ts) {
 void FtpDataAnalyzer::OnClose(absl::Time ts) { End(ts); }
 
 void FtpDataAnalyzer::End(absl::Time ts) {
-  if (!attached_ || ended_ || handed_off_) return;  // a handed-off channel ends with its successor
+  if (!attached_ || ended_ || handed_off()) return;  // a handed-off channel ends with its successor
   ended_ = true;
   session_->DataEnd(channel_, ts);
 }

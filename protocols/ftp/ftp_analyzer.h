@@ -15,7 +15,7 @@
 // connection through AnalyzerOutput::ExpectConnection; when the announced address differs
 // from the control connection's (NAT) a second expectation uses the control address.
 // AUTH TLS/SSL: after the 234 reply OnData returns having consumed up to the end of that
-// reply and reports Handoff::kTls; the owner builds FtpAnalyzer(..., /*after_tls=*/true).
+// reply and asks for a handoff to TLS; the session builds FtpAnalyzer(..., /*after_tls=*/true).
 //
 // Data: the bytes of a data connection become one object named after the command's argument
 // (the command itself, e.g. "LIST", when there is none). A data connection may start, and
@@ -50,6 +50,8 @@ struct FtpLimits {
   size_t max_channels = 64;               // announced data channels remembered per session
   size_t max_unbound_bytes = 1u << 20;    // data held before its command is known
   absl::Duration data_channel_timeout = absl::Minutes(2);
+  // A worker's totals: each analyzer adds its counters when it is destroyed; null: none.
+  struct FtpStats* totals = nullptr;
 };
 
 struct FtpStats {
@@ -70,6 +72,7 @@ struct FtpStats {
   uint64_t replies_lost = 0;             // commands whose reply was in a gap
   uint64_t malformed_replies = 0;        // reply lines without a proper code, still paired
 };
+FtpStats& operator+=(FtpStats& a, const FtpStats& b);
 
 // Content detection: a 220 greeting and FTP commands from the client (or, with no client
 // bytes yet, a greeting naming FTP).
@@ -96,7 +99,6 @@ class FtpAnalyzer : public Analyzer {
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
   void OnEnd(Direction dir, absl::Time ts) override {}
   void OnClose(absl::Time ts) override;
-  Handoff handoff() const override { return handoff_; }
   const char* service() const override { return "ftp"; }
 
   FtpStats stats() const;
@@ -126,7 +128,6 @@ class FtpAnalyzer : public Analyzer {
   FtpLimits limits_;
   bool tls_;
   std::shared_ptr<FtpSession> session_;
-  Handoff handoff_ = Handoff::kNone;
 
   std::string client_line_;
   bool client_skip_ = false;
@@ -146,9 +147,8 @@ class FtpAnalyzer : public Analyzer {
 };
 
 // The data side: bytes from either direction (the first that sends) go to the session.
-// After PROT P the channel carries TLS: this analyzer hands the connection to TLS (handoff
-// kTls) and MakeAfterTls() gives the one that receives the plaintext, which stores the
-// transfer as a cleartext one would be.
+// After PROT P the channel carries TLS: this analyzer asks for a handoff to TLS whose
+// successor receives the plaintext and stores the transfer as a cleartext one would be.
 class FtpDataAnalyzer : public Analyzer {
  public:
   FtpDataAnalyzer(const ConnectionInfo& conn, std::shared_ptr<FtpSession> session,
@@ -159,8 +159,6 @@ class FtpDataAnalyzer : public Analyzer {
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
   void OnEnd(Direction dir, absl::Time ts) override;
   void OnClose(absl::Time ts) override;
-  Handoff handoff() const override { return handed_off_ ? Handoff::kTls : Handoff::kNone; }
-  std::unique_ptr<Analyzer> MakeAfterTls() override;
   const char* service() const override { return "ftp-data"; }
 
  private:
@@ -172,7 +170,6 @@ class FtpDataAnalyzer : public Analyzer {
   std::shared_ptr<FtpSession> session_;
   int channel_;
   bool decrypted_ = false;   // this analyzer receives the TLS plaintext
-  bool handed_off_ = false;  // the rest is TLS: a successor takes over
   bool attached_ = false;
   bool has_direction_ = false;
   Direction direction_ = Direction::kServerToClient;

@@ -277,7 +277,10 @@ TEST_CASE("FtpAnalyzer: AUTH TLS hands off after the 234 reply", "[ftp][tls]") {
   ftp.OnData(kC, T(), "AUTH TLS\r\n");
   std::string reply = "234 AUTH TLS ok\r\n\x16\x03\x01";
   CHECK(ftp.OnData(kS, T(), reply) == reply.size() - 3);
-  CHECK(ftp.handoff() == Handoff::kTls);
+  REQUIRE(ftp.handoff() != nullptr);
+  CHECK(ftp.handoff()->to == kTlsStage);
+  CHECK(ftp.handoff()->inner == "ftp");
+  CHECK(ftp.handoff()->facts.continued);
   testing::MemoryOutput after;
   FtpAnalyzer plain(Control(), &after, FtpLimits(), /*after_tls=*/true);
   plain.OnData(kC, T(), "USER bob\r\n");
@@ -298,10 +301,12 @@ TEST_CASE("FtpAnalyzer: a PROT P data channel hands over to TLS; its plaintext i
   ftp.OnData(kC, T(), "RETR f.bin\r\n");
   // The data connection's first bytes are TLS: nothing consumed, handed over.
   CHECK(data->OnData(kS, T(), "\x16\x03\x01 hello") == 0);
-  CHECK(data->handoff() == Handoff::kTls);
-  std::unique_ptr<Analyzer> plain = data->MakeAfterTls();
+  REQUIRE(data->handoff() != nullptr);
+  CHECK(data->handoff()->to == kTlsStage);
+  std::unique_ptr<Analyzer> plain = std::move(data->TakeHandoff()->successor);
   REQUIRE(plain != nullptr);
-  CHECK(plain->MakeAfterTls() == nullptr);  // the successor is the plaintext's end
+  CHECK(data->handoff() == nullptr);  // taken once
+  CHECK(data->handed_off());          // and the analyzer consumes nothing more
   data->OnClose(T());                       // the handed-off analyzer ends nothing
   CHECK(out.objects().empty());
   SECTION("decrypted: the transfer is stored like a cleartext one") {

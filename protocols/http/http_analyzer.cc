@@ -110,10 +110,15 @@ class HttpAnalyzer::Side : public HttpVisitor {
     if (info.framing_conflict) Anomaly("conflicting_framing");
     if (role_ == HttpRole::kRequest) {
       tx_->request_upgrade = headers_.upgrade;
-      if (tx_->method == "CONNECT") {
+      // After CONNECT, or an Upgrade request without a body, the client may send the next
+      // protocol's bytes before the answer (an h2c client sends its preface at once): they
+      // are held until the answer decides what follows.
+      bool upgrade_without_body =
+          !headers_.upgrade.empty() && info.framing == BodyFraming::kNone;
+      if (tx_->method == "CONNECT" || upgrade_without_body) {
         tx_->request_done = true;
         tx_ = nullptr;
-        return HeadersAction::kStop;  // the answer decides what follows
+        return HeadersAction::kStop;
       }
       PrepareBody(info);
       return HeadersAction::kContinue;
@@ -123,7 +128,7 @@ class HttpAnalyzer::Side : public HttpVisitor {
       if (info.status / 100 == 2) {
         tx_->tunnel = true;
         tx_->response_done = true;
-        a_->handoff_ = Handoff::kTls;
+        a_->SwitchTo(kDetectByContent, *tx_);  // TLS, or whatever the tunnel carries
         a_->FlushAll(a_->ts_);
         return HeadersAction::kStop;
       }
@@ -134,10 +139,12 @@ class HttpAnalyzer::Side : public HttpVisitor {
       if (tx_->upgrade.empty()) tx_->upgrade = "unknown";
       tx_->response_done = true;
       a_->upgraded_ = std::make_unique<HttpTransaction>(*tx_);
-      a_->handoff_ = Handoff::kOpaque;
+      // "h2c" is HTTP/2; other names (websocket) are protocols nobody parses here.
+      a_->SwitchTo(tx_->upgrade == "h2c" ? "http2" : tx_->upgrade, *tx_);
       a_->FlushAll(a_->ts_);
       return HeadersAction::kStop;
     }
+    if (!tx_->request_upgrade.empty()) a_->ResumeRequests();  // the upgrade was refused
     if (tx_->method == "HEAD") return HeadersAction::kNoBody;
     if (tx_->method == "CONNECT") return HeadersAction::kContinue;
     PrepareBody(info);
@@ -269,8 +276,19 @@ HttpAnalyzer::HttpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
 
 HttpAnalyzer::~HttpAnalyzer() = default;
 
+void HttpAnalyzer::SwitchTo(absl::string_view protocol, const HttpTransaction& tx) {
+  Handoff h;
+  h.to = std::string(protocol);
+  h.held[Index(Direction::kClientToServer)] = std::move(held_);
+  held_.clear();
+  h.facts.upgrade_request = {{":method", tx.method}, {":path", tx.uri},
+                             {":authority", tx.host}, {":scheme", "http"}};
+  if (!tx.user_agent.empty()) h.facts.upgrade_request.push_back({"user-agent", tx.user_agent});
+  RequestHandoff(std::move(h));
+}
+
 size_t HttpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
-  if (handoff_ != Handoff::kNone) return 0;
+  if (handed_off()) return 0;
   ts_ = ts;
   if (dir == Direction::kClientToServer) {
     HttpParser& p = request_->parser();
@@ -279,7 +297,7 @@ size_t HttpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view byte
     return bytes.size();
   }
   size_t used = response_->parser().Feed(bytes);
-  return handoff_ != Handoff::kNone ? used : bytes.size();
+  return handed_off() ? used : bytes.size();
 }
 
 void HttpAnalyzer::Hold(absl::string_view bytes) {
@@ -299,20 +317,20 @@ void HttpAnalyzer::ResumeRequests() {
 }
 
 void HttpAnalyzer::OnGap(Direction dir, absl::Time ts, uint64_t length) {
-  if (handoff_ != Handoff::kNone) return;
+  if (handed_off()) return;
   ts_ = ts;
   (dir == Direction::kClientToServer ? request_ : response_)->parser().OnGap(length);
 }
 
 void HttpAnalyzer::OnEnd(Direction dir, absl::Time ts) {
-  if (handoff_ != Handoff::kNone) return;
+  if (handed_off()) return;
   ts_ = ts;
   (dir == Direction::kClientToServer ? request_ : response_)->parser().OnEnd();
 }
 
 void HttpAnalyzer::OnClose(absl::Time ts) {
   ts_ = ts;
-  if (handoff_ == Handoff::kNone) {
+  if (!handed_off()) {
     request_->parser().OnEnd();
     response_->parser().OnEnd();
   }

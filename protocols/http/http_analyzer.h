@@ -1,9 +1,9 @@
 // HttpAnalyzer: the "http" Analyzer (reassembly/analyzer.h) for one connection. Runs an
 // HttpParser per direction, pairs responses with requests in order (a FIFO, so keep-alive
 // and pipelining work; an interim 1xx answer does not consume the request), tells the
-// response side when a body is absent (HEAD) or when the stream stops being HTTP (CONNECT
-// 2xx: Handoff::kTls at the end of the response head; 101 Switching Protocols:
-// Handoff::kOpaque, the record says "websocket" or "h2c"). Removes content codings through
+// response side when a body is absent (HEAD) or when the stream stops being HTTP: a CONNECT
+// 2xx hands the rest to whatever the tunnel carries, a 101 answer to the protocol named by
+// Upgrade ("h2c": HTTP/2, with the upgrade request as stream 1; the record says which). Removes content codings through
 // protocols/content (bounded; a bomb is cut and flagged) and streams each non-empty body
 // into AnalyzerOutput::BeginObject with the protocol's name for it (Content-Disposition
 // filename or the URI's last path segment; never sanitised here) and its MIME type
@@ -58,30 +58,24 @@ class HttpAnalyzer : public Analyzer {
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
   void OnEnd(Direction dir, absl::Time ts) override;
   void OnClose(absl::Time ts) override;
-  Handoff handoff() const override { return handoff_; }
   const char* service() const override { return "http"; }
 
-  // Client bytes received after a CONNECT request and before its 2xx answer. They are the
-  // start of the tunnel (usually a TLS ClientHello): after Handoff::kTls the owner must put
-  // them in front of the client direction's remaining bytes. (Analyzer::OnData cannot give
-  // them back, as they were consumed before the handoff was known.)
+  // Client bytes received after a CONNECT or Upgrade request and before its answer: on a
+  // switch they go to the next stage in Handoff::held (usually a TLS ClientHello or an
+  // HTTP/2 preface); on a refusal they are parsed as HTTP again.
   absl::string_view held_tunnel_bytes() const { return held_; }
-  std::string TakeHeldBytes(Direction dir) override {
-    if (dir != Direction::kClientToServer) return std::string();
-    std::string out;
-    out.swap(held_);
-    return out;
-  }
 
   const HttpAnalyzerStats& stats() const { return *stats_; }
 
-  // After Handoff::kOpaque by a 101 answer: the transaction it answered (its upgrade field
+  // After the handoff a 101 answer asks for: the transaction it answered (its upgrade field
   // names the new protocol; for h2c it becomes HTTP/2 stream 1). Null otherwise.
   const HttpTransaction* upgraded() const { return upgraded_.get(); }
 
   class Side;
 
  private:
+  // Asks for the switch a CONNECT 2xx or a 101 answer announces.
+  void SwitchTo(absl::string_view protocol, const HttpTransaction& tx);
   void Emit(HttpTransaction* tx);
   // Closes whatever body of `tx` is still open, then emits it.
   void Retire(HttpTransaction* tx);
@@ -99,7 +93,6 @@ class HttpAnalyzer : public Analyzer {
   std::deque<std::unique_ptr<HttpTransaction>> pending_;  // in request order
   std::unique_ptr<Side> request_;
   std::unique_ptr<Side> response_;
-  Handoff handoff_ = Handoff::kNone;
   std::string held_;
   std::unique_ptr<HttpTransaction> upgraded_;
   int depth_ = 0;

@@ -30,7 +30,7 @@ struct Event {
 struct Outcome {
   std::vector<nlohmann::json> records;
   std::vector<MemoryOutput::Object> objects;
-  Handoff handoff = Handoff::kNone;
+  std::string handoff = "none";  // Handoff::to, "detect" for kDetectByContent
   std::vector<size_t> consumed;
   std::string held;
 };
@@ -49,7 +49,7 @@ Outcome RunConversation(const std::vector<Event>& events, size_t piece = 0,
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     t += absl::Seconds(1);
-    if (a.handoff() != Handoff::kNone) break;
+    if (a.handed_off()) break;
     if (e.gap) {
       a.OnGap(e.dir, t, e.gap);
       continue;
@@ -76,8 +76,12 @@ Outcome RunConversation(const std::vector<Event>& events, size_t piece = 0,
   o.records = out.records("http");
   for (auto& r : o.records) r.erase("ts");
   o.objects = out.objects();
-  o.handoff = a.handoff();
-  o.held = std::string(a.held_tunnel_bytes());
+  if (const Handoff* h = a.handoff()) {
+    o.handoff = h->to.empty() ? "detect" : h->to;
+    o.held = h->held[Index(Direction::kClientToServer)];
+  } else {
+    o.held = std::string(a.held_tunnel_bytes());
+  }
   return o;
 }
 
@@ -89,7 +93,7 @@ std::string Describe(const Outcome& o) {
                     " mime=", ob.meta.mime_type, " data=", absl::CEscape(ob.data),
                     " extra=", ob.extra.dump(), " finished=", ob.finished, "\n");
   }
-  absl::StrAppend(&s, "handoff=", static_cast<int>(o.handoff), " held=", absl::CEscape(o.held));
+  absl::StrAppend(&s, "handoff=", o.handoff, " held=", absl::CEscape(o.held));
   for (size_t c : o.consumed) absl::StrAppend(&s, " ", c);
   return s;
 }
@@ -316,7 +320,7 @@ TEST_CASE("HttpAnalyzer: a body labelled gzip but sent plain is kept as sent", "
           nlohmann::json::array({"content_not_encoded_as_labelled"}));
 }
 
-TEST_CASE("HttpAnalyzer: CONNECT 2xx hands the rest of the stream to TLS", "[http][handoff]") {
+TEST_CASE("HttpAnalyzer: CONNECT 2xx hands the rest of the stream to content detection", "[http][handoff]") {
   std::string hello = "\x16\x03\x01\x00\x05hello";
   std::string answer = "HTTP/1.1 200 Connection established\r\n\r\n";
   SECTION("tunnel bytes after the answer") {
@@ -324,7 +328,7 @@ TEST_CASE("HttpAnalyzer: CONNECT 2xx hands the rest of the stream to TLS", "[htt
         {kC, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"},
         {kS, answer + hello},
     });
-    REQUIRE(o.handoff == Handoff::kTls);
+    REQUIRE(o.handoff == "detect");
     REQUIRE(o.consumed.back() == answer.size());
     REQUIRE(o.records.size() == 1);
     REQUIRE(o.records[0]["method"] == "CONNECT");
@@ -338,7 +342,7 @@ TEST_CASE("HttpAnalyzer: CONNECT 2xx hands the rest of the stream to TLS", "[htt
         {kC, "CONNECT example.com:443 HTTP/1.1\r\n\r\n" + hello},
         {kS, answer},
     });
-    REQUIRE(o.handoff == Handoff::kTls);
+    REQUIRE(o.handoff == "detect");
     REQUIRE(o.held == hello);
   }
   SECTION("a refused CONNECT goes back to HTTP") {
@@ -347,7 +351,7 @@ TEST_CASE("HttpAnalyzer: CONNECT 2xx hands the rest of the stream to TLS", "[htt
         {kS, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 4\r\n\r\ndeny"
              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
     });
-    REQUIRE(o.handoff == Handoff::kNone);
+    REQUIRE(o.handoff == "none");
     REQUIRE(o.records.size() == 2);
     REQUIRE(o.records[0]["status_code"] == 407);
     REQUIRE(o.records[0]["response_body_len"] == 4);
@@ -356,7 +360,7 @@ TEST_CASE("HttpAnalyzer: CONNECT 2xx hands the rest of the stream to TLS", "[htt
   }
 }
 
-TEST_CASE("HttpAnalyzer: 101 Switching Protocols stops parsing, marked websocket or h2c",
+TEST_CASE("HttpAnalyzer: 101 Switching Protocols hands over to the named protocol",
           "[http][handoff]") {
   for (std::string proto : {"websocket", "h2c"}) {
     std::string answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + proto +
@@ -366,7 +370,7 @@ TEST_CASE("HttpAnalyzer: 101 Switching Protocols stops parsing, marked websocket
                  "\r\nConnection: Upgrade\r\n\r\n"},
         {kS, answer + "\x81\x05hello"},
     });
-    REQUIRE(o.handoff == Handoff::kOpaque);
+    REQUIRE(o.handoff == (proto == "h2c" ? "http2" : proto));
     REQUIRE(o.consumed.back() == answer.size());
     REQUIRE(o.records.size() == 1);
     REQUIRE(o.records[0]["status_code"] == 101);
@@ -464,7 +468,7 @@ TEST_CASE("HttpAnalyzer: an answer without a status line is HTTP/0.9 on a fresh 
     REQUIRE(reused.objects.size() == 1);
     REQUIRE(reused.objects[0].data == "ok");
     Outcome connect = RunConversation({{kC, "CONNECT h:443 HTTP/1.1\r\n\r\n"}, {kS, file}});
-    REQUIRE(connect.handoff == Handoff::kNone);
+    REQUIRE(connect.handoff == "none");
     REQUIRE(connect.objects.empty());
   }
 }
@@ -531,6 +535,43 @@ TEST_CASE("HttpAnalyzer: non-UTF-8 bytes in record fields are escaped", "[http][
   REQUIRE(JsonSafe("ok \xf0\x9f\x98\x80") == "ok \xf0\x9f\x98\x80");
   REQUIRE(JsonSafe("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate is not UTF-8
   REQUIRE(JsonSafe("\xc0\xaf") == "\\xc0\\xaf");           // overlong
+}
+
+TEST_CASE("HttpAnalyzer: an h2c upgrade holds the client's preface for HTTP/2", "[http][handoff]") {
+  const std::string request =
+      "GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/7.88\r\n"
+      "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n"
+      "Connection: Upgrade, HTTP2-Settings\r\n\r\n";
+  const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  SECTION("101: the switch carries the preface and the upgrade request") {
+    MemoryOutput out;
+    HttpAnalyzer a(ConnectionInfo{}, &out);
+    absl::Time t = absl::FromUnixSeconds(1000);
+    REQUIRE(a.OnData(kC, t, request + preface) == request.size() + preface.size());
+    std::string answer = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                         "Upgrade: h2c\r\n\r\n";
+    REQUIRE(a.OnData(kS, t, answer + "\x00\x00\x00\x04") == answer.size());
+    REQUIRE(a.handoff() != nullptr);
+    CHECK(a.handoff()->to == "http2");
+    CHECK(a.handoff()->held[0] == preface);
+    const auto& req = a.handoff()->facts.upgrade_request;
+    REQUIRE(req.size() >= 4);
+    CHECK(req[0] == std::make_pair(std::string(":method"), std::string("GET")));
+    CHECK(req[1] == std::make_pair(std::string(":path"), std::string("/index.html")));
+    CHECK(req[2] == std::make_pair(std::string(":authority"), std::string("example.com")));
+    a.OnClose(t);
+    CHECK(out.records("http").size() == 1);
+  }
+  SECTION("refused: the held bytes are HTTP again") {
+    Outcome o = RunEverySplit({
+        {kC, request + "GET /next HTTP/1.1\r\nHost: example.com\r\n\r\n"},
+        {kS, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+    });
+    CHECK(o.handoff == "none");
+    REQUIRE(o.records.size() == 2);
+    CHECK(o.records[1]["uri"] == "/next");
+  }
 }
 
 }  // namespace

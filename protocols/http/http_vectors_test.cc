@@ -123,7 +123,7 @@ class AnalyzerSink : public StreamSink {
  public:
   AnalyzerSink(const ConnectionInfo& info, AnalyzerOutput* out) : a_(info, out) {}
   void OnData(Direction dir, absl::Time ts, absl::string_view bytes) override {
-    if (a_.handoff() == Handoff::kNone) a_.OnData(dir, ts, bytes);
+    if (!a_.handed_off()) a_.OnData(dir, ts, bytes);
   }
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override { a_.OnGap(dir, ts, length); }
   void OnEnd(Direction dir, absl::Time ts) override { a_.OnEnd(dir, ts); }

@@ -334,7 +334,8 @@ TEST_CASE("h2c upgrade handed over by HttpAnalyzer at the byte after the 101 hea
   server += h2test::Data(1, "<p>upgraded</p>", true);
   size_t used = h1.OnData(kS, ts, server);
   CHECK(used == head);
-  CHECK(h1.handoff() == Handoff::kOpaque);
+  REQUIRE(h1.handoff() != nullptr);
+  CHECK(h1.handoff()->to == "http2");
   REQUIRE(h1.upgraded() != nullptr);
   CHECK(h1.upgraded()->upgrade == "h2c");
   Http2UpgradeRequest up = Http2UpgradeRequest::FromHttp1(*h1.upgraded());

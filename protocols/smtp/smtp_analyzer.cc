@@ -106,14 +106,15 @@ bool LooksLikeSmtp(absl::string_view client_first, absl::string_view server_firs
 
 SmtpAnalyzer::SmtpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
                            const SmtpLimits& limits, bool after_starttls)
-    : conn_(conn), out_(out), limits_(limits), tls_(after_starttls), mime_(limits.mime) {
+    : conn_(conn), out_(out), limits_(limits), tls_(after_starttls),
+      stats_(limits.stats != nullptr ? limits.stats : &own_stats_), mime_(limits.mime) {
   greeted_ = after_starttls;
 }
 
 SmtpAnalyzer::~SmtpAnalyzer() = default;
 
 size_t SmtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
-  if (handoff_ != Handoff::kNone) return 0;
+  if (handed_off()) return 0;
   if (dir == Direction::kClientToServer) {
     OnClientBytes(ts, bytes);
     return bytes.size();
@@ -124,7 +125,7 @@ size_t SmtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view byte
 // ---------------------------------------------------------------- client side
 
 void SmtpAnalyzer::OnClientBytes(absl::Time ts, absl::string_view bytes) {
-  while (!bytes.empty() && handoff_ == Handoff::kNone) {
+  while (!bytes.empty() && !handed_off()) {
     switch (mode_) {
       case ClientMode::kAwaitData:
       case ClientMode::kAwaitTls: {
@@ -133,7 +134,7 @@ void SmtpAnalyzer::OnClientBytes(absl::Time ts, absl::string_view bytes) {
         if (bytes.size() <= room) return;
         // No reply in sight: a one-sided capture or a client that did not wait. Assume the
         // server said yes (354) and take the bytes as message content.
-        ++stats_.held_overflow;
+        ++stats_->held_overflow;
         bytes.remove_prefix(room);
         if (mode_ == ClientMode::kAwaitTls) {
           held_.clear();
@@ -175,7 +176,7 @@ void SmtpAnalyzer::OnClientBytes(absl::Time ts, absl::string_view bytes) {
               (nl == absl::string_view::npos &&
                client_line_.size() >= limits_.max_command_line_bytes)) {
             // Endless line: act on what fits, drop the rest up to the next LF.
-            ++stats_.long_lines;
+            ++stats_->long_lines;
             std::string line = std::move(client_line_);
             client_line_.clear();
             client_skip_to_eol_ = nl == absl::string_view::npos;
@@ -254,7 +255,7 @@ size_t SmtpAnalyzer::ConsumeData(absl::Time ts, absl::string_view bytes) {
 
 void SmtpAnalyzer::Push(Verb verb, absl::Time ts, std::string arg, uint64_t open_txn) {
   if (pending_.size() >= limits_.max_pending_commands) {
-    ++stats_.pending_overflow;
+    ++stats_->pending_overflow;
     pending_.pop_front();
   }
   pending_.push_back({verb, ts, std::move(arg), open_txn});
@@ -263,7 +264,7 @@ void SmtpAnalyzer::Push(Verb verb, absl::Time ts, std::string arg, uint64_t open
 void SmtpAnalyzer::OnCommandLine(absl::Time ts, absl::string_view raw) {
   absl::string_view line = StripEol(raw);
   if (line.empty()) return;
-  ++stats_.commands;
+  ++stats_->commands;
   size_t space = line.find(' ');
   std::string verb = absl::AsciiStrToUpper(line.substr(0, space));
   absl::string_view arg =
@@ -292,7 +293,7 @@ void SmtpAnalyzer::OnCommandLine(absl::Time ts, absl::string_view raw) {
     if (t.rcptto.size() < limits_.max_recipients) {
       t.rcptto.push_back(Capped(MailboxArg(arg), limits_.max_value_bytes));
     } else {
-      ++stats_.recipients_dropped;
+      ++stats_->recipients_dropped;
     }
     t.activity = true;
     Push(Verb::kRcpt, ts);
@@ -374,7 +375,7 @@ void SmtpAnalyzer::OnAuthLine(absl::Time ts, absl::string_view raw) {
 void SmtpAnalyzer::DecodeAuth(absl::string_view base64, bool username_step) {
   std::string decoded;
   if (!absl::Base64Unescape(base64, &decoded)) {
-    ++stats_.auth_decode_failures;
+    ++stats_->auth_decode_failures;
     return;
   }
   if (auth_mechanism_ == "PLAIN") {
@@ -383,7 +384,7 @@ void SmtpAnalyzer::DecodeAuth(absl::string_view base64, bool username_step) {
       auth_user_ = Capped(fields[1], limits_.max_value_bytes);
       auth_password_ = Capped(fields[2], limits_.max_value_bytes);
     } else {
-      ++stats_.auth_decode_failures;
+      ++stats_->auth_decode_failures;
     }
   } else if (auth_mechanism_ == "LOGIN") {
     (username_step ? auth_user_ : auth_password_) = Capped(decoded, limits_.max_value_bytes);
@@ -403,7 +404,7 @@ size_t SmtpAnalyzer::OnServerBytes(absl::Time ts, absl::string_view bytes) {
       size_t room = limits_.max_reply_line_bytes -
                     std::min(reply_line_.size(), limits_.max_reply_line_bytes);
       if (piece.size() > room) {
-        ++stats_.long_lines;
+        ++stats_->long_lines;
         server_skip_to_eol_ = true;  // the code and start of the text are kept
       }
       reply_line_.append(piece.data(), std::min(room, piece.size()));
@@ -420,7 +421,7 @@ size_t SmtpAnalyzer::OnServerBytes(absl::Time ts, absl::string_view bytes) {
     code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
     if (line.size() > 3 && line[3] == '-') continue;  // more lines follow
     OnReply(ts, code, line);
-    if (handoff_ != Handoff::kNone) return pos;
+    if (handed_off()) return pos;
   }
   return bytes.size();
 }
@@ -450,12 +451,12 @@ void SmtpAnalyzer::FlushChunk(absl::Time ts) {
 }
 
 void SmtpAnalyzer::OnReply(absl::Time ts, int code, absl::string_view line) {
-  ++stats_.replies;
+  ++stats_->replies;
   if (pending_.empty()) {
     if (!greeted_ && code == 220) {
       greeted_ = true;
     } else {
-      ++stats_.unmatched_replies;
+      ++stats_->unmatched_replies;
     }
     return;
   }
@@ -467,7 +468,7 @@ void SmtpAnalyzer::OnReply(absl::Time ts, int code, absl::string_view line) {
       mode_ == ClientMode::kBdat && bdat_holding_ && front.bdat_seq == bdat_seq_) {
     // Refused before its chunk had come (a size the server could not take, 501/552):
     // the client sent no chunk, and what we took for one are its next commands.
-    ++stats_.bdat_refused;
+    ++stats_->bdat_refused;
     if (txn_ != nullptr) txn_->last_reply = reply;
     mode_ = ClientMode::kCommand;
     bdat_remaining_ = 0;
@@ -506,7 +507,11 @@ void SmtpAnalyzer::OnReply(absl::Time ts, int code, absl::string_view line) {
         held_.clear();
         tls_ = true;
         FlushTransactions(ts);
-        handoff_ = Handoff::kTls;
+        Handoff h;
+        h.to = kTlsStage;
+        h.inner = "smtp";
+        h.facts.continued = true;
+        RequestHandoff(std::move(h));
       } else {
         mode_ = ClientMode::kCommand;
         ReleaseHeld(ts);
@@ -553,7 +558,7 @@ void SmtpAnalyzer::WriteMessage(absl::string_view bytes) {
   Transaction& t = *txn_;
   t.message->Write(bytes);
   t.message_bytes += bytes.size();
-  stats_.message_bytes += bytes.size();
+  stats_->message_bytes += bytes.size();
   if (t.mime_overflow) return;
   t.budget = limits_.mime_budget;
   const bool over_budget =
@@ -577,7 +582,7 @@ void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
   t.message.reset();
   t.message_done = true;
   t.partial = !complete || t.message_gap;
-  ++stats_.messages;
+  ++stats_->messages;
   t.fuids.push_back(result.fuid);
   std::string stitched;
   if (t.message_gap && !t.mime_overflow) {
@@ -597,15 +602,15 @@ void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
     t.mime_error = "message over the MIME size limit";
   }
   if (!t.mime_error.empty() && stitched.empty()) {
-    ++stats_.mime_skipped;
+    ++stats_->mime_skipped;
     t.ReleaseMime();
     return;
   }
-  if (!stitched.empty()) ++stats_.mime_resynced;
+  if (!stitched.empty()) ++stats_->mime_resynced;
   absl::StatusOr<MimeMessage> parsed = mime_.Extract(stitched.empty() ? t.mime_buffer : stitched);
   t.ReleaseMime();
   if (!parsed.ok()) {
-    ++stats_.mime_skipped;
+    ++stats_->mime_skipped;
     t.mime_error = ToValidUtf8(parsed.status().message());
     return;
   }
@@ -619,7 +624,7 @@ void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
     nlohmann::json part_extra = nlohmann::json::object();
     if (part.truncated) part_extra["partial"] = true;
     t.fuids.push_back(writer->Finish(ts, part_extra).fuid);
-    ++stats_.parts;
+    ++stats_->parts;
   }
 }
 
@@ -700,15 +705,15 @@ void SmtpAnalyzer::LogTransaction(absl::Time ts, std::unique_ptr<Transaction> tx
     r["auth_success"] = auth_success_;
   }
   out_->Record("smtp", conn_, t.ts, std::move(r));
-  ++stats_.transactions;
+  ++stats_->transactions;
   logged_any_ = true;
 }
 
 // ---------------------------------------------------------------- gaps and end
 
 void SmtpAnalyzer::OnGap(Direction dir, absl::Time ts, uint64_t length) {
-  ++stats_.gaps;
-  if (handoff_ != Handoff::kNone) return;
+  ++stats_->gaps;
+  if (handed_off()) return;
   if (dir == Direction::kServerToClient) {
     reply_line_.clear();
     server_skip_to_eol_ = true;
@@ -741,7 +746,7 @@ void SmtpAnalyzer::OnGap(Direction dir, absl::Time ts, uint64_t length) {
 void SmtpAnalyzer::OnEnd(Direction, absl::Time) {}
 
 void SmtpAnalyzer::OnClose(absl::Time ts) {
-  if (handoff_ != Handoff::kNone) return;
+  if (handed_off()) return;
   FlushChunk(ts);
   FlushTransactions(ts);
 }

@@ -8,8 +8,8 @@
 // and STARTTLS the client's following bytes are held (bounded) until the server's reply
 // says whether they are message content / TLS or more commands. AUTH PLAIN and LOGIN
 // credentials are decoded into the records. STARTTLS: after the server's 220 the analyzer
-// returns from OnData having consumed up to the end of that reply and reports
-// Handoff::kTls; the owner builds a fresh SmtpAnalyzer(..., /*after_starttls=*/true) for
+// returns from OnData having consumed up to the end of that reply and asks for a handoff
+// to TLS; the session builds a fresh SmtpAnalyzer(..., /*after_starttls=*/true) for
 // the plaintext, whose records say tls=true and whose state starts after the greeting.
 // Gaps: a gap inside a message marks it partial; its MIME parts complete on either side
 // of the gap are still extracted (StitchAroundGaps); elsewhere the parser resynchronises at
@@ -53,6 +53,7 @@ struct SmtpLimits {
   MimeLimits mime;                       // mime.max_message_bytes: larger messages are
                                          // written as .eml but not MIME-parsed (flagged)
   SmtpMimeBudget* mime_budget = nullptr; // shared cap across connections; null: none
+  struct SmtpStats* stats = nullptr;     // counters shared across connections; null: own
 };
 
 struct SmtpStats {
@@ -88,10 +89,9 @@ class SmtpAnalyzer : public Analyzer {
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
   void OnEnd(Direction dir, absl::Time ts) override;
   void OnClose(absl::Time ts) override;
-  Handoff handoff() const override { return handoff_; }
   const char* service() const override { return "smtp"; }
 
-  const SmtpStats& stats() const { return stats_; }
+  const SmtpStats& stats() const { return *stats_; }
 
  private:
   enum class ClientMode {
@@ -142,9 +142,9 @@ class SmtpAnalyzer : public Analyzer {
   AnalyzerOutput* out_;
   SmtpLimits limits_;
   bool tls_;
-  SmtpStats stats_;
+  SmtpStats own_stats_;
+  SmtpStats* stats_;  // limits.stats (shared by a worker's analyzers) or own_stats_
   MimeExtractor mime_;
-  Handoff handoff_ = Handoff::kNone;
 
   // Client side.
   ClientMode mode_ = ClientMode::kCommand;

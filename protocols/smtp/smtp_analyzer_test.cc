@@ -263,7 +263,9 @@ TEST_CASE("SmtpAnalyzer: STARTTLS hands off after the 220 reply", "[smtp][tls]")
   std::string server = "250-mx\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n\x16\x03\x01";
   size_t used = analyzer.OnData(kS, T(), server);
   CHECK(used == server.size() - 3);
-  CHECK(analyzer.handoff() == Handoff::kTls);
+  REQUIRE(analyzer.handoff() != nullptr);
+  CHECK(analyzer.handoff()->to == kTlsStage);
+  CHECK(analyzer.handoff()->inner == "smtp");
   auto records = out.records("smtp");
   REQUIRE(records.size() == 1);
   CHECK(records[0]["helo"] == "c");

@@ -27,9 +27,9 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
-from testlib import repo_root, vectors_dir  # noqa: E402
+from testlib import repo_root, tool_logs, vectors_dir  # noqa: E402
 
-LOGS = ["flows", "tls", "http", "smtp", "ftp", "files"]
+LOGS = []  # tcpfollow --list-logs, filled in main
 
 
 def normalized_records(outdir):
@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     tool = os.path.realpath(args.tcpfollow)
+    LOGS[:] = tool_logs(tool)
     root = repo_root()
     manifests = sorted(glob.glob(os.path.join(root, "corpus", "*", "*.manifest.json")))
     if not manifests:

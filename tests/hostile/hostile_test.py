@@ -30,12 +30,14 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+from testlib import tool_logs  # noqa: E402
 from pcapgen import (ACK, ETH_IPV6, FIN, PSH, RST, SYN, Conn, Pcap, eth, ipv4, ipv6,  # noqa: E402
                      tcp)
 
 TIMEOUT_S = 60
-TOP_ENTRIES = {"flows.jsonl", "http.jsonl", "smtp.jsonl", "ftp.jsonl", "tls.jsonl",
-               "files.jsonl", "streams", "objects", "report.html", "stats.json"}
+# Every log (tcpfollow --list-logs, filled in main) and these.
+TOP_ENTRIES = {"streams", "objects", "report.html", "stats.json"}
 OBJECT_NAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-")
 MB = 1 << 20
 MAX_RECORD_BYTES = 256 * 1024  # one JSON line; values in records are capped far below this
@@ -1288,6 +1290,7 @@ CASES = [
 
 def main():
     tool = os.path.realpath(sys.argv[1])
+    TOP_ENTRIES.update(log + ".jsonl" for log in tool_logs(tool))
     launcher()  # while this process is still small
     only = set(sys.argv[2:])
     with open(tool, "rb") as f:

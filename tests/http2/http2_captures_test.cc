@@ -93,8 +93,10 @@ Result Run(const std::string& pcap, const std::string& keylog = "") {
       tls::TlsDecryptorConfig config;
       config.secrets = &keys;
       a = std::make_unique<tls::TlsDecryptor>(
-          info, &out, config, [&r, &out, options](const ConnectionInfo& i) {
-            return std::make_unique<Http2Analyzer>(i, &out, Http2Limits(), &r.stats, options);
+          info, &out, config, [&r, &out, options, info](const StageFacts& facts) {
+            CHECK(facts.alpn == "h2");  // what the session layer picks HTTP/2 by
+            return std::make_unique<Http2Analyzer>(info, &out, Http2Limits(), &r.stats,
+                                                   options);
           });
     }
     auto& f = conns[info.id];
@@ -178,14 +180,17 @@ TEST_CASE("h2c upgrade: HttpAnalyzer hands over after the 101, the request is st
     last = chunk.ts;
     if (h2 == nullptr) {
       size_t used = h1.OnData(chunk.dir, chunk.ts, b);
-      if (h1.handoff() == Handoff::kNone) continue;
-      REQUIRE(h1.handoff() == Handoff::kOpaque);
+      if (h1.handoff() == nullptr) continue;
+      REQUIRE(h1.handoff()->to == "http2");
       REQUIRE(h1.upgraded() != nullptr);
       REQUIRE(h1.upgraded()->upgrade == "h2c");
       up = Http2UpgradeRequest::FromHttp1(*h1.upgraded());
       Http2Options options;
       options.upgrade = &up;
       h2 = std::make_unique<Http2Analyzer>(c.info, &out, Http2Limits(), &r.stats, options);
+      // Client bytes sent before the 101 (held by HTTP/1) go first, as the session does.
+      const std::string& held = h1.handoff()->held[Index(Direction::kClientToServer)];
+      if (!held.empty()) h2->OnData(Direction::kClientToServer, chunk.ts, held);
       b.remove_prefix(used);
     }
     if (!b.empty()) h2->OnData(chunk.dir, chunk.ts, b);

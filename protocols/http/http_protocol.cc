@@ -1,0 +1,94 @@
+#include "protocols/http/http_protocol.h"
+
+#include "absl/strings/match.h"
+#include "protocols/http/http_analyzer.h"
+
+namespace tcpfollow {
+namespace {
+
+nlohmann::json ToJson(const HttpStats& s) {
+  return {{"messages", s.messages},       {"incomplete", s.incomplete},
+          {"body_bytes", s.body_bytes},   {"anomalies", s.anomalies},
+          {"gaps", s.gaps},               {"resyncs", s.resyncs},
+          {"head_too_large", s.head_too_large}, {"headers_dropped", s.headers_dropped},
+          {"line_too_long", s.line_too_long},   {"chunk_size_overflow", s.chunk_size_overflow},
+          {"errors", s.errors}};
+}
+
+nlohmann::json ToJson(const HttpAnalyzerStats& s) {
+  return {{"transactions", s.transactions},
+          {"partial_transactions", s.partial_transactions},
+          {"unmatched_responses", s.unmatched_responses},
+          {"pending_overflow", s.pending_overflow},
+          {"objects", s.objects},
+          {"decompression_limited", s.decompression_limited},
+          {"decoding_errors", s.decoding_errors},
+          {"held_bytes_dropped", s.held_bytes_dropped},
+          {"request", ToJson(s.request)},
+          {"response", ToJson(s.response)},
+          {"content", {{"bytes_in", s.content.bytes_in},
+                       {"bytes_out", s.content.bytes_out},
+                       {"output_limited", s.content.output_limited},
+                       {"ratio_limited", s.content.ratio_limited},
+                       {"errors", s.content.errors}}}};
+}
+
+// The first complete line of `s`, or "" while it is incomplete.
+absl::string_view FirstLine(absl::string_view s) {
+  size_t eol = s.find('\n');
+  return eol == absl::string_view::npos ? absl::string_view() : s.substr(0, eol);
+}
+
+// A stream picked up in the middle: a request line at the start of one of its first lines.
+bool FindRequestLine(absl::string_view client) {
+  constexpr int kMaxLines = 16;
+  size_t pos = 0;
+  for (int i = 0; i < kMaxLines && pos < client.size(); ++i) {
+    if (LooksLikeHttp(client.substr(pos))) return true;
+    size_t eol = client.find('\n', pos);
+    if (eol == absl::string_view::npos) break;
+    pos = eol + 1;
+  }
+  return false;
+}
+
+class HttpInstance : public ProtocolInstance {
+ public:
+  Detection Detect(const DetectInput& in) const override {
+    // A status line from the server is HTTP whatever the client sent (HTTP/0.9 requests,
+    // odd methods, a capture of the server's side only).
+    if (LooksLikeHttpResponse(in.server)) return Detection::kYes;
+    if (in.midstream && FindRequestLine(in.client)) return Detection::kYes;
+    if (in.client.empty()) return in.server.empty() ? Detection::kMaybe : Detection::kNo;
+    if (LooksLikeHttp(in.client)) return Detection::kYes;
+    bool undecided = FirstLine(in.client).empty() || in.server.empty();
+    return undecided && !(in.client_ended && in.server_ended) ? Detection::kMaybe
+                                                              : Detection::kNo;
+  }
+
+  std::unique_ptr<Analyzer> NewAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
+                                        const StageFacts&, NextStage) override {
+    return std::make_unique<HttpAnalyzer>(conn, out, HttpAnalyzerLimits(), &stats_);
+  }
+
+  nlohmann::json Stats() const override { return ToJson(stats_); }
+
+ private:
+  HttpAnalyzerStats stats_;
+};
+
+}  // namespace
+
+ProtocolSpec HttpProtocol() {
+  ProtocolSpec spec;
+  spec.name = "http";
+  spec.description = "HTTP/1.x transactions (http.jsonl), bodies as objects";
+  spec.logs = {"http"};
+  spec.alpn = {"http/1.1", "http/1.0"};
+  spec.ports = {80, 8000, 8080, 3128};
+  spec.fuzz_harnesses = {"http_fuzz", "content_decoding_fuzz"};
+  spec.make = [](const ProtocolConfig&) { return std::make_unique<HttpInstance>(); };
+  return spec;
+}
+
+}  // namespace tcpfollow
