@@ -111,11 +111,11 @@ int main(int argc, char** argv) {
     tls::TlsDecryptorConfig config;
     config.secrets = &keys;
     auto dec = std::make_unique<tls::TlsDecryptor>(
-        info, &out, config, [&](const ConnectionInfo& i) -> std::unique_ptr<Analyzer> {
+        info, &out, config, [&, info](const StageFacts&) -> std::unique_ptr<Analyzer> {
           Http2Options options;
           options.tls = true;
           return std::make_unique<Counting>(
-              std::make_unique<Http2Analyzer>(i, &out, Http2Limits(), &stats, options),
+              std::make_unique<Http2Analyzer>(info, &out, Http2Limits(), &stats, options),
               &plaintext);
         });
     auto& f = conns[info.id];
