@@ -311,8 +311,8 @@ std::string HelpText() {
   return R"(usage: tcpfollow [options] [BPF expression]
 
 Follows every TCP conversation in a capture file or on a live interface: reassembles IP
-fragments and TCP streams, decrypts TLS with keys you give it, parses HTTP, SMTP and FTP,
-and writes per-connection records, raw streams and extracted objects to an output directory.
+fragments and TCP streams, decrypts TLS with keys you give it, parses the protocols listed
+at the end, and writes per-connection records, raw streams and extracted objects to an output directory.
 
 Input (exactly one):
   -r FILE                 read a pcap or pcapng file; - reads standard input
@@ -339,12 +339,12 @@ Output:
   --list-protocols        the protocols this build parses (name, logs, fuzz harnesses)
   --list-logs             the JSONL logs a run can write
   --no-streams            do not write the raw per-direction stream files
-  --no-objects            do not extract objects: HTTP/SMTP/FTP are still parsed and logged,
+  --no-objects            do not extract objects: protocols are still parsed and logged,
                           files.jsonl still lists each object (size, type) without path or sha256
   --no-report             do not write report.html (the page of the run: summary, timeline,
-                          hosts, HTTP, mail, FTP, TLS, files, connections with transcripts)
+                          hosts, each protocol's log, files, connections with transcripts)
   --streams-only          reassemble and write streams and flows.jsonl only, as tcpflow does:
-                          no TLS decryption, no HTTP/SMTP/FTP parsing
+                          no TLS decryption, no protocol parsing
   --write-decrypted FILE  write decrypted TLS payloads as a pcap of synthetic TCP packets
   --write-defragmented FILE  write every reassembled IP datagram to a pcap
   --rotate S              every S seconds close the logs and rename them

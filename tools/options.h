@@ -37,7 +37,7 @@ struct Options {
   bool write_streams = true;
   bool write_objects = true;  // false (--no-objects): objects logged, not stored or hashed
   bool write_report = true;  // false (--no-report): no report.html
-  bool analyze = true;  // false (--streams-only): no TLS/HTTP/SMTP/FTP parsing
+  bool analyze = true;  // false (--streams-only): no TLS or protocol parsing
   std::string write_decrypted;
   std::string write_defragmented;
   bool quiet = false;

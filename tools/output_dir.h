@@ -141,7 +141,7 @@ class JsonlFile {
   uint64_t records_in_file_ = 0;  // since the file was (re)created
 };
 
-// Turns a name taken from traffic (a URI, a MIME filename, an FTP argument) into a safe
+// Turns a name taken from traffic (a URI, a MIME filename, a command argument) into a safe
 // file name: the last path component only, bytes outside [A-Za-z0-9._+-] replaced by '_',
 // no leading dots, at most 80 bytes. Never empty, never "." or "..".
 std::string SanitizeFileName(absl::string_view name, absl::string_view fallback = "object");

@@ -127,14 +127,15 @@ std::string MakeUid(char prefix, uint64_t n) {
   return s;
 }
 
-RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_objects)
+RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_objects,
+                     const std::vector<std::string>& logs)
     : dir_(dir),
       print_json_(print_json),
       store_objects_(store_objects),
       files_(dir),
       next_fuid_(std::max(1, shards), 0) {
   // The logs users look for exist after every run, even when empty.
-  for (const char* log : {"flows", "tls", "http", "smtp", "ftp", "files"}) Log(log);
+  for (const std::string& log : logs) Log(log);
 }
 
 RunOutput::~RunOutput() { Flush(); }

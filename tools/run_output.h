@@ -35,7 +35,9 @@ class RunOutput {
   // shard numbers its objects itself, so ids do not depend on thread timing.
   // `store_objects` false (--no-objects): objects get ids and files.jsonl records (size,
   // name, type) but their bytes are neither written nor hashed.
-  RunOutput(OutputDir* dir, bool print_json, int shards = 1, bool store_objects = true);
+  // `logs`: the logs created at the start, so that they exist after every run, even empty.
+  RunOutput(OutputDir* dir, bool print_json, int shards = 1, bool store_objects = true,
+            const std::vector<std::string>& logs = {});
   ~RunOutput();
 
   // What AnalyzerOutput offers analyzers: a record (ts, uid, id.* added), an object.

@@ -82,7 +82,7 @@ void ShardedRunner::Route(const TcpSegment& seg) {
     const uint64_t others = pair.shards & ~bit;
     if (others != 0 && seg.has(tcp_flags::kSyn) && !seg.has(tcp_flags::kAck)) {
       // A new connection of a pair other shards have seen runs after everything they
-      // were given so far (an FTP data connection after the reply announcing it, a
+      // were given so far (an announced data connection after the reply announcing it, a
       // resumed TLS session after the handshake that cached it).
       for (size_t i = 0; i < shards_.size(); ++i) {
         if (i == target || (others & (uint64_t{1} << (i % 64))) == 0) continue;
@@ -91,7 +91,7 @@ void ShardedRunner::Route(const TcpSegment& seg) {
       pair.synced |= bit;
     } else if (pair.event_index > 0 && (pair.synced & bit) == 0) {
       // The pair's last connection end (FIN/RST) was routed elsewhere: this shard's next
-      // segment of the pair runs after it (an FTP 226 after its transfer's end).
+      // segment of the pair runs after it (a transfer's final reply after its end).
       waits.emplace_back(pair.event_shard, pair.event_index);
       pair.synced |= bit;
     }

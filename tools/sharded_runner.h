@@ -1,16 +1,16 @@
-// --threads N: TCP reassembly and everything after it (stream files, TLS, HTTP, SMTP,
-// FTP) run in N worker threads, each owning the connections whose flow hash falls to it.
+// --threads N: TCP reassembly and everything after it (stream files, the session layer's
+// stages) run in N worker threads, each owning the connections whose flow hash falls to it.
 // The reading thread keeps capture, decoding and IP defragmentation (fragments of one
 // datagram may carry different ports, so they are reassembled before routing), copies each
 // segment into its shard's batch and hands full batches over through a bounded queue.
 //
 // Shards are chosen by a symmetric hash of the connection (addresses, ports, VLAN), so
 // a single busy host pair spreads over every worker too. Connections between two hosts can
-// depend on each other through state the workers share: an FTP data connection must be
-// seen after the control reply that announced it (RunOutput's expectations), and a resumed
+// depend on each other through state the workers share: an announced data connection must
+// be seen after the control reply that announced it (the session layer's expectations), and a resumed
 // TLS session after the full handshake that cached its secret (the TLS session cache).
-// Dependencies run both ways (an FTP control connection logs its transfer's size when the
-// 226 reply comes, after the data connection ended), so two ordering rules, per host pair,
+// Dependencies run both ways (a control connection logs its transfer's size when the
+// final reply comes, after the data connection ended), so two ordering rules, per host pair,
 // applied in the workers: a connection's first SYN waits until every other worker that
 // got segments of the same pair has processed all it was given before that SYN; and after
 // a FIN or RST of the pair (and the segments of that connection after it, up to the final

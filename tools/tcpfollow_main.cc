@@ -663,7 +663,7 @@ int Run(int argc, char** argv) {
     decrypted = std::move(*d);
   }
 
-  RunOutput out(dir->get(), o.json, o.threads, o.write_objects);
+  RunOutput out(dir->get(), o.json, o.threads, o.write_objects, RegisteredLogs());
   ExpectationTable expectations;
   SessionOptions so;
   so.write_streams = o.write_streams;

@@ -1,4 +1,5 @@
-// Connections announced before they start (FTP data channels from PASV/PORT replies): the
+// Connections announced before they start (a protocol's data channels, such as those a
+// passive-mode reply announces): the
 // next connection from `client` (any address if unset) to `server` (port 0: any port)
 // within the timeout of packet time is given to the announced analyzer instead of content
 // detection. Bounded (the oldest announcement goes first) and thread-safe: with --threads
@@ -33,7 +34,7 @@ class ExpectationTable {
     AnalyzerFactory factory;
   };
   mutable std::mutex mu_;
-  std::vector<Expectation> table_;  // few at a time: FTP announces one per transfer
+  std::vector<Expectation> table_;  // few at a time: one per announced transfer
   uint64_t matched_ = 0;
   uint64_t dropped_ = 0;
 };

@@ -6,7 +6,8 @@
 // Session per connection (an expected connection starts with its announced analyzer).
 //
 // The path of one connection: PacketPipeline -> TcpReassembler -> Session::OnData ->
-// StageChain::OnData (detect) -> e.g. TlsDecryptor -> PlaintextTee -> StageChain -> HttpAnalyzer
+// StageChain::OnData (detect) -> e.g. TlsDecryptor -> PlaintextTee -> StageChain -> the
+// analyzer ALPN or content names
 // -> AnalyzerOutput::Record / BeginObject (SessionOutput -> RunOutput).
 #ifndef TCPFOLLOW_TOOLS_SESSION_SESSION_H_
 #define TCPFOLLOW_TOOLS_SESSION_SESSION_H_

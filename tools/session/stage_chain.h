@@ -61,7 +61,7 @@ class StageChain : public Analyzer {
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override;
   void OnEnd(Direction dir, absl::Time ts) override;
   void OnClose(absl::Time ts) override;
-  // The first stage's protocol ("tls", "smtp", ...), "" while none.
+  // The first stage's protocol (its ProtocolSpec name), "" while none.
   const char* service() const override { return service_.c_str(); }
 
  private:
