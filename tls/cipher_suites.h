@@ -9,7 +9,10 @@
 
 namespace tcpfollow::tls {
 
-enum class KeyExchange : uint8_t { kRsa, kDhe, kEcdhe, kEcdh, kDh, kTls13 };
+enum class KeyExchange : uint8_t {
+  kRsa, kDhe, kEcdhe, kEcdh, kDh, kTls13,
+  kPsk, kDhePsk, kRsaPsk, kEcdhePsk,  // RFC 4279, 5487, 5489
+};
 enum class CipherMode : uint8_t { kStream, kCbc, kGcm, kCcm, kCcm8, kChaCha20Poly1305 };
 
 struct CipherSuite {

@@ -22,6 +22,10 @@ absl::StatusOr<std::unique_ptr<KeyMaterial>> KeyMaterial::Load(const KeyMaterial
     k->Warn(absl::StrCat("pcapng Decryption Secrets Block ", i + 1), feed);
   }
   k->secrets_blocks_ = o.secrets_blocks.size();
+  for (const std::string& psk : o.psks) {
+    absl::Status s = k->psks_.Add(psk);
+    if (!s.ok()) return s;
+  }
   for (const std::string& arg : o.rsa_keys) {
     auto spec = ParseRsaKeySpec(arg);
     if (!spec.ok()) return spec.status();
@@ -87,6 +91,7 @@ TlsDecryptorConfig KeyMaterial::Config() {
   TlsDecryptorConfig config;
   config.secrets = &keylog_;
   config.rsa_keys = &rsa_;
+  config.psks = &psks_;
   config.session_cache = &sessions_;
   return config;
 }
@@ -118,6 +123,7 @@ std::string KeyMaterial::Summary() const {
   if (k.evicted > 0) absl::StrAppend(&line, " (", k.evicted, " oldest dropped at the limit)");
   if (secrets_blocks_ > 0) absl::StrAppend(&line, ", from pcapng DSBs: ", secrets_blocks_);
   absl::StrAppend(&line, "; RSA keys ", rsa_.size());
+  if (psks_.size() > 0) absl::StrAppend(&line, "; PSKs ", psks_.size());
   return line;
 }
 

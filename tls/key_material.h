@@ -1,6 +1,6 @@
 // Everything a run decrypts TLS with, loaded once from the command line's files: key logs
 // (tailed while capturing live), the key log text of pcapng Decryption Secrets Blocks, RSA
-// private keys, and the resumption cache shared by all sessions. The tool reads files
+// private keys, pre-shared keys (--psk), and the resumption cache shared by all sessions. The tool reads files
 // through a ReadFileFn it supplies (this package opens no files); the loader streams key
 // logs in chunks (never a whole file in memory) and, once a key log turns out big, scans
 // the capture file's bytes for its ClientHello randoms (client_random_scan.h) and keeps
@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tls/keylog.h"
+#include "tls/psk.h"
 #include "tls/rsa_keys.h"
 #include "tls/session_cache.h"
 #include "tls/tls_decryptor.h"
@@ -28,6 +29,7 @@ struct KeyMaterialOptions {
   std::vector<std::string> keylogs;   // NSS key log files
   std::vector<std::string> rsa_keys;  // "[IP:PORT:]FILE"
   std::string rsa_key_password;
+  std::vector<std::string> psks;      // "[IDENTITY:]HEX" (--psk)
   std::vector<std::string> secrets_blocks;  // key log texts from pcapng DSBs
   bool live = false;  // key logs may not exist yet; Refresh() picks up appended lines
   // A capture file that can be read again (not stdin, not a device), for the client
@@ -63,7 +65,7 @@ class KeyMaterial {
   const std::vector<std::string>& warnings() const { return warnings_; }
   // "key log secrets 4 (...), from pcapng DSBs: 2; RSA keys 1" for the run summary.
   std::string Summary() const;
-  bool empty() const { return keylog_.size() == 0 && rsa_.size() == 0; }
+  bool empty() const { return keylog_.size() == 0 && rsa_.size() == 0 && psks_.size() == 0; }
 
   const KeyLogStore& keylog() const { return keylog_; }
   const RsaKeyStore& rsa_keys() const { return rsa_; }
@@ -87,6 +89,7 @@ class KeyMaterial {
   bool scanned_ = false;
   KeyLogStore keylog_;
   RsaKeyStore rsa_;
+  PskStore psks_;
   TlsSessionCache sessions_;
   std::vector<Tailed> tailed_;
   size_t secrets_blocks_ = 0;

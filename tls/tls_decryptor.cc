@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tls/cipher_suites.h"
+#include "absl/strings/escaping.h"
 #include "tls/key_schedule.h"
 
 namespace tcpfollow::tls {
@@ -18,8 +19,17 @@ const char* KxName(KeyExchange kx) {
     case KeyExchange::kEcdhe: return "ECDHE";
     case KeyExchange::kEcdh: return "ECDH";
     case KeyExchange::kDh: return "DH";
+    case KeyExchange::kPsk: return "PSK";
+    case KeyExchange::kDhePsk: return "DHE_PSK";
+    case KeyExchange::kRsaPsk: return "RSA_PSK";
+    case KeyExchange::kEcdhePsk: return "ECDHE_PSK";
     default: return "RSA";
   }
+}
+
+bool IsPsk(KeyExchange kx) {
+  return kx == KeyExchange::kPsk || kx == KeyExchange::kDhePsk || kx == KeyExchange::kRsaPsk ||
+         kx == KeyExchange::kEcdhePsk;
 }
 
 }  // namespace
@@ -404,7 +414,14 @@ void TlsDecryptor::OnHandshakeMessage(Direction dir, absl::Time ts, uint8_t type
       server_hello_done_ = true;
       break;
     case kClientKeyExchange:
-      if (dir == kClient && suite_ && suite_->kx == KeyExchange::kRsa) {
+      if (dir == kClient && suite_ && IsPsk(suite_->kx)) {
+        auto cke = ParsePskClientKeyExchange(body, suite_->kx);
+        if (cke.ok()) {
+          psk_identity_ = cke->identity;
+          encrypted_pms_ = cke->encrypted_pre_master;
+        }
+        ems_transcript_len_ = transcript_.size();
+      } else if (dir == kClient && suite_ && suite_->kx == KeyExchange::kRsa) {
         auto pms = ParseRsaClientKeyExchange(body, version_ == 0x0300);
         if (pms.ok()) encrypted_pms_ = *pms;
         ems_transcript_len_ = transcript_.size();
@@ -532,9 +549,12 @@ void TlsDecryptor::OnChangeCipherSpec(Direction dir) {
   d.waiting = false;
 }
 
-absl::StatusOr<std::string> TlsDecryptor::RsaMasterSecret() {
+absl::StatusOr<std::string> TlsDecryptor::RsaPreMaster() {
   if (config_.rsa_keys == nullptr || config_.rsa_keys->size() == 0) {
-    return absl::NotFoundError("no key log entry for this client random and no RSA key given");
+    return absl::NotFoundError(suite_->kx == KeyExchange::kRsaPsk
+                                   ? "no key log entry for this client random and no RSA key given "
+                                     "(RSA_PSK needs the RSA key and the PSK)"
+                                   : "no key log entry for this client random and no RSA key given");
   }
   if (encrypted_pms_.empty()) {
     return absl::NotFoundError("the RSA-encrypted pre-master secret (ClientKeyExchange) was not seen");
@@ -542,8 +562,35 @@ absl::StatusOr<std::string> TlsDecryptor::RsaMasterSecret() {
   std::string why;
   EVP_PKEY* key = config_.rsa_keys->FindKey(conn_.server, leaf_cert_, &why);
   if (key == nullptr) return absl::NotFoundError(why);
-  auto pms = RsaKeyStore::DecryptPreMaster(key, encrypted_pms_, ch_.version, version_);
-  if (!pms.ok()) return pms.status();
+  return RsaKeyStore::DecryptPreMaster(key, encrypted_pms_, ch_.version, version_);
+}
+
+absl::StatusOr<std::string> TlsDecryptor::MasterFromKeys() {
+  std::string pms;
+  if (suite_->kx == KeyExchange::kRsa) {
+    auto rsa = RsaPreMaster();
+    if (!rsa.ok()) return rsa.status();
+    pms = std::move(*rsa);
+  } else {
+    // PSK, RSA_PSK (RFC 4279 2 and 4).
+    if (config_.psks == nullptr || config_.psks->size() == 0) {
+      return absl::NotFoundError(absl::StrCat("no key log entry for this client random and no "
+                                              "pre-shared key given (--psk) for this ",
+                                              KxName(suite_->kx), " session"));
+    }
+    std::optional<std::string> psk = config_.psks->Find(psk_identity_);
+    if (!psk) {
+      return absl::NotFoundError(absl::StrCat("no --psk for the PSK identity \"",
+                                              absl::CHexEscape(psk_identity_), "\""));
+    }
+    std::string other(psk->size(), '\0');
+    if (suite_->kx == KeyExchange::kRsaPsk) {
+      auto rsa = RsaPreMaster();
+      if (!rsa.ok()) return rsa.status();
+      other = std::move(*rsa);
+    }
+    pms = PskPreMasterSecret(other, *psk);
+  }
   std::string prf = PrfDigest(version_, suite_->prf);
   if (sh_.extended_master_secret) {
     if (transcript_overflow_) {
@@ -551,9 +598,9 @@ absl::StatusOr<std::string> TlsDecryptor::RsaMasterSecret() {
     }
     auto hash = Digest(prf, transcript_.substr(0, ems_transcript_len_));
     if (!hash.ok()) return hash.status();
-    return Tls1Prf(prf, *pms, "extended master secret", *hash, 48);
+    return Tls1Prf(prf, pms, "extended master secret", *hash, 48);
   }
-  return Tls1Prf(prf, *pms, "master secret", ch_.random + sh_.random, 48);
+  return Tls1Prf(prf, pms, "master secret", ch_.random + sh_.random, 48);
 }
 
 bool TlsDecryptor::EstablishTls12Keys() {
@@ -572,8 +619,10 @@ bool TlsDecryptor::EstablishTls12Keys() {
     master = config_.session_cache->FindByTicket(ch_.session_ticket);
     if (!master) master = config_.session_cache->FindBySessionId(sh_.session_id);
   }
-  if (!master && !resumed && suite_->kx == KeyExchange::kRsa) {
-    auto m = RsaMasterSecret();
+  if (!master && !resumed &&
+      (suite_->kx == KeyExchange::kRsa || suite_->kx == KeyExchange::kPsk ||
+       suite_->kx == KeyExchange::kRsaPsk)) {
+    auto m = MasterFromKeys();
     if (!m.ok()) {
       SetReason(std::string(m.status().message()));
       return false;
@@ -584,6 +633,10 @@ bool TlsDecryptor::EstablishTls12Keys() {
     if (resumed) {
       SetReason("resumed session whose full handshake was not decrypted in this run, and no "
                 "key log entry for this client random");
+    } else if (IsPsk(suite_->kx) && config_.psks && config_.psks->size() > 0) {
+      SetReason(absl::StrCat("no key log entry for this client random; a pre-shared key alone "
+                             "cannot decrypt ", KxName(suite_->kx), " key exchange (the "
+                             "Diffie-Hellman secret is needed)"));
     } else if (config_.rsa_keys && config_.rsa_keys->size() > 0) {
       SetReason(absl::StrCat("no key log entry for this client random; an RSA key cannot "
                              "decrypt a session with ", KxName(suite_->kx), " key exchange (forward secrecy)"));

@@ -28,6 +28,7 @@
 #include "tls/compression.h"
 #include "tls/handshake.h"
 #include "tls/keylog.h"
+#include "tls/psk.h"
 #include "tls/record_layer.h"
 #include "tls/rsa_keys.h"
 #include "tls/session_cache.h"
@@ -83,6 +84,7 @@ struct TlsTotals {
 struct TlsDecryptorConfig {
   const SecretSource* secrets = nullptr;   // key log store; may be null
   const RsaKeyStore* rsa_keys = nullptr;   // may be null
+  const PskStore* psks = nullptr;          // --psk keys; may be null
   TlsSessionCache* session_cache = nullptr;  // may be null
   TlsTotals* totals = nullptr;               // may be null
   const RecordCipherFactory* cipher_factory = nullptr;  // null: OpenSSL
@@ -139,7 +141,9 @@ class TlsDecryptor : public Analyzer {
 
   // TLS <= 1.2: master secret and key block; false (with reason_) if not available.
   bool EstablishTls12Keys();
-  absl::StatusOr<std::string> RsaMasterSecret();
+  // The master secret from the RSA key and/or a pre-shared key (RSA, PSK, RSA_PSK).
+  absl::StatusOr<std::string> MasterFromKeys();
+  absl::StatusOr<std::string> RsaPreMaster();
   // TLS 1.3: installs the cipher for `phase` in `dir`; false if the secret is missing.
   bool InstallTls13Keys(Direction dir, KeyPhase phase);
   bool InstallTls13Secret(Direction dir, const std::string& secret);
@@ -185,6 +189,7 @@ class TlsDecryptor : public Analyzer {
   bool early_data_accepted_ = false;
   std::string leaf_cert_;
   std::string encrypted_pms_;
+  std::string psk_identity_;
   size_t ems_transcript_len_ = 0;  // transcript through ClientKeyExchange
   std::string pending_ticket_;
   std::string transcript_;

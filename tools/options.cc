@@ -25,6 +25,7 @@ enum LongOnly {
   kKeylog,
   kRsaKey,
   kRsaKeyPassword,
+  kPsk,
   kTcpPolicy,
   kFragPolicy,
   kMaxFlows,
@@ -67,6 +68,7 @@ const option kLongOptions[] = {
     {"keylog", required_argument, nullptr, kKeylog},
     {"rsa-key", required_argument, nullptr, kRsaKey},
     {"rsa-key-password", required_argument, nullptr, kRsaKeyPassword},
+    {"psk", required_argument, nullptr, kPsk},
     {"tcp-policy", required_argument, nullptr, kTcpPolicy},
     {"frag-policy", required_argument, nullptr, kFragPolicy},
     {"max-flows", required_argument, nullptr, kMaxFlows},
@@ -220,6 +222,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case kKeylog: o.keylogs.push_back(optarg); break;
       case kRsaKey: o.rsa_keys.push_back(optarg); break;
       case kRsaKeyPassword: o.rsa_key_password = optarg; break;
+      case kPsk: o.psks.push_back(optarg); break;
       case kTcpPolicy:
         o.tcp_policy = optarg;
         if (!OneOf(o.tcp_policy, {"first", "last", "bsd", "linux", "old-linux", "windows", "solaris"})) {
@@ -361,6 +364,9 @@ TLS:
                           mid-way); an IP:PORT that matches no session, or a key that does not
                           match that server's certificate, leaves certificate matching on
   --rsa-key-password PASS password of encrypted private keys and PKCS#12 files
+  --psk [IDENTITY:]HEX    pre-shared key for TLS 1.0-1.2 PSK and RSA_PSK suites (the master
+                          secret built as RFC 4279 says); without IDENTITY it serves any
+                          identity; repeatable. DHE/ECDHE_PSK sessions need a key log
 
 Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet time):
   --tcp-policy P          overlapping TCP data: first (default), last, bsd, linux, old-linux, windows, solaris

@@ -50,6 +50,7 @@ struct Options {
   std::vector<std::string> keylogs;
   std::vector<std::string> rsa_keys;  // "[IP:PORT:]FILE"
   std::string rsa_key_password;
+  std::vector<std::string> psks;  // "[IDENTITY:]HEX"
 
   // Reassembly.
   std::string tcp_policy = "first";

@@ -67,11 +67,13 @@ TEST_CASE("Options: limits take size suffixes and reject nonsense", "[options]")
 TEST_CASE("Options: keys and key logs, SSLKEYLOGFILE included", "[options]") {
   setenv("SSLKEYLOGFILE", "/tmp/env.keylog", 1);
   auto o = Parse({"-r", "a", "--keylog", "k1", "--keylog", "k2", "--rsa-key",
-                  "10.0.0.1:443:server.pem", "--rsa-key", "other.der"});
+                  "10.0.0.1:443:server.pem", "--rsa-key", "other.der", "--psk", "id:0a0b",
+                  "--psk", "ffee"});
   unsetenv("SSLKEYLOGFILE");
   REQUIRE(o.ok());
   CHECK(o->keylogs == std::vector<std::string>{"k1", "k2", "/tmp/env.keylog"});
   CHECK(o->rsa_keys == std::vector<std::string>{"10.0.0.1:443:server.pem", "other.der"});
+  CHECK(o->psks == std::vector<std::string>{"id:0a0b", "ffee"});
 }
 
 TEST_CASE("Options: unknown options and missing arguments are named", "[options]") {

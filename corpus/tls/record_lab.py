@@ -288,12 +288,53 @@ def record_early_data_nokey():
     write_args(name, ["--keylog", rel(keylog)])
 
 
+PSK_HEX = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+PSK_SUITES = [  # (OpenSSL name, decryptable from --psk [+ --rsa-key] alone)
+    ("PSK-AES128-CBC-SHA", True), ("PSK-AES256-GCM-SHA384", True), ("PSK-AES128-CCM", True),
+    ("PSK-AES128-CCM8", True), ("PSK-CHACHA20-POLY1305", True), ("RSA-PSK-AES128-GCM-SHA256", True),
+    ("RSA-PSK-CHACHA20-POLY1305", True), ("RSA-PSK-AES256-CBC-SHA384", True),
+    ("DHE-PSK-AES128-GCM-SHA256", False), ("DHE-PSK-CHACHA20-POLY1305", False),
+    ("ECDHE-PSK-AES128-CBC-SHA256", False), ("ECDHE-PSK-CHACHA20-POLY1305", False),
+]
+
+
+def record_psk_suites():
+    """psk_suites.pcap: one TLS 1.2 connection per PSK suite (PSK, RSA_PSK, DHE_PSK,
+    ECDHE_PSK; CBC, GCM, CCM, CCM_8, ChaCha20), each GETting its own file from s_server -psk.
+    Two manifests read it: psk_keylog (--keylog: every session) and psk_flag (--psk
+    IDENTITY:HEX and --rsa-key: PSK and RSA_PSK sessions; DHE/ECDHE_PSK ones say why)."""
+    pcap, keylog = os.path.join(HERE, "psk_suites.pcap"), os.path.join(HERE, "psk_suites.keylog")
+    fresh(keylog)
+    files = ["psk%s2000.txt" % chr(ord("a") + i) for i in range(len(PSK_SUITES))]
+    with lab.Lab(prefix="tlsl") as L:
+        objs = https_lab.write_docroot(os.path.join(L.tmp, "www"), files)
+        start_server(L, os.path.join(L.tmp, "www"), ["-psk", PSK_HEX, "-psk_identity", "tcpfollow",
+                                                     "-cipher", "PSK:ALL:@SECLEVEL=0", "-tls1_2"])
+        L.start_capture(pcap)
+        for (suite, _), f in zip(PSK_SUITES, files):
+            check(get(L, f, keylog, ["-tls1_2", "-psk", PSK_HEX, "-psk_identity", "tcpfollow",
+                                     "-cipher", suite + ":@SECLEVEL=0"]), objs[f], suite)
+            time.sleep(0.2)
+        L.stop_capture()
+        L.stop_all()
+        m = lab.finish(L, pcap, os.path.join(HERE, "psk_keylog.manifest.json"),
+                       "TLS 1.2 PSK suites, one connection each, decrypted with the key log",
+                       objects=[objs[f] for f in files], notes={"suites": [s for s, _ in PSK_SUITES]})
+    m["description"] = ("TLS 1.2 PSK suites, one connection each, decrypted with --psk and "
+                        "--rsa-key: PSK and RSA_PSK sessions (DHE/ECDHE_PSK need a key log)")
+    m["objects"] = [objs[f] for (s, ok), f in zip(PSK_SUITES, files) if ok]
+    lab.write_manifest(m, os.path.join(HERE, "psk_flag.manifest.json"))
+    write_args("psk_keylog", ["--keylog", rel(keylog)])
+    write_args("psk_flag", ["--psk", "tcpfollow:" + PSK_HEX, "--rsa-key", rel(KEY)])
+
+
 RECORDERS = {
     "keylog_nonl": record_keylog_nonl,
     "two_dsb": record_two_dsb,
     "no_key_alerts": record_no_key_alerts,
     "reneg_resumed": record_reneg_resumed,
     "early_data_nokey": record_early_data_nokey,
+    "psk_suites": record_psk_suites,
 }
 
 

@@ -174,6 +174,7 @@ def main():
         "PKCS#12, wrong password": ["--rsa-key", os.path.join(tlsdir, "server.p12"), "--rsa-key-password", "nope"],
         "PKCS#12, no password": ["--rsa-key", os.path.join(tlsdir, "server.p12")],
         "not a key": ["--rsa-key", os.path.join(tlsdir, "server.crt.pem")],
+        "bad --psk": ["--psk", "id:xyz"],
         "missing key log": ["--keylog", os.path.join(work, "absent.keylog")],
     }.items():
         r = run(tool, os.path.join(work, "x"), "-r", pcap, *args)
@@ -182,7 +183,8 @@ def main():
               "%s: exit %d, stderr %r" % (name, r.returncode, r.stderr))
         want = {"PKCS#12, wrong password": "the password is wrong",
                 "PKCS#12, no password": "needs a password",
-                "not a key": "not an RSA private key in a form"}.get(name)
+                "not a key": "not an RSA private key in a form",
+                "bad --psk": "want [IDENTITY:]HEX"}.get(name)
         check(not want or (lines and want in lines[0]), "%s: %r lacks %r" % (name, lines, want))
         print("ok   %s: %s" % (name, lines[0] if lines else ""))
 

@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<tls::KeyMaterial>> LoadKeyMaterial(const Options&
   k.keylogs = o.keylogs;
   k.rsa_keys = o.rsa_keys;
   k.rsa_key_password = o.rsa_key_password;
+  k.psks = o.psks;
   k.live = !o.interface.empty();
   if (!o.read_file.empty() && o.read_file != "-") {
     k.capture = o.read_file;  // read again for its ClientHello randoms when a key log is big
