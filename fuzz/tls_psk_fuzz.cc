@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.limits.handshake.max_message_length = 4096;
   config.limits.record.max_record_length = 2048;
   tls::testing::MemoryOutput output;
-  tls::TlsDecryptor dec(ConnectionInfo{}, &output, config, [](const ConnectionInfo&) {
+  tls::TlsDecryptor dec(ConnectionInfo{}, &output, config, [](const StageFacts&) {
     return std::make_unique<tls::testing::RecordingAnalyzer>();
   });
   FuzzInput in(data, size);

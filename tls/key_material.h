@@ -69,6 +69,7 @@ class KeyMaterial {
 
   const KeyLogStore& keylog() const { return keylog_; }
   const RsaKeyStore& rsa_keys() const { return rsa_; }
+  const PskStore& psks() const { return psks_; }
 
  private:
   struct Tailed {

@@ -71,7 +71,7 @@ TEST_CASE("Corpus: PSK and RSA_PSK sessions decrypt from --psk, DHE/ECDHE_PSK sa
   for (const auto& c : *conns) {
     testing::MemoryOutput output;
     testing::RecordingAnalyzer* rec = nullptr;
-    TlsDecryptor dec(c.info, &output, config, [&rec](const ConnectionInfo&) {
+    TlsDecryptor dec(c.info, &output, config, [&rec](const StageFacts&) {
       auto a = std::make_unique<testing::RecordingAnalyzer>();
       rec = a.get();
       return a;

@@ -68,7 +68,10 @@ nlohmann::json KeyMaterialStats(const tls::KeyMaterial& keys) {
           {"keylog_ignored_labels", k.ignored_labels},
           {"keylog_malformed_lines", k.malformed},
           {"keylog_long_lines", k.long_lines},
-          {"rsa_keys", keys.rsa_keys().size()}};
+          {"keylog_evicted", k.evicted},
+          {"keylog_not_in_capture", k.not_in_capture},
+          {"rsa_keys", keys.rsa_keys().size()},
+          {"psks", keys.psks().size()}};
 }
 
 }  // namespace tcpfollow
