@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "tools/output_dir.h"
 #include "tools/report/report.h"
 
@@ -19,14 +20,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   tcpfollow::ReportStats st;
+  const absl::Time start = absl::Now();
   absl::Status s = tcpfollow::WriteReport(dir->get(), tcpfollow::ReportLimits(), &st);
+  const double secs = absl::ToDoubleSeconds(absl::Now() - start);
   if (!s.ok()) {
     std::fprintf(stderr, "make_report: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  std::printf("%s/report.html: %llu bytes; %llu records (%llu skipped), %llu rows not embedded, "
+  std::printf("%s/report.html: %llu bytes in %.3f s; %llu records (%llu skipped), %llu rows not embedded, "
               "details %llu (omitted %llu), transcripts %llu, images %llu (linked %llu)\n",
-              argv[1], (unsigned long long)st.report_bytes, (unsigned long long)st.lines_read,
+              argv[1], (unsigned long long)st.report_bytes, secs, (unsigned long long)st.lines_read,
               (unsigned long long)st.bad_lines, (unsigned long long)st.rows_not_embedded,
               (unsigned long long)st.details_included, (unsigned long long)st.details_omitted,
               (unsigned long long)st.transcripts, (unsigned long long)st.images_embedded,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cmath>
 #include <ctime>
 #include <fstream>
@@ -15,7 +16,10 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -113,13 +117,29 @@ bool ReadPart(const std::string& dir, const std::string& rel, uint64_t offset, s
   return true;
 }
 
-// Wireshark's ASCII view: printable ASCII, newlines and tabs kept; CR dropped; others '.'.
-void AppendPrintable(absl::string_view bytes, std::string* out) {
+// Wireshark's ASCII view as a JSON string: printable ASCII, newlines and tabs kept; CR
+// dropped; other bytes '.'.
+void AppendPrintableJson(absl::string_view bytes, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + 2 * bytes.size() + 2);
+  char* p = &(*out)[start];
+  *p++ = '"';
   for (unsigned char ch : bytes) {
-    if (ch == '\r') continue;
-    out->push_back((ch >= 0x20 && ch < 0x7f) || ch == '\n' || ch == '\t' ? static_cast<char>(ch)
-                                                                          : '.');
+    if (ch >= 0x20 && ch < 0x7f) {
+      if (ch == '"' || ch == '\\') *p++ = '\\';
+      *p++ = static_cast<char>(ch);
+    } else if (ch == '\n') {
+      *p++ = '\\';
+      *p++ = 'n';
+    } else if (ch == '\t') {
+      *p++ = '\\';
+      *p++ = 't';
+    } else if (ch != '\r') {
+      *p++ = '.';
+    }
   }
+  *p++ = '"';
+  out->resize(p - out->data());
 }
 
 std::string ServiceColor(const std::string& service) {
@@ -142,6 +162,176 @@ std::string Sha256Base64(absl::string_view s) {
 
 // ---------------------------------------------------------------------------------------
 // Reading the records.
+
+// ---------------------------------------------------------------------------------------
+// A record line split into its top-level fields without building a DOM: each value is a
+// slice of the line, still JSON text (strings quoted and escaped), so that the tables can
+// copy values into the page as they are. Parsing the logs with the JSON library cost more
+// than the rest of the report together. Strict about the grammar: a line it refuses is
+// parsed by the JSON library instead (and re-dumped), or counted as bad.
+
+class FlatRecord {
+ public:
+  bool Parse(absl::string_view line) {
+    s_ = line;
+    i_ = 0;
+    fields_.clear();
+    Ws();
+    if (!Eat('{')) return false;
+    Ws();
+    if (Eat('}')) return End();
+    while (true) {
+      size_t k = i_;
+      if (!String()) return false;
+      absl::string_view key = s_.substr(k + 1, i_ - k - 2);
+      if (key.find('\\') != absl::string_view::npos) return false;  // never in our keys
+      Ws();
+      if (!Eat(':')) return false;
+      Ws();
+      size_t v = i_;
+      if (!Value(0)) return false;
+      fields_.push_back({key, s_.substr(v, i_ - v)});
+      Ws();
+      if (Eat(',')) {
+        Ws();
+        continue;
+      }
+      if (Eat('}')) return End();
+      return false;
+    }
+  }
+
+  // The value's JSON text, or "" when the field is missing.
+  absl::string_view Raw(absl::string_view key) const {
+    for (const auto& [k, v] : fields_) {
+      if (k == key) return v;
+    }
+    return "";
+  }
+
+ private:
+  bool End() {
+    Ws();
+    return i_ == s_.size();
+  }
+  void Ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
+  }
+  bool Eat(char c) {
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool Literal(absl::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+  bool String() {
+    if (!Eat('"')) return false;
+    while (i_ < s_.size()) {
+      unsigned char c = static_cast<unsigned char>(s_[i_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (i_ >= s_.size()) return false;
+        char e = s_[i_++];
+        if (e == 'u') {
+          for (int k = 0; k < 4; ++k) {
+            if (i_ >= s_.size() || !absl::ascii_isxdigit(static_cast<unsigned char>(s_[i_++]))) return false;
+          }
+        } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+  bool Digits() {
+    size_t start = i_;
+    while (i_ < s_.size() && absl::ascii_isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
+    return i_ > start;
+  }
+  bool Number() {
+    Eat('-');
+    if (Eat('0')) {
+      // no leading zeros
+    } else if (!Digits()) {
+      return false;
+    }
+    if (Eat('.') && !Digits()) return false;
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (!Eat('+')) Eat('-');
+      if (!Digits()) return false;
+    }
+    return true;
+  }
+  bool Value(int depth) {
+    if (i_ >= s_.size() || depth > 32) return false;
+    switch (s_[i_]) {
+      case '"': return String();
+      case 't': return Literal("true");
+      case 'f': return Literal("false");
+      case 'n': return Literal("null");
+      case '[':
+      case '{': {
+        const bool object = s_[i_++] == '{';
+        const char close = object ? '}' : ']';
+        Ws();
+        if (Eat(close)) return true;
+        while (true) {
+          if (object) {
+            if (!String()) return false;
+            Ws();
+            if (!Eat(':')) return false;
+            Ws();
+          }
+          if (!Value(depth + 1)) return false;
+          Ws();
+          if (Eat(',')) {
+            Ws();
+            continue;
+          }
+          return Eat(close);
+        }
+      }
+      default: return Number();
+    }
+  }
+
+  absl::string_view s_;
+  size_t i_ = 0;
+  std::vector<std::pair<absl::string_view, absl::string_view>> fields_;
+};
+
+// Typed reads of a FlatRecord's fields (missing or of another type: empty, 0, false).
+std::string Str(const FlatRecord& r, const char* key) {
+  absl::string_view v = r.Raw(key);
+  if (v.empty() || v == "null") return "";
+  if (v.front() != '"') return std::string(v);
+  if (v.find('\\') == absl::string_view::npos) return std::string(v.substr(1, v.size() - 2));
+  json j = json::parse(v, nullptr, false);
+  return j.is_string() ? j.get<std::string>() : "";
+}
+double Num(const FlatRecord& r, const char* key) {
+  double d = 0;
+  absl::string_view v = r.Raw(key);
+  return !v.empty() && v.front() != '"' && absl::SimpleAtod(v, &d) ? d : 0;
+}
+uint64_t U64(const FlatRecord& r, const char* key) {
+  uint64_t n = 0;
+  absl::string_view v = r.Raw(key);
+  if (absl::SimpleAtoi(v, &n)) return n;
+  double d = Num(r, key);
+  return d > 0 ? static_cast<uint64_t>(d) : 0;
+}
+bool Bool(const FlatRecord& r, const char* key) { return r.Raw(key) == "true"; }
+
+// A number as the JSON library writes it (shortest form that reads back the same).
+std::string JsonNumber(double v) { return Dump(json(v)); }
 
 // ---------------------------------------------------------------------------------------
 // The embedded tables: compact rows (arrays in a fixed column order, repeated strings
@@ -193,14 +383,16 @@ const std::vector<Column>& ColumnsOf(const std::string& log) {
   return kCols.at(log);
 }
 
+// Repeated values (hosts, methods, MIME types, ...) as indexes into one table, kept as the
+// values' JSON text.
 class Interner {
  public:
-  size_t Id(const std::string& s) {
-    auto [it, added] = ids_.emplace(s, strings_.size());
-    if (added) strings_.push_back(s);
+  size_t Id(absl::string_view json_text) {
+    auto [it, added] = ids_.emplace(std::string(json_text), strings_.size());
+    if (added) strings_.push_back(it->first);
     return it->second;
   }
-  json ToJson() const { return json(strings_); }
+  std::string ToText() const { return "[" + absl::StrJoin(strings_, ",") + "]"; }
 
  private:
   std::unordered_map<std::string, size_t> ids_;
@@ -209,24 +401,29 @@ class Interner {
 
 double RoundMicros(double v) { return std::round(v * 1e6) / 1e6; }
 
-// One compact row (a JSON array in ColumnsOf(log) order) appended to `out` as text.
-void AppendRow(const std::string& log, const json& r, double t0, Interner* strings,
+// One compact row (a JSON array in ColumnsOf(log) order) appended to `out` as text: the
+// record's values copied as they are, times relative to t0, repeated strings interned.
+void AppendRow(const std::string& log, const FlatRecord& r, double t0, Interner* strings,
                std::string* out) {
-  json row = json::array();
+  if (!out->empty()) out->push_back(',');
+  out->push_back('[');
+  bool first = true;
   for (const Column& c : ColumnsOf(log)) {
-    auto it = r.find(c.key);
-    if (it == r.end() || it->is_null()) {
-      row.push_back(nullptr);
-    } else if (c.kind == Kind::kTime && it->is_number()) {
-      row.push_back(RoundMicros(it->get<double>() - t0));
-    } else if (c.kind == Kind::kIntern && it->is_string()) {
-      row.push_back(strings->Id(it->get<std::string>()));
+    if (!first) out->push_back(',');
+    first = false;
+    absl::string_view v = r.Raw(c.key);
+    double d;
+    if (v.empty() || v == "null") {
+      out->append("null");
+    } else if (c.kind == Kind::kTime && absl::SimpleAtod(v, &d)) {
+      out->append(JsonNumber(RoundMicros(d - t0)));
+    } else if (c.kind == Kind::kIntern && (v.front() == '"' || v.front() == '[')) {
+      absl::StrAppend(out, strings->Id(v));
     } else {
-      row.push_back(*it);
+      out->append(v.data(), v.size());
     }
   }
-  if (!out->empty()) out->push_back(',');
-  out->append(Dump(row));
+  out->push_back(']');
 }
 
 json TableHead(const std::string& log, uint64_t n) {
@@ -246,10 +443,12 @@ json TableHead(const std::string& log, uint64_t n) {
 // Per-connection details: every record of the connection and the first part of its
 // transcript, interleaved by the flows record's turns.
 
-json Transcript(const std::string& dir, const json& flow, const ReportLimits& limits,
-                ReportStats* stats) {
+// The transcript as JSON text: {"segs":[[dir,"text"] | [dir+2,missing] | [dir+4,not shown],
+// ...],"plain":..,"ordered":..,"cut":..}; empty when there is nothing to show.
+std::string Transcript(const std::string& dir, const json& flow, const ReportLimits& limits,
+                       ReportStats* stats) {
   auto files_it = flow.find("files");
-  if (files_it == flow.end() || !files_it->is_object()) return nullptr;
+  if (files_it == flow.end() || !files_it->is_object()) return "";
   const json& files = *files_it;
   const bool plain = files.contains("client_plain") || files.contains("server_plain");
   const char* names[2] = {plain ? "client_plain" : "client", plain ? "server_plain" : "server"};
@@ -257,7 +456,7 @@ json Transcript(const std::string& dir, const json& flow, const ReportLimits& li
   for (int d = 0; d < 2; ++d) paths[d] = files.contains(names[d]) && files[names[d]].is_string()
                                              ? files[names[d]].get<std::string>()
                                              : "";
-  if (paths[0].empty() && paths[1].empty()) return nullptr;
+  if (paths[0].empty() && paths[1].empty()) return "";
   // The order of the bytes: the record's turns, else each direction in one block.
   std::vector<std::pair<int, int64_t>> turns;
   bool ordered = false;
@@ -276,13 +475,16 @@ json Transcript(const std::string& dir, const json& flow, const ReportLimits& li
   }
   // Each direction shows up to half the budget; the turns past it are counted, not shown,
   // so that a long first request does not hide the answer.
-  json segs = json::array();
+  std::string segs;
+  auto seg = [&](int kind, uint64_t n) {
+    absl::StrAppend(&segs, segs.empty() ? "" : ",", "[", kind, ",", n, "]");
+  };
   uint64_t offset[2] = {0, 0}, shown = 0;
   size_t left[2] = {limits.transcript_bytes / 2, limits.transcript_bytes / 2};
   bool cut = false, read_error = false;
   for (const auto& [d, n] : turns) {
     if (n < 0) {
-      segs.push_back({d + 2, -n});
+      seg(d + 2, static_cast<uint64_t>(-n));
       continue;
     }
     if (paths[d].empty()) continue;
@@ -297,17 +499,17 @@ json Transcript(const std::string& dir, const json& flow, const ReportLimits& li
     left[d] -= bytes.size();
     shown += bytes.size();
     if (!bytes.empty()) {
-      std::string text;
-      AppendPrintable(bytes, &text);
-      segs.push_back({d, std::move(text)});
+      absl::StrAppend(&segs, segs.empty() ? "" : ",", "[", d, ",");
+      AppendPrintableJson(bytes, &segs);
+      segs.push_back(']');
     }
     if (bytes.size() < len) {
       cut = true;
-      segs.push_back({d + 4, len - bytes.size()});  // bytes of this turn not shown
+      seg(d + 4, len - bytes.size());  // bytes of this turn not shown
     }
   }
   if (read_error) ++stats->stream_read_errors;
-  if (segs.empty()) return nullptr;
+  if (segs.empty()) return "";
   uint64_t total = 0;
   for (int d = 0; d < 2; ++d) {
     struct stat st;
@@ -318,12 +520,9 @@ json Transcript(const std::string& dir, const json& flow, const ReportLimits& li
   }
   if (shown < total) cut = true;
   ++stats->transcripts;
-  json tr;
-  tr["segs"] = std::move(segs);
-  tr["plain"] = plain;
-  tr["ordered"] = ordered;
-  tr["cut"] = cut;
-  return tr;
+  return absl::StrCat("{\"segs\":[", segs, "],\"plain\":", plain ? "true" : "false",
+                      ",\"ordered\":", ordered ? "true" : "false", ",\"cut\":",
+                      cut ? "true" : "false", "}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -409,7 +608,23 @@ class Collector {
       : dir_(std::move(dir)), limits_(limits), stats_(stats) {}
 
   void ReadAll() {
-    for (const char* log : kLogs) Read(log);  // flows first: it picks the details
+    // Each log's share of the table budget: in proportion to its size, what a log leaves
+    // unused goes to the ones after it.
+    double weights[std::size(kLogs)];
+    for (size_t i = 0; i < std::size(kLogs); ++i) {
+      struct stat st;
+      std::string path = dir_ + "/" + kLogs[i] + ".jsonl";
+      weights[i] = stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0;
+      if (i == 0) weights[i] *= 3;
+    }
+    double left = static_cast<double>(limits_.max_table_bytes);
+    for (size_t i = 0; i < std::size(kLogs); ++i) {
+      double rest = 0;
+      for (size_t j = i; j < std::size(kLogs); ++j) rest += weights[j];
+      share_ = rest > 0 ? left * weights[i] / rest : 0;
+      Read(kLogs[i]);  // flows first: it picks the details
+      left = std::max(0.0, left - static_cast<double>(rows[kLogs[i]].size()));
+    }
     std::ifstream in(dir_ + "/stats.json", std::ios::binary);
     if (in) {
       std::stringstream ss;
@@ -438,38 +653,82 @@ class Collector {
 
  private:
   void Read(const std::string& log) {
-    std::ifstream in(dir_ + "/" + log + ".jsonl", std::ios::binary);
     records[log];
-    if (!in) return;
-    std::string line;
-    while (std::getline(in, line)) {
+    int fd = open((dir_ + "/" + log + ".jsonl").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    // Lines out of 1 MiB reads (a line longer than max_line_bytes is skipped whole).
+    std::string buf, line, normalized;
+    FlatRecord r;
+    size_t pos = 0;
+    bool eof = false, skipping = false;
+    while (true) {
+      size_t nl = buf.find('\n', pos);
+      if (nl == std::string::npos) {
+        if (eof) {
+          if (pos >= buf.size()) break;
+          nl = buf.size();  // a last line without newline
+        } else {
+          buf.erase(0, pos);
+          pos = 0;
+          if (buf.size() > limits_.max_line_bytes) {  // too long: drop what we have of it
+            buf.clear();
+            skipping = true;
+          }
+          size_t have = buf.size();
+          buf.resize(have + (1u << 20));
+          ssize_t n = read(fd, &buf[have], 1u << 20);
+          buf.resize(have + (n > 0 ? static_cast<size_t>(n) : 0));
+          if (n <= 0) eof = true;
+          continue;
+        }
+      }
+      line.assign(buf, pos, nl - pos);
+      pos = nl + 1;
+      if (skipping) {  // the end of an over-long line
+        skipping = false;
+        ++stats_->lines_read;
+        ++stats_->bad_lines;
+        ++bad[log];
+        continue;
+      }
       if (line.empty()) continue;
       ++stats_->lines_read;
-      json r;
-      if (line.size() <= limits_.max_line_bytes) r = json::parse(line, nullptr, false);
-      if (!r.is_object()) {
+      const std::string* text = &line;
+      bool ok = line.size() <= limits_.max_line_bytes && r.Parse(line);
+      if (!ok && line.size() <= limits_.max_line_bytes) {
+        // Not as tcpfollow writes records: the JSON library decides, and writes it our way.
+        json j = json::parse(line, nullptr, false);
+        if (j.is_object()) {
+          normalized = Dump(j);
+          text = &normalized;
+          ok = r.Parse(normalized);
+        }
+      }
+      if (!ok) {
         ++stats_->bad_lines;
         ++bad[log];
         continue;
       }
       uint64_t n = ++records[log];
       if (t0 == 0 && Num(r, "ts") > 0) t0 = std::floor(Num(r, "ts"));
-      if (n <= limits_.max_table_rows) {
-        AppendRow(log, r, t0, &strings, &rows[log]);
+      std::string& table = rows[log];
+      if (n <= limits_.max_table_rows && table.size() < share_) {
+        AppendRow(log, r, t0, &strings, &table);
       } else {
         ++stats_->rows_not_embedded;
       }
       if (log == "flows") {
-        Flow(r);
+        Flow(r, *text);
       } else {
         if (log == "tls") Tls(r);
         if (log == "files") File(r);
-        AddToDetail(log, r);
+        AddToDetail(log, r, *text);
       }
     }
+    close(fd);
   }
 
-  void Flow(const json& f) {
+  void Flow(const FlatRecord& f, const std::string& line) {
     const std::string service = Str(f, "service");
     const uint64_t g = U64(f, "orig_gaps") + U64(f, "resp_gaps");
     const uint64_t m = U64(f, "orig_missed_bytes") + U64(f, "resp_missed_bytes");
@@ -480,7 +739,7 @@ class Collector {
     missed += m;
     if (g + m > 0) ++with_gaps;
     stream_bytes += b;
-    if (f.value("decrypted", false)) ++decrypted;
+    if (Bool(f, "decrypted")) ++decrypted;
     for (const char* k : {"id.orig_h", "id.resp_h"}) {
       Tally& t = hosts[Str(f, k)];
       ++t.count;
@@ -501,7 +760,7 @@ class Collector {
     auto sid = service_ids_.emplace(service, service_names.size());
     if (sid.second) service_names.push_back(service);
     flows.push_back({ts, dur, static_cast<uint32_t>(sid.first->second), g + m > 0});
-    if (first_flows.size() < limits_.max_timeline_rows) first_flows.push_back(f);
+    if (first_flows.size() < limits_.max_timeline_rows) first_flows.push_back(json::parse(line));
 
     // Details: connections in flows.jsonl order while two thirds of the budget last; the
     // other logs' records of those connections fill the rest.
@@ -512,20 +771,19 @@ class Collector {
       return;
     }
     Detail d;
-    d.recs = Dump(json::array({"flows", f}));
-    json tr = Transcript(dir_, f, limits_, stats_);
-    if (!tr.is_null()) d.tr = Dump(tr);
+    d.recs = absl::StrCat("[\"flows\",", line, "]");  // the line is compact JSON already
+    d.tr = Transcript(dir_, json::parse(line), limits_, stats_);
     detail_bytes_ += d.recs.size() + d.tr.size();
     detail_index_[uid] = details.size();
     details.push_back({uid, std::move(d)});
     ++stats_->details_included;
   }
 
-  void AddToDetail(const std::string& log, const json& r) {
+  void AddToDetail(const std::string& log, const FlatRecord& r, const std::string& line) {
     auto it = detail_index_.find(Str(r, "uid"));
     if (it == detail_index_.end()) return;
     Detail& d = details[it->second].second;
-    std::string text = Dump(json::array({log, r}));
+    std::string text = absl::StrCat("[", Dump(log), ",", line, "]");
     if (detail_bytes_ + text.size() > limits_.max_detail_bytes) {
       ++d.more;
       ++stats_->detail_records_omitted;
@@ -536,8 +794,8 @@ class Collector {
     d.recs += text;
   }
 
-  void Tls(const json& t) {
-    if (t.value("decrypted", false)) {
+  void Tls(const FlatRecord& t) {
+    if (Bool(t, "decrypted")) {
       ++tls_by["decrypted"];
     } else {
       std::string r = Str(t, "reason");
@@ -545,10 +803,10 @@ class Collector {
     }
     Tally& n = names[Str(t, "server_name")];
     ++n.count;
-    if (t.value("decrypted", false)) ++n.extra;
+    if (Bool(t, "decrypted")) ++n.extra;
   }
 
-  void File(const json& f) {
+  void File(const FlatRecord& f) {
     ++by_type[Str(f, "mime_type")];
     ++by_source[Str(f, "source")];
     object_bytes += U64(f, "size");
@@ -578,6 +836,8 @@ class Collector {
   std::unordered_map<std::string, size_t> detail_index_;
   size_t detail_bytes_ = 0;
   size_t image_bytes_ = 0;
+  double share_ = 0;  // of max_table_bytes, for the log being read
+
 };
 
 // A value of stats.json by its path ("packets/bytes"), or null.
@@ -862,23 +1122,31 @@ std::string HtmlEscape(absl::string_view s) {
 
 std::string ScriptSafeJson(const std::string& json_text) {
   std::string out;
-  out.reserve(json_text.size() + json_text.size() / 64);
-  for (size_t i = 0; i < json_text.size(); ++i) {
-    char c = json_text[i];
+  out.reserve(json_text.size() + json_text.size() / 32);
+  size_t done = 0;
+  for (size_t i = json_text.find_first_of("<>&\xe2"); i != std::string::npos;
+       i = json_text.find_first_of("<>&\xe2", i + 1)) {
+    const char c = json_text[i];
+    const char* esc = nullptr;
+    size_t len = 1;
     if (c == '<') {
-      out += "\\u003c";
+      esc = "\\u003c";
     } else if (c == '>') {
-      out += "\\u003e";
+      esc = "\\u003e";
     } else if (c == '&') {
-      out += "\\u0026";
-    } else if (c == '\xe2' && i + 2 < json_text.size() && json_text[i + 1] == '\x80' &&
+      esc = "\\u0026";
+    } else if (i + 2 < json_text.size() && json_text[i + 1] == '\x80' &&
                (json_text[i + 2] == '\xa8' || json_text[i + 2] == '\xa9')) {
-      out += json_text[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
-      i += 2;
-    } else {
-      out.push_back(c);
+      esc = json_text[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
+      len = 3;
     }
+    if (esc == nullptr) continue;
+    out.append(json_text, done, i - done);
+    out.append(esc);
+    done = i + len;
+    i += len - 1;
   }
+  out.append(json_text, done, std::string::npos);
   return out;
 }
 
@@ -914,12 +1182,13 @@ std::string BuildReport(const std::string& dir, const ReportLimits& limits,
                     d.more ? absl::StrCat(d.more) : "", "}");
   }
   json limits_json = {{"max_table_rows", limits.max_table_rows},
+                      {"max_table_bytes", limits.max_table_bytes},
                       {"max_detail_bytes", limits.max_detail_bytes},
                       {"transcript_bytes", limits.transcript_bytes},
                       {"max_image_bytes", limits.max_image_bytes}};
   absl::StrAppend(&data, "},\"details_omitted\":", stats->details_omitted, ",\"images\":{",
                   c.images, "},\"images_linked\":", stats->images_linked,
-                  ",\"S\":", Dump(c.strings.ToJson()), ",\"limits\":", Dump(limits_json), "}");
+                  ",\"S\":", c.strings.ToText(), ",\"limits\":", Dump(limits_json), "}");
 
   // The page.
   Html body;
@@ -930,7 +1199,8 @@ std::string BuildReport(const std::string& dir, const ReportLimits& limits,
   about.Raw("<section id=about><h2>About this report</h2><table class=kv>\n");
   about.Row("records read", Group(stats->lines_read));
   about.Row("lines skipped", Group(stats->bad_lines));
-  about.Row("table rows not embedded (over " + Group(limits.max_table_rows) + " per table)",
+  about.Row("table rows not embedded (over " + Group(limits.max_table_rows) + " per table or " +
+                HumanBytes(limits.max_table_bytes) + " in all)",
             Group(stats->rows_not_embedded));
   about.Row("connections with records and transcript on this page",
             Group(stats->details_included));

@@ -32,6 +32,9 @@ namespace tcpfollow {
 
 struct ReportLimits {
   size_t max_table_rows = 200000;         // rows embedded per table; the rest are counted
+  // All tables' rows together, shared in proportion to the logs' sizes (flows.jsonl
+  // weighted x3: every connection should be listed); rows past a share are counted.
+  size_t max_table_bytes = 13u << 20;
   size_t max_detail_bytes = 3u << 20;     // full records + transcripts, in flows.jsonl order
   size_t transcript_bytes = 4096;         // per connection, both directions together
   size_t max_image_bytes = 48u << 10;     // a larger image is linked, not embedded

@@ -162,7 +162,8 @@ inline constexpr const char kReportScript[] = R"JS(
     host.appendChild(bar);
     if (rows.length < total) {
       host.appendChild(el('p', 'note', group(total - rows.length) + ' more records are in ' + log +
-                          '.jsonl (not embedded: over ' + group(D.limits.max_table_rows) + ' rows).'));
+                          '.jsonl: the tables of this page hold at most ' + group(D.limits.max_table_rows) +
+          ' rows each and ' + bytes(D.limits.max_table_bytes) + ' in all.'));
     }
     var tbl = el('table', 'grid'), head = el('tr'), body = el('tbody');
     cols.forEach(function (c, i) {
@@ -181,7 +182,9 @@ inline constexpr const char kReportScript[] = R"JS(
     tbl.appendChild(body);
     host.appendChild(tbl);
     function text(r) {
-      return cols.map(function (c) { return str(c.f ? c.f(c.v(r)) : c.v(r)); }).join('\u0001').toLowerCase();
+      var t = '';
+      for (var i = 0; i < cols.length; i++) t += str(cols[i].v(r)) + '\u0001';
+      return t.toLowerCase();
     }
     function apply() {
       var s = q.value.trim().toLowerCase();
@@ -278,11 +281,10 @@ inline constexpr const char kReportScript[] = R"JS(
      cell: function (td, r) { objectCell(td, (gH(r, 'orig_fuids') || []).concat(gH(r, 'resp_fuids') || [])); }}
   ], T.http.n, 'http');
 
-  // Images.
-  var gal = document.getElementById('g-images'), shown = 0;
-  T.files.rows.forEach(function (r) {
-    var fu = G.files(r, 'fuid'), img = image(fu, null);
-    if (!img) return;
+  // Images: the first GALLERY at once, the rest on request.
+  var gal = document.getElementById('g-images'), shown = 0, GALLERY = 60, later = [];
+  function figure(r, fu) {
+    var img = image(fu, null);
     var fig = el('figure');
     fig.appendChild(img);
     var cap = el('figcaption');
@@ -291,8 +293,20 @@ inline constexpr const char kReportScript[] = R"JS(
     cap.appendChild(connLink(G.files(r, 'uid')));
     fig.appendChild(cap);
     gal.appendChild(fig);
-    shown++;
+  }
+  T.files.rows.forEach(function (r) {
+    var fu = G.files(r, 'fuid');
+    if (!D.images || typeof D.images[fu] !== 'string') return;
+    if (shown++ < GALLERY) figure(r, fu); else later.push([r, fu]);
   });
+  if (later.length) {
+    var more = el('button', null, 'show ' + group(later.length) + ' more images');
+    more.addEventListener('click', function () {
+      later.forEach(function (e) { figure(e[0], e[1]); });
+      more.remove();
+    });
+    gal.parentNode.insertBefore(more, gal.nextSibling);
+  }
   gal.setAttribute('data-total', String(shown));
   if (!shown) gal.appendChild(el('p', 'note', 'No images embedded.'));
   if (D.images_linked) {
