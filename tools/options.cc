@@ -48,6 +48,8 @@ enum LongOnly {
   kFollowFormat,
   kListProtocols,
   kListLogs,
+  kForce,
+  kAppend,
 };
 
 const option kLongOptions[] = {
@@ -60,6 +62,8 @@ const option kLongOptions[] = {
     {"follow-format", required_argument, nullptr, kFollowFormat},
     {"list-protocols", no_argument, nullptr, kListProtocols},
     {"list-logs", no_argument, nullptr, kListLogs},
+    {"force", no_argument, nullptr, kForce},
+    {"append", no_argument, nullptr, kAppend},
     {"no-streams", no_argument, nullptr, kNoStreams},
     {"no-objects", no_argument, nullptr, kNoObjects},
     {"no-report", no_argument, nullptr, kNoReport},
@@ -213,6 +217,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
         break;
       case kListProtocols: o.list_protocols = true; break;
       case kListLogs: o.list_logs = true; break;
+      case kForce: o.force = true; break;
+      case kAppend: o.append = true; break;
       case kNoStreams: o.write_streams = false; break;
       case kNoObjects: o.write_objects = false; break;
       case kNoReport: o.write_report = false; break;
@@ -297,6 +303,9 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   std::vector<std::string> rest(argv + optind, argv + argc);
   o.bpf = absl::StrJoin(rest, " ");
   if (o.help || o.version || o.list_protocols || o.list_logs) return o;
+  if (o.force && o.append) {
+    return absl::InvalidArgumentError("--force and --append: choose one");
+  }
   if (o.read_file.empty() == o.interface.empty()) {
     return absl::InvalidArgumentError(
         "give exactly one input: -r FILE (capture file, - for standard input) or -i IFACE");
@@ -331,7 +340,10 @@ Input (exactly one):
   BPF expression          trailing arguments, as in tcpdump
 
 Output:
-  -o DIR                  output directory (default ./tcpfollow-out); nothing is written outside it
+  -o DIR                  output directory (default ./tcpfollow-out); nothing is written outside it.
+                          A directory holding an earlier run is refused unless one of:
+  --force                 replace what an earlier run wrote in DIR (other files are kept)
+  --append                add this run to DIR (uids and file names cannot collide)
   --json                  also print every record to standard output as JSON lines
   --follow                print each finished conversation like Wireshark's Follow TCP Stream;
                           decrypted TLS is shown as plaintext. Without -o nothing is written

@@ -31,7 +31,9 @@ struct Options {
   bool follow_raw = false;          // --follow-raw: the wire bytes even when decrypted
   std::string follow_selector;      // --follow-conn
   std::string follow_format = "ascii";
-  bool out_dir_given = false;       // -o on the command line (--follow alone writes nothing)
+  bool out_dir_given = false;
+  bool force = false;               // --force: replace an earlier run in -o DIR
+  bool append = false;              // --append: add this run to -o DIR       // -o on the command line (--follow alone writes nothing)
   bool list_protocols = false;
   bool list_logs = false;
   bool write_streams = true;

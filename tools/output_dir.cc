@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace tcpfollow {
@@ -28,11 +29,44 @@ absl::StatusOr<int> OpenDirAt(int parent, const char* name, const std::string& s
   return fd;
 }
 
+// Removes what a run of tcpfollow writes in DIR, and nothing else.
+absl::Status RemoveEarlierRun(const std::string& path) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    bool ours = name == "streams" || name == "objects" || name == "report" ||
+                name == "report.html" || name == "stats.json" ||
+                absl::EndsWith(name, ".jsonl");
+    if (!ours) continue;
+    std::filesystem::remove_all(entry.path(), ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("--force: cannot remove ", entry.path().string(), ": ", ec.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<OutputDir>> OutputDir::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<OutputDir>> OutputDir::Open(const std::string& path,
+                                                           Reuse reuse) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
+  if (ec && !std::filesystem::is_directory(path)) {
+    // The real reason (EACCES, ENOTDIR, EROFS, ...), not what open() says afterwards.
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create output directory ", path, ": ", ec.message()));
+  }
+  if (reuse == Reuse::kRefuse && !std::filesystem::is_empty(path, ec) && !ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "output directory ", path, " is not empty (an earlier run?): --force replaces "
+        "what tcpfollow wrote there, --append adds this run to it"));
+  }
+  if (reuse == Reuse::kReplace) {
+    absl::Status s = RemoveEarlierRun(path);
+    if (!s.ok()) return s;
+  }
   // The top directory is the user's choice and may itself be a symlink; only what is
   // created inside it is protected.
   int top = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -51,7 +85,14 @@ absl::StatusOr<std::unique_ptr<OutputDir>> OutputDir::Open(const std::string& pa
     close(*streams);
     return objects.status();
   }
-  return std::unique_ptr<OutputDir>(new OutputDir(path, top, *streams, *objects));
+  auto dir = std::unique_ptr<OutputDir>(new OutputDir(path, top, *streams, *objects));
+  dir->append_ = reuse == Reuse::kAppend;
+  return dir;
+}
+
+void OutputDir::RemoveIfEmpty(Sub sub) {
+  const char* name = sub == Sub::kStreams ? "streams" : "objects";
+  unlinkat(top_, name, AT_REMOVEDIR);  // fails, as wanted, when something is in it
 }
 
 OutputDir::~OutputDir() {
@@ -83,7 +124,9 @@ absl::StatusOr<int> OutputDir::Create(Sub sub, absl::string_view name) {
   if (n.empty() || n.find('/') != std::string::npos || n == "." || n == "..") {
     return absl::InvalidArgumentError(absl::StrCat("refusing file name '", n, "'"));
   }
-  int fd = openat(DirFd(sub), n.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+  const bool append = append_ && sub == Sub::kTop && absl::EndsWith(n, ".jsonl");
+  int fd = openat(DirFd(sub), n.c_str(),
+                  O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC,
                   0644);
   if (fd < 0) {
     std::string msg = absl::StrCat("cannot create ", path_, "/", Relative(sub, name), ": ",

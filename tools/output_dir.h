@@ -27,17 +27,27 @@ namespace tcpfollow {
 class OutputDir {
  public:
   enum class Sub { kTop, kStreams, kObjects };
+  // What to do with a directory that already holds something (an earlier run).
+  enum class Reuse {
+    kRefuse,   // an error that names --force and --append: runs never mix silently
+    kReplace,  // --force: what tcpfollow writes there (logs, streams/, objects/, ...) is removed
+    kAppend,   // --append: logs are appended to; new files get ids that cannot collide
+  };
 
   // Creates DIR (and its parents) if missing, then streams/ and objects/.
-  static absl::StatusOr<std::unique_ptr<OutputDir>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<OutputDir>> Open(const std::string& path,
+                                                         Reuse reuse = Reuse::kRefuse);
+  // Removes streams/ or objects/ when nothing was written there (--no-streams, --no-objects).
+  void RemoveIfEmpty(Sub sub);
   ~OutputDir();
 
   const std::string& path() const { return path_; }
   // Path relative to DIR of a file named `name` in `sub`.
   static std::string Relative(Sub sub, absl::string_view name);
 
-  // Creates (or empties, when left by an earlier run) the file `name`, which must not
-  // contain '/'; names are unique within a run by construction (uid/fuid prefixes).
+  // Creates (or empties) the file `name`, which must not contain '/'; names are unique
+  // within a run by construction (uid/fuid prefixes). With Reuse::kAppend a log (a .jsonl
+  // file in DIR) is opened for appending instead.
   absl::StatusOr<int> Create(Sub sub, absl::string_view name);
   // Opens an existing file of ours for appending (no symlinks followed).
   absl::StatusOr<int> OpenAppend(Sub sub, absl::string_view name);
@@ -64,6 +74,7 @@ class OutputDir {
 
   std::string path_;
   int top_, streams_, objects_;
+  bool append_ = false;
   mutable std::mutex mu_;  // guards the two error fields
   uint64_t write_errors_ = 0;
   std::string first_error_;

@@ -23,6 +23,15 @@ uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
 
 double Seconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
 
+// FNV-1a: a hash that is the same in every run and on every machine (absl::Hash is not).
+uint64_t StableHash(absl::string_view bytes, uint64_t h = 0xcbf29ce484222325ull) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
 // Streams one object to objects/<fuid>-<name>, hashing as it goes; with `store` false
 // (--no-objects) only counts its bytes.
 class FileObjectWriter : public ObjectWriter {
@@ -32,7 +41,7 @@ class FileObjectWriter : public ObjectWriter {
       : out_(out),
         meta_(meta),
         fuid_(std::move(fuid)),
-        uid_(MakeUid('C', conn.id)),
+        uid_(ConnectionUid(conn)),
         store_(store) {
     std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
     if (!meta.extension.empty() && name.find('.') == std::string::npos) {
@@ -114,6 +123,13 @@ class FileObjectWriter : public ObjectWriter {
 
 }  // namespace
 
+std::string ConnectionUid(const ConnectionInfo& c) {
+  const int64_t start_ns = absl::ToInt64Nanoseconds(c.start - absl::UnixEpoch());
+  std::string key = absl::StrCat(start_ns, "|", c.client.ToString(), "|", c.server.ToString(),
+                                 "|", c.vlan);
+  return MakeUid('C', StableHash(key));
+}
+
 std::string MakeUid(char prefix, uint64_t n) {
   static const char kDigits[] =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -154,7 +170,7 @@ JsonlFile* RunOutput::Log(absl::string_view log) {
 nlohmann::json RunOutput::BaseRecord(const ConnectionInfo& conn, absl::Time ts) {
   return nlohmann::json{
       {"ts", Seconds(ts)},
-      {"uid", MakeUid('C', conn.id)},
+      {"uid", ConnectionUid(conn)},
       {"id.orig_h", conn.client.addr.ToString()},
       {"id.orig_p", conn.client.port},
       {"id.resp_h", conn.server.addr.ToString()},
@@ -193,7 +209,9 @@ std::unique_ptr<ObjectWriter> RunOutput::BeginObject(const ConnectionInfo& conn,
     const uint64_t shard = conn.id == 0 ? 0 : (conn.id - 1) % shards;
     n = next_fuid_[shard]++ * shards + shard;
   }
-  return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', n), store_objects_);
+  // The connection's uid keeps object ids of different captures apart; `n` those of one run.
+  const uint64_t fuid = StableHash(ConnectionUid(conn), Mix(n));
+  return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', fuid), store_objects_);
 }
 
 void RunOutput::OnObjectFinished(const nlohmann::json& record, uint64_t size) {

@@ -19,9 +19,13 @@
 
 namespace tcpfollow {
 
-// Zeek-style identifiers: "C" / "F" followed by base62 of a mixed counter, so they are
-// short, look random, and are the same on every run over the same input.
+// Zeek-style identifiers: "C" / "F" followed by 11 base62 digits of a mixed number, so they
+// are short and look random.
 std::string MakeUid(char prefix, uint64_t n);
+// A connection's uid, from its first packet's time and its endpoints: the same connection
+// gets the same uid in every run over it (with a BPF filter, with --threads), and
+// connections of different captures do not collide, so logs of several runs can be merged.
+std::string ConnectionUid(const ConnectionInfo& conn);
 
 struct OutputCounts {
   uint64_t records = 0;

@@ -636,7 +636,10 @@ int Run(int argc, char** argv) {
     o.write_objects = false;
     o.write_report = false;
   }
-  absl::StatusOr<std::unique_ptr<OutputDir>> dir = OutputDir::Open(o.out_dir);
+  absl::StatusOr<std::unique_ptr<OutputDir>> dir = OutputDir::Open(
+      o.out_dir, o.force    ? OutputDir::Reuse::kReplace
+                 : o.append ? OutputDir::Reuse::kAppend
+                            : OutputDir::Reuse::kRefuse);
   if (!dir.ok()) {
     std::fprintf(stderr, "tcpfollow: %s\n", std::string(dir.status().message()).c_str());
     return 1;
@@ -801,6 +804,9 @@ int Run(int argc, char** argv) {
     if (shards) shards->Finish(end);
   }
   out.Flush();
+  // --no-streams / --no-objects leave no empty directories behind.
+  if (!o.write_streams) (*dir)->RemoveIfEmpty(OutputDir::Sub::kStreams);
+  if (!o.write_objects) (*dir)->RemoveIfEmpty(OutputDir::Sub::kObjects);
   ticker.Finish(live ? absl::Now() : end);
   if (defragmented) {
     absl::Status s = defragmented->Close();

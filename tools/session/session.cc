@@ -2,21 +2,29 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "tools/report/turn_log.h"
 
 namespace tcpfollow {
 namespace {
 
+// "198.18.0.1.51000", "2001_db8__1.443": no colons in file names (IPv6 colons become '_').
 std::string EndpointForFile(const Endpoint& e) {
-  return absl::StrCat(e.addr.ToString(), ".", e.port);
+  std::string addr = e.addr.ToString();
+  std::replace(addr.begin(), addr.end(), ':', '_');
+  return absl::StrCat(addr, ".", e.port);
 }
 
-// "<uid>-<client ip>.<port>-<server ip>.<port>.<suffix>". Built when needed, not kept: a
-// connection flood would otherwise hold four names per connection.
+// "<first packet, UTC>-<client ip>.<port>-<server ip>.<port>-<uid>.<suffix>", e.g.
+// "20261201T101500.123456-198.18.0.1.51000-198.18.0.2.80-Cq2b....client": names sort by
+// time and say which hosts talked. Built when needed, not kept: a connection flood would
+// otherwise hold four names per connection.
 std::string StreamFileName(const ConnectionInfo& info, const char* suffix) {
-  return absl::StrCat(MakeUid('C', info.id), "-", EndpointForFile(info.client), "-",
-                      EndpointForFile(info.server), ".", suffix);
+  return absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%E6S", info.start, absl::UTCTimeZone()), "-",
+                      EndpointForFile(info.client), "-", EndpointForFile(info.server), "-",
+                      ConnectionUid(info), ".", suffix);
 }
 
 // One direction's bytes, as a file in streams/, created at the direction's first byte.
@@ -128,7 +136,7 @@ class Session : public StreamSink, public PlaintextTap {
   Session(SessionManager* manager, const ConnectionInfo& info, AnalyzerFactory expected)
       : manager_(manager), info_(info) {
     const FollowOptions& f = manager_->options().follow;
-    following_ = f.enabled && FollowSelects(f.selector, info_, MakeUid('C', info_.id));
+    following_ = f.enabled && FollowSelects(f.selector, info_, ConnectionUid(info_));
     if (following_) transcript_ = std::make_unique<FollowTranscript>(f.cap);
     StageChainStats* stats = &manager_->mutable_stats()->chain;
     if (expected) {
@@ -233,7 +241,7 @@ class Session : public StreamSink, public PlaintextTap {
   void PrintTranscript(const ConnectionSummary& s) {
     const FollowOptions& f = manager_->options().follow;
     FollowHeader h;
-    h.uid = MakeUid('C', info_.id);
+    h.uid = ConnectionUid(info_);
     h.client = info_.client;
     h.server = info_.server;
     h.close_reason = CloseReasonName(s.reason);
