@@ -87,17 +87,30 @@ def main():
           "truncated file: exit 0, 8 connections, summary says truncated")
     check(err.count("\n") >= 3 and "output: " in err, "summary lists packets, connections, output")
 
-    # Re-running into the same directory replaces the logs rather than appending.
+    # Runs never mix: a second run into the same directory is refused with one line naming
+    # --force (replace) and --append (add, with ids that cannot collide).
     out = os.path.join(work, "again")
     run("-q", "-r", tcp, "-o", out)
-    run("-q", "-r", tcp, "-o", out)
-    check(sum(1 for _ in open(out + "/flows.jsonl")) == 8, "a second run into the same directory: 8 records, not 16")
+    streams = sorted(os.listdir(out + "/streams"))
+    r = subprocess.run([tool, "-q", "-r", tcp, "-o", out], capture_output=True)
+    err = r.stderr.decode()
+    check(r.returncode == 1 and err.count("\n") == 1 and "--force" in err and "--append" in err,
+          "a second run into a used directory: exit 1, one line naming --force and --append")
+    run("-q", "-r", tcp, "-o", out, "--force")
+    check(sum(1 for _ in open(out + "/flows.jsonl")) == 8 and
+          sorted(os.listdir(out + "/streams")) == streams,
+          "--force: the earlier run replaced (8 records, the same stream files)")
+    run("-q", "-r", http, "-o", out, "--append")
+    uids = [json.loads(l)["uid"] for l in open(out + "/flows.jsonl")]
+    check(len(uids) > 8 and len(set(uids)) == len(uids) and
+          len(os.listdir(out + "/streams")) > len(streams),
+          "--append: records of both runs, uids and stream files all distinct")
 
     # --no-streams writes records but no stream files.
     out = os.path.join(work, "nostreams")
     run("-q", "--no-streams", "-r", http, "-o", out)
-    check(os.listdir(out + "/streams") == [] and len(os.listdir(out + "/objects")) == 6,
-          "--no-streams: no stream files, objects still extracted")
+    check(not os.path.exists(out + "/streams") and len(os.listdir(out + "/objects")) == 6,
+          "--no-streams: no stream files (and no empty streams/), objects still extracted")
 
     # --no-objects: the same HTTP records and files.jsonl entries (ids, sizes, types), but
     # no object is stored or hashed.
@@ -105,13 +118,44 @@ def main():
     out2 = os.path.join(work, "noobjects")
     run("-q", "--no-objects", "-r", http, "-o", out2)
     listed = [json.loads(l) for l in open(out2 + "/files.jsonl")]
-    check(os.listdir(out2 + "/objects") == [] and len(os.listdir(out2 + "/streams")) > 0,
+    check(not os.path.exists(out2 + "/objects") and len(os.listdir(out2 + "/streams")) > 0,
           "--no-objects: no object files, streams still written")
     strip = lambda r: {k: v for k, v in r.items() if k not in ("path", "sha256")}
     check(len(listed) == 6 and [strip(r) for r in full] == listed,
           "--no-objects: files.jsonl lists the same 6 objects without path and sha256")
     check(open(out + "/http.jsonl").read() == open(out2 + "/http.jsonl").read(),
           "--no-objects: http.jsonl unchanged")
+    # Follow: the plaintext of a decrypted session (the wire bytes only when asked), one
+    # connection by uid or endpoints, JSON lines with --json, and no output directory left.
+    tls = os.path.join(root, "corpus/https/keepalive_tls.pcap")
+    keys = ["--keylog", os.path.join(root, "corpus/https/keepalive_tls.keylog")]
+    viewer = os.path.join(work, "viewer")
+    os.makedirs(viewer)
+    r = run("-q", "-r", tls, *keys, "--follow", cwd=viewer)
+    text = r.stdout.decode(errors="replace")
+    check(r.returncode == 0 and "Follow: tls (decrypted" in text and "GET /obj/" in text and
+          "\tHTTP/1.1 200 OK" in text, "--follow prints the decrypted plaintext")
+    check(os.listdir(viewer) == [], "--follow without -o writes no output directory")
+    raw = run("-q", "-r", tls, *keys, "--follow-raw", cwd=viewer).stdout.decode(errors="replace")
+    check("GET /obj/" not in raw and "raw bytes of a decrypted TLS session" in raw,
+          "--follow-raw shows the bytes on the wire")
+    out = os.path.join(work, "follow_tls")
+    run("-q", "-r", tls, *keys, "-o", out)
+    flows = [json.loads(l) for l in open(out + "/flows.jsonl")]
+    one = flows[-1]
+    ends = "%s:%d,%s:%d" % (one["id.resp_h"], one["id.resp_p"], one["id.orig_h"], one["id.orig_p"])
+    for sel in (one["uid"], ends):
+        text = run("-q", "-r", tls, *keys, "--follow-conn", sel).stdout.decode(errors="replace")
+        check(text.count("Follow: ") == 1 and one["uid"] in text,
+              "--follow-conn %s prints that connection only" % sel)
+    lines = run("-q", "-r", tls, *keys, "--follow", "--json").stdout.decode().splitlines()
+    parsed = [json.loads(l) for l in lines]  # raises if two formats were interleaved
+    follows = [p for p in parsed if "follow" in p]
+    check(len(follows) == len(flows) and all(p["turns"] for p in follows),
+          "--follow --json: JSON lines only, one follow object per connection")
+    r = run("-r", tls, "-o")
+    check(r.returncode == 1 and r.stderr.decode().strip() == "tcpfollow: -o needs a directory",
+          "a missing option argument says what is missing")
     shutil.rmtree(work, ignore_errors=True)
     print("%d failures" % failures)
     return 1 if failures else 0
