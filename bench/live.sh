@@ -252,11 +252,13 @@ rss = [s[1] for s in later]; fds = [s[2] for s in later]
 mean = sum(rss) / len(rss)
 spread = max(abs(r - mean) / mean for r in rss) * 100
 flows = {}
+records = 0
 files = glob.glob(os.path.join(out, "flows*.jsonl"))
 for f in files:
     for line in open(f):
         r = json.loads(line)
-        flows[(r["id.orig_p"], r["id.resp_p"])] = r
+        records += 1
+        flows[(r["id.orig_p"], r["id.resp_p"])] = r  # ports are reused over a long run
 want = []
 for line in open(os.path.join(tmp, "raw.jsonl")):
     want.append((json.loads(line)["local"][1], 23500))
@@ -269,8 +271,8 @@ stats = json.load(open(os.path.join(out, "stats.json")))
 tls = [json.loads(l) for f in glob.glob(os.path.join(out, "tls*.jsonl")) for l in open(f)]
 decrypted = sum(1 for r in tls if r.get("decrypted"))
 fails = len(open(os.path.join(tmp, "fail")).read().split()) if os.path.exists(os.path.join(tmp, "fail")) else 0
-print("soak %d s: %d connections made (%d client failures), %d logged in %d flows files, %d missing"
-      % (secs, len(want), fails, len(flows), len(files), len(missing)))
+print("soak %d s: %d connections made (%d client failures), %d flows records in %d files, %d missing"
+      % (secs, len(want), fails, records, len(files), len(missing)))
 print("RSS after the first minute: mean %.1f MB, min %.1f, max %.1f, max deviation %.1f%% (target +-10%%): %s"
       % (mean, min(rss), max(rss), spread, "PASS" if spread <= 10 else "MISS"))
 print("open descriptors after the first minute: min %d, max %d: %s" % (min(fds), max(fds), "PASS" if max(fds) - min(fds) <= 4 else "MISS"))
