@@ -86,7 +86,12 @@ rate() {
     ip netns exec $p-$1 ethtool -K $p-$2 tx off rx off sg off tso off gso off gro off >/dev/null
   done
   cat "$cap" >/dev/null  # page cache
-  printf "%-30s %-9s %9s %9s %9s %8s %7s %s\n" "tool" "rate" "sent" "seen" "dropped" "drop%" "CPU s" "load"
+  # What tcpflow writes for the whole file read offline: its "seen" figure without loss.
+  rm -rf "$shm/ref"; mkdir -p "$shm/ref"
+  (cd "$shm/ref" && tcpflow -r "$cap" -o "$shm/ref" >/dev/null 2>&1) || true
+  echo "tcpflow -r bench.pcap writes $(du -sm "$shm/ref" | cut -f1) MB (its 'seen' figure when nothing is lost)"
+  rm -rf "$shm/ref"
+  printf "%-30s %-9s %9s %9s %9s %8s %7s %7s %s\n" "tool" "rate" "sent" "seen" "dropped" "drop%" "CPU s" "Mbit/s" "load"
   local r tool
   for r in $rates; do
     for tool in tcpfollow tcpfollow-t2 tcpdump tcpflow; do rate_run "$tool" "$r"; done
@@ -114,8 +119,10 @@ rate_run() {  # tool rate [tcpfollow args]
   sleep 2
   local speed="--topspeed"
   [ "$r" = topspeed ] || speed="--mbps=$r"
-  local sent
-  sent=$(ip netns exec $p-tx tcpreplay -i $p-t $speed "$cap" 2>&1 | awk '/Actual:/ { print $2 }')
+  local sent mbps
+  ip netns exec $p-tx tcpreplay -i $p-t $speed "$cap" >"$tmp/replay" 2>&1 || true
+  sent=$(awk '/Actual:/ { print $2 }' "$tmp/replay")
+  mbps=$(awk '/Rated:/ { for (i = 1; i <= NF; i++) if ($(i) ~ /^Mbps/) print $(i-1) }' "$tmp/replay" | head -1)
   sleep 3
   # The tool's own process (ip netns exec execs it): its CPU before it is stopped.
   local cpu
@@ -135,7 +142,7 @@ rate_run() {  # tool rate [tcpfollow args]
   esac
   local pct="-"
   [ "$dropped" != "-" ] && pct=$(awk -v d="$dropped" -v s="$sent" 'BEGIN { printf "%.2f", (s > 0 ? 100 * d / s : 0) }')
-  printf "%-30s %-9s %9s %9s %9s %8s %7s %s\n" "$tool" "$r" "$sent" "$seen" "$dropped" "$pct" "$cpu" "$(load)"
+  printf "%-30s %-9s %9s %9s %9s %8s %7s %7s %s\n" "$tool" "$r" "$sent" "$seen" "$dropped" "$pct" "$cpu" "${mbps%%,*}" "$(load)"
   rm -rf "$out"
 }
 
@@ -145,7 +152,7 @@ scaling() {
   echo "== offline scaling: --threads 1 vs 2 (best of $repeat; load before: $(load)) =="
   local v4=$bench/onepair-v4.pcap
   [ -f "$v4" ] || tcpdump -r "$cap" -w "$v4" ip 2>/dev/null
-  printf "%-34s %-6s %8s %8s %8s %s\n" "input" "out" "threads" "wall s" "CPU s" "syn_waits"
+  printf "%-34s %-6s %8s %8s %8s %9s %s\n" "input" "out" "threads" "wall s" "CPU s" "stream MB" "syn_waits"
   local input where t i
   for input in "$cap" "$v4"; do
     cat "$input" >/dev/null
@@ -153,7 +160,7 @@ scaling() {
       local dir=$shm/scale
       [ $where = disk ] && dir=$tmp/scale
       for t in 1 2; do
-        local best_w=999999 best_c=0 waits=-
+        local best_w=999999 best_c=0 waits=- smb=-
         for ((i = 0; i < repeat; i++)); do
           rm -rf "$dir"
           /usr/bin/time -f "%e %U %S" -o "$tmp/time" "$tf" -q -r "$input" --threads $t -o "$dir"
@@ -162,9 +169,10 @@ scaling() {
           if awk -v a="$w" -v b="$best_w" 'BEGIN { exit !(a < b) }'; then
             best_w=$w; best_c=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
             [ $t -gt 1 ] && waits=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["threads"]["syn_waits"])' "$dir/stats.json")
+            smb=$($py -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["streams"]["stream_bytes"] / 1e6))' "$dir/stats.json")
           fi
         done
-        printf "%-34s %-6s %8s %8s %8s %s\n" "$(basename "$input")" $where $t "$best_w" "$best_c" "$waits"
+        printf "%-34s %-6s %8s %8s %8s %9s %s\n" "$(basename "$input")" $where $t "$best_w" "$best_c" "$smb" "$waits"
         rm -rf "$dir"
       done
     done
