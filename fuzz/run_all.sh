@@ -7,24 +7,31 @@
 #   fuzz/run_all.sh                  20 s per harness (what CI runs)
 #   fuzz/run_all.sh --seconds 3600   a longer local campaign
 #   fuzz/run_all.sh --only http_fuzz     (or http2_fuzz, ... any name in fuzz/BUILD.bazel)
+#   fuzz/run_all.sh --list           the harnesses it runs: every tcpfollow_fuzz_test in
+#                                    fuzz/BUILD.bazel (tests/fuzz_lists checks that these
+#                                    cover every harness a protocol spec names)
 #
 # A separate Bazel output base keeps the clang build from evicting the normal gcc one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=20
 only=""
+list=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
-    *) echo "usage: $0 [--seconds N] [--only NAME]" >&2; exit 2 ;;
+    --list) list=1; shift ;;
+    *) echo "usage: $0 [--seconds N] [--only NAME] [--list]" >&2; exit 2 ;;
   esac
 done
+# The harnesses are the tcpfollow_fuzz_test targets of fuzz/BUILD.bazel, nothing listed here.
+names=$(sed -n '/^tcpfollow_fuzz_test(/,/)/s/^ *name = "\([a-z0-9_]*\)".*/\1/p' fuzz/BUILD.bazel)
+if [[ $list -eq 1 ]]; then echo "$names"; exit 0; fi
 WORK=${WORK:-/tmp/tcpfollow-fuzz}
 BAZEL=(bazel --output_base="${HOME}/.cache/tcpfollow-fuzz-output")
 mkdir -p "$WORK"
 
-names=$(sed -n 's/^ *name = "\([a-z0-9_]*_fuzz\)".*/\1/p' fuzz/BUILD.bazel)
 if [[ -n "$only" ]]; then names="$only"; fi
 targets=()
 for n in $names; do targets+=("//fuzz:$n"); done
