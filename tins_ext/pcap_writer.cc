@@ -1,4 +1,5 @@
-// pcap records and synthetic packets; see pcap_writer.h.
+// pcap files through libpcap's dumper, in-memory pcap bytes and synthetic packets (ours);
+// see pcap_writer.h.
 #include "tins_ext/pcap_writer.h"
 
 #include <algorithm>
@@ -83,16 +84,37 @@ absl::StatusOr<std::unique_ptr<PcapWriter>> PcapWriter::Open(const std::string& 
         absl::StrCat("cannot create pcap file ", path, ": ", std::strerror(errno)));
   }
   std::unique_ptr<PcapWriter> writer(new PcapWriter(file, path, format));
-  const std::string header = PcapFileHeader(format);
-  if (std::fwrite(header.data(), 1, header.size(), file) != header.size()) {
-    return writer->Fail("write");
+  // libpcap takes a DLT and writes the matching LINKTYPE: raw IP is DLT_RAW (written as
+  // LINKTYPE_RAW 101, which libpcap refuses as a DLT); Ethernet and the rest are the same
+  // number in both spaces.
+  const bool raw = format.link_type == PcapFormat::kLinkTypeRaw || format.link_type == 12 ||
+                   format.link_type == 14;
+  writer->dead_ = pcap_open_dead_with_tstamp_precision(
+      raw ? DLT_RAW : static_cast<int>(format.link_type), static_cast<int>(format.snaplen),
+      format.nanosecond ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+  if (writer->dead_ == nullptr) return absl::InternalError("pcap_open_dead failed");
+  writer->dumper_ = pcap_dump_fopen(writer->dead_, file);  // writes the file header
+  if (writer->dumper_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot write pcap file ", path, ": ",
+                                               pcap_geterr(writer->dead_)));
   }
+  if (std::ferror(file)) return writer->Fail("write");
   return writer;
 }
 
-PcapWriter::~PcapWriter() {
-  if (file_ != nullptr) std::fclose(file_);
+void PcapWriter::Release() {
+  if (dumper_ != nullptr) {
+    pcap_dump_close(dumper_);  // closes file_
+  } else if (file_ != nullptr) {
+    std::fclose(file_);
+  }
+  dumper_ = nullptr;
+  file_ = nullptr;
+  if (dead_ != nullptr) pcap_close(dead_);
+  dead_ = nullptr;
 }
+
+PcapWriter::~PcapWriter() { Release(); }
 
 absl::Status PcapWriter::Fail(const char* what) {
   status_ = absl::DataLossError(
@@ -102,22 +124,33 @@ absl::Status PcapWriter::Fail(const char* what) {
 
 absl::Status PcapWriter::Write(absl::Time ts, absl::string_view packet, uint32_t wire_len) {
   if (!status_.ok()) return status_;
-  if (file_ == nullptr) return absl::FailedPreconditionError("pcap writer is closed");
-  record_.clear();
-  AppendPcapRecord(format_, ts, packet, &record_, wire_len);
-  if (std::fwrite(record_.data(), 1, record_.size(), file_) != record_.size()) {
-    return Fail("write");
+  if (dumper_ == nullptr) return absl::FailedPreconditionError("pcap writer is closed");
+  const int64_t units = format_.nanosecond ? absl::ToUnixNanos(ts) : absl::ToUnixMicros(ts);
+  const int64_t per_second = format_.nanosecond ? 1000000000 : 1000000;
+  int64_t seconds = units / per_second;
+  int64_t fraction = units % per_second;
+  if (fraction < 0) {
+    fraction += per_second;
+    --seconds;
   }
+  pcap_pkthdr header;
+  header.ts.tv_sec = static_cast<time_t>(seconds);
+  header.ts.tv_usec = static_cast<suseconds_t>(fraction);  // nanoseconds in a nano file
+  header.caplen = static_cast<bpf_u_int32>(std::min<size_t>(packet.size(), format_.snaplen));
+  header.len = wire_len != 0 ? wire_len : static_cast<bpf_u_int32>(packet.size());
+  pcap_dump(reinterpret_cast<u_char*>(dumper_), &header,
+            reinterpret_cast<const u_char*>(packet.data()));
+  if (std::ferror(file_)) return Fail("write");
   ++packets_;
   return absl::OkStatus();
 }
 
 absl::Status PcapWriter::Close() {
-  if (file_ == nullptr) return status_;
-  const bool flushed = std::fflush(file_) == 0;
-  const bool closed = std::fclose(file_) == 0;
-  file_ = nullptr;
-  if (status_.ok() && !(flushed && closed)) return Fail("close");
+  if (dumper_ == nullptr) return status_;
+  // pcap_dump_close() does not report fclose's result: flush (and check) before it.
+  const bool flushed = pcap_dump_flush(dumper_) == 0 && !std::ferror(file_);
+  Release();
+  if (status_.ok() && !flushed) return Fail("close");
   return status_;
 }
 

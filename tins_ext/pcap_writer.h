@@ -1,8 +1,16 @@
 // Writing classic pcap files (microsecond or nanosecond, raw IP or Ethernet) and building
 // synthetic IP/TCP packets with correct checksums, for --write-decrypted,
-// --write-defragmented and for tests that need captures. The in-memory functions
-// (PcapFileHeader, AppendPcapRecord, Build*) do no I/O; PcapWriter is the one thin
-// stdio wrapper the tool uses. Writes little-endian files; does not write pcapng.
+// --write-defragmented and for tests that need captures.
+//
+// What comes from where: PcapWriter, the file writer the tool uses, is libpcap's dumper
+// (pcap_open_dead_with_tstamp_precision + pcap_dump_fopen + pcap_dump): libpcap writes the
+// file header and every record header (host byte order, as every libpcap savefile). Not
+// Tins::PacketWriter: it takes PDUs and sets the wire length to the captured length, where
+// we write packets longer than the snaplen with their real length. The in-memory functions
+// are ours and do no I/O: PcapFileHeader/AppendPcapRecord build capture bytes for tests
+// that read captures from memory (always little-endian; pcap_writer_test checks that they
+// give the bytes libpcap writes), and the Build*/Fragment* packet builders (raw byte
+// layout with checksums) make the packets of --write-decrypted and of tests. No pcapng.
 #ifndef TCPFOLLOW_TINS_EXT_PCAP_WRITER_H_
 #define TCPFOLLOW_TINS_EXT_PCAP_WRITER_H_
 
@@ -12,6 +20,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <pcap/pcap.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,7 +47,8 @@ std::string PcapFileHeader(const PcapFormat& format);
 void AppendPcapRecord(const PcapFormat& format, absl::Time ts, absl::string_view data,
                       std::string* out, uint32_t wire_len = 0);
 
-// Writes a pcap file record by record. Every write error is returned (and sticks).
+// Writes a pcap file record by record through libpcap's dumper. Every write error is
+// returned (and sticks).
 class PcapWriter {
  public:
   static absl::StatusOr<std::unique_ptr<PcapWriter>> Open(const std::string& path,
@@ -55,11 +66,13 @@ class PcapWriter {
   PcapWriter(std::FILE* file, std::string path, const PcapFormat& format)
       : file_(file), path_(std::move(path)), format_(format) {}
   absl::Status Fail(const char* what);
+  void Release();
 
-  std::FILE* file_;
+  std::FILE* file_;              // owned by dumper_ once it exists
+  pcap_t* dead_ = nullptr;       // libpcap handle with the link type and precision
+  pcap_dumper_t* dumper_ = nullptr;
   std::string path_;
   PcapFormat format_;
-  std::string record_;
   uint64_t packets_ = 0;
   absl::Status status_;
 };

@@ -2,7 +2,9 @@
 // connection's own 4-tuple, so Wireshark or any tool can read the plaintext. Each
 // connection gets a synthetic three-way handshake before its first plaintext byte and a
 // FIN exchange at its end; sequence numbers count plaintext bytes, and a gap in the
-// plaintext advances them without data, so readers see the hole.
+// plaintext advances them without data, so readers see the hole. The packets are built by
+// tins_ext's BuildTcpPacket (ours; pcap_writer_test checks it gives libtins' bytes) and
+// written by PcapWriter, which is libpcap's dumper (pcap_dump).
 #ifndef TCPFOLLOW_TOOLS_DECRYPTED_PCAP_H_
 #define TCPFOLLOW_TOOLS_DECRYPTED_PCAP_H_
 
