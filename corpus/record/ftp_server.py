@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """FTP server for the corpus (pyftpdlib), logging the sha256 of every file it sent or received.
 
-  ftp_server.py --root DIR --port P --objects OUT.jsonl
+  ftp_server.py --root DIR --port P --objects OUT.jsonl [--passive-ports LO-HI]
 
 Serves DIR to user "corpus" (password "corpus", full rights) and anonymous
 (read-only) on :: (dual-stack, so IPv4 too), passive ports
-30000-30099, sendfile off (so sockrec.py sees the data bytes). On every completed
+30000-30099 (or --passive-ports), sendfile off (so sockrec.py sees the data bytes). On every completed
 RETR/STOR it logs the file's name, direction, sha256 and length as JSON lines.
 """
 import argparse
@@ -50,8 +50,11 @@ def main():
     p.add_argument("--root", required=True)
     p.add_argument("--port", type=int, default=2121)
     p.add_argument("--objects", required=True)
+    p.add_argument("--passive-ports", default="30000-30099")
     a = p.parse_args()
     OBJECTS = a.objects
+    lo, hi = (int(x) for x in a.passive_ports.split("-"))
+    Handler.passive_ports = range(lo, hi + 1)
     logging.basicConfig(level=logging.WARNING)
     auth = DummyAuthorizer()
     auth.add_user("corpus", "corpus", a.root, perm="elradfmwMT")

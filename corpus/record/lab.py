@@ -460,15 +460,15 @@ def _cut_packets(pcap, cuts):
 
 
 def record_script(here, name, description, script, objects=(), loss=0, cuts=(), v6=False,
-                  notes=None):
+                  notes=None, prefix="zeek"):
     """Records <here>/<name>.pcap: scripted_peers.py plays `script` (see its doc) between
     the lab's client and server. `cuts`: (conversation index, step index) pairs whose
     segment is removed from the capture afterwards (a capture gap on a line boundary);
     the manifest then says, per connection, what the capture holds ("captured") besides
-    what the endpoints sent."""
+    what the endpoints sent. `prefix` names the lab's namespaces."""
     pcap = os.path.join(here, name + ".pcap")
     ports = sorted({c["port"] for c in script})
-    with Lab(prefix="zeek", loss=loss) as L:
+    with Lab(prefix=prefix, loss=loss) as L:
         path = os.path.join(L.tmp, "script.json")
         with open(path, "w") as f:
             json.dump(script, f)

@@ -11,6 +11,9 @@ record is appended to OUT as one JSON line when the socket is closed, or at exit
 Used by the corpus recorders so manifests come from the applications (http.server,
 aiosmtpd, pyftpdlib, our raw clients), never from a capture. It does not see bytes
 moved by os.sendfile (callers disable sendfile) nor sockets of other processes.
+A script run under it may `import sockrec` and call sockrec.mark() (e.g. just before a
+capture starts): every open connection's record then also holds "after_mark", the
+sha256 and length of what was sent and received from that moment on.
 """
 import atexit
 import hashlib
@@ -42,6 +45,7 @@ class _Record:
         self.rx_len = 0
         self.rx_eof = False
         self.written = False
+        self.mark = None  # [tx hash, tx length, rx hash, rx length] since mark()
         self._fill_addrs(sock)
 
     def _fill_addrs(self, sock):
@@ -53,7 +57,7 @@ class _Record:
                 self.local = self.peer = None
 
     def as_json(self):
-        return {
+        d = {
             "pid": os.getpid(),
             "role": self.role,
             "start": self.start,
@@ -63,6 +67,11 @@ class _Record:
             "received": {"sha256": self.rx.hexdigest(), "length": self.rx_len},
             "received_eof": self.rx_eof,
         }
+        if self.mark is not None:
+            d["after_mark"] = {"sent": {"sha256": self.mark[0].hexdigest(), "length": self.mark[1]},
+                               "received": {"sha256": self.mark[2].hexdigest(),
+                                            "length": self.mark[3]}}
+        return d
 
 
 def _is_tcp(sock):
@@ -105,6 +114,9 @@ def _on_rx(sock, data):
         rec.rx_eof = True
     rec.rx.update(data)
     rec.rx_len += len(data)
+    if rec.mark is not None:
+        rec.mark[2].update(data)
+        rec.mark[3] += len(data)
 
 
 def _on_tx(sock, data):
@@ -114,6 +126,17 @@ def _on_tx(sock, data):
     data = bytes(data)
     rec.tx.update(data)
     rec.tx_len += len(data)
+    if rec.mark is not None:
+        rec.mark[0].update(data)
+        rec.mark[1] += len(data)
+
+
+def mark():
+    """From now on every open connection's record also counts what moves after this call."""
+    with _lock:
+        for rec in _all:
+            if not rec.written:
+                rec.mark = [hashlib.sha256(), 0, hashlib.sha256(), 0]
 
 
 _orig = {}
@@ -218,6 +241,7 @@ def main():
     if len(args) < 2:
         sys.exit("usage: sockrec.py OUT.jsonl (-m MODULE | [--] SCRIPT) [ARGS...]")
     install(args[0])
+    sys.modules.setdefault("sockrec", sys.modules[__name__])  # `import sockrec` finds this one
     rest = args[1:]
     if rest[0] == "--":
         rest = rest[1:]

@@ -105,10 +105,10 @@ bool LooksLikeSmtp(absl::string_view client_first, absl::string_view server_firs
 }
 
 SmtpAnalyzer::SmtpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
-                           const SmtpLimits& limits, bool after_starttls)
+                           const SmtpLimits& limits, bool after_starttls, bool midstream)
     : conn_(conn), out_(out), limits_(limits), tls_(after_starttls),
       stats_(limits.stats != nullptr ? limits.stats : &own_stats_), mime_(limits.mime) {
-  greeted_ = after_starttls;
+  greeted_ = after_starttls || midstream;
 }
 
 SmtpAnalyzer::~SmtpAnalyzer() = default;
@@ -119,6 +119,7 @@ size_t SmtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view byte
     OnClientBytes(ts, bytes);
     return bytes.size();
   }
+  server_seen_ = true;
   return OnServerBytes(ts, bytes);
 }
 
@@ -452,12 +453,14 @@ void SmtpAnalyzer::FlushChunk(absl::Time ts) {
 
 void SmtpAnalyzer::OnReply(absl::Time ts, int code, absl::string_view line) {
   ++stats_->replies;
+  if (!greeted_) {
+    // The greeting (220, or 554: no service) comes first even when the client spoke
+    // before it (pipelined connect): its commands wait for the replies after it.
+    greeted_ = true;
+    if (code == 220 || code == 554) return;
+  }
   if (pending_.empty()) {
-    if (!greeted_ && code == 220) {
-      greeted_ = true;
-    } else {
-      ++stats_->unmatched_replies;
-    }
+    ++stats_->unmatched_replies;
     return;
   }
   Pending front = pending_.front();
@@ -698,6 +701,7 @@ void SmtpAnalyzer::LogTransaction(absl::Time ts, std::unique_ptr<Transaction> tx
   if (t.message_done) r["message_bytes"] = t.message_bytes;
   if (t.partial) r["partial"] = true;
   if (!t.mime_error.empty()) r["mime_error"] = t.mime_error;
+  if (!server_seen_) r["server_not_seen"] = true;
   if (auth_seen_) {
     r["auth_mechanism"] = auth_mechanism_;
     if (!auth_user_.empty()) r["user"] = auth_user_;
@@ -747,6 +751,15 @@ void SmtpAnalyzer::OnEnd(Direction, absl::Time) {}
 
 void SmtpAnalyzer::OnClose(absl::Time ts) {
   if (handed_off()) return;
+  while (mode_ == ClientMode::kAwaitData && !server_seen_) {
+    // Only the client's side was captured: what it sent after DATA is the message (a
+    // client waits for 354 before sending it), then its next commands (another DATA).
+    StartMessage(ts);
+    mode_ = ClientMode::kData;
+    data_line_ = DataLine::kLineStart;
+    ReleaseHeld(ts);
+    client_line_.clear();  // an unfinished command line ends with the connection
+  }
   FlushChunk(ts);
   FlushTransactions(ts);
 }

@@ -11,6 +11,11 @@
 // returns from OnData having consumed up to the end of that reply and asks for a handoff
 // to TLS; the session builds a fresh SmtpAnalyzer(..., /*after_starttls=*/true) for
 // the plaintext, whose records say tls=true and whose state starts after the greeting.
+// The first reply of a connection whose start was seen is the greeting, even after client
+// commands (a client that speaks before the banner: pipelined connect); a stream picked
+// up in its middle (`midstream`) has no greeting. A capture holding only the client's side
+// (no server byte by the end): DATA is taken as accepted, the message extracted from what
+// the client sent, and the records say server_not_seen.
 // Gaps: a gap inside a message marks it partial; its MIME parts complete on either side
 // of the gap are still extracted (StitchAroundGaps); elsewhere the parser resynchronises at
 // the next line. A BDAT refused (4xx/5xx) before its chunk arrived had no chunk: the bytes
@@ -82,7 +87,8 @@ bool LooksLikeSmtp(absl::string_view client_first, absl::string_view server_firs
 class SmtpAnalyzer : public Analyzer {
  public:
   SmtpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
-               const SmtpLimits& limits = SmtpLimits(), bool after_starttls = false);
+               const SmtpLimits& limits = SmtpLimits(), bool after_starttls = false,
+               bool midstream = false);
   ~SmtpAnalyzer() override;
 
   size_t OnData(Direction dir, absl::Time ts, absl::string_view bytes) override;
@@ -162,6 +168,7 @@ class SmtpAnalyzer : public Analyzer {
   std::string reply_line_;
   bool server_skip_to_eol_ = false;
   bool greeted_ = false;
+  bool server_seen_ = false;  // any byte from the server
   std::deque<Pending> pending_;
 
   // Session state kept across transactions.

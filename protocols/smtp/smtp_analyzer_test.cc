@@ -457,6 +457,65 @@ TEST_CASE("SmtpAnalyzer: one-sided capture treats held bytes as the message", "[
   CHECK(out.FindObject(records[0]["fuids"][0])->data == "Subject: one-sided\r\n\r\nbody\r\n");
 }
 
+TEST_CASE("SmtpAnalyzer: a client that speaks before the greeting (pipelined connect)",
+          "[smtp]") {
+  testing::MemoryOutput out;
+  RunAllWays({{kC, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\n"},
+              {kS, "220 mx ESMTP\r\n"},
+              {kS, "250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n354 go\r\n"},
+              {kC, "Subject: early\r\n\r\nbody\r\n.\r\n"},
+              {kS, "250 queued\r\n"},
+              {kC, "QUIT\r\n"},
+              {kS, "221 bye\r\n"}},
+             &out);
+  auto records = out.records("smtp");
+  REQUIRE(records.size() == 1);
+  CHECK(records[0]["helo"] == "c");
+  CHECK(records[0]["mailfrom"] == "a@x");
+  CHECK(records[0]["subject"] == "early");
+  CHECK(records[0]["last_reply"] == "250 queued");
+  CHECK_FALSE(records[0].contains("server_not_seen"));
+  CHECK(out.FindObject(records[0]["fuids"][0])->data == "Subject: early\r\n\r\nbody\r\n");
+}
+
+TEST_CASE("SmtpAnalyzer: picked up mid-stream, a first 220 answers a command", "[smtp]") {
+  // The capture starts after EHLO: the 220 answers STARTTLS, it is not a greeting.
+  testing::MemoryOutput out;
+  SmtpAnalyzer analyzer(Conn(), &out, SmtpLimits(), /*after_starttls=*/false,
+                        /*midstream=*/true);
+  analyzer.OnData(kC, T(), "STARTTLS\r\n");
+  analyzer.OnData(kS, T(), "220 go ahead\r\n");
+  CHECK(analyzer.handed_off());
+  testing::MemoryOutput greeted_out;
+  SmtpAnalyzer greeted(Conn(), &greeted_out);
+  greeted.OnData(kC, T(), "STARTTLS\r\n");
+  greeted.OnData(kS, T(), "220 go ahead\r\n");
+  CHECK_FALSE(greeted.handed_off());  // from the start, the first 220 is the greeting
+}
+
+TEST_CASE("SmtpAnalyzer: only the client's side: mails extracted, server_not_seen",
+          "[smtp]") {
+  testing::MemoryOutput out;
+  RunAllWays({{kC, "EHLO c\r\n"},
+              {kC, "MAIL FROM:<a@x>\r\n"}, {kC, "RCPT TO:<b@x>\r\n"}, {kC, "DATA\r\n"},
+              {kC, "Subject: one\r\n\r\n..dot\r\n.\r\n"},
+              {kC, "MAIL FROM:<c@x>\r\n"}, {kC, "RCPT TO:<d@x>\r\n"}, {kC, "DATA\r\n"},
+              {kC, "Subject: two\r\n\r\nsecond\r\n.\r\n"},
+              {kC, "QUIT\r\n"}},
+             &out);
+  auto records = out.records("smtp");
+  REQUIRE(records.size() == 2);
+  CHECK(records[0]["helo"] == "c");
+  CHECK(records[0]["mailfrom"] == "a@x");
+  CHECK(records[0]["server_not_seen"] == true);
+  CHECK_FALSE(records[0].contains("partial"));
+  CHECK(out.FindObject(records[0]["fuids"][0])->data == "Subject: one\r\n\r\n.dot\r\n");
+  CHECK(records[1]["mailfrom"] == "c@x");
+  CHECK(records[1]["rcptto"] == nlohmann::json({"d@x"}));
+  CHECK(records[1]["server_not_seen"] == true);
+  CHECK(out.FindObject(records[1]["fuids"][0])->data == "Subject: two\r\n\r\nsecond\r\n");
+}
+
 TEST_CASE("SmtpAnalyzer: invalid UTF-8 in commands stays valid JSON", "[smtp]") {
   testing::MemoryOutput out;
   SmtpAnalyzer analyzer(Conn(), &out);

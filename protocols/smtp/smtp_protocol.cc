@@ -28,7 +28,7 @@ class SmtpInstance : public ProtocolInstance {
     limits.mime.max_message_bytes = 16u << 20;
     limits.mime_budget = &budget_;
     limits.stats = &stats_;
-    return std::make_unique<SmtpAnalyzer>(conn, out, limits, facts.continued);
+    return std::make_unique<SmtpAnalyzer>(conn, out, limits, facts.continued, facts.midstream);
   }
 
   nlohmann::json Stats() const override {
