@@ -95,5 +95,27 @@ TEST_CASE("Options: help names every limit flag", "[options]") {
   }
 }
 
+TEST_CASE("Options: live capture knobs and --rotate", "[options]") {
+  auto o = Parse({"-i", "eth0", "--threads", "4", "--fanout-id", "4242", "--immediate-mode",
+                  "--rotate", "3600"});
+  REQUIRE(o.ok());
+  CHECK(o->buffer_kib == 0);  // the default (capture_source.h) is chosen by the tool
+  CHECK(o->threads == 4);
+  CHECK(o->fanout_id == 4242);
+  CHECK(o->immediate);
+  CHECK(o->rotate == absl::Seconds(3600));
+  auto d = Parse({"-i", "eth0"});
+  REQUIRE(d.ok());
+  CHECK(d->fanout_id == -1);
+  CHECK_FALSE(d->immediate);
+  CHECK(d->rotate == absl::ZeroDuration());
+  CHECK(Parse({"-i", "eth0", "--fanout-id", "65535"}).ok());
+  CHECK_FALSE(Parse({"-i", "eth0", "--fanout-id", "65536"}).ok());
+  CHECK_FALSE(Parse({"-i", "eth0", "--fanout-id", "-1"}).ok());
+  CHECK_FALSE(Parse({"-i", "eth0", "--rotate", "0.5"}).ok());
+  CHECK_FALSE(Parse({"-i", "eth0", "--rotate", "soon"}).ok());
+  CHECK(Parse({"-r", "x.pcap", "--rotate", "60"}).ok());  // by packet time
+}
+
 }  // namespace
 }  // namespace tcpfollow
