@@ -50,14 +50,26 @@ struct CtxDeleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
   void operator()(EVP_CIPHER* c) const { EVP_CIPHER_free(c); }
   void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+  void operator()(EVP_MD* m) const { EVP_MD_free(m); }
 };
 
 absl::Status BadRecord(absl::string_view why) { return absl::DataLossError(why); }
 
-// HMAC over the TLS MAC input: seq || type || version || length || data.
+// HMAC over the TLS MAC input: seq || type || version || length || data. SSL 3.0
+// (RFC 6101 5.2.3.1): hash(key + pad_2 + hash(key + pad_1 + seq || type || length || data)),
+// pads of 0x36 / 0x5c, 48 bytes for MD5 and 40 for SHA-1.
 class RecordMac {
  public:
-  absl::Status Init(const char* digest, absl::string_view key) {
+  absl::Status Init(const char* digest, absl::string_view key, bool ssl3 = false) {
+    if (ssl3) {
+      ssl3_ = true;
+      md_.reset(EVP_MD_fetch(nullptr, digest, nullptr));
+      if (!md_) return absl::UnavailableError(absl::StrCat(digest, " unavailable"));
+      ssl3_key_ = std::string(key);
+      size_ = EVP_MD_get_size(md_.get());
+      pad_len_ = size_ == 16 ? 48 : 40;
+      return absl::OkStatus();
+    }
     EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (mac == nullptr) return absl::UnavailableError("OpenSSL has no HMAC");
     ctx_.reset(EVP_MAC_CTX_new(mac));
@@ -75,6 +87,7 @@ class RecordMac {
   size_t size() const { return size_; }
   bool Verify(uint64_t seq, uint8_t type, uint16_t version, absl::string_view data,
               absl::string_view expected) {
+    if (ssl3_) return VerifySsl3(seq, type, data, expected);
     unsigned char header[13];
     PutU64(seq, header);
     header[8] = type;
@@ -94,6 +107,36 @@ class RecordMac {
   }
 
  private:
+  bool VerifySsl3(uint64_t seq, uint8_t type, absl::string_view data, absl::string_view expected) {
+    unsigned char header[11];
+    PutU64(seq, header);
+    header[8] = type;
+    header[9] = data.size() >> 8;
+    header[10] = data.size() & 0xff;
+    std::string pad1(pad_len_, '\x36'), pad2(pad_len_, '\x5c');
+    unsigned char inner[EVP_MAX_MD_SIZE], outer[EVP_MAX_MD_SIZE];
+    unsigned int inner_len = 0, outer_len = 0;
+    EVP_MD_CTX* c = EVP_MD_CTX_new();
+    bool ok = c != nullptr && EVP_DigestInit_ex(c, md_.get(), nullptr) == 1 &&
+              EVP_DigestUpdate(c, ssl3_key_.data(), ssl3_key_.size()) == 1 &&
+              EVP_DigestUpdate(c, pad1.data(), pad1.size()) == 1 &&
+              EVP_DigestUpdate(c, header, sizeof(header)) == 1 &&
+              EVP_DigestUpdate(c, data.data(), data.size()) == 1 &&
+              EVP_DigestFinal_ex(c, inner, &inner_len) == 1 &&
+              EVP_DigestInit_ex(c, md_.get(), nullptr) == 1 &&
+              EVP_DigestUpdate(c, ssl3_key_.data(), ssl3_key_.size()) == 1 &&
+              EVP_DigestUpdate(c, pad2.data(), pad2.size()) == 1 &&
+              EVP_DigestUpdate(c, inner, inner_len) == 1 &&
+              EVP_DigestFinal_ex(c, outer, &outer_len) == 1;
+    EVP_MD_CTX_free(c);
+    return ok && outer_len == expected.size() &&
+           CRYPTO_memcmp(outer, expected.data(), outer_len) == 0;
+  }
+
+  bool ssl3_ = false;
+  std::unique_ptr<EVP_MD, CtxDeleter> md_;
+  std::string ssl3_key_;
+  size_t pad_len_ = 0;
   std::unique_ptr<EVP_MAC_CTX, CtxDeleter> ctx_;
   std::string digest_;
   size_t size_ = 0;
@@ -128,7 +171,7 @@ class StreamCipher : public RecordCipher {
     auto ctx = NewKeyedCtx(p);
     if (!ctx.ok()) return ctx.status();
     ctx_ = std::move(*ctx);
-    return mac_.Init(p.suite->mac, p.keys.mac_key);
+    return mac_.Init(p.suite->mac, p.keys.mac_key, p.version == 0x0300);
   }
   absl::Status Decrypt(uint8_t type, uint16_t version, uint64_t seq, absl::string_view fragment,
                        std::string* out) override {
@@ -164,7 +207,8 @@ class CbcCipher : public RecordCipher {
     explicit_iv_ = p.version >= 0x0302;
     etm_ = p.encrypt_then_mac;
     chain_iv_ = p.keys.iv;
-    return mac_.Init(p.suite->mac, p.keys.mac_key);
+    ssl3_ = p.version == 0x0300;
+    return mac_.Init(p.suite->mac, p.keys.mac_key, ssl3_);
   }
 
   absl::Status Decrypt(uint8_t type, uint16_t version, uint64_t seq, absl::string_view fragment,
@@ -193,8 +237,13 @@ class CbcCipher : public RecordCipher {
     size_t pad = static_cast<uint8_t>(out->back());
     size_t need = pad + 1 + (etm_ ? 0 : mac_.size());
     if (need > out->size()) return BadRecord("bad CBC padding");
-    for (size_t i = out->size() - pad - 1; i < out->size(); ++i) {
-      if (static_cast<uint8_t>((*out)[i]) != pad) return BadRecord("bad CBC padding");
+    if (ssl3_) {
+      // SSL 3.0 padding bytes are arbitrary; only its length is checked (under a block).
+      if (pad >= block_) return BadRecord("bad CBC padding");
+    } else {
+      for (size_t i = out->size() - pad - 1; i < out->size(); ++i) {
+        if (static_cast<uint8_t>((*out)[i]) != pad) return BadRecord("bad CBC padding");
+      }
     }
     size_t content = out->size() - need;
     if (!etm_) {
@@ -216,6 +265,7 @@ class CbcCipher : public RecordCipher {
   size_t block_ = 16;
   bool explicit_iv_ = true;
   bool etm_ = false;
+  bool ssl3_ = false;
   std::string chain_iv_;
 };
 

@@ -3,7 +3,7 @@
 // chaining, explicit IVs from TLS 1.1, MAC-then-encrypt or encrypt-then-MAC) and AEAD (GCM,
 // CCM, CCM_8, ChaCha20-Poly1305; TLS 1.2 explicit or XORed nonces, TLS 1.3 nonces and AAD).
 // Ciphers are made by a RecordCipherFactory so that tests and fuzzers can inject their own.
-// SSL 3.0's MAC and export-grade key derivation are not implemented.
+// SSL 3.0 records (its own MAC and padding) too; export-grade suites are not.
 #ifndef TCPFOLLOW_TLS_CIPHER_H_
 #define TCPFOLLOW_TLS_CIPHER_H_
 

@@ -49,6 +49,22 @@ absl::StatusOr<std::string> Tls1Prf(absl::string_view digest, absl::string_view 
   return Derive(OSSL_KDF_NAME_TLS1_PRF, params, out_len);
 }
 
+absl::StatusOr<std::string> Ssl3Derive(absl::string_view secret, absl::string_view seed,
+                                       size_t out_len) {
+  std::string out;
+  for (int i = 0; out.size() < out_len; ++i) {
+    if (i >= 26) return absl::InvalidArgumentError("SSL 3.0 derivation: too many bytes asked");
+    std::string label(i + 1, static_cast<char>('A' + i));
+    auto inner = Digest("SHA1", absl::StrCat(label, secret, seed));
+    if (!inner.ok()) return inner.status();
+    auto outer = Digest("MD5", absl::StrCat(secret, *inner));
+    if (!outer.ok()) return outer.status();
+    out += *outer;
+  }
+  out.resize(out_len);
+  return out;
+}
+
 absl::StatusOr<std::string> Digest(absl::string_view digest, absl::string_view data) {
   EVP_MD* md = EVP_MD_fetch(nullptr, std::string(digest).c_str(), nullptr);
   if (md == nullptr) return absl::UnavailableError(absl::StrCat("OpenSSL has no ", digest));

@@ -19,6 +19,12 @@ absl::StatusOr<std::string> Tls1Prf(absl::string_view digest, absl::string_view 
                                     absl::string_view label, absl::string_view seed,
                                     size_t out_len);
 
+// SSL 3.0 (RFC 6101 6.1, 6.2.2): master_secret = MD5(pms + SHA1("A" + pms + cr + sr)) +
+// MD5(pms + SHA1("BB" + ...)) + MD5(pms + SHA1("CCC" + ...)); the key block is the same
+// construction over (master, sr + cr), as long as asked.
+absl::StatusOr<std::string> Ssl3Derive(absl::string_view secret, absl::string_view seed,
+                                       size_t out_len);
+
 // Hash of `data` with an OpenSSL digest name; "MD5-SHA1" gives the 36-byte TLS 1.0 hash.
 absl::StatusOr<std::string> Digest(absl::string_view digest, absl::string_view data);
 size_t DigestSize(absl::string_view digest);

@@ -591,6 +591,7 @@ absl::StatusOr<std::string> TlsDecryptor::MasterFromKeys() {
     }
     pms = PskPreMasterSecret(other, *psk);
   }
+  if (version_ == 0x0300) return Ssl3Derive(pms, ch_.random + sh_.random, 48);
   std::string prf = PrfDigest(version_, suite_->prf);
   if (sh_.extended_master_secret) {
     if (transcript_overflow_) {
@@ -608,7 +609,7 @@ bool TlsDecryptor::EstablishTls12Keys() {
     SetReason("the cipher suite is unknown or the ServerHello was not seen");
     return false;
   }
-  if (version_ < 0x0301) {
+  if (version_ < 0x0300) {
     SetReason(absl::StrCat(VersionName(version_), " decryption is not supported"));
     return false;
   }
@@ -648,8 +649,10 @@ bool TlsDecryptor::EstablishTls12Keys() {
   std::string prf = PrfDigest(version_, suite_->prf);
   size_t mac_len = suite_->mac ? DigestSize(suite_->mac) : 0;
   size_t key_len = suite_->key_len, iv_len = suite_->iv_len;
-  auto block = Tls1Prf(prf, *master, "key expansion", sh_.random + ch_.random,
-                       2 * (mac_len + key_len + iv_len));
+  size_t block_len = 2 * (mac_len + key_len + iv_len);
+  auto block = version_ == 0x0300
+                   ? Ssl3Derive(*master, sh_.random + ch_.random, block_len)
+                   : Tls1Prf(prf, *master, "key expansion", sh_.random + ch_.random, block_len);
   if (!block.ok()) {
     SetReason(std::string(block.status().message()));
     return false;

@@ -161,6 +161,17 @@ def main():
         t = records(out, "tls") if r.returncode == 0 else []
         check(len(t) == 1 and t[0]["decrypted"], "%s: exit %d %s %s" % (name, r.returncode, r.stderr, t))
         print("ok   --rsa-key %s: decrypted" % name)
+    # SSL 3.0 with the RSA key (make_ssl3.py: no peer here speaks it; tshark agrees).
+    out = os.path.join(work, "k-ssl3")
+    r = run(tool, out, "-r", os.path.join(tlsdir, "ssl3_rsa.pcap"), "--rsa-key",
+            os.path.join(tlsdir, "server.key.pem"))
+    t = records(out, "tls") if r.returncode == 0 else []
+    with open(os.path.join(tlsdir, "ssl3_rsa.manifest.json")) as f:
+        want = sorted(o["sha256"] for o in json.load(f)["objects"])
+    got = sorted(x["sha256"] for x in records(out, "files")) if r.returncode == 0 else []
+    check(len(t) == 3 and all(x["decrypted"] and x["version"] == "SSL 3.0" for x in t) and got == want,
+          "SSL 3.0: %s, objects %s" % (t, got))
+    print("ok   SSL 3.0 (AES-CBC, RC4-MD5, 3DES): 3 sessions decrypted, 3 HTTP objects as served")
     out = os.path.join(work, "k-env")
     env = dict(os.environ, SSLKEYLOGFILE=os.path.join(tlsdir, ecdhe["keylog"]))
     run(tool, out, "-r", os.path.join(tlsdir, ecdhe["pcap"]), env=env)
