@@ -470,10 +470,9 @@ class Ticker {
   }
 
   // End of the run: the last period's logs are rotated too (as Zeek does at exit).
-  void Finish(absl::Time clock) {
+  void Finish() {
     ClearLine();
     if (o_.rotate > absl::ZeroDuration() && period_open_ != absl::InfinitePast()) {
-      (void)clock;
       rotated_ += out_->RotateLogs(Stamp(period_open_)).size();
     }
   }
@@ -807,7 +806,7 @@ int Run(int argc, char** argv) {
   // --no-streams / --no-objects leave no empty directories behind.
   if (!o.write_streams) (*dir)->RemoveIfEmpty(OutputDir::Sub::kStreams);
   if (!o.write_objects) (*dir)->RemoveIfEmpty(OutputDir::Sub::kObjects);
-  ticker.Finish(live ? absl::Now() : end);
+  ticker.ClearLine();
   if (defragmented) {
     absl::Status s = defragmented->Close();
     if (!s.ok() || defragmented_write_errors > 0) {
@@ -887,6 +886,9 @@ int Run(int argc, char** argv) {
     absl::Status s = WriteReport(dir->get(), ReportLimits(), &report_stats);
     if (!s.ok()) std::fprintf(stderr, "tcpfollow: %s\n", std::string(s.message()).c_str());
   }
+  // --rotate: the last period's logs are renamed too, after report.html was made from them
+  // (the report covers the last period; stats.json counts the rotations before it).
+  ticker.Finish();
   if ((*dir)->write_errors() > 0) {
     std::fprintf(stderr, "tcpfollow: %s (%llu write errors in all)\n",
                  (*dir)->first_error().c_str(), static_cast<unsigned long long>((*dir)->write_errors()));
