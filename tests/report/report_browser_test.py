@@ -79,6 +79,19 @@ def load(b, out, fragment=""):
     return url
 
 
+SECTIONS = [("connections", "t-flows"), ("http", "t-http"), ("gallery", "g-images"),
+            ("mail", "t-smtp"), ("ftp", "t-ftp"), ("tls", "t-tls"), ("files", "t-files")]
+
+
+def render_all(b, name):
+    """Sections draw when they come near the viewport: scroll to each, wait until drawn."""
+    for sec, host in SECTIONS:
+        b.script("document.getElementById(arguments[0]).scrollIntoView()", sec)
+        check(b.wait("var e = document.getElementById(%s); return e && e.getAttribute('data-rendered') === '1'"
+                     % json.dumps(host)), "%s: section %s not drawn when scrolled to" % (name, sec))
+    b.script("window.scrollTo(0, 0)")
+
+
 def no_network_no_errors(b, name, url, initial=True):
     base = url.split("#")[0]
     # chrome:// pages are the browser's own (its start page, loaded before ours); data:
@@ -95,6 +108,7 @@ def no_network_no_errors(b, name, url, initial=True):
 def check_run(b, name, out, shots):
     recs = records(out)
     url = load(b, out)
+    render_all(b, name)
     # Counts: every table says how many records its log has.
     totals = b.script("""var o = {};
         ['flows','http','smtp','ftp','tls','files'].forEach(function (k) {
@@ -169,11 +183,16 @@ def check_hostile(b, tcpfollow, tmp, shots):
     subprocess.run([tcpfollow, "-q", "-r", pcap, "-o", out], check=True)
     recs = records(out)
     url = load(b, out)
+    render_all(b, "hostile")
     title = b.title()
     check(title == "tcpfollow report: " + pcap, "hostile: title is %r" % title)
     check(b.script("return window.__pwned === undefined"), "hostile: a script from the traffic ran")
     check(b.alert_text() is None, "hostile: an alert is open")
-    check(b.script("return document.scripts.length") == 2, "hostile: script elements other than the page's")
+    scripts = b.script("return Array.prototype.map.call(document.scripts, function (s) {"
+                       " return [s.type, s.id]; })")
+    check(len([s for s in scripts if s[0] != "application/json"]) == 1 and
+          all(s[1] == "data" or s[1].startswith("d-") for s in scripts if s[0] == "application/json"),
+          "hostile: script elements other than the page's own: %s" % scripts)
     check(b.script("return document.querySelectorAll('[onerror],[onload],iframe,object,embed').length") == 0,
           "hostile: an element with an event handler exists")
     srcs = b.script("return Array.prototype.map.call(document.images, function (i) { return i.getAttribute('src'); })")

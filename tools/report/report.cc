@@ -1167,27 +1167,35 @@ std::string BuildReport(const std::string& dir, const ReportLimits& limits,
   c.ReadAll();
 
   // The embedded data, assembled as text: the rows and details are JSON text already.
+  // One block of metadata (parsed at once) and one per table, for the details and for the
+  // images (parsed when a section needs them).
   std::string data = "{\"t0\":" + Dump(c.t0);
+  std::string blocks;
+  auto block = [&](const std::string& id, const std::string& text) {
+    absl::StrAppend(&blocks, "<script type=\"application/json\" id=d-", id, ">",
+                    ScriptSafeJson(text), "</script>\n");
+  };
   for (const char* log : kLogs) {
-    json head = TableHead(log, c.records[log]);
-    std::string h = Dump(head);
-    h.pop_back();  // the closing brace: the rows follow
-    absl::StrAppend(&data, ",\"", log, "\":", h, ",\"rows\":[", c.rows[log], "]}");
+    absl::StrAppend(&data, ",\"", log, "\":", Dump(TableHead(log, c.records[log])));
+    block(log, absl::StrCat("[", c.rows[log], "]"));
   }
-  absl::StrAppend(&data, ",\"details\":{");
+  std::string details = "{";
   for (size_t i = 0; i < c.details.size(); ++i) {
     const auto& [uid, d] = c.details[i];
-    absl::StrAppend(&data, i ? "," : "", Dump(uid), ":{\"recs\":[", d.recs, "]",
+    absl::StrAppend(&details, i ? "," : "", Dump(uid), ":{\"recs\":[", d.recs, "]",
                     d.tr.empty() ? "" : ",\"tr\":", d.tr, d.more ? ",\"more\":" : "",
                     d.more ? absl::StrCat(d.more) : "", "}");
   }
+  details += "}";
+  block("details", details);
+  block("images", "{" + c.images + "}");
   json limits_json = {{"max_table_rows", limits.max_table_rows},
                       {"max_table_bytes", limits.max_table_bytes},
                       {"max_detail_bytes", limits.max_detail_bytes},
                       {"transcript_bytes", limits.transcript_bytes},
                       {"max_image_bytes", limits.max_image_bytes}};
-  absl::StrAppend(&data, "},\"details_omitted\":", stats->details_omitted, ",\"images\":{",
-                  c.images, "},\"images_linked\":", stats->images_linked,
+  absl::StrAppend(&data, ",\"details_omitted\":", stats->details_omitted,
+                  ",\"images_linked\":", stats->images_linked,
                   ",\"S\":", c.strings.ToText(), ",\"limits\":", Dump(limits_json), "}");
 
   // The page.
@@ -1238,17 +1246,18 @@ std::string BuildReport(const std::string& dir, const ReportLimits& limits,
   absl::StrAppend(&page, body.str());
   absl::StrAppend(
       &page,
-      "<section id=http><h2>HTTP</h2><div class=tbl id=t-http></div></section>\n"
+      "<section id=http><h2>HTTP</h2><div class=tbl id=t-http data-total=", c.records["http"], "></div></section>\n"
       "<section id=gallery><h2>Images</h2><div id=g-images class=gallery></div></section>\n"
-      "<section id=mail><h2>Mail</h2><div class=tbl id=t-smtp></div></section>\n"
-      "<section id=ftp><h2>FTP</h2><div id=ftp-sessions></div><div class=tbl id=t-ftp></div></section>\n"
-      "<section id=tls><h2>TLS</h2><div class=tbl id=t-tls></div></section>\n"
-      "<section id=files><h2>Files</h2><div class=tbl id=t-files></div></section>\n"
-      "<section id=connections><h2>Connections</h2><div class=tbl id=t-flows></div></section>\n"
+      "<section id=mail><h2>Mail</h2><div class=tbl id=t-smtp data-total=", c.records["smtp"], "></div></section>\n"
+      "<section id=ftp><h2>FTP</h2><div id=ftp-sessions></div><div class=tbl id=t-ftp data-total=", c.records["ftp"], "></div></section>\n"
+      "<section id=tls><h2>TLS</h2><div class=tbl id=t-tls data-total=", c.records["tls"], "></div></section>\n"
+      "<section id=files><h2>Files</h2><div class=tbl id=t-files data-total=", c.records["files"], "></div></section>\n"
+      "<section id=connections><h2>Connections</h2><div class=tbl id=t-flows data-total=", c.records["flows"], "></div></section>\n"
       "<section id=detail hidden></section>\n",
       about.str(), "</main>\n<noscript><p>The tables need JavaScript; the summary above does "
       "not.</p></noscript>\n<script type=\"application/json\" id=data>",
-      ScriptSafeJson(data), "</script>\n<script>", script, "</script>\n</body></html>\n");
+      ScriptSafeJson(data), "</script>\n", blocks, "<script>", script,
+      "</script>\n</body></html>\n");
   stats->report_bytes = page.size();
   return page;
 }

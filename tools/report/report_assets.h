@@ -62,6 +62,36 @@ inline constexpr const char kReportScript[] = R"JS(
   var D = JSON.parse(document.getElementById('data').textContent);
   var S = D.S || [];
   var PAGE = 100;
+  // The big blocks (rows, details, images) are parsed when first used, so the page is
+  // interactive before them; each section draws when it comes near the viewport.
+  function lazy(obj, prop, id, empty) {
+    var v;
+    Object.defineProperty(obj, prop, {get: function () {
+      if (v === undefined) {
+        var e = document.getElementById(id);
+        v = e ? JSON.parse(e.textContent) : empty;
+      }
+      return v;
+    }});
+  }
+  lazy(D, 'details', 'd-details', {});
+  lazy(D, 'images', 'd-images', {});
+  var pending = {};
+  var io = typeof IntersectionObserver === 'function' ? new IntersectionObserver(function (es) {
+    es.forEach(function (e) { if (e.isIntersecting) run(e.target.id); });
+  }, {rootMargin: '600px 0px'}) : null;
+  function later(id, fn) {
+    pending[id] = fn;
+    var sec = document.getElementById(id);
+    if (io && sec) io.observe(sec); else run(id);
+  }
+  function run(id) {
+    var fn = pending[id];
+    if (!fn) return;
+    delete pending[id];
+    if (io) io.unobserve(document.getElementById(id));
+    fn();
+  }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -103,7 +133,8 @@ inline constexpr const char kReportScript[] = R"JS(
   }
   var T = {}, G = {};
   ['flows', 'http', 'smtp', 'ftp', 'tls', 'files'].forEach(function (k) {
-    T[k] = D[k] || {cols: [], rows: [], n: 0};
+    T[k] = D[k] || {cols: [], interned: [], n: 0};
+    lazy(T[k], 'rows', 'd-' + k, []);
     G[k] = accessor(T[k]);
   });
 
@@ -129,12 +160,18 @@ inline constexpr const char kReportScript[] = R"JS(
     img.src = src;
     return img;
   }
-  var fileByFuid = {};
-  T.files.rows.forEach(function (r) { fileByFuid[G.files(r, 'fuid')] = r; });
+  var fileIndex = null;
+  function fileByFuid(f) {
+    if (!fileIndex) {
+      fileIndex = {};
+      T.files.rows.forEach(function (r) { fileIndex[G.files(r, 'fuid')] = r; });
+    }
+    return Object.prototype.hasOwnProperty.call(fileIndex, f) ? fileIndex[f] : null;
+  }
   function objectCell(td, fuids) {
     if (!Array.isArray(fuids)) fuids = fuids ? [fuids] : [];
     fuids.forEach(function (f, i) {
-      var r = fileByFuid[f];
+      var r = fileByFuid(f);
       if (i) td.appendChild(document.createTextNode(' '));
       if (!r) { td.appendChild(el('span', null, f)); return; }
       td.appendChild(fileLink(G.files(r, 'path'), G.files(r, 'name') || f));
@@ -149,7 +186,11 @@ inline constexpr const char kReportScript[] = R"JS(
     var host = document.getElementById(id);
     if (!host) return;
     host.setAttribute('data-total', String(total));
-    if (!total) { host.appendChild(el('p', 'note', 'No ' + log + ' records.')); return; }
+    if (!total) {
+      host.appendChild(el('p', 'note', 'No ' + log + ' records.'));
+      host.setAttribute('data-rendered', '1');
+      return;
+    }
     var view = rows, page = 0, sortCol = -1, asc = true, index = null;
     var bar = el('div', 'bar');
     var q = el('input');
@@ -239,6 +280,7 @@ inline constexpr const char kReportScript[] = R"JS(
     var timer = 0;
     q.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(apply, 150); });
     render();
+    host.setAttribute('data-rendered', '1');
   }
   function f(log, name, extra) {
     var c = {t: name, v: function (r) { return G[log](r, name); }};
@@ -252,7 +294,7 @@ inline constexpr const char kReportScript[] = R"JS(
 
   // Connections.
   var gF = G.flows;
-  table('t-flows', T.flows.rows, [
+  later('connections', function () { table('t-flows', T.flows.rows, [
     uidCol('flows'), ts('flows'),
     f('flows', 'duration', {n: 1}),
     {t: 'client', v: function (r) { return gF(r, 'id.orig_h') + ' ' + gF(r, 'id.orig_p'); }},
@@ -265,11 +307,11 @@ inline constexpr const char kReportScript[] = R"JS(
     {t: 'gaps', n: 1, v: function (r) { return (gF(r, 'orig_gaps') || 0) + (gF(r, 'resp_gaps') || 0); }},
     f('flows', 'close_reason', {t: 'close'}),
     f('flows', 'decrypted', {f: function (v) { return v ? 'yes' : ''; }})
-  ], T.flows.n, 'flows');
+  ], T.flows.n, 'flows'); });
 
   // HTTP.
   var gH = G.http;
-  table('t-http', T.http.rows, [
+  later('http', function () { table('t-http', T.http.rows, [
     ts('http'), uidCol('http'), f('http', 'host'), f('http', 'method'), f('http', 'uri'),
     {t: 'status', v: function (r) { return gH(r, 'status_code'); },
      cell: function (td, r) { td.textContent = str(gH(r, 'status_code')) + ' ' + str(gH(r, 'status_msg')); }},
@@ -279,10 +321,11 @@ inline constexpr const char kReportScript[] = R"JS(
     f('http', 'user_agent', {t: 'user agent'}),
     {t: 'objects', v: function (r) { return (gH(r, 'orig_fuids') || []).concat(gH(r, 'resp_fuids') || []); },
      cell: function (td, r) { objectCell(td, (gH(r, 'orig_fuids') || []).concat(gH(r, 'resp_fuids') || [])); }}
-  ], T.http.n, 'http');
+  ], T.http.n, 'http'); });
 
   // Images: the first GALLERY at once, the rest on request.
-  var gal = document.getElementById('g-images'), shown = 0, GALLERY = 60, later = [];
+  later('gallery', function () {
+  var gal = document.getElementById('g-images'), shown = 0, GALLERY = 60, rest = [];
   function figure(r, fu) {
     var img = image(fu, null);
     var fig = el('figure');
@@ -297,12 +340,12 @@ inline constexpr const char kReportScript[] = R"JS(
   T.files.rows.forEach(function (r) {
     var fu = G.files(r, 'fuid');
     if (!D.images || typeof D.images[fu] !== 'string') return;
-    if (shown++ < GALLERY) figure(r, fu); else later.push([r, fu]);
+    if (shown++ < GALLERY) figure(r, fu); else rest.push([r, fu]);
   });
-  if (later.length) {
-    var more = el('button', null, 'show ' + group(later.length) + ' more images');
+  if (rest.length) {
+    var more = el('button', null, 'show ' + group(rest.length) + ' more images');
     more.addEventListener('click', function () {
-      later.forEach(function (e) { figure(e[0], e[1]); });
+      rest.forEach(function (e) { figure(e[0], e[1]); });
       more.remove();
     });
     gal.parentNode.insertBefore(more, gal.nextSibling);
@@ -314,10 +357,12 @@ inline constexpr const char kReportScript[] = R"JS(
         'embedded (larger than ' + bytes(D.limits.max_image_bytes) + ', over the budget, or not a raster ' +
         'image): see Files.'));
   }
+  gal.setAttribute('data-rendered', '1');
+  });
 
   // Mail.
   var gM = G.smtp;
-  table('t-smtp', T.smtp.rows, [
+  later('mail', function () { table('t-smtp', T.smtp.rows, [
     ts('smtp'), uidCol('smtp'),
     {t: 'from', v: function (r) { return gM(r, 'from') || gM(r, 'mailfrom'); }},
     {t: 'to', v: function (r) { return gM(r, 'to') || gM(r, 'rcptto'); }},
@@ -325,10 +370,12 @@ inline constexpr const char kReportScript[] = R"JS(
     {t: 'attachments', v: function (r) { return gM(r, 'fuids'); },
      cell: function (td, r) { objectCell(td, gM(r, 'fuids')); }},
     f('smtp', 'tls', {f: function (v) { return v ? 'yes' : ''; }})
-  ], T.smtp.n, 'smtp');
+  ], T.smtp.n, 'smtp'); });
 
   // FTP: sessions (one per control connection), then every command.
-  var gP = G.ftp, sessions = {}, order = [];
+  var gP = G.ftp;
+  later('ftp', function () {
+  var sessions = {}, order = [];
   T.ftp.rows.forEach(function (r) {
     var u = gP(r, 'uid'), s = sessions[u];
     if (!s) { s = sessions[u] = {uid: u, ts: gP(r, 'ts'), user: null, commands: 0, transfers: []}; order.push(s); }
@@ -363,23 +410,24 @@ inline constexpr const char kReportScript[] = R"JS(
     {t: 'file', v: function (r) { return gP(r, 'fuid'); }, cell: function (td, r) { objectCell(td, gP(r, 'fuid')); }},
     f('ftp', 'file_size', {t: 'size', n: 1, f: group})
   ], T.ftp.n, 'ftp');
+  });
 
   // TLS.
-  table('t-tls', T.tls.rows, [
+  later('tls', function () { table('t-tls', T.tls.rows, [
     ts('tls'), uidCol('tls'), f('tls', 'server_name', {t: 'server name'}), f('tls', 'version'),
     f('tls', 'cipher'), f('tls', 'alpn', {t: 'ALPN'}),
     f('tls', 'resumed', {f: function (v) { return v ? 'yes' : ''; }}),
     f('tls', 'decrypted', {f: function (v) { return v ? 'yes' : 'no'; }}),
     f('tls', 'reason'), f('tls', 'subject', {t: 'certificate'})
-  ], T.tls.n, 'tls');
+  ], T.tls.n, 'tls'); });
 
   // Files.
-  table('t-files', T.files.rows, [
+  later('files', function () { table('t-files', T.files.rows, [
     ts('files'), uidCol('files'), f('files', 'fuid'), f('files', 'source'),
     {t: 'name', v: function (r) { return G.files(r, 'name') || G.files(r, 'fuid'); },
      cell: function (td, r) { objectCell(td, G.files(r, 'fuid')); }},
     f('files', 'mime_type', {t: 'MIME type'}), f('files', 'size', {n: 1, f: group}), f('files', 'sha256')
-  ], T.files.n, 'files');
+  ], T.files.n, 'files'); });
 
   // One connection: its records and the first part of its transcript.
   var flowByUid = null;
@@ -410,7 +458,11 @@ inline constexpr const char kReportScript[] = R"JS(
   function showDetail() {
     var sec = document.getElementById('detail');
     var h = location.hash;
-    if (h.indexOf('#c=') !== 0) { sec.hidden = true; return; }
+    if (h.indexOf('#c=') !== 0) {
+      sec.hidden = true;
+      run(h.slice(1));  // a section named in the link: drawn now
+      return;
+    }
     var uid;
     try { uid = decodeURIComponent(h.slice(3)); } catch (e) { uid = h.slice(3); }
     if (!flowByUid) {
