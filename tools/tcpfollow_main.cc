@@ -327,6 +327,7 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out,
   sessions["detected"] = ch.detected;
   sessions["undetected"] = ch.undetected;
   sessions["midstream_detected"] = ch.midstream_detected;
+  sessions["midstream_skipped_bytes"] = ch.midstream_skipped_bytes;
   sessions["switches"] = ch.switches;
   sessions["switches_refused"] = ch.switches_refused;
   sessions["alpn_selected"] = ch.alpn_selected;
@@ -836,6 +837,7 @@ int Run(int argc, char** argv) {
     sum.detected += c.detected;
     sum.undetected += c.undetected;
     sum.midstream_detected += c.midstream_detected;
+    sum.midstream_skipped_bytes += c.midstream_skipped_bytes;
     sum.switches += c.switches;
     sum.switches_refused += c.switches_refused;
     sum.alpn_selected += c.alpn_selected;

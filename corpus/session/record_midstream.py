@@ -12,10 +12,15 @@ until tcpdump runs. The capture holds no handshake and none of the bytes before:
     binary, GET of a 6 kB text (chunked), POST of a 4 kB body.
   smtp_midstream: smtplib -> aiosmtpd (port 26523); the capture starts after the banner
     and EHLO; then two mails with a binary attachment each, QUIT.
+  http_mid_body: http.client -> a raw server (session_clients.py, port 26524) that pauses
+    a 100000-byte download after 24000 body bytes; the capture starts there: it holds the
+    last 76000 bytes of that body (more than an HTTP head may hold), then two more GETs
+    (12000 and 5000 bytes) on the same connection.
 Manifests: what the endpoints sent, and for each connection that started before the
 capture what the capture holds ("captured": what moved after the mark). Objects: what was
 transferred after the mark (the file; the bodies; the mails and attachments), as the
-server logged them and the client saw them.
+server logged them and the client saw them. Arguments: the names of the captures to record
+(default: all).
 """
 import json
 import os
@@ -30,7 +35,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = os.path.join(HERE, "session_clients.py")
 
 
-def record(name, server_argv, port, client_args, pick_objects, check, setup=None):
+def record(name, server_argv, port, client_args, pick_objects, check, setup=None, go=False):
+    if sys.argv[1:] and name not in sys.argv[1:]:
+        return  # record_midstream.py NAME...: only those
     pcap = os.path.join(HERE, name + ".pcap")
     with lab.Lab(prefix="session") as L:
         objects = os.path.join(L.tmp, "objects.jsonl")
@@ -46,6 +53,8 @@ def record(name, server_argv, port, client_args, pick_objects, check, setup=None
         if client.stdout.readline().strip() != "ready":
             raise SystemExit("%s: the client did not get to its mark" % name)
         L.start_capture(pcap)
+        if go:
+            open(os.path.join(L.tmp, "go"), "w").close()  # the pausing server goes on
         client.stdin.write("go\n")
         client.stdin.flush()
         if client.wait(60) != 0:
@@ -102,6 +111,12 @@ def main():
              [(s["kind"], s["sha256"]) for s in sent])
     record("smtp_midstream", [os.path.join(lab.HERE, "smtp_server.py")], 26523,
            ["smtp", "--mark-after-ehlo"], lambda objs: objs, check_smtp)
+
+    def pausing_server(L):
+        return ["pausing-http-server", "--go", os.path.join(L.tmp, "go")]
+    record("http_mid_body", [CLIENTS], 26524, ["http-mid-body"],
+           lambda objs: [o for o in objs if o["url"] != "/first100000.bin"], check_http,
+           setup=pausing_server, go=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,16 @@ smtp: smtplib, EHLO, two mails with a binary attachment each, QUIT.
 http: http.client over one keep-alive connection; STEP is "GET:/path" or
   "POST:/path:SIZE" (a seeded random body of SIZE bytes, Content-Length).
 ftp: ftplib, login as corpus/corpus, then RETR FILE in binary mode (TYPE I, PASV), QUIT.
+
+  session_clients.py http-mid-body HOST PORT OUT.json
+  session_clients.py pausing-http-server --port P --objects OUT.jsonl --go FILE
+
+A download that is under way when the capture starts: the server (raw sockets, one
+connection) answers the first GET with a 100000-byte body (Content-Length), sends its
+first 24000 bytes, and waits until FILE exists before it sends the rest; then it answers
+each further GET /NAME with NAME's bytes (size from the digits in NAME). The client
+(http.client) reads the first 24000 body bytes, marks and waits (as above), reads the
+rest, then GETs /next12000.bin and /last5000.bin on the same connection.
 With a --mark-* option the client, at that point, calls sockrec.mark() (the manifest then
 knows what moved after it), prints "ready" and waits for a line on stdin before going
 on: the recorder starts its capture in between, so the capture begins in the middle of
@@ -104,11 +114,82 @@ def run_ftp(host, port, name, mark):
     return [dict(digest(b"".join(chunks)), name=name)]
 
 
+def body_of(name):
+    size = int("".join(ch for ch in name if ch.isdigit()))
+    return random.Random(name).randbytes(size)
+
+
+def run_pausing_server(argv):
+    import argparse
+    import os
+    import socket
+    import time
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--objects", required=True)
+    p.add_argument("--go", required=True)
+    a = p.parse_args(argv)
+    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.bind(("::", a.port))
+    ls.listen(1)
+    print("listening", flush=True)
+    c, _ = ls.accept()
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = c.makefile("rb")
+    first = True
+    while True:
+        line = f.readline()
+        if not line:
+            break
+        while f.readline() not in (b"\r\n", b"\n", b""):
+            pass
+        name = line.split()[1].decode().rsplit("/", 1)[-1]
+        body = body_of(name)
+        head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body))
+        if first:
+            c.sendall(head + body[:24000])
+            while not os.path.exists(a.go):
+                time.sleep(0.05)
+            c.sendall(body[24000:])
+            first = False
+        else:
+            c.sendall(head + body)
+        with open(a.objects, "a") as out:
+            out.write(json.dumps(dict(digest(body), source="http", direction="response",
+                                      method="GET", url="/" + name, name=name)) + "\n")
+    c.shutdown(socket.SHUT_WR)
+    c.close()
+
+
+def run_http_mid_body(host, port):
+    conn = http.client.HTTPConnection(host, port)
+    conn.request("GET", "/first100000.bin")
+    resp = conn.getresponse()
+    head = resp.read(24000)
+    pause()
+    body = head + resp.read()
+    log = [dict(digest(body), method="GET", url="/first100000.bin", status=resp.status)]
+    for url in ("/next12000.bin", "/last5000.bin"):
+        conn.request("GET", url)
+        resp = conn.getresponse()
+        log.append(dict(digest(resp.read()), method="GET", url=url, status=resp.status))
+    conn.close()
+    return log
+
+
 def main():
     args = sys.argv[1:]
+    if args[0] == "pausing-http-server":
+        run_pausing_server(args[1:])
+        return
     kind, host, port, out = args[0], args[1], int(args[2]), args[3]
     rest = args[4:]
-    if kind == "smtp":
+    if kind == "http-mid-body":
+        log = run_http_mid_body(host, port)
+    elif kind == "smtp":
         log = run_smtp(host, port, "--mark-after-ehlo" in rest)
     elif kind == "http":
         mark_after = -1

@@ -59,7 +59,12 @@ class HttpInstance : public ProtocolInstance {
     // odd methods, a capture of the server's side only).
     if (LooksLikeHttpResponse(in.server)) return Detection::kYes;
     if (in.midstream && FindRequestLine(in.client)) return Detection::kYes;
-    if (in.client.empty()) return in.server.empty() ? Detection::kMaybe : Detection::kNo;
+    if (in.client.empty()) {
+      // Picked up in the middle, the server's bytes may be the rest of a body: the
+      // client's next request will tell.
+      if (in.midstream && !in.client_ended) return Detection::kMaybe;
+      return in.server.empty() ? Detection::kMaybe : Detection::kNo;
+    }
     if (LooksLikeHttp(in.client)) return Detection::kYes;
     bool undecided = FirstLine(in.client).empty() || in.server.empty();
     return undecided && !(in.client_ended && in.server_ended) ? Detection::kMaybe

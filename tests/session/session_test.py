@@ -15,6 +15,8 @@ peers sent (the sha256 the endpoints logged, from the capture's manifest):
   ftp_midstream       capture starts after login: TYPE, PASV, RETR; the data connection
                       tied to the control connection by the 227 reply
   http_midstream      keep-alive connection captured from its second request on
+  http_mid_body       capture starts inside a download (76000 bytes of a body's tail,
+                      more than detection holds): the next two GETs and their bodies
   smtp_midstream      capture starts after EHLO: two mails
 
 usage: session_test.py TCPFOLLOW [CAPTURE...]   (paths relative to the working directory:
@@ -195,6 +197,19 @@ def http_midstream(run):
         run.fail("a record of the transaction before the capture started")
 
 
+def http_mid_body(run):
+    run.services({26524: "http"})
+    for url in ("/next12000.bin", "/last5000.bin"):
+        body = run.obj(url=url)
+        r = run.record("http", url, lambda r, u=url: r.get("uri") == u,
+                       {"method": "GET", "status_code": 200, "partial": False,
+                        "response_body_len": body["length"]})
+        run.holds(url, r.get("resp_fuids", []), [body])
+    if len(run.log("http")) != 2:
+        run.fail("%d http records, expected 2 (the download under way is not a transaction)"
+                 % len(run.log("http")))
+
+
 def ftp_midstream(run):
     data_port = [c["resp_p"] for c in run.manifest["connections"] if c["resp_p"] != 26521]
     run.services({26521: "ftp", data_port[0]: "ftp-data"})
@@ -219,6 +234,7 @@ CASES = {
     "ftp_midstream": ftp_midstream,
     "http_midstream": http_midstream,
     "smtp_midstream": smtp_midstream,
+    "http_mid_body": http_mid_body,
 }
 
 

@@ -103,7 +103,7 @@ void StageChain::Detect(absl::Time ts, bool final) {
       Detection d = e.instance->Detect(in);
       if (d == Detection::kYes) {
         ++stats_->detected;
-        if (facts_.midstream) ++stats_->midstream_detected;
+        if (in.midstream) ++stats_->midstream_detected;
         StageFacts facts = facts_;
         facts.midstream = in.midstream;
         Start(Make(e, facts, ""), e.spec->name);
@@ -114,10 +114,46 @@ void StageChain::Detect(absl::Time ts, bool final) {
   }
   bool full = window_[0].size() >= kMaxDetectBytes || window_[1].size() >= kMaxDetectBytes ||
               pending_bytes_ > kMaxPendingBytes;
+  if (full && in.midstream && any_maybe && !final) {
+    // Bytes from the middle of something nobody recognises: skip them, not the stream.
+    bool within = true;
+    for (Direction d : {Direction::kClientToServer, Direction::kServerToClient}) {
+      if (window_[Index(d)].size() >= kMaxDetectBytes) within &= SkipHeld(d);
+    }
+    full = !within || pending_bytes_ > kMaxPendingBytes;
+  }
   if (!any_maybe || full || final) {
     ++stats_->undetected;
     GiveUp();
   }
+}
+
+bool StageChain::SkipHeld(Direction dir) {
+  std::vector<Pending> kept;
+  kept.reserve(pending_.size());
+  uint64_t skipped = 0;
+  for (Pending& p : pending_) {
+    if (p.dir != dir || p.kind == Pending::Kind::kEnd) {
+      kept.push_back(std::move(p));
+      continue;
+    }
+    uint64_t n = p.kind == Pending::Kind::kData ? p.bytes.size() : p.gap;
+    if (p.kind == Pending::Kind::kData) {
+      skipped += n;
+      pending_bytes_ -= n;
+    }
+    // Consecutive gaps of one direction are one (the vector stays short).
+    if (!kept.empty() && kept.back().kind == Pending::Kind::kGap && kept.back().dir == dir) {
+      kept.back().gap += n;
+    } else {
+      kept.push_back({Pending::Kind::kGap, dir, p.ts, {}, n});
+    }
+  }
+  pending_ = std::move(kept);
+  window_[Index(dir)].clear();
+  skipped_[Index(dir)] += skipped;
+  stats_->midstream_skipped_bytes += skipped;
+  return skipped_[Index(dir)] <= kMaxMidstreamSkipBytes;
 }
 
 void StageChain::Start(std::unique_ptr<Analyzer> analyzer, const std::string& name) {

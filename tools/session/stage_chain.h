@@ -9,6 +9,10 @@
 // Detection holds the first bytes of each direction (bounded) until a protocol claims
 // them or all decline. A stream whose start was not captured (a gap first, or no
 // handshake seen) is still detected from lines after the gap, and the analyzer is told.
+// Such a stream may begin with bytes no detector can place (the tail of a download under
+// way when the capture started): while some protocol still says "maybe", a direction
+// whose window fills is not held but passed on as a gap (up to kMaxMidstreamSkipBytes
+// per direction), and detection goes on with what follows (the next request).
 #ifndef TCPFOLLOW_TOOLS_SESSION_STAGE_CHAIN_H_
 #define TCPFOLLOW_TOOLS_SESSION_STAGE_CHAIN_H_
 
@@ -35,6 +39,7 @@ struct StageChainStats {
   uint64_t detected = 0;        // chains whose protocol was found
   uint64_t undetected = 0;      // chains where every protocol declined
   uint64_t midstream_detected = 0;
+  uint64_t midstream_skipped_bytes = 0;  // not held while detecting: a gap to the analyzer
   uint64_t switches = 0;        // handoffs performed
   uint64_t switches_refused = 0;  // to a protocol nobody parses, or past the caps
   uint64_t alpn_selected = 0;   // plaintext stages chosen by ALPN
@@ -44,6 +49,7 @@ class StageChain : public Analyzer {
  public:
   static constexpr size_t kMaxDetectBytes = 8192;  // per direction
   static constexpr size_t kMaxPendingBytes = 4 * kMaxDetectBytes;
+  static constexpr uint64_t kMaxMidstreamSkipBytes = 256 * 1024;  // per direction
   static constexpr int kMaxDepth = 4;     // TLS inside a tunnel inside TLS ...
   static constexpr int kMaxSwitches = 8;  // handoffs in one chain
 
@@ -75,6 +81,9 @@ class StageChain : public Analyzer {
   enum class State { kDetecting, kRunning, kIgnoring };
 
   void Detect(absl::Time ts, bool final);
+  // Midstream: `dir`'s held bytes become gaps and its window starts afresh; false once
+  // more than kMaxMidstreamSkipBytes of it were skipped.
+  bool SkipHeld(Direction dir);
   // Runs `analyzer` and replays what detection held.
   void Start(std::unique_ptr<Analyzer> analyzer, const std::string& name);
   std::unique_ptr<Analyzer> Make(const ProtocolSet::Entry& entry, const StageFacts& facts,
@@ -100,6 +109,7 @@ class StageChain : public Analyzer {
   std::string window_[2];  // detection window per direction (after the last gap)
   bool ended_[2] = {false, false};
   bool first_data_[2] = {true, true};
+  uint64_t skipped_[2] = {0, 0};
 
   std::unique_ptr<Analyzer> analyzer_;
   std::unique_ptr<Analyzer> successor_;  // for the plaintext of a TLS stage (PROT P)

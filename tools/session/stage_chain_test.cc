@@ -197,6 +197,38 @@ TEST_CASE("StageChain: after a gap, detection goes on with what follows it", "[s
   CHECK(f.last_facts.midstream);
 }
 
+TEST_CASE("StageChain: midstream, unplaceable bytes are skipped as a gap, not held",
+          "[session]") {
+  // A capture that starts inside a download: the server's bytes fill the window while the
+  // client has said nothing; they go to the analyzer as a gap once the client speaks.
+  Fixture f;
+  f.conn.saw_handshake = false;
+  StageChain chain = f.Chain();
+  const std::string chunk(1000, 'x');
+  for (int i = 0; i < 24; ++i) chain.OnData(kS, kT, chunk);
+  CHECK(f.log.empty());
+  chain.OnData(kC, kT, "PING 1\n");
+  // 9000 bytes filled the window twice (18000 skipped, one gap); 6000 were still held.
+  REQUIRE(f.log.size() == 8);
+  CHECK(f.log[0] == "ping/mid S gap 18000");
+  for (int i = 1; i <= 6; ++i) CHECK(f.log[i] == "ping/mid S " + chunk);
+  CHECK(f.log[7] == "ping/mid C PING 1\n");
+}
+
+TEST_CASE("StageChain: midstream skipping is bounded", "[session]") {
+  Fixture f;
+  f.conn.saw_handshake = false;
+  StageChain chain = f.Chain();
+  const std::string chunk(4096, 'x');
+  for (uint64_t n = 0; n <= StageChain::kMaxMidstreamSkipBytes + 2 * StageChain::kMaxDetectBytes;
+       n += chunk.size()) {
+    chain.OnData(kS, kT, chunk);
+  }
+  chain.OnData(kC, kT, "PING 1\n");  // too late: the connection was given up
+  chain.OnClose(kT);
+  CHECK(f.log.empty());
+}
+
 TEST_CASE("StageChain: detection window is bounded", "[session]") {
   Fixture f;
   StageChain chain = f.Chain();
