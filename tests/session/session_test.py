@@ -15,6 +15,8 @@ peers sent (the sha256 the endpoints logged, from the capture's manifest):
   ftp_midstream       capture starts after login: TYPE, PASV, RETR; the data connection
                       tied to the control connection by the 227 reply
   http_midstream      keep-alive connection captured from its second request on
+  greeting_lost       the SMTP and FTP greetings are missing (a gap before detection):
+                      the mail, and FTP's commands paired with their replies
   http_mid_body       capture starts inside a download (76000 bytes of a body's tail,
                       more than detection holds): the next two GETs and their bodies
   smtp_midstream      capture starts after EHLO: two mails
@@ -210,6 +212,19 @@ def http_mid_body(run):
                  % len(run.log("http")))
 
 
+def greeting_lost(run):
+    run.services({26531: "smtp", 26532: "ftp"})
+    check_mails(run, 26531, ["greeting lost"], lambda i: run.obj(name="message"),
+                lambda i: run.obj(name="lost.bin"), helo="client.session.test",
+                last_reply="250 queued as 7")
+    for command, code in (("USER", 331), ("PASS", 230), ("PWD", 257), ("PASV", 227),
+                          ("RETR", 226), ("QUIT", 221)):
+        run.record("ftp", command, lambda r, c=command: r.get("command") == c,
+                   {"reply_code": code, "user": "alice"})
+    run.record("ftp", "RETR size", lambda r: r.get("command") == "RETR",
+               {"arg": "report.pdf", "file_size": 8192})
+
+
 def ftp_midstream(run):
     data_port = [c["resp_p"] for c in run.manifest["connections"] if c["resp_p"] != 26521]
     run.services({26521: "ftp", data_port[0]: "ftp-data"})
@@ -235,6 +250,7 @@ CASES = {
     "http_midstream": http_midstream,
     "smtp_midstream": smtp_midstream,
     "http_mid_body": http_mid_body,
+    "greeting_lost": greeting_lost,
 }
 
 
