@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "tins_ext/community_id.h"
 
 namespace tcpfollow {
 
@@ -42,6 +43,7 @@ class FileObjectWriter : public ObjectWriter {
         meta_(meta),
         fuid_(std::move(fuid)),
         uid_(ConnectionUid(conn)),
+        community_id_(CommunityIdV1(conn.client, conn.server)),
         store_(store) {
     std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
     if (!meta.extension.empty() && name.find('.') == std::string::npos) {
@@ -78,6 +80,7 @@ class FileObjectWriter : public ObjectWriter {
     r.ok = true;  // write errors surface in the run's summary and exit status
     nlohmann::json rec = {{"ts", Seconds(ts)},      {"fuid", fuid_}, {"uid", uid_},
                           {"source", meta_.source}, {"size", size_}};
+    if (!community_id_.empty()) rec["community_id"] = community_id_;
     if (store_) {
       FlushBuffer();
       unsigned char md[EVP_MAX_MD_SIZE];
@@ -112,6 +115,7 @@ class FileObjectWriter : public ObjectWriter {
   ObjectMeta meta_;
   std::string fuid_;
   std::string uid_;
+  std::string community_id_;
   std::string file_name_;
   EVP_MD_CTX* sha_ = nullptr;  // null when not storing
   std::string buffer_;
@@ -168,7 +172,7 @@ JsonlFile* RunOutput::Log(absl::string_view log) {
 }
 
 nlohmann::json RunOutput::BaseRecord(const ConnectionInfo& conn, absl::Time ts) {
-  return nlohmann::json{
+  nlohmann::json rec{
       {"ts", Seconds(ts)},
       {"uid", ConnectionUid(conn)},
       {"id.orig_h", conn.client.addr.ToString()},
@@ -176,6 +180,9 @@ nlohmann::json RunOutput::BaseRecord(const ConnectionInfo& conn, absl::Time ts) 
       {"id.resp_h", conn.server.addr.ToString()},
       {"id.resp_p", conn.server.port},
   };
+  std::string community_id = CommunityIdV1(conn.client, conn.server);
+  if (!community_id.empty()) rec["community_id"] = std::move(community_id);
+  return rec;
 }
 
 void RunOutput::WriteRecord(absl::string_view log, nlohmann::json record) {

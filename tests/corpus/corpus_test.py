@@ -19,10 +19,14 @@ ids (uid, fuid and the file paths built from them, which depend on the shard cou
 set aside and the lines sorted (record order across workers depends on timing).
 """
 import argparse
+import base64
 import glob
+import hashlib
+import ipaddress
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -45,6 +49,29 @@ def normalized_records(outdir):
                     rec["_log"] = log
                     lines.append(json.dumps(rec, sort_keys=True))
     return lines
+
+
+def community_id_v1(orig_h, orig_p, resp_h, resp_p, proto=6, seed=0):
+    """Community ID v1, written from the spec independently of the C++ one."""
+    a, b = ipaddress.ip_address(orig_h).packed, ipaddress.ip_address(resp_h).packed
+    if (a, orig_p) > (b, resp_p):
+        a, b, orig_p, resp_p = b, a, resp_p, orig_p
+    data = struct.pack("!H", seed) + a + b + struct.pack("!BBHH", proto, 0, orig_p, resp_p)
+    return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
+
+
+def community_id_problems(lines):
+    """Every record that names a connection carries its Community ID, and the right one."""
+    bad = []
+    for line in lines:
+        rec = json.loads(line)
+        if "id.orig_h" not in rec:
+            continue
+        want = community_id_v1(rec["id.orig_h"], rec["id.orig_p"], rec["id.resp_h"], rec["id.resp_p"])
+        if rec.get("community_id") != want:
+            bad.append("%s record of %s: community_id %s, expected %s" %
+                       (rec["_log"], rec.get("uid"), rec.get("community_id"), want))
+    return bad
 
 
 ID_FIELDS = {"uid", "fuid", "fuids", "orig_fuids", "resp_fuids", "path", "files"}
@@ -107,6 +134,10 @@ def main():
             failures += 1
         golden = os.path.join(root, "corpus", "golden", area, name + ".jsonl")
         got = normalized_records(outdir)
+        cid = community_id_problems(got)
+        if cid:
+            print("FAIL %s: %d records with a wrong community_id, e.g. %s" % (label, len(cid), cid[0]))
+            failures += 1
         if args.update:
             os.makedirs(os.path.dirname(golden), exist_ok=True)
             with open(golden, "w") as f:
