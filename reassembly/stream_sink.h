@@ -68,6 +68,7 @@ struct DirectionSummary {
   uint64_t missed_bytes = 0;   // bytes reported as gaps
   uint64_t gaps = 0;           // number of gap events
   uint64_t packets = 0;
+  uint64_t bad_checksums = 0;      // segments whose TCP checksum did not verify
   uint64_t overlaps = 0;           // segments overlapping data already held or delivered
   uint64_t overlap_conflicts = 0;  // ... whose bytes differed from what was kept
   uint64_t retransmitted_bytes = 0;

@@ -60,6 +60,16 @@ void TcpReassembler::OnSegment(const TcpSegment& seg) {
   const FlowKey key = FlowKey::Of(seg.src, seg.dst, seg.vlan);
   auto it = table_.find(key);
   Connection* conn = it == table_.end() ? nullptr : it->second.get();
+  if (seg.bad_checksum) {
+    ++stats_.bad_checksums;
+    if (limits_.verify_checksums) {
+      ++stats_.bad_checksums_dropped;
+      if (conn != nullptr && !conn->closed) {
+        ++conn->stream[Index(conn->DirectionOf(seg))].mutable_summary()->bad_checksums;
+      }
+      return;
+    }
+  }
   const bool new_syn = seg.has(tcp_flags::kSyn) && !seg.has(tcp_flags::kAck) &&
                        !seg.has(tcp_flags::kRst);
   if (conn != nullptr && conn->closed) {
@@ -156,6 +166,7 @@ void TcpReassembler::Process(Connection* conn, const TcpSegment& seg) {
   TcpStreamReassembler& sender = conn->stream[Index(dir)];
   TcpStreamReassembler& peer = conn->stream[Index(Opposite(dir))];
   ++sender.mutable_summary()->packets;
+  if (seg.bad_checksum) ++sender.mutable_summary()->bad_checksums;
   if (conn->closing) {
     // Both FINs are in: the final ACK (or a RST) ends the connection, counted in it; a
     // retransmitted FIN from the other side is counted and changes nothing.

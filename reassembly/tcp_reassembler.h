@@ -59,6 +59,9 @@ struct TcpLimits {
   absl::Duration final_ack_wait = absl::Seconds(1);
   size_t delivered_history_bytes = 0;               // see TcpStreamLimits
   TcpPolicy policy = TcpPolicy::kFirst;             // overlap policy (not a limit, but a knob)
+  // Drop segments whose TCP checksum is wrong (Zeek's default) instead of only counting
+  // them (ours: offloading leaves wrong checksums in captures taken on the sender).
+  bool verify_checksums = false;
 };
 
 struct TcpReassemblerOptions {
@@ -94,7 +97,9 @@ struct TcpStats {
   uint64_t bad_fin_ignored = 0;
   uint64_t segments_ignored_no_connection = 0;
   uint64_t segments_after_close = 0;
-  uint64_t final_ack_timeouts = 0;  // FIN-closed connections whose final ACK never came
+  uint64_t final_ack_timeouts = 0;
+  uint64_t bad_checksums = 0;          // segments whose TCP checksum did not verify
+  uint64_t bad_checksums_dropped = 0;  // ... dropped for it (verify_checksums)  // FIN-closed connections whose final ACK never came
   uint64_t buffered_bytes = 0;  // out-of-order bytes held now
   uint64_t max_buffered_bytes = 0;
 };

@@ -417,5 +417,27 @@ TEST_CASE("TcpReassembler: without a final ACK the FIN close ends after final_ac
   CHECK(h.log.back() == "end #1 fin C 0/0 S 0/0");
 }
 
+TEST_CASE("TcpReassembler: bad checksums are counted; dropped only with verify_checksums",
+          "[tcp]") {
+  for (bool verify : {false, true}) {
+    RecordingHandler h;
+    TcpLimits limits;
+    limits.verify_checksums = verify;
+    TcpReassembler r(limits, &h);
+    Handshake(r);
+    TcpSegment bad = Seg(kCli, kSrv, f::kAck, kC + 1, kS + 1, "abc");
+    bad.bad_checksum = true;
+    r.OnSegment(bad);
+    r.OnSegment(Seg(kCli, kSrv, f::kAck, kC + 4, kS + 1, "def"));
+    r.FinishAll(T(2));
+    INFO("verify " << verify);
+    CHECK(r.stats().bad_checksums == 1);
+    CHECK(r.stats().bad_checksums_dropped == (verify ? 1 : 0));
+    CHECK(h.summaries[0].dir[0].bad_checksums == 1);
+    CHECK(h.summaries[0].dir[0].bytes == (verify ? 3 : 6));
+    CHECK(h.summaries[0].dir[0].missed_bytes == (verify ? 3 : 0));
+  }
+}
+
 }  // namespace
 }  // namespace tcpfollow

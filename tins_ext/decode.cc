@@ -2,6 +2,12 @@
 // bounds-checked byte loads, so unaligned and short input is safe.
 #include "tins_ext/decode.h"
 
+#include <cstring>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace tcpfollow {
 namespace {
 
@@ -295,7 +301,92 @@ DecodeError DecodeTcp(const IpPacket& ip, absl::Time ts, TcpSegment* out) {
   out->flags = p[13] & 0x3f;
   out->window = Be16(p + 14);
   out->payload = tcp.substr(header_len);
+  out->bad_checksum = !TcpChecksumOk(ip);
   return DecodeError::kOk;
+}
+
+namespace {
+
+// Ones' complement sum of `data` in memory order, as 32-bit words added into four 64-bit
+// accumulators (no carries to propagate for 2^32 words; the compiler vectorizes it). The
+// byte order does not matter for checking: a valid sum folds to 0xffff either way. `data`
+// starts at an even offset of the summed stream.
+uint64_t SumWords(const uint8_t* p, size_t n, uint64_t sum) {
+  uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#ifdef __SSE2__
+  // 64 bytes per round into four pairs of 64-bit lanes (each 32-bit word zero-extended).
+  const __m128i zero = _mm_setzero_si128();
+  __m128i v0 = zero, v1 = zero, v2 = zero, v3 = zero;
+  while (n >= 64) {
+    const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+    const __m128i x2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
+    const __m128i x3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 48));
+    v0 = _mm_add_epi64(v0, _mm_add_epi64(_mm_unpacklo_epi32(x0, zero), _mm_unpackhi_epi32(x0, zero)));
+    v1 = _mm_add_epi64(v1, _mm_add_epi64(_mm_unpacklo_epi32(x1, zero), _mm_unpackhi_epi32(x1, zero)));
+    v2 = _mm_add_epi64(v2, _mm_add_epi64(_mm_unpacklo_epi32(x2, zero), _mm_unpackhi_epi32(x2, zero)));
+    v3 = _mm_add_epi64(v3, _mm_add_epi64(_mm_unpacklo_epi32(x3, zero), _mm_unpackhi_epi32(x3, zero)));
+    p += 64;
+    n -= 64;
+  }
+  uint64_t lanes[8];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(lanes), v0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(lanes + 2), v1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(lanes + 4), v2);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(lanes + 6), v3);
+  a0 = lanes[0] + lanes[1];
+  a1 = lanes[2] + lanes[3];
+  a2 = lanes[4] + lanes[5];
+  a3 = lanes[6] + lanes[7];
+#endif
+  while (n >= 16) {
+    uint32_t w[4];
+    std::memcpy(w, p, 16);
+    a0 += w[0];
+    a1 += w[1];
+    a2 += w[2];
+    a3 += w[3];
+    p += 16;
+    n -= 16;
+  }
+  while (n >= 4) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    a0 += w;
+    p += 4;
+    n -= 4;
+  }
+  uint32_t tail = 0;
+  std::memcpy(&tail, p, n);  // zero-padded, as the odd byte is
+  a1 += tail;
+  // Fold each to 33 bits before adding, so the total cannot overflow.
+  auto fold32 = [](uint64_t v) { return (v & 0xffffffffu) + (v >> 32); };
+  uint64_t total = fold32(a0) + fold32(a1) + fold32(a2) + fold32(a3) + fold32(sum);
+  return total;
+}
+
+uint16_t Fold(uint64_t sum) {
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+}  // namespace
+
+bool TcpChecksumOk(const IpPacket& ip) {
+  const absl::string_view tcp = ip.payload;
+  const size_t n = ip.src.size();
+  uint64_t sum = SumWords(ip.src.bytes.data(), n, 0);
+  sum = SumWords(ip.dst.bytes.data(), n, sum);
+  // Protocol and TCP length as the 16-bit network-order words of the pseudo-header, read
+  // in memory order like the rest.
+  const uint8_t words[4] = {0, kProtoTcp, static_cast<uint8_t>(tcp.size() >> 8),
+                            static_cast<uint8_t>(tcp.size())};
+  sum = SumWords(words, 4, sum);
+  sum = SumWords(reinterpret_cast<const uint8_t*>(tcp.data()), tcp.size(), sum);
+  return Fold(sum) == 0xffff;
 }
 
 void DecodeStats::CountIp(const IpPacket& p) {

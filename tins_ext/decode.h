@@ -2,8 +2,9 @@
 // and TCP. Nothing is allocated; every view in the results points into the caller's
 // buffer. Validates what a reassembler must be able to trust (version, header lengths,
 // total/payload length against the captured bytes, extension-header chains, TCP data
-// offset) and trims trailing link padding. Does not verify checksums (offload makes them
-// unreliable in captures), does not parse IP or TCP options, and does not reassemble
+// offset) and trims trailing link padding. Verifies TCP checksums (TcpSegment::bad_checksum;
+// offload makes them unreliable in captures, so nothing is refused for it), not IPv4
+// header checksums; does not parse IP or TCP options, and does not reassemble
 // fragments: a fragment is reported as such and DecodeTcp refuses it. Reassembled
 // datagrams go back through DecodeIp. IPv6 extension headers are walked in any order
 // (the RFC 8200 order is not enforced) and a routing header does not change `dst`.
@@ -99,6 +100,8 @@ DecodeError DecodeIp(absl::string_view ip, uint32_t vlan, IpPacket* out);
 // Decodes the TCP header of a non-fragment datagram with protocol 6. Views point into
 // the same buffer as `ip`.
 DecodeError DecodeTcp(const IpPacket& ip, absl::Time ts, TcpSegment* out);
+// The TCP checksum of a whole (unfragmented or reassembled) TCP datagram verifies.
+bool TcpChecksumOk(const IpPacket& ip);
 
 // Counts packets by outcome and kind, for the run summary: call Count() with every
 // DecodeFrame/DecodeTcp result and CountIp() for every decoded datagram.

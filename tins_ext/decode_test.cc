@@ -573,5 +573,34 @@ TEST_CASE("Decode: scapy-built frames of every link type decode as named", "[dec
   CHECK(seen >= 15);
 }
 
+TEST_CASE("DecodeTcp: a wrong TCP checksum is flagged, a right one is not", "[decode]") {
+  for (const char* family : {"v4", "v6"}) {
+    const bool v4 = std::string(family) == "v4";
+    TcpPacketSpec spec;
+    spec.src = {IpAddress::FromString(v4 ? "198.18.0.1" : "2001:db8::1"), 40000};
+    spec.dst = {IpAddress::FromString(v4 ? "198.18.0.2" : "2001:db8::2"), 80};
+    spec.seq = 1000;
+    spec.ack = 7;
+    for (const std::string& payload : std::vector<std::string>{"", "x", "odd-length payload", std::string(1401, 'z')}) {
+      spec.payload = payload;
+      std::string pkt = BuildTcpPacket(spec);
+      IpPacket ip;
+      TcpSegment seg;
+      INFO(family << " payload " << payload.size());
+      REQUIRE(DecodeIp(pkt, 0, &ip) == DecodeError::kOk);
+      REQUIRE(DecodeTcp(ip, absl::UnixEpoch(), &seg) == DecodeError::kOk);
+      CHECK_FALSE(seg.bad_checksum);
+      // Any one bit flipped in the segment, or in an address, breaks it.
+      for (size_t at : {pkt.size() - 1, v4 ? size_t{12} : size_t{8}}) {
+        std::string bad = pkt;
+        bad[at] ^= 0x10;
+        REQUIRE(DecodeIp(bad, 0, &ip) == DecodeError::kOk);
+        REQUIRE(DecodeTcp(ip, absl::UnixEpoch(), &seg) == DecodeError::kOk);
+        CHECK(seg.bad_checksum);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tcpfollow

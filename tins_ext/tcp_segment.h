@@ -30,6 +30,9 @@ struct TcpSegment {
   uint8_t flags = 0;
   uint16_t window = 0;
   absl::string_view payload;
+  // The TCP checksum did not verify (whole segment captured). Offloading makes this common
+  // in captures taken on the sending host: counted, and dropped only if asked.
+  bool bad_checksum = false;
 
   bool has(uint8_t flag) const { return (flags & flag) != 0; }
 };

@@ -18,6 +18,7 @@ enum LongOnly {
   kJson = 1000,
   kFollow,
   kNoStreams,
+  kVerifyChecksums,
   kNoObjects,
   kNoReport,
   kWriteDecrypted,
@@ -75,6 +76,7 @@ const option kLongOptions[] = {
     {"psk", required_argument, nullptr, kPsk},
     {"tcp-policy", required_argument, nullptr, kTcpPolicy},
     {"frag-policy", required_argument, nullptr, kFragPolicy},
+    {"verify-checksums", no_argument, nullptr, kVerifyChecksums},
     {"max-flows", required_argument, nullptr, kMaxFlows},
     {"max-flow-buffer", required_argument, nullptr, kMaxFlowBuffer},
     {"max-total-buffer", required_argument, nullptr, kMaxTotalBuffer},
@@ -220,6 +222,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case kForce: o.force = true; break;
       case kAppend: o.append = true; break;
       case kNoStreams: o.write_streams = false; break;
+      case kVerifyChecksums: o.verify_checksums = true; break;
       case kNoObjects: o.write_objects = false; break;
       case kNoReport: o.write_report = false; break;
       case kStreamsOnly: o.analyze = false; break;
@@ -383,6 +386,9 @@ TLS:
 Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet time):
   --tcp-policy P          overlapping TCP data: first (default), last, bsd, linux, old-linux, windows, solaris
   --frag-policy P         overlapping IP fragments: first (default), last, bsd, bsd-right, linux, windows, solaris
+  --verify-checksums      drop TCP segments whose checksum is wrong (counted either way, in
+                          flows.jsonl bad_checksums; kept by default: offloading leaves wrong
+                          checksums in captures taken on the sending host)
   --max-flows N           connections tracked at once (default 65536, about 2-3 KB of memory each;
                           the least recently active is evicted and written out)
   --max-flow-buffer N     out-of-order bytes held per direction (default 4m; beyond it a gap is declared)

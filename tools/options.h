@@ -56,6 +56,7 @@ struct Options {
 
   // Reassembly.
   std::string tcp_policy = "first";
+  bool verify_checksums = false;
   std::string frag_policy = "first";
   uint64_t max_flows = 65536;  // about 2 KB each with streams off; see --help
   uint64_t max_flow_buffer = 4ull << 20;     // bytes buffered out of order, per direction

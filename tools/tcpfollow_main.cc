@@ -118,6 +118,7 @@ TcpLimits MakeTcpLimits(const Options& o) {
   l.max_buffered_total = o.max_total_buffer;
   l.idle_timeout = o.tcp_timeout;
   l.delivered_history_bytes = o.overlap_history;
+  l.verify_checksums = o.verify_checksums;
   return l;
 }
 

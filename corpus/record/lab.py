@@ -459,8 +459,48 @@ def _cut_packets(pcap, cuts):
     return removed
 
 
+def _corrupt_checksums(pcap, targets):
+    """Adds 1 to the TCP checksum of every segment whose payload is exactly one of
+    `targets` ((port, payload) pairs): what a capture taken on a host that offloads
+    checksums shows. Returns how many packets were changed."""
+    from scapy.all import PcapReader, PcapWriter, TCP  # Debian's python3-scapy
+    want = {(p, bytes(b)) for p, b in targets}
+    out, changed = [], 0
+    with PcapReader(pcap) as r:
+        linktype = r.linktype
+        for pkt in r:
+            if TCP in pkt:
+                t = pkt[TCP]
+                payload = bytes(t.payload)
+                if payload and ((t.dport, payload) in want or (t.sport, payload) in want):
+                    t.chksum = (t.chksum + 1) & 0xffff
+                    changed += 1
+            out.append(pkt)
+    w = PcapWriter(pcap, linktype=linktype, sync=True)
+    for pkt in out:
+        w.write(pkt)
+    w.close()
+    return changed
+
+
+def captured_streams(conv, lost_steps):
+    """What a capture holds of one scripted conversation when `lost_steps` are missing."""
+    captured = {}
+    for d, who in (("client_to_server", "c"), ("server_to_client", "s")):
+        held, missed = b"", 0
+        for si, (w, h) in enumerate(conv["steps"]):
+            if w != who:
+                continue
+            if si in lost_steps:
+                missed += len(bytes.fromhex(h))
+            else:
+                held += bytes.fromhex(h)
+        captured[d] = {"sha256": sha256_bytes(held), "length": len(held), "missed": missed}
+    return captured
+
+
 def record_script(here, name, description, script, objects=(), loss=0, cuts=(), v6=False,
-                  notes=None, prefix="zeek"):
+                  notes=None, prefix="zeek", corrupt=()):
     """Records <here>/<name>.pcap: scripted_peers.py plays `script` (see its doc) between
     the lab's client and server. `cuts`: (conversation index, step index) pairs whose
     segment is removed from the capture afterwards (a capture gap on a line boundary);
@@ -486,6 +526,12 @@ def record_script(here, name, description, script, objects=(), loss=0, cuts=(), 
             if removed != len(cuts):
                 raise SystemExit("cut %d packets, wanted %d (retransmitted or merged?)" %
                                  (removed, len(cuts)))
+        if corrupt:
+            changed = _corrupt_checksums(pcap, [(script[ci]["port"],
+                                                 bytes.fromhex(script[ci]["steps"][si][1]))
+                                                for ci, si in corrupt])
+            if changed != len(corrupt):
+                raise SystemExit("changed %d checksums, wanted %d" % (changed, len(corrupt)))
         m = finish(L, pcap, os.path.join(here, name + ".manifest.json"), description,
                    objects=objects, notes=notes)
     if cuts:
@@ -493,20 +539,8 @@ def record_script(here, name, description, script, objects=(), loss=0, cuts=(), 
         # the script's order: the client plays conversations one after another.
         for ci, conv in enumerate(script):
             cut_steps = {si for c, si in cuts if c == ci}
-            if not cut_steps:
-                continue
-            captured = {}
-            for d, who in (("client_to_server", "c"), ("server_to_client", "s")):
-                held, missed = b"", 0
-                for si, (w, h) in enumerate(conv["steps"]):
-                    if w != who:
-                        continue
-                    if si in cut_steps:
-                        missed += len(bytes.fromhex(h))
-                    else:
-                        held += bytes.fromhex(h)
-                captured[d] = {"sha256": sha256_bytes(held), "length": len(held), "missed": missed}
-            m["connections"][ci]["captured"] = captured
+            if cut_steps:
+                m["connections"][ci]["captured"] = captured_streams(conv, cut_steps)
         m["cuts"] = [{"conversation": ci, "step": si} for ci, si in cuts]
         write_manifest(m, os.path.join(here, name + ".manifest.json"))
     return m

@@ -209,6 +209,7 @@ class Session : public StreamSink, public PlaintextTap {
     rec["resp_missed_bytes"] = v.missed_bytes;
     rec["orig_pkts"] = c.packets;
     rec["resp_pkts"] = v.packets;
+    rec["bad_checksums"] = c.bad_checksums + v.bad_checksums;
     rec["orig_gaps"] = c.gaps;
     rec["resp_gaps"] = v.gaps;
     rec["close_reason"] = CloseReasonName(s.reason);
