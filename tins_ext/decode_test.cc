@@ -522,6 +522,23 @@ TEST_CASE("Decode: agrees with libtins on the same bytes", "[decode][tins]") {
   }
 }
 
+// Found by fuzz/decode_vs_libtins_fuzz (corpus/fuzz/decode_vs_libtins_fuzz/
+// found_ipv6_no_next_header): after a header whose next header is No Next Header (59),
+// RFC 8200 4.7 says nothing is a header, even when TCP bytes follow. libtins 4.0 walks on
+// (finding a TCP PDU there, or throwing); we stop, and the harness does not compare such
+// frames.
+TEST_CASE("Decode: IPv6 No Next Header ends the chain", "[decode][tins]") {
+  const std::string v6 = BuildTcpPacket(Spec6("after no next header"));
+  std::string ip = WithExtHeaders(v6, {{0, Options(1)}});
+  ip[40] = 59;  // the hop-by-hop header says nothing follows; the TCP bytes stay
+  IpPacket p;
+  REQUIRE(DecodeIp(ip, 0, &p) == DecodeError::kOk);
+  CHECK(p.protocol == 59);
+  CHECK(p.payload.size() == v6.size() - 40);
+  TcpSegment seg;
+  CHECK(DecodeTcp(p, absl::UnixEpoch(), &seg) == DecodeError::kNotTcp);
+}
+
 // The decode_fuzz seeds are written by scapy (tins_ext/make_decode_fuzz_seeds.py), an
 // encoder independent of ours: each must decode to what its name says.
 TEST_CASE("Decode: scapy-built frames of every link type decode as named", "[decode][seeds]") {
