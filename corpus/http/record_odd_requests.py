@@ -9,7 +9,10 @@ Raw-socket peers (corpus/record/scripted_peers.py) play, one connection each:
   5. binary junk as the request line, answered 400;
   6. an HTTP/0.9 request "GET /old09.txt", answered with bare bytes to the close;
   7. a POST whose Content-Length is 40 zeros then 50, with 50 body bytes, then a GET on
-     the same connection: both answered 200 (the 50 bytes are a body, not a request).
+     the same connection: both answered 200 (the 50 bytes are a body, not a request);
+  8. a POST with Expect: 100-continue: 100, the body, then an HTTP/1.0 200 (version is
+     the reply's "1.0", request_version "1.1", info_code 100);
+  9. a WebSocket upgrade answered 101 (status_code and info_code 101), one frame each way.
 The manifest's objects are every request and response body.
 """
 import os
@@ -60,9 +63,18 @@ def main():
         conv(22007, ("c", ("POST /zeros HTTP/1.1\r\n" + h + "Content-Length: " + "0" * 40 + "50\r\n\r\n").encode() + zeros_body +
                      ("GET /after.txt HTTP/1.1\r\n" + h + "\r\n").encode()),
              ("s", resp(200, bodies["zeros"]) + resp(200, bodies["after"]))),
+        conv(22008, ("c", ("POST /continue HTTP/1.1\r\n" + h + "Expect: 100-continue\r\n"
+                           "Content-Length: 5\r\n\r\n").encode()),
+             ("s", b"HTTP/1.1 100 Continue\r\n\r\n"), ("c", b"hello"),
+             ("s", b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"), close="s"),
+        conv(22009, ("c", ("GET /ws HTTP/1.1\r\n" + h + "Upgrade: websocket\r\n"
+                           "Connection: Upgrade\r\n\r\n").encode()),
+             ("s", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                   b"Connection: Upgrade\r\n\r\n"), ("c", b"\x81\x02hi"), ("s", b"\x81\x02ok")),
     ]
     objects = [lab.obj("http", b, name=n) for n, b in
-               [("query", q_body), ("ccm", ccm_body), ("zeros", zeros_body)] + sorted(bodies.items())]
+               [("query", q_body), ("ccm", ccm_body), ("zeros", zeros_body), ("continue", b"hello"),
+                ("continue answer", b"ok")] + sorted(bodies.items())]
     lab.record_script(HERE, "odd_requests", __doc__.splitlines()[0], script, objects=objects)
 
 

@@ -88,13 +88,14 @@ class HttpAnalyzer::Side : public HttpVisitor {
     }
     tx_->has_response = true;
     interim_ = status / 100 == 1 && status != 101;
-    if (interim_) {
+    tx_->reply_version = std::string(StripHttpPrefix(version));
+    if (status / 100 == 1) {  // as Zeek: every 1xx, 101 too, is the informational reply
       tx_->info_code = status;
       tx_->info_msg = std::string(reason);
-    } else {
+    }
+    if (!interim_) {
       tx_->status_code = status;
       tx_->status_msg = std::string(reason);
-      if (tx_->version.empty()) tx_->version = std::string(StripHttpPrefix(version));
     }
     StartMessage();
   }

@@ -209,6 +209,28 @@ TEST_CASE("HttpAnalyzer: 100-continue keeps the request for the final answer", "
   REQUIRE(o.records[0]["response_body_len"] == 2);
 }
 
+TEST_CASE("HttpAnalyzer: version is the reply's, as in Zeek; the request's has its own field",
+          "[http]") {
+  Outcome o = RunEverySplit({
+      {kC, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"},
+      {kS, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+  });
+  REQUIRE(o.records.size() == 1);
+  CHECK(o.records[0]["version"] == "1.0");
+  CHECK(o.records[0]["request_version"] == "1.1");
+}
+
+TEST_CASE("HttpAnalyzer: a 101 is both the status and the informational reply", "[http]") {
+  Outcome o = RunConversation({
+      {kC, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"},
+      {kS, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"},
+  });
+  REQUIRE(o.records.size() == 1);
+  CHECK(o.records[0]["status_code"] == 101);
+  CHECK(o.records[0]["info_code"] == 101);
+  CHECK(o.records[0]["info_msg"] == "Switching Protocols");
+}
+
 TEST_CASE("HttpAnalyzer: content codings are removed; objects hold the decoded body",
           "[http][content]") {
   std::string plain;

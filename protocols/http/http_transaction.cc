@@ -169,7 +169,8 @@ nlohmann::json HttpTransactionFields(const HttpTransaction& tx) {
   put("host", tx.host);
   put("uri", tx.uri);
   put("referrer", tx.referrer);
-  put("version", tx.version);
+  put("version", tx.reply_version.empty() ? tx.version : tx.reply_version);
+  put("request_version", tx.version);
   put("user_agent", tx.user_agent);
   put("origin", tx.origin);
   f["request_body_len"] = tx.request_body_len;

@@ -28,7 +28,11 @@ struct HttpTransaction {
   int depth = 0;
   bool has_request = false, request_done = false;
   bool has_response = false, response_done = false;
+  // `version` is the request's ("0.9" for a versionless request line); `reply_version` the
+  // answer's. Records say `version` = the reply's, as Zeek's http.log does, and
+  // `request_version` = the request's.
   std::string method, uri, version, host, referrer, user_agent, username, origin;
+  std::string reply_version;
   uint64_t request_body_len = 0, response_body_len = 0;
   int status_code = 0, info_code = 0;
   std::string status_msg, info_msg;
