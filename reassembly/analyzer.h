@@ -76,6 +76,15 @@ class AnalyzerOutput {
                                 AnalyzerFactory factory) = 0;
 };
 
+// Where a stage that multiplexes streams over one connection (HTTP/2) writes each stream's
+// conversation for Follow, as text (Wireshark's Follow HTTP/2 Stream).
+class StreamTranscript {
+ public:
+  virtual ~StreamTranscript() = default;
+  virtual void OnStreamText(uint32_t stream, Direction dir, absl::Time ts,
+                            absl::string_view text) = 0;
+};
+
 // What a stage learned that the stage after it needs.
 struct StageFacts {
   bool tls = false;        // the bytes are the plaintext of a TLS session
@@ -87,6 +96,8 @@ struct StageFacts {
   // The HTTP/1.1 request that asked for an upgrade (h2c: it is stream 1), as name/value
   // pairs with the pseudo-headers :method, :path, :authority, :scheme first.
   std::vector<std::pair<std::string, std::string>> upgrade_request;
+  // Set by the session when the connection is followed; passed down the whole chain.
+  StreamTranscript* transcript = nullptr;
 };
 
 // Protocol names a Handoff can name besides the registered protocols.

@@ -91,12 +91,7 @@ struct Http2UpgradeRequest {
 // (for --follow): each decoded header block as "name: value" lines closed by an empty
 // line, and DATA payloads as sent (content codings kept, padding removed). A pushed
 // stream's promised request comes as its client-to-server header block.
-class Http2FollowSink {
- public:
-  virtual ~Http2FollowSink() = default;
-  virtual void OnStreamText(uint32_t stream, Direction dir, absl::Time ts,
-                            absl::string_view text) = 0;
-};
+using Http2FollowSink = StreamTranscript;
 
 struct Http2Options {
   bool tls = false;  // plaintext of a decrypted TLS session: records say tls: true

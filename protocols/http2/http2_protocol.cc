@@ -89,6 +89,7 @@ class Http2Instance : public ProtocolInstance {
     Http2Options options;
     options.tls = facts.tls;
     options.midstream = facts.midstream;
+    options.follow = facts.transcript;
     Http2UpgradeRequest upgrade;
     if (!facts.upgrade_request.empty()) {
       upgrade = UpgradeRequest(facts);

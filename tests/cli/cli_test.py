@@ -153,6 +153,11 @@ def main():
     follows = [p for p in parsed if "follow" in p]
     check(len(follows) == len(flows) and all(p["turns"] for p in follows),
           "--follow --json: JSON lines only, one follow object per connection")
+    h2 = os.path.join(root, "corpus/http2/tls13.pcap")
+    h2keys = ["--keylog", os.path.join(root, "corpus/http2/tls13.keylog")]
+    text = run("-q", "-r", h2, *h2keys, "--follow").stdout.decode(errors="replace")
+    check(text.count("Follow: http2 stream ") == 3 and ":path: /one.bin\n" in text and
+          "\t:status: 200\n" in text, "--follow shows an HTTP/2 connection per stream, decoded")
     r = run("-r", tls, "-o")
     check(r.returncode == 1 and r.stderr.decode().strip() == "tcpfollow: -o needs a directory",
           "a missing option argument says what is missing")

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "tools/report/turn_log.h"
@@ -131,7 +132,7 @@ class PlaintextTee : public Analyzer {
 };
 
 // Everything that happens to one connection between its start and end.
-class Session : public StreamSink, public PlaintextTap {
+class Session : public StreamSink, public PlaintextTap, public StreamTranscript {
  public:
   Session(SessionManager* manager, const ConnectionInfo& info, AnalyzerFactory expected)
       : manager_(manager), info_(info) {
@@ -139,14 +140,28 @@ class Session : public StreamSink, public PlaintextTap {
     following_ = f.enabled && FollowSelects(f.selector, info_, ConnectionUid(info_));
     if (following_) transcript_ = std::make_unique<FollowTranscript>(f.cap);
     StageChainStats* stats = &manager_->mutable_stats()->chain;
+    StageFacts facts;
+    if (following_) facts.transcript = this;  // HTTP/2: each stream's conversation
     if (expected) {
       chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
                                             manager_->protocols(), expected(info_), this,
                                             stats);
     } else {
       chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
-                                            manager_->protocols(), StageFacts(), this, stats);
+                                            manager_->protocols(), facts, this, stats);
     }
+  }
+
+  // StreamTranscript: a multiplexing stage's streams, each its own Follow transcript
+  // (bounded: kMaxFollowedStreams, each with the Follow cap).
+  void OnStreamText(uint32_t stream, Direction dir, absl::Time ts,
+                    absl::string_view text) override {
+    auto it = streams_.find(stream);
+    if (it == streams_.end()) {
+      if (streams_.size() >= kMaxFollowedStreams) return;
+      it = streams_.emplace(stream, FollowTranscript(manager_->options().follow.cap / 4)).first;
+    }
+    it->second.Data(dir, ts, text);
   }
 
   // PlaintextTap: the first TLS layer produced plaintext.
@@ -261,7 +276,19 @@ class Session : public StreamSink, public PlaintextTap {
         h.missing[d] = s.dir[d].missed_bytes;
       }
     }
-    std::string out = RenderFollow(f.format, h, *t);
+    // A multiplexed connection (HTTP/2) is shown per stream, not as frame bytes.
+    std::string out = streams_.empty() || f.wire ? RenderFollow(f.format, h, *t) : "";
+    // Each HTTP/2 stream decoded: headers as lines, bodies as sent (Follow HTTP/2
+    // Stream); --follow-raw keeps to the bytes.
+    for (const auto& [id, stream] : f.wire ? std::map<uint32_t, FollowTranscript>() : streams_) {
+      FollowHeader sh = h;
+      sh.layer = absl::StrCat("http2 stream ", id);
+      for (int d = 0; d < 2; ++d) sh.sent[d] = sh.missing[d] = 0;
+      for (const FollowTranscript::Turn& turn : stream.turns()) {
+        sh.sent[Index(turn.dir)] += turn.bytes.size();
+      }
+      out += RenderFollow(f.format, sh, stream);
+    }
     fwrite(out.data(), 1, out.size(), f.out);
   }
 
@@ -272,6 +299,8 @@ class Session : public StreamSink, public PlaintextTap {
   Plaintext plain_;
   bool following_ = false;
   std::unique_ptr<FollowTranscript> transcript_;
+  static constexpr size_t kMaxFollowedStreams = 256;
+  std::map<uint32_t, FollowTranscript> streams_;  // by HTTP/2 stream id
   bool decrypted_ = false;
   // Last: stages may hold pointers to the files and transcripts above.
   std::unique_ptr<StageChain> chain_;

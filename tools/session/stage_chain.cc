@@ -186,6 +186,7 @@ void StageChain::Forward(Direction dir, absl::Time ts, absl::string_view bytes) 
 }
 
 void StageChain::Switch(Handoff h, Direction dir, absl::Time ts, absl::string_view rest) {
+  h.facts.transcript = facts_.transcript;  // the session's, whatever the stage said
   // The old stage ends here: it writes what it has (the records before STARTTLS).
   std::unique_ptr<Analyzer> old = std::move(analyzer_);
   old->OnClose(ts);
@@ -218,6 +219,7 @@ void StageChain::Switch(Handoff h, Direction dir, absl::Time ts, absl::string_vi
 
 void StageChain::Restart(StageFacts facts) {
   facts.tls = facts.tls || facts_.tls;
+  facts.transcript = facts_.transcript;
   facts_ = std::move(facts);
   state_ = State::kDetecting;
   pending_.clear();
