@@ -1,16 +1,25 @@
 #include "reassembly/packet_pipeline.h"
 
+#include <algorithm>
+
 namespace tcpfollow {
 
 namespace {
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIpv4 = 4;   // IP-in-IP
+constexpr uint8_t kProtoIpv6 = 41;  // IPv6 in IP
+constexpr uint8_t kProtoGre = 47;
 // Timeouts are checked at most this often in packet time; cheap either way.
 constexpr absl::Duration kAdvanceInterval = absl::Seconds(1);
 }  // namespace
 
 PacketPipeline::PacketPipeline(const PacketPipelineConfig& config, ConnectionHandler* handler)
-    : config_(config), tcp_(config.tcp, handler, config.tcp_options), defrag_(config.defrag, config.frag_policy) {}
+    : config_(config),
+      tcp_(config.tcp, handler, config.tcp_options),
+      defrag_(config.defrag, config.frag_policy),
+      tunnels_(config.tunnel),
+      max_tunnel_depth_(std::clamp(config.tunnel.max_depth, 0, TunnelPath::kMaxLayers)) {}
 
 void PacketPipeline::OnPacket(const RawPacket& packet) {
   ++counts_.packets;
@@ -32,7 +41,7 @@ void PacketPipeline::OnPacket(const RawPacket& packet) {
     if (e == DecodeError::kUnsupportedLink) CountUnsupportedLink(packet.link_type);
     return;
   }
-  OnIp(packet.ts, ip);
+  OnIp(packet.ts, ip, Tunnel());
 }
 
 void PacketPipeline::CountUnsupportedLink(int link_type) {
@@ -47,22 +56,49 @@ void PacketPipeline::CountUnsupportedLink(int link_type) {
   }
 }
 
-void PacketPipeline::OnIp(absl::Time ts, const IpPacket& ip) {
+void PacketPipeline::OnIp(absl::Time ts, const IpPacket& ip, const Tunnel& tunnel) {
   if (ip.is_fragment) {
-    if (!defrag_.Add(ts, ip, &datagram_)) return;
+    // One buffer per tunnel depth: an inner fragment completing a datagram must not
+    // overwrite the outer datagram its bytes are viewed in.
+    std::string& datagram = datagram_[std::min<size_t>(tunnel.depth, datagram_.size() - 1)];
+    if (!defrag_.Add(ts, ip, &datagram)) return;
     ++counts_.reassembled_datagrams;
-    if (config_.on_defragmented) config_.on_defragmented(ts, datagram_);
+    if (config_.on_defragmented) config_.on_defragmented(ts, datagram);
     IpPacket whole;
-    DecodeError e = DecodeIp(datagram_, ip.vlan, &whole);
+    DecodeError e = DecodeIp(datagram, ip.vlan, &whole);
     if (e != DecodeError::kOk) {
       ++counts_.errors[static_cast<size_t>(e)];
       return;
     }
     if (whole.is_fragment) return;  // cannot happen for a rebuilt datagram; never loop
-    OnIp(ts, whole);
+    OnIp(ts, whole, tunnel);
     return;
   }
   if (ip.protocol != kProtoTcp) {
+    if (ip.protocol == kProtoUdp || ip.protocol == kProtoIpv4 || ip.protocol == kProtoIpv6 ||
+        ip.protocol == kProtoGre) {
+      IpPacket inner;
+      TunnelLayer layer;
+      const TunnelResult r = Decapsulate(ip, &inner, &layer);
+      if (r == TunnelResult::kOk) {
+        if (tunnel.depth >= max_tunnel_depth_) {
+          ++tunnel_stats_.too_deep;
+          return;
+        }
+        ++tunnel_stats_.packets[static_cast<size_t>(layer.type)];
+        Tunnel in;
+        in.depth = tunnel.depth + 1;
+        in.id = ChainTunnelId(tunnel.id, layer);
+        // A path is described only when the path outside it is.
+        if (tunnel.depth == 0 || tunnel.path != nullptr) {
+          in.path = tunnels_.Extend(tunnel.path, layer, &tunnel_stats_);
+        }
+        if (in.path == nullptr) ++tunnel_stats_.not_described;
+        OnIp(ts, inner, in);
+        return;
+      }
+      if (r == TunnelResult::kMalformed) ++tunnel_stats_.malformed;
+    }
     if (ip.protocol == kProtoUdp) {
       ++counts_.udp;
     } else {
@@ -76,6 +112,8 @@ void PacketPipeline::OnIp(absl::Time ts, const IpPacket& ip) {
     ++counts_.errors[static_cast<size_t>(e)];
     return;
   }
+  seg.tunnel_id = tunnel.id;
+  seg.tunnel = tunnel.path;
   ++counts_.tcp_segments;
   if (config_.route_segment) {
     config_.route_segment(seg);

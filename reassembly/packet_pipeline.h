@@ -1,5 +1,6 @@
-// One packet's path through the engine: link and IP decoding, IP defragmentation, TCP
-// decoding, TCP reassembly. No I/O: reassembled datagrams go to a callback (the tool
+// One packet's path through the engine: link and IP decoding, IP defragmentation, tunnel
+// decapsulation (tins_ext/tunnel.h; connections inside a tunnel are keyed by the tunnel
+// too), TCP decoding, TCP reassembly. No I/O: reassembled datagrams go to a callback (the tool
 // writes them for --write-defragmented); capture sources and output live in the tool.
 //
 // Threading: one PacketPipeline is one shard. The multi-threaded tool gives each worker
@@ -20,6 +21,7 @@
 #include "reassembly/tcp_reassembler.h"
 #include "tins_ext/capture_source.h"
 #include "tins_ext/decode.h"
+#include "tins_ext/tunnel.h"
 #include <functional>
 
 namespace tcpfollow {
@@ -29,6 +31,7 @@ struct PacketPipelineConfig {
   TcpReassemblerOptions tcp_options;
   DefragLimits defrag;
   FragPolicy frag_policy = FragPolicy::kFirst;
+  TunnelLimits tunnel;
   // Called with every datagram rebuilt from fragments (--write-defragmented).
   std::function<void(absl::Time ts, absl::string_view datagram)> on_defragmented;
   // Sharded mode: when set, decoded segments go here instead of this pipeline's own
@@ -65,17 +68,28 @@ class PacketPipeline {
   const PacketCounts& counts() const { return counts_; }
   const TcpStats& tcp_stats() const { return tcp_.stats(); }
   const DefragStats& defrag_stats() const { return defrag_.stats(); }
+  const TunnelStats& tunnel_stats() const { return tunnel_stats_; }
   absl::Time last_packet_time() const { return last_ts_; }
 
  private:
-  void OnIp(absl::Time ts, const IpPacket& ip);
+  // The tunnels a packet came through so far.
+  struct Tunnel {
+    int depth = 0;
+    uint64_t id = 0;
+    const TunnelPath* path = nullptr;
+  };
+  void OnIp(absl::Time ts, const IpPacket& ip, const Tunnel& tunnel);
   void CountUnsupportedLink(int link_type);
 
   PacketPipelineConfig config_;
   TcpReassembler tcp_;
   IpDefragmenter defrag_;
   PacketCounts counts_;
-  std::string datagram_;  // reused buffer for reassembled datagrams
+  TunnelTable tunnels_;
+  TunnelStats tunnel_stats_;
+  const int max_tunnel_depth_;
+  // Reused buffers for reassembled datagrams, one per tunnel depth.
+  std::array<std::string, TunnelPath::kMaxLayers + 1> datagram_;
   absl::Time last_ts_ = absl::InfinitePast();
   absl::Time next_advance_ = absl::InfinitePast();
 };

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tins_ext/ip_address.h"
+#include "tins_ext/tcp_segment.h"
 
 namespace tcpfollow {
 
@@ -59,6 +60,12 @@ struct ConnectionInfo {
   Endpoint client;      // the SYN sender, or the best guess for mid-stream pickups
   Endpoint server;
   uint32_t vlan = 0;
+  // The tunnels the connection was carried in (outermost first), valid as long as the
+  // PacketPipeline that decapsulated them (the whole run);
+  // null outside tunnels, or when the path was not described (TunnelLimits::max_tunnels)
+  // while tunnel_id still keys the connection. flows.jsonl: tunnel_parents.
+  const TunnelPath* tunnel = nullptr;
+  uint64_t tunnel_id = 0;
   absl::Time start;     // time of the first packet
   bool saw_handshake = false;  // false: picked up mid-stream, roles guessed
 };

@@ -57,7 +57,7 @@ TcpReassembler::~TcpReassembler() = default;
 void TcpReassembler::OnSegment(const TcpSegment& seg) {
   Advance(seg.ts);
   ++stats_.segments;
-  const FlowKey key = FlowKey::Of(seg.src, seg.dst, seg.vlan);
+  const FlowKey key = FlowKey::Of(seg.src, seg.dst, seg.vlan, seg.tunnel_id);
   auto it = table_.find(key);
   Connection* conn = it == table_.end() ? nullptr : it->second.get();
   if (seg.bad_checksum) {
@@ -116,6 +116,8 @@ TcpReassembler::Connection* TcpReassembler::Create(const FlowKey& key, const Tcp
   info.id = next_id_;
   next_id_ += options_.id_stride;
   info.vlan = seg.vlan;
+  info.tunnel = seg.tunnel;
+  info.tunnel_id = seg.tunnel_id;
   info.start = seg.ts;
   if (syn) {
     info.saw_handshake = true;

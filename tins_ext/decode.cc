@@ -2,6 +2,7 @@
 // bounds-checked byte loads, so unaligned and short input is safe.
 #include "tins_ext/decode.h"
 
+#include <algorithm>
 #include <cstring>
 
 #ifdef __SSE2__
@@ -18,6 +19,9 @@ constexpr uint16_t kEtherQinQ = 0x88a8;
 constexpr uint16_t kEtherQinQOld = 0x9100;
 constexpr uint16_t kEtherPppoeSession = 0x8864;
 constexpr uint16_t kEtherMpls = 0x8847;
+constexpr uint16_t kEtherVnTag = 0x8926;       // Cisco VN-Tag: 4-byte tag, then an ethertype
+constexpr uint16_t kEtherPbb = 0x88e7;         // 802.1ah I-TAG: 4 bytes, then customer MACs
+constexpr uint16_t kEtherFabricPath = 0x8903;  // Cisco FabricPath: FTag/TTL, then an Ethernet frame
 constexpr uint16_t kPppIpv4 = 0x0021;
 constexpr uint16_t kPppIpv6 = 0x0057;
 
@@ -43,18 +47,39 @@ inline uint32_t Le32(const uint8_t* p) {
   return uint32_t{p[3]} << 24 | uint32_t{p[2]} << 16 | uint32_t{p[1]} << 8 | p[0];
 }
 
-// Hands the bytes after an ethertype to the IP decoder, following VLAN tags, PPPoE
-// sessions and MPLS label stacks. `rest` starts right after the ethertype field.
+// Hands the bytes after an ethertype to the IP decoder, following VLAN tags (802.1Q,
+// 802.1ad), VN-Tags, 802.1ah PBB (I-TAG and the customer frame's MAC addresses), Cisco
+// FabricPath (the classical Ethernet frame it carries), PPPoE sessions and MPLS label
+// stacks. `rest` starts right after the ethertype field.
 DecodeError DecodeEthertype(uint16_t type, absl::string_view rest, uint32_t vlan,
                             IpPacket* out) {
   int tags = 0;
-  while (type == kEtherVlan || type == kEtherQinQ || type == kEtherQinQOld) {
+  while (true) {
+    size_t skip = 0;  // bytes after this ethertype up to and including the next ethertype
+    switch (type) {
+      case kEtherVlan:
+      case kEtherQinQ:
+      case kEtherQinQOld:
+        if (rest.size() >= 4) vlan = ((vlan << 12) | (Be16(U8(rest)) & 0x0fff)) & 0xffffff;
+        skip = 4;
+        break;
+      case kEtherVnTag:
+        skip = 6;
+        break;
+      case kEtherPbb:
+        skip = 4 + 12 + 2;
+        break;
+      case kEtherFabricPath:
+        skip = 2 + 12 + 2;
+        break;
+      default:
+        break;
+    }
+    if (skip == 0) break;
     if (++tags > DecodeLimits::kMaxVlanTags) return DecodeError::kNotIp;
-    if (rest.size() < 4) return DecodeError::kTruncatedLink;
-    const uint8_t* p = U8(rest);
-    vlan = ((vlan << 12) | (Be16(p) & 0x0fff)) & 0xffffff;
-    type = Be16(p + 2);
-    rest.remove_prefix(4);
+    if (rest.size() < skip) return DecodeError::kTruncatedLink;
+    type = Be16(U8(rest) + skip - 2);
+    rest.remove_prefix(skip);
   }
   switch (type) {
     case kEtherIpv4:
@@ -112,6 +137,32 @@ DecodeError DecodeLoopback(absl::string_view frame, IpPacket* out) {
     default:
       return DecodeError::kNotIp;
   }
+}
+
+// Linux NFLOG (DLT 239): a 4-byte header (address family, version 0, resource id), then
+// TLVs whose length (including the 4-byte TLV header, padded to 4) and type are in the
+// capturing host's byte order, which the capture readers have made ours. The packet is
+// the NFULA_PAYLOAD TLV (type 9).
+DecodeError DecodeNflog(absl::string_view frame, IpPacket* out) {
+  if (frame.size() < 4) return DecodeError::kTruncatedLink;
+  const uint8_t family = U8(frame)[0];
+  if (U8(frame)[1] != 0) return DecodeError::kUnsupportedLink;  // unknown version
+  frame.remove_prefix(4);
+  for (int i = 0; i < DecodeLimits::kMaxNflogTlvs; ++i) {
+    if (frame.size() < 4) return DecodeError::kTruncatedLink;
+    uint16_t f[2];
+    std::memcpy(f, frame.data(), 4);
+    const size_t len = f[0], type = f[1];
+    if (len < 4 || len > frame.size()) return DecodeError::kTruncatedLink;
+    if (type == 9) {  // NFULA_PAYLOAD
+      const absl::string_view packet = frame.substr(4, len - 4);
+      if (family == 2) return DecodeEthertype(kEtherIpv4, packet, 0, out);
+      if (family == 10) return DecodeEthertype(kEtherIpv6, packet, 0, out);
+      return DecodeIp(packet, 0, out);
+    }
+    frame.remove_prefix(std::min(frame.size(), (len + 3) / 4 * 4));
+  }
+  return DecodeError::kNotIp;  // no payload TLV (or more TLVs than we look at)
 }
 
 DecodeError DecodeIpv4(absl::string_view ip, uint32_t vlan, IpPacket* out) {
@@ -246,6 +297,11 @@ const char* DecodeErrorName(DecodeError e) {
   return "unknown";
 }
 
+DecodeError DecodeEthertypePayload(uint16_t type, absl::string_view rest, uint32_t vlan,
+                                   IpPacket* out) {
+  return DecodeEthertype(type, rest, vlan, out);
+}
+
 DecodeError DecodeIp(absl::string_view ip, uint32_t vlan, IpPacket* out) {
   if (ip.empty()) return DecodeError::kTruncatedIp;
   switch (U8(ip)[0] >> 4) {
@@ -277,6 +333,8 @@ DecodeError DecodeFrame(int link_type, absl::string_view frame, IpPacket* out) {
     case link_type::kNull:
     case link_type::kLoop:
       return DecodeLoopback(frame, out);
+    case link_type::kNflog:
+      return DecodeNflog(frame, out);
     default:
       return DecodeError::kUnsupportedLink;
   }

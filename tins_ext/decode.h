@@ -1,5 +1,6 @@
-// Zero-copy decoding of one captured frame: link layer, IPv4/IPv6 (with extension headers)
-// and TCP. Nothing is allocated; every view in the results points into the caller's
+// Zero-copy decoding of one captured frame: link layer (Ethernet with 802.1Q/ad tags,
+// VN-Tag, 802.1ah PBB, FabricPath, PPPoE, MPLS; Linux SLL/SLL2; NFLOG; raw IP; BSD
+// loopback), IPv4/IPv6 (with extension headers) and TCP. Nothing is allocated; every view in the results points into the caller's
 // buffer. Validates what a reassembler must be able to trust (version, header lengths,
 // total/payload length against the captured bytes, extension-header chains, TCP data
 // offset) and trims trailing link padding. Verifies TCP checksums (TcpSegment::bad_checksum;
@@ -33,6 +34,7 @@ constexpr int kLoop = 108;       // OpenBSD loopback, address family in network 
 constexpr int kLinuxSll = 113;
 constexpr int kIpv4 = 228;
 constexpr int kIpv6 = 229;
+constexpr int kNflog = 239;      // Linux NFLOG (tcpdump -i nflog)
 constexpr int kLinuxSll2 = 276;
 }  // namespace link_type
 
@@ -84,8 +86,9 @@ struct IpPacket {
 // Limits on the decoder's work per packet.
 struct DecodeLimits {
   static constexpr int kMaxIpv6ExtHeaders = 16;
-  static constexpr int kMaxVlanTags = 8;
+  static constexpr int kMaxVlanTags = 8;  // VLAN tags, VN-Tags, PBB and FabricPath headers
   static constexpr int kMaxMplsLabels = 8;
+  static constexpr int kMaxNflogTlvs = 32;  // TLVs looked at for the payload
 };
 
 // Decodes link + IP. On success `out` describes the IP datagram; on an error `out` may be
@@ -96,6 +99,12 @@ DecodeError DecodeFrame(int link_type, absl::string_view frame, IpPacket* out);
 // IPv4 total length 0 (TCP segmentation offload on the capturing host) and IPv6 payload
 // length 0 with bytes following (jumbogram / GSO) are taken to run to the end of `ip`.
 DecodeError DecodeIp(absl::string_view ip, uint32_t vlan, IpPacket* out);
+
+// Decodes what follows an ethertype field (`rest` starts after it) as DecodeFrame does
+// inside an Ethernet frame: VLAN tags, MPLS, PPPoE, ... down to IP. For tunnels whose
+// header names an ethertype (GRE, Geneve).
+DecodeError DecodeEthertypePayload(uint16_t type, absl::string_view rest, uint32_t vlan,
+                                   IpPacket* out);
 
 // Decodes the TCP header of a non-fragment datagram with protocol 6. Views point into
 // the same buffer as `ip`.

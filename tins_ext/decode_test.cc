@@ -2,6 +2,7 @@
 // fragments, IPv6 extension-header chains, TCP header checks, every truncation point,
 // and a cross-check against libtins on the same bytes.
 #include "tins_ext/decode.h"
+#include "tins_ext/tunnel.h"
 
 #include <filesystem>
 #include <set>
@@ -549,8 +550,9 @@ TEST_CASE("Decode: scapy-built frames of every link type decode as named", "[dec
                                   link_type::kLinuxSll2, link_type::kRaw,
                                   link_type::kRawOpenBsd, link_type::kLinkTypeRaw,
                                   link_type::kIpv4, link_type::kIpv6,
-                                  link_type::kNull, link_type::kLoop};
-  int seen = 0;
+                                  link_type::kNull, link_type::kLoop,
+                                  147, link_type::kNflog};
+  int seen = 0, tunnels = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     const std::string bytes = testing::ReadFileOrEmpty(entry.path().string());
@@ -565,6 +567,18 @@ TEST_CASE("Decode: scapy-built frames of every link type decode as named", "[dec
       continue;
     }
     REQUIRE(e == DecodeError::kOk);
+    if (name.rfind("tunnel_", 0) == 0) {  // the TCP packet is inside, one or two layers down
+      IpPacket inner = p;
+      TunnelLayer layer;
+      int depth = 0;
+      while (Decapsulate(inner, &inner, &layer) == TunnelResult::kOk) ++depth;
+      CHECK(depth >= 1);
+      TcpSegment seg;
+      REQUIRE(DecodeTcp(inner, absl::Time(), &seg) == DecodeError::kOk);
+      CHECK(seg.dst.port / 100 == 251);  // make_tunnels.py's inner ports
+      ++tunnels;
+      continue;
+    }
     const bool fragment = name.find("frag") != std::string::npos || name == "ipv4_link";
     CHECK(p.is_fragment == fragment);
     TcpSegment seg;
@@ -581,13 +595,17 @@ TEST_CASE("Decode: scapy-built frames of every link type decode as named", "[dec
       CHECK(p.vlan == (5u << 12 | 6u));
       CHECK(seg.payload == "ext");
     }
+    if (name == "eth_vntag") CHECK(p.vlan == 7);
+    if (name == "eth_pbb") CHECK(p.vlan == 100);
     if (name == "eth_ipv4_tcp" || name == "eth_pppoe" || name == "eth_mpls" ||
-        name == "sll_ipv4" || name == "null_le") {
+        name == "sll_ipv4" || name == "null_le" || name == "eth_pbb" || name == "eth_vntag" ||
+        name == "nflog") {
       CHECK(seg.payload == "GET / HTTP/1.1\r\n\r\n");
       CHECK(seg.src.ToString() == "10.0.0.1:1234");
     }
   }
   CHECK(seen >= 15);
+  CHECK(tunnels >= 12);
 }
 
 TEST_CASE("DecodeTcp: a wrong TCP checksum is flagged, a right one is not", "[decode]") {

@@ -70,14 +70,17 @@ struct Endpoint {
 };
 
 // A TCP connection's identity regardless of direction: the two endpoints in canonical
-// (sorted) order plus the VLAN id(s), so both directions find the same table entry.
+// (sorted) order plus the VLAN id(s) and the tunnel path, so both directions find the same
+// table entry.
 // The flow hash is what the multi-threaded pipeline shards on.
 struct FlowKey {
   Endpoint lo, hi;
   uint32_t vlan = 0;  // outer 12 bits << 12 | inner 12 bits (QinQ); 0 when untagged
+  uint64_t tunnel = 0;  // TcpSegment::tunnel_id: the tunnel path, 0 outside tunnels
 
-  static FlowKey Of(const Endpoint& a, const Endpoint& b, uint32_t vlan) {
+  static FlowKey Of(const Endpoint& a, const Endpoint& b, uint32_t vlan, uint64_t tunnel = 0) {
     FlowKey k;
+    k.tunnel = tunnel;
     if (b < a) {
       k.lo = b;
       k.hi = a;
@@ -89,11 +92,11 @@ struct FlowKey {
     return k;
   }
   friend bool operator==(const FlowKey& a, const FlowKey& b) {
-    return a.vlan == b.vlan && a.lo == b.lo && a.hi == b.hi;
+    return a.vlan == b.vlan && a.lo == b.lo && a.hi == b.hi && a.tunnel == b.tunnel;
   }
   template <typename H>
   friend H AbslHashValue(H h, const FlowKey& k) {
-    return H::combine(std::move(h), k.lo, k.hi, k.vlan);
+    return H::combine(std::move(h), k.lo, k.hi, k.vlan, k.tunnel);
   }
 };
 

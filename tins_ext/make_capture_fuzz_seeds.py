@@ -5,7 +5,9 @@ Each seed is a small hand-built file exercising one part of the pcapng reader: o
 interfaces (link types, snaplens, if_tsresol decimal and binary, if_tsoffset), EPB, SPB and
 the obsolete PB, Decryption Secrets Blocks, unknown blocks, byte-swapped and several
 sections, and a gzip/zstd/xz-compressed copy of a classic pcap.
-usage: tins_ext/make_capture_fuzz_seeds.py corpus/fuzz/capture_reader_fuzz [more dirs]
+usage: tins_ext/make_capture_fuzz_seeds.py corpus/fuzz/capture_reader_fuzz corpus/fuzz/pcapng_fuzz
+(pcapng_fuzz puts its own section header in front: its seeds are the pcapng seeds without
+their first 28 bytes, and no compressed ones)
 """
 import gzip
 import lzma
@@ -114,7 +116,12 @@ def seeds():
 def main():
     for d in sys.argv[1:]:
         os.makedirs(d, exist_ok=True)
+        ng_only = os.path.basename(os.path.normpath(d)) == "pcapng_fuzz"
         for name, data in seeds().items():
+            if ng_only:
+                if not name.endswith(".pcapng"):
+                    continue
+                name, data = name[:-len(".pcapng")], data[28:]
             with open(os.path.join(d, name), "wb") as f:
                 f.write(data)
 

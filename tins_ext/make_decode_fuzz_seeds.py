@@ -13,7 +13,7 @@ from scapy.all import (IP, IPv6, TCP, UDP, Ether, Dot1Q, Dot1AD, PPPoE, PPP, Raw
                        IPv6ExtHdrFragment, fragment)
 from scapy.contrib.mpls import MPLS
 
-ETH, SLL, SLL2, RAW12, RAW14, RAW101, IPV4, IPV6, NULL, LOOP = range(10)
+ETH, SLL, SLL2, RAW12, RAW14, RAW101, IPV4, IPV6, NULL, LOOP, UNSUPPORTED, NFLOG = range(12)
 OUT = "corpus/fuzz/decode_fuzz"
 
 v4 = IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1234, dport=80, flags="PA", seq=1) / b"GET / HTTP/1.1\r\n\r\n"
@@ -50,6 +50,33 @@ seeds = {
     "loop_be_v6": (LOOP, struct.pack(">I", 30) + raw(v6)),
     "truncated": (ETH, raw(Ether() / v4)[:40]),
 }
+
+# Link layers added with the tunnels: 802.1ah PBB (B-TAG, I-TAG, customer MACs), Cisco
+# FabricPath (FTag/TTL, classical Ethernet frame), VN-Tag, NFLOG (host byte order TLVs).
+mac12 = b"\x02" * 12
+seeds["eth_pbb"] = (ETH, raw(Ether(type=0x88A8)) + struct.pack("!HH", 100, 0x88E7)
+                    + struct.pack("!I", 0x00012345) + mac12 + struct.pack("!H", 0x0800) + raw(v4))
+seeds["eth_fabricpath"] = (ETH, raw(Ether(type=0x8903)) + struct.pack("!H", 0x0401) + mac12
+                           + struct.pack("!H", 0x86DD) + raw(v6))
+seeds["eth_vntag"] = (ETH, raw(Ether(type=0x8926)) + struct.pack("!I", 0x80010002)
+                      + struct.pack("!H", 0x8100) + struct.pack("!HH", 7, 0x0800) + raw(v4))
+nflog_payload = raw(v4)
+seeds["nflog"] = (NFLOG, bytes([2, 0, 0, 0]) + struct.pack("<HH", 8, 1) + b"\x08\x00\x03\x00"
+                  + struct.pack("<HH", 4 + len(nflog_payload), 9) + nflog_payload
+                  + b"\0" * ((4 - len(nflog_payload) % 4) % 4))
+
+# Tunnels: the first packet of each case in corpus/inputs/tunnels.pcap (make_tunnels.py).
+tunnels = "corpus/inputs/tunnels.pcap"
+if os.path.exists(tunnels):
+    from scapy.all import rdpcap
+    seen = set()
+    for p in rdpcap(tunnels):
+        b = raw(p)
+        shape = b[12:14] + bytes([b[23]]) + (b[34:38] if b[23] == 17 else b[34:36])
+        if shape in seen or len(seen) > 20:
+            continue
+        seen.add(shape)
+        seeds["tunnel_%02d" % len(seen)] = (ETH, b)
 
 os.makedirs(OUT, exist_ok=True)
 for name, (link, frame) in seeds.items():

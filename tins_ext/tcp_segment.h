@@ -21,10 +21,37 @@ constexpr uint8_t kAck = 0x10;
 constexpr uint8_t kUrg = 0x20;
 }  // namespace tcp_flags
 
+// A tunnel a packet was carried in (tins_ext/tunnel.h decapsulates them).
+enum class TunnelType : uint8_t {
+  kIpInIp, kGre, kErspan, kVxlan, kGeneve, kGtpU, kTeredo, kAyiya, kCount
+};
+
+// One layer of tunnel: the outer packet's endpoints (ports 0 for IP-in-IP and GRE) as the
+// first packet seen had them, and the VNI / GRE key / GTP TEID when the header has one.
+struct TunnelLayer {
+  TunnelType type = TunnelType::kIpInIp;
+  Endpoint outer_src, outer_dst;
+  uint32_t id = 0;
+  bool has_id = false;
+};
+
+// The tunnels around a connection, outermost first; `id` identifies the path (see
+// ChainTunnelId). Interned by TunnelTable: valid for the whole run.
+struct TunnelPath {
+  static constexpr int kMaxLayers = 8;
+  uint64_t id = 0;
+  int depth = 0;
+  TunnelLayer layers[kMaxLayers];
+};
+
 struct TcpSegment {
   absl::Time ts;  // packet time, never the wall clock when reading a file
   Endpoint src, dst;
   uint32_t vlan = 0;
+  // Tunnels: 0 and null outside any. The id is part of the connection's key; the path
+  // (null when not described: TunnelLimits::max_tunnels) is for its record.
+  uint64_t tunnel_id = 0;
+  const TunnelPath* tunnel = nullptr;
   uint32_t seq = 0;
   uint32_t ack = 0;
   uint8_t flags = 0;

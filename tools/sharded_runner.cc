@@ -30,13 +30,13 @@ uint64_t AddressHash(const IpAddress& addr) {
 
 uint64_t StableFlowHash(const TcpSegment& seg) {
   // Symmetric: both directions of a connection land on the same shard.
-  return Mix(AddressHash(seg.src.addr) + AddressHash(seg.dst.addr) + seg.vlan);
+  return Mix(AddressHash(seg.src.addr) + AddressHash(seg.dst.addr) + seg.vlan + seg.tunnel_id);
 }
 
 uint64_t StableConnectionHash(const TcpSegment& seg) {
   // Each endpoint hashed with its port, the two added: the same for both directions.
   return Mix(Mix(AddressHash(seg.src.addr) ^ seg.src.port) +
-             Mix(AddressHash(seg.dst.addr) ^ seg.dst.port) + seg.vlan);
+             Mix(AddressHash(seg.dst.addr) ^ seg.dst.port) + seg.vlan + seg.tunnel_id);
 }
 
 ShardedRunner::ShardedRunner(int shards, const TcpLimits& limits,

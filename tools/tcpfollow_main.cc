@@ -39,6 +39,7 @@
 #include "reassembly/packet_pipeline.h"
 #include "tins_ext/capture_source.h"
 #include "tins_ext/pcap_writer.h"
+#include "tins_ext/tunnel.h"
 #include "tools/report/report.h"
 #include "tools/session/registry.h"
 #include "tools/session/session.h"
@@ -142,6 +143,7 @@ struct RunTotals {
   std::optional<CaptureDamage> damage;  // a file read up to damage
   CaptureFormat format;                 // a file: pcap / pcapng, compression
   CaptureStats file;                    // a file: the reader's own counters (pcapng blocks)
+  TunnelStats tunnels;
   int sockets = 0;       // live
   int buffer_kib = 0;    // live, per socket
   uint64_t rotated_files = 0;
@@ -166,6 +168,16 @@ void AddCounts(const PacketCounts& c, PacketCounts* sum) {
     }
     if (!found) sum->unsupported_link_types.emplace_back(type, n);
   }
+}
+
+void AddTunnelStats(const TunnelStats& t, TunnelStats* sum) {
+  for (size_t i = 0; i < t.packets.size(); ++i) {
+    sum->packets[i] += t.packets[i];
+    sum->tunnels[i] += t.tunnels[i];
+  }
+  sum->malformed += t.malformed;
+  sum->too_deep += t.too_deep;
+  sum->not_described += t.not_described;
 }
 
 void AddDefrag(const DefragStats& d, std::vector<std::pair<std::string, uint64_t>>* sum) {
@@ -238,6 +250,23 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
                                     DefragItem(t, "fragments"),
                                     DefragItem(t, "datagrams_completed"),
                                     anomalies.empty() ? "" : "; ", absl::StrJoin(anomalies, ", ")));
+  }
+  const TunnelStats& tu = t.tunnels;
+  if (tu.total_packets() + tu.malformed + tu.too_deep > 0) {
+    std::vector<std::string> kinds;
+    for (size_t i = 0; i < tu.packets.size(); ++i) {
+      if (tu.packets[i] > 0) {
+        kinds.push_back(absl::StrFormat("%s %d (%d packets)",
+                                        TunnelTypeName(static_cast<TunnelType>(i)), tu.tunnels[i],
+                                        tu.packets[i]));
+      }
+    }
+    std::string line = "  tunnels: " + (kinds.empty() ? std::string("none decapsulated")
+                                                       : absl::StrJoin(kinds, ", "));
+    if (tu.malformed > 0) absl::StrAppend(&line, "; malformed ", tu.malformed);
+    if (tu.too_deep > 0) absl::StrAppend(&line, "; nested too deep ", tu.too_deep);
+    if (tu.not_described > 0) absl::StrAppend(&line, "; packets of undescribed paths ", tu.not_described);
+    lines.push_back(line);
   }
   if (c.udp + c.other_ip > 0) {
     lines.push_back(absl::StrFormat("  not TCP: udp %d, other %d", c.udp, c.other_ip));
@@ -359,6 +388,17 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out,
     cap["pcapng_skipped_blocks"] = t.file.skipped_blocks;
   }
   if (t.file.filter_unusable > 0) cap["filter_unusable"] = t.file.filter_unusable;
+  if (t.tunnels.total_packets() + t.tunnels.malformed + t.tunnels.too_deep > 0) {
+    nlohmann::json& tun = stats->Section("tunnels");
+    for (size_t i = 0; i < t.tunnels.packets.size(); ++i) {
+      const std::string name = TunnelTypeName(static_cast<TunnelType>(i));
+      tun[name + "_packets"] = t.tunnels.packets[i];
+      tun[name + "_tunnels"] = t.tunnels.tunnels[i];
+    }
+    tun["malformed"] = t.tunnels.malformed;
+    tun["too_deep"] = t.tunnels.too_deep;
+    tun["not_described"] = t.tunnels.not_described;
+  }
   if (!o.interface.empty()) {
     cap["kernel_received"] = t.capture.kernel_received;
     cap["kernel_drops"] = t.capture.kernel_drops;
@@ -847,11 +887,13 @@ int Run(int argc, char** argv) {
     for (LiveWorker& w : workers) {
       AddCounts(w.pipeline->counts(), &totals.packets);
       AddDefrag(w.pipeline->defrag_stats(), &totals.defrag);
+      AddTunnelStats(w.pipeline->tunnel_stats(), &totals.tunnels);
       AddTcpStats(w.pipeline->tcp_stats(), &totals.tcp);
     }
   } else {
     totals.packets = single->counts();
     AddDefrag(single->defrag_stats(), &totals.defrag);
+    AddTunnelStats(single->tunnel_stats(), &totals.tunnels);
     totals.tcp = shards ? shards->stats() : single->tcp_stats();
     if (shards) totals.shards = shards->shard_stats();
   }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "tins_ext/tunnel.h"
 #include "tools/report/turn_log.h"
 
 namespace tcpfollow {
@@ -230,6 +231,13 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
     rec["close_reason"] = CloseReasonName(s.reason);
     rec["handshake"] = info_.saw_handshake;
     if (info_.vlan != 0) rec["vlan"] = info_.vlan;
+    if (info_.tunnel != nullptr) {  // as Zeek's conn.log tunnel_parents, outermost first
+      nlohmann::json parents = nlohmann::json::array();
+      for (int i = 0; i < info_.tunnel->depth; ++i) {
+        parents.push_back(DescribeTunnelLayer(info_.tunnel->layers[i]));
+      }
+      rec["tunnel_parents"] = std::move(parents);
+    }
     if (c.overlaps + v.overlaps > 0) {
       rec["overlaps"] = c.overlaps + v.overlaps;
       rec["overlap_conflicts"] = c.overlap_conflicts + v.overlap_conflicts;
