@@ -69,6 +69,7 @@ class KeyMaterial {
 
   const KeyLogStore& keylog() const { return keylog_; }
   const RsaKeyStore& rsa_keys() const { return rsa_; }
+  SessionCacheStats session_cache_stats() const { return sessions_.stats(); }
   const PskStore& psks() const { return psks_; }
 
  private:

@@ -192,6 +192,12 @@ void TlsDecryptor::AddTo(TlsTotals* t) const {
   t->resyncs += stats_.resyncs;
   t->alerts += stats_.alerts;
   t->renegotiations += stats_.renegotiations;
+  t->records += stats_.records[0] + stats_.records[1];
+  t->decrypted_records += stats_.decrypted_records[0] + stats_.decrypted_records[1];
+  t->early_data_missed_bytes += stats_.early_data_missed_bytes;
+  t->plaintext_missed_bytes += stats_.plaintext_missed_bytes[0] + stats_.plaintext_missed_bytes[1];
+  t->heartbeats += stats_.heartbeats;
+  t->key_updates += stats_.key_updates;
 }
 
 void TlsDecryptor::HandleRecord(Direction dir, absl::Time ts, uint8_t type, uint16_t version,

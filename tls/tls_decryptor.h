@@ -79,6 +79,12 @@ struct TlsTotals {
   uint64_t resyncs = 0;
   uint64_t alerts = 0;
   uint64_t renegotiations = 0;
+  uint64_t records = 0;
+  uint64_t decrypted_records = 0;
+  uint64_t early_data_missed_bytes = 0;
+  uint64_t plaintext_missed_bytes = 0;
+  uint64_t heartbeats = 0;
+  uint64_t key_updates = 0;
 };
 
 struct TlsDecryptorConfig {

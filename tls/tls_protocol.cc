@@ -40,7 +40,13 @@ class TlsInstance : public ProtocolInstance {
             {"gaps", t.gaps},
             {"resyncs", t.resyncs},
             {"alerts", t.alerts},
-            {"renegotiations", t.renegotiations}};
+            {"renegotiations", t.renegotiations},
+            {"records", t.records},
+            {"decrypted_records", t.decrypted_records},
+            {"early_data_missed_bytes", t.early_data_missed_bytes},
+            {"plaintext_missed_bytes", t.plaintext_missed_bytes},
+            {"heartbeats", t.heartbeats},
+            {"key_updates", t.key_updates}};
   }
 
  private:

@@ -111,7 +111,19 @@ SmtpAnalyzer::SmtpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
   greeted_ = after_starttls || midstream;
 }
 
-SmtpAnalyzer::~SmtpAnalyzer() = default;
+SmtpAnalyzer::~SmtpAnalyzer() {
+  const MimeStats& m = mime_.stats();
+  MimeStats& t = stats_->mime;
+  t.messages += m.messages;
+  t.parsed += m.parsed;
+  t.too_large += m.too_large;
+  t.too_nested += m.too_nested;
+  t.parse_failures += m.parse_failures;
+  t.parts += m.parts;
+  t.parts_dropped += m.parts_dropped;
+  t.parts_truncated += m.parts_truncated;
+  t.values_truncated += m.values_truncated;
+}
 
 size_t SmtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
   if (handed_off()) return 0;

@@ -78,6 +78,7 @@ struct SmtpStats {
   uint64_t mime_resynced = 0;     // messages with gaps parsed around them at MIME boundaries
   uint64_t bdat_refused = 0;      // BDATs refused before their chunk: no chunk followed
   uint64_t auth_decode_failures = 0;
+  MimeStats mime;                 // the MIME extractor's, added when the analyzer ends
 };
 
 // Content detection: a "220" greeting from the server and EHLO/HELO from the client (or,

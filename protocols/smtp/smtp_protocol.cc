@@ -48,7 +48,16 @@ class SmtpInstance : public ProtocolInstance {
             {"mime_skipped", s.mime_skipped},
             {"mime_resynced", s.mime_resynced},
             {"bdat_refused", s.bdat_refused},
-            {"auth_decode_failures", s.auth_decode_failures}};
+            {"auth_decode_failures", s.auth_decode_failures},
+            {"mime", {{"messages", s.mime.messages},
+                      {"parsed", s.mime.parsed},
+                      {"too_large", s.mime.too_large},
+                      {"too_nested", s.mime.too_nested},
+                      {"parse_failures", s.mime.parse_failures},
+                      {"parts", s.mime.parts},
+                      {"parts_dropped", s.mime.parts_dropped},
+                      {"parts_truncated", s.mime.parts_truncated},
+                      {"values_truncated", s.mime.values_truncated}}}};
   }
 
  private:

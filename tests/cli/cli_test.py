@@ -158,6 +158,20 @@ def main():
     text = run("-q", "-r", h2, *h2keys, "--follow").stdout.decode(errors="replace")
     check(text.count("Follow: http2 stream ") == 3 and ":path: /one.bin\n" in text and
           "\t:status: 200\n" in text, "--follow shows an HTTP/2 connection per stream, decoded")
+    # Everything counted is reported: every protocol's counters in stats.json, summed over
+    # the workers, including those of analyzers that are gone (SMTP, FTP, MIME, TLS).
+    smtp = os.path.join(root, "corpus/smtp/several.pcap")
+    for threads in ("1", "2"):
+        out = os.path.join(work, "stats" + threads)
+        run("-q", "-r", smtp, "-o", out, "--threads", threads)
+        stats = json.load(open(out + "/stats.json"))
+        names = [l.split("\t")[0] for l in run("--list-protocols").stdout.decode().splitlines()]
+        p = stats.get("protocols", {})
+        check(names and all(n in p for n in names) and "keys" in p,
+              "stats.json protocols: one section per protocol (%s) and keys" % names)
+        check(p.get("smtp", {}).get("transactions") == 4 and p["smtp"]["mime"]["parsed"] == 4 and
+              stats["sessions"]["detected"] == 2,
+              "stats.json counts SMTP transactions and MIME parses (--threads %s)" % threads)
     r = run("-r", tls, "-o")
     check(r.returncode == 1 and r.stderr.decode().strip() == "tcpfollow: -o needs a directory",
           "a missing option argument says what is missing")

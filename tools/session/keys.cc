@@ -71,7 +71,10 @@ nlohmann::json KeyMaterialStats(const tls::KeyMaterial& keys) {
           {"keylog_evicted", k.evicted},
           {"keylog_not_in_capture", k.not_in_capture},
           {"rsa_keys", keys.rsa_keys().size()},
-          {"psks", keys.psks().size()}};
+          {"psks", keys.psks().size()},
+          {"session_cache", {{"stored", keys.session_cache_stats().stored},
+                             {"evicted", keys.session_cache_stats().evicted},
+                             {"hits", keys.session_cache_stats().hits}}}};
 }
 
 }  // namespace tcpfollow
