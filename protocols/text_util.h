@@ -11,11 +11,12 @@
 
 namespace tcpfollow {
 
-// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so that the value can
-// go into a JSON record.
+// Replaces every byte that is not part of a valid UTF-8 character with the four characters
+// \xNN (lower-case hex, as Zeek writes them), so that the value can go into a JSON record
+// and the original bytes stay recoverable. The one sanitiser for every log.
 std::string ToValidUtf8(absl::string_view bytes);
 // ToValidUtf8 of at most the first `cap` bytes, cut to at most `cap` bytes at a character
-// boundary (replacement characters are 3 bytes, so sanitising can grow the text).
+// or escape boundary (an escape is 4 bytes, so sanitising can grow the text).
 std::string ToValidUtf8Capped(absl::string_view bytes, size_t cap);
 // `line` without its trailing CR/LF characters.
 inline absl::string_view StripEol(absl::string_view line) {

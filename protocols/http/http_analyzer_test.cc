@@ -554,9 +554,6 @@ TEST_CASE("HttpAnalyzer: non-UTF-8 bytes in record fields are escaped", "[http][
   REQUIRE_NOTHROW(r.dump());
   REQUIRE(r["uri"] == "/caf\\xe9/\xc3\xa9t\\xc3");
   REQUIRE(r["user_agent"] == "\\xff");
-  REQUIRE(JsonSafe("ok \xf0\x9f\x98\x80") == "ok \xf0\x9f\x98\x80");
-  REQUIRE(JsonSafe("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate is not UTF-8
-  REQUIRE(JsonSafe("\xc0\xaf") == "\\xc0\\xaf");           // overlong
 }
 
 TEST_CASE("HttpAnalyzer: an h2c upgrade holds the client's preface for HTTP/2", "[http][handoff]") {

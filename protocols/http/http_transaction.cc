@@ -73,35 +73,6 @@ absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_v
   return out;
 }
 
-std::string JsonSafe(absl::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  size_t i = 0;
-  while (i < in.size()) {
-    unsigned char c = in[i];
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = len > 0 && i + len <= in.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 2;
-    if (ok && len == 2) ok = c >= 0xc2;  // no overlong 2-byte forms
-    if (ok && len == 3) {
-      unsigned char c1 = in[i + 1];
-      ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);  // overlong, surrogates
-    }
-    if (ok && len == 4) {
-      unsigned char c1 = in[i + 1];
-      ok = c <= 0xf4 && !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-    }
-    if (ok) {
-      out.append(in.data() + i, len);
-      i += len;
-    } else {
-      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
-      ++i;
-    }
-  }
-  return out;
-}
-
 std::string ContentDispositionFilename(absl::string_view value) {
   std::string plain, extended;
   size_t pos = 0;
@@ -163,7 +134,7 @@ nlohmann::json HttpTransactionFields(const HttpTransaction& tx) {
   nlohmann::json f = nlohmann::json::object();
   f["trans_depth"] = tx.depth;
   auto put = [&f](const char* key, const std::string& v) {
-    if (!v.empty()) f[key] = JsonSafe(v);
+    if (!v.empty()) f[key] = ToValidUtf8(v);
   };
   put("method", tx.method);
   put("host", tx.host);
@@ -177,11 +148,11 @@ nlohmann::json HttpTransactionFields(const HttpTransaction& tx) {
   f["response_body_len"] = tx.response_body_len;
   if (tx.status_code != 0) {
     f["status_code"] = tx.status_code;
-    f["status_msg"] = JsonSafe(tx.status_msg);
+    f["status_msg"] = ToValidUtf8(tx.status_msg);
   }
   if (tx.info_code != 0) {
     f["info_code"] = tx.info_code;
-    f["info_msg"] = JsonSafe(tx.info_msg);
+    f["info_msg"] = ToValidUtf8(tx.info_msg);
   }
   put("username", tx.username);
   if (!tx.orig_fuids.empty()) {
@@ -196,7 +167,7 @@ nlohmann::json HttpTransactionFields(const HttpTransaction& tx) {
   if (!tx.resp_filenames.empty()) f["resp_filenames"] = tx.resp_filenames;
   if (!tx.proxied.empty()) {
     std::vector<std::string> safe;
-    for (const std::string& p : tx.proxied) safe.push_back(JsonSafe(p));
+    for (const std::string& p : tx.proxied) safe.push_back(ToValidUtf8(p));
     f["proxied"] = safe;
   }
   if (tx.tunnel) f["tunnel"] = true;
@@ -252,7 +223,7 @@ void HttpBody::Prepare(const HttpMessageHeaders& h) {
   if (meta_.name.empty() && (!request_ || tx_->method == "PUT")) {
     meta_.name = UriBasename(tx_->uri);
   }
-  meta_.mime_type = JsonSafe(MediaType(h.content_type));
+  meta_.mime_type = ToValidUtf8(MediaType(h.content_type));
   if (!h.content_encoding.empty()) {
     auto codings = LenientContentEncoding(h.content_encoding, *ctx_->limits);
     if (!codings.ok()) {
@@ -341,7 +312,7 @@ void HttpBody::OpenObject(absl::string_view first) {
   (request_ ? tx_->orig_fuids : tx_->resp_fuids).push_back(writer_->fuid());
   (request_ ? tx_->orig_mime_types : tx_->resp_mime_types).push_back(meta_.mime_type);
   if (named_by_disposition_) {
-    (request_ ? tx_->orig_filenames : tx_->resp_filenames).push_back(JsonSafe(meta_.name));
+    (request_ ? tx_->orig_filenames : tx_->resp_filenames).push_back(ToValidUtf8(meta_.name));
   }
 }
 

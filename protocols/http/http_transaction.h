@@ -132,8 +132,6 @@ class HttpBody {
 // "br" and "lzma".
 absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_view value,
                                                                   const ContentLimits& limits);
-// Record strings are UTF-8: invalid bytes become the four characters \xNN (as Zeek does).
-std::string JsonSafe(absl::string_view in);
 // The filename of a Content-Disposition value (filename* preferred), "" when none.
 std::string ContentDispositionFilename(absl::string_view value);
 // The last path segment of a request target, without query or fragment.
