@@ -17,8 +17,9 @@
 #            target: the .gz run costs no more than zcat's time on top of the plain run (wall)
 #   memory   peak RSS under floods made by bench/gen_floods (SYN/connection, out-of-order,
 #            fragment, gzip bomb): tcpfollow vs tcpflow vs tshark -q. target: < 150 MB (default limits)
+#   report   the full run with and without --no-report: report.html's cost. target: <= 5% (not in all)
 #
-# usage: bench/run.sh [--disk] [--repeat N] [streams|http|defrag|tls|memory|compressed|all ...]
+# usage: bench/run.sh [--disk] [--repeat N] [streams|http|defrag|tls|memory|compressed|report|all ...]
 #        bazel run --config=opt //bench:run -- [same arguments]
 # Output goes to tmpfs /dev/shm/tcpfollow-bench-out (default: measures the tools, not the
 # disk's writeback throttling) or with --disk to /tmp/tcpfollow-bench-out. Inputs live in
@@ -45,7 +46,7 @@ while [ $# -gt 0 ]; do
     --disk) out_root=/tmp/tcpfollow-bench-out
             out_note="disk (/tmp): includes the kernel's writeback throttling; noisier" ;;
     --repeat) repeat=$2; shift ;;
-    streams|http|defrag|tls|memory|compressed) sections+=("$1") ;;
+    streams|http|defrag|tls|memory|compressed|report) sections+=("$1") ;;
     all) sections+=(streams http defrag tls memory compressed) ;;
     -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 1 ;;
@@ -182,6 +183,25 @@ section_compressed() {
   local extra; extra=$(awk -v a="${WALL[c_gz]}" -v b="${WALL[c_plain]}" 'BEGIN { printf "%.2f", a - b }')
   echo "target: .gz costs no more than zcat on top of plain (wall): +${extra} s vs zcat ${WALL[c_zcat]} s  $(pf "$extra" "<=" "${WALL[c_zcat]}")"
   echo "(best of $repeat alternating runs each)"
+}
+
+# report.html's cost: the full run with and without --no-report, alternating, best of each.
+section_report() {
+  ensure_bench_pcap
+  local mb i; mb=$(mb_of "$cap")
+  header "report: report.html's cost at the end of a full run (bench.pcap, $mb MB)"
+  warm "$cap"
+  for ((i = 0; i < repeat; i++)); do
+    measure r_noreport 1 "$tf" -q --no-report -r "$cap" -o OUT
+    measure r_report 1 "$tf" -q -r "$cap" -o OUT
+  done
+  table_head
+  table_row r_noreport "tcpfollow --no-report" "$mb"
+  table_row r_report "tcpfollow (writes report.html)" "$mb"
+  echo "report.html: $(mb_of "$out_root/r_report/report.html") MB"
+  local ov; ov=$(awk -v a="${WALL[r_report]}" -v b="${WALL[r_noreport]}" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
+  local ovc; ovc=$(awk -v a="${CPU[r_report]}" -v b="${CPU[r_noreport]}" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
+  echo "target: the report costs <= 5% of the run (wall): ${ov}% (CPU ${ovc}%)  $(pf "$ov" "<=" 5)"
 }
 
 section_http() {
