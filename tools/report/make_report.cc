@@ -1,7 +1,10 @@
 // make_report DIR: (re)builds DIR/report.html from the records in DIR, as tcpfollow does at
 // the end of a run (the run's figures come from DIR/stats.json). Prints the page's size and the
 // counts of ReportStats. For reports of old runs and for measuring large ones.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -13,6 +16,10 @@ int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: make_report OUTPUT_DIR\n");
     return 1;
+  }
+  // Under `bazel run`, relative paths are the caller's.
+  if (const char* wd = std::getenv("BUILD_WORKING_DIRECTORY")) {
+    if (chdir(wd) != 0) std::perror("make_report: chdir");
   }
   auto dir = tcpfollow::OutputDir::Open(argv[1]);
   if (!dir.ok()) {

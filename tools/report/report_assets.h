@@ -101,7 +101,10 @@ inline constexpr const char kReportScript[] = R"JS(
   }
   function str(v) {
     if (v === null || v === undefined) return '';
-    if (Array.isArray(v)) return v.map(str).join(', ');
+    if (Array.isArray(v)) {
+      return v.some(function (e) { return e !== null && typeof e === 'object'; }) ? JSON.stringify(v)
+                                                                                : v.map(str).join(', ');
+    }
     if (typeof v === 'object') return JSON.stringify(v);
     return String(v);
   }
