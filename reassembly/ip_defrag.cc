@@ -27,6 +27,7 @@ uint16_t Ipv4HeaderChecksum(const char* h, size_t len) {
   return static_cast<uint16_t>(~sum);
 }
 
+// The one list of fragment policy names: parsing, naming, --help and messages use it.
 struct PolicyName {
   FragPolicy policy;
   const char* name;
@@ -48,6 +49,15 @@ bool ParseFragPolicy(absl::string_view name, FragPolicy* out) {
     }
   }
   return false;
+}
+
+std::string FragPolicyNames() {
+  std::string out;
+  for (const PolicyName& p : kPolicyNames) {
+    if (!out.empty()) out += ", ";
+    out += p.name;
+  }
+  return out;
 }
 
 const char* FragPolicyName(FragPolicy policy) {

@@ -52,6 +52,8 @@ enum class FragPolicy : uint8_t {
 // "first", "last", "bsd", "bsd-right", "linux", "windows", "solaris". False if unknown.
 bool ParseFragPolicy(absl::string_view name, FragPolicy* out);
 const char* FragPolicyName(FragPolicy policy);
+// Every policy name, comma-separated, in the table's order ("first, last, ...").
+std::string FragPolicyNames();
 
 // True when fragment `later` [later_begin, later_end) takes over a byte held by fragment
 // `earlier` [earlier_begin, earlier_end) under `policy` (extents in datagram bytes).

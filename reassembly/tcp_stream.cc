@@ -10,30 +10,44 @@ namespace {
 
 constexpr uint64_t kUnscaledWindow = 65535;
 
+// The one list of TCP policy names: parsing, naming, --help and error messages use it.
+struct TcpPolicyEntry {
+  TcpPolicy policy;
+  const char* name;
+};
+constexpr TcpPolicyEntry kTcpPolicies[] = {
+    {TcpPolicy::kFirst, "first"},        {TcpPolicy::kLast, "last"},
+    {TcpPolicy::kBsd, "bsd"},            {TcpPolicy::kLinux, "linux"},
+    {TcpPolicy::kOldLinux, "old-linux"}, {TcpPolicy::kWindows, "windows"},
+    {TcpPolicy::kSolaris, "solaris"},
+};
+
 }  // namespace
 
 const char* TcpPolicyName(TcpPolicy policy) {
-  switch (policy) {
-    case TcpPolicy::kFirst: return "first";
-    case TcpPolicy::kLast: return "last";
-    case TcpPolicy::kBsd: return "bsd";
-    case TcpPolicy::kLinux: return "linux";
-    case TcpPolicy::kOldLinux: return "old-linux";
-    case TcpPolicy::kWindows: return "windows";
-    case TcpPolicy::kSolaris: return "solaris";
+  for (const TcpPolicyEntry& p : kTcpPolicies) {
+    if (p.policy == policy) return p.name;
   }
   return "unknown";
 }
 
 bool ParseTcpPolicy(absl::string_view name, TcpPolicy* policy) {
-  for (TcpPolicy p : {TcpPolicy::kFirst, TcpPolicy::kLast, TcpPolicy::kBsd, TcpPolicy::kLinux,
-                      TcpPolicy::kOldLinux, TcpPolicy::kWindows, TcpPolicy::kSolaris}) {
-    if (name == TcpPolicyName(p)) {
-      *policy = p;
+  for (const TcpPolicyEntry& p : kTcpPolicies) {
+    if (name == p.name) {
+      *policy = p.policy;
       return true;
     }
   }
   return false;
+}
+
+std::string TcpPolicyNames() {
+  std::string out;
+  for (const TcpPolicyEntry& p : kTcpPolicies) {
+    if (!out.empty()) out += ", ";
+    out += p.name;
+  }
+  return out;
 }
 
 bool NewDataWins(TcpPolicy policy, uint64_t new_start, uint64_t new_end, uint64_t old_start,

@@ -45,9 +45,12 @@ namespace tcpfollow {
 
 enum class TcpPolicy : uint8_t { kFirst, kLast, kBsd, kLinux, kOldLinux, kWindows, kSolaris };
 
-// "first", "last", "bsd", "linux", "old-linux", "windows", "solaris".
+// "first", "last", "bsd", "linux", "old-linux", "windows", "solaris" (one table in
+// tcp_stream.cc serves parsing, naming and the list for --help and messages).
 const char* TcpPolicyName(TcpPolicy policy);
 bool ParseTcpPolicy(absl::string_view name, TcpPolicy* policy);
+// Every policy name, comma-separated, in the table's order ("first, last, ...").
+std::string TcpPolicyNames();
 
 // Whether bytes of a new segment [new_start, new_end) replace the overlapping bytes of an
 // earlier segment [old_start, old_end) under `policy` (offsets; ends exclusive).

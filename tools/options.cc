@@ -7,6 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "reassembly/ip_defrag.h"
+#include "reassembly/tcp_stream.h"
 
 namespace tcpfollow {
 
@@ -234,18 +236,16 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case kPsk: o.psks.push_back(optarg); break;
       case kTcpPolicy:
         o.tcp_policy = optarg;
-        if (!OneOf(o.tcp_policy, {"first", "last", "bsd", "linux", "old-linux", "windows", "solaris"})) {
+        if (TcpPolicy p; !ParseTcpPolicy(o.tcp_policy, &p)) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "--tcp-policy: unknown policy '", o.tcp_policy,
-              "' (first, last, bsd, linux, old-linux, windows, solaris)"));
+              "--tcp-policy: unknown policy '", o.tcp_policy, "' (", TcpPolicyNames(), ")"));
         }
         break;
       case kFragPolicy:
         o.frag_policy = optarg;
-        if (!OneOf(o.frag_policy, {"first", "last", "bsd", "bsd-right", "linux", "windows", "solaris"})) {
+        if (FragPolicy p; !ParseFragPolicy(o.frag_policy, &p)) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "--frag-policy: unknown policy '", o.frag_policy,
-              "' (first, last, bsd, bsd-right, linux, windows, solaris)"));
+              "--frag-policy: unknown policy '", o.frag_policy, "' (", FragPolicyNames(), ")"));
         }
         break;
 #define SIZE_FLAG(k, name, field)              \
@@ -384,8 +384,8 @@ TLS:
                           identity; repeatable. DHE/ECDHE_PSK sessions need a key log
 
 Reassembly and limits (sizes take k/m/g suffixes; times are seconds of packet time):
-  --tcp-policy P          overlapping TCP data: first (default), last, bsd, linux, old-linux, windows, solaris
-  --frag-policy P         overlapping IP fragments: first (default), last, bsd, bsd-right, linux, windows, solaris
+  --tcp-policy P          overlapping TCP data: )" + TcpPolicyNames() + R"( (default first)
+  --frag-policy P         overlapping IP fragments: )" + FragPolicyNames() + R"( (default first)
   --verify-checksums      drop TCP segments whose checksum is wrong (counted either way, in
                           flows.jsonl bad_checksums; kept by default: offloading leaves wrong
                           checksums in captures taken on the sending host)

@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "reassembly/ip_defrag.h"
+#include "reassembly/tcp_stream.h"
+
 namespace tcpfollow {
 namespace {
 
@@ -46,6 +49,12 @@ TEST_CASE("Options: policies are checked by name", "[options]") {
   REQUIRE_FALSE(bad.ok());
   CHECK(std::string(bad.status().message()).find("bsd-right") != std::string::npos);
   CHECK_FALSE(Parse({"-r", "a", "--frag-policy", "old-linux"}).ok());
+  // One list serves parsing, the message and --help.
+  CHECK(std::string(bad.status().message()).find(TcpPolicyNames()) != std::string::npos);
+  CHECK(TcpPolicyNames() == "first, last, bsd, linux, old-linux, windows, solaris");
+  CHECK(FragPolicyNames() == "first, last, bsd, bsd-right, linux, windows, solaris");
+  CHECK(HelpText().find(TcpPolicyNames()) != std::string::npos);
+  CHECK(HelpText().find(FragPolicyNames()) != std::string::npos);
 }
 
 TEST_CASE("Options: limits take size suffixes and reject nonsense", "[options]") {
