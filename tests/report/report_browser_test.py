@@ -203,15 +203,19 @@ def check_hostile(b, tcpfollow, tmp, shots):
           "hostile: gallery should hold the two PNGs (HTTP and the mail attachment)")
     text = b.script("return document.body.innerText")
     h = recs["http"][0]
+    shown = []
     for what, value in [("URI", h["uri"]), ("Host", h["host"]), ("User-Agent", h["user_agent"]),
                         ("subject", recs["smtp"][0]["subject"]),
                         ("HTTP file name", recs["files"][0]["name"]),
                         ("FTP file name", [f for f in recs["files"] if f["source"] == "ftp"][0]["name"]),
                         ("FTP user", recs["ftp"][0]["user"])]:
         check(value in text, "hostile: %s %r not shown as text" % (what, value[:60]))
+        shown.append(value)
         check(markers["script"] in value or markers["img"] in value or "pwned" in value,
               "hostile: %s carries no marker (capture changed?)" % what)
-    check("\ufffd" in text, "hostile: invalid UTF-8 not shown as U+FFFD")
+    # The invalid UTF-8 reached the logs (as \\xNN escapes or U+FFFD, as they write it) and
+    # those values were shown as text above.
+    check(any("\\xff" in v or "\ufffd" in v for v in shown), "hostile: no value carries the invalid UTF-8")
     # A mail attachment's name, as files.jsonl has it.
     names = [f.get("name", "") for f in recs["files"] if f["source"] == "smtp"]
     check(any("<script>" in n and n in text for n in names), "hostile: attachment name %r not shown" % names)
