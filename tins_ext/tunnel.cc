@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "tins_ext/flow_hash.h"
 
 namespace tcpfollow {
 namespace {
@@ -176,22 +177,6 @@ TunnelResult Ayiya(absl::string_view udp, IpPacket* inner, TunnelLayer* layer) {
   return InnerIp(udp.substr(header), inner, next == kProtoIpv4 ? 4 : 6);
 }
 
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
-uint64_t AddressHash(const IpAddress& a) {
-  uint64_t hi, lo;
-  std::memcpy(&hi, a.bytes.data(), 8);
-  std::memcpy(&lo, a.bytes.data() + 8, 8);
-  return Mix(hi ^ Mix(lo + static_cast<uint8_t>(a.family)));
-}
-
 }  // namespace
 
 const char* TunnelTypeName(TunnelType t) {
@@ -248,12 +233,13 @@ TunnelResult Decapsulate(const IpPacket& outer, IpPacket* inner, TunnelLayer* la
 }
 
 uint64_t ChainTunnelId(uint64_t outer_id, const TunnelLayer& layer) {
-  const uint64_t a = AddressHash(layer.outer_src.addr), b = AddressHash(layer.outer_dst.addr);
+  const uint64_t a = StableAddressHash(layer.outer_src.addr);
+  const uint64_t b = StableAddressHash(layer.outer_dst.addr);
   // GTP TEIDs differ per direction: left out. VNIs and GRE keys name the tunnel.
   const bool vni = layer.has_id && layer.type != TunnelType::kGtpU;
-  uint64_t h = Mix(std::min(a, b) * 31 + std::max(a, b));
-  h = Mix(h ^ (uint64_t{static_cast<uint8_t>(layer.type)} << 40) ^ (vni ? layer.id : 0));
-  h = Mix(h + outer_id * 0x9e3779b97f4a7c15ULL);
+  uint64_t h = MixHash64(std::min(a, b) * 31 + std::max(a, b));
+  h = MixHash64(h ^ (uint64_t{static_cast<uint8_t>(layer.type)} << 40) ^ (vni ? layer.id : 0));
+  h = MixHash64(h + outer_id * 0x9e3779b97f4a7c15ULL);
   return h == 0 ? 1 : h;  // 0 means "no tunnel"
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tins_ext/flow_hash.h"
+
 namespace tcpfollow {
 
 namespace {
@@ -11,32 +13,18 @@ constexpr size_t kBatchItems = 512;
 constexpr size_t kBatchBytes = 256u << 10;
 constexpr size_t kQueuedBatches = 16;  // per shard: bounds memory between threads
 
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  return x ^ (x >> 33);
-}
-
-uint64_t AddressHash(const IpAddress& addr) {
-  uint64_t a, b;
-  std::memcpy(&a, addr.bytes.data(), 8);
-  std::memcpy(&b, addr.bytes.data() + 8, 8);
-  return Mix(a ^ Mix(b ^ static_cast<uint8_t>(addr.family)));
-}
-
 }  // namespace
 
 uint64_t StableFlowHash(const TcpSegment& seg) {
   // Symmetric: both directions of a connection land on the same shard.
-  return Mix(AddressHash(seg.src.addr) + AddressHash(seg.dst.addr) + seg.vlan + seg.tunnel_id);
+  return MixHash64(StableAddressHash(seg.src.addr) + StableAddressHash(seg.dst.addr) + seg.vlan +
+                   seg.tunnel_id);
 }
 
 uint64_t StableConnectionHash(const TcpSegment& seg) {
   // Each endpoint hashed with its port, the two added: the same for both directions.
-  return Mix(Mix(AddressHash(seg.src.addr) ^ seg.src.port) +
-             Mix(AddressHash(seg.dst.addr) ^ seg.dst.port) + seg.vlan + seg.tunnel_id);
+  return MixHash64(StableEndpointHash(seg.src) + StableEndpointHash(seg.dst) + seg.vlan +
+                   seg.tunnel_id);
 }
 
 ShardedRunner::ShardedRunner(int shards, const TcpLimits& limits,
