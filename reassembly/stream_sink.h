@@ -87,6 +87,16 @@ struct ConnectionSummary {
   absl::Time end;       // time of the last packet (or of the timeout decision)
   CloseReason reason = CloseReason::kEndOfInput;
   DirectionSummary dir[2];
+  // Zeek's conn.log `history`: S H A D F R (SYN, SYN-ACK, pure ACK, data, FIN, RST), upper
+  // case from the client, lower case from the server, each once per side in the order first
+  // seen; empty when nothing was tracked.
+  std::string history;
+  // Zeek's conn.log `conn_state` (S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH,
+  // SHR, OTH), derived from history.
+  std::string conn_state;
+  // The three-way handshake was seen: the client's SYN, the server's SYN-ACK, then an ACK
+  // from the client.
+  bool handshake = false;
 };
 
 class ConnectionHandler {

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "reassembly/tcp_history.h"
+
 namespace tcpfollow {
 namespace {
 
@@ -31,6 +33,7 @@ struct TcpReassembler::Connection {
   ConnectionInfo info;
   std::unique_ptr<StreamSink> sink;
   TcpStreamReassembler stream[2];
+  TcpHistory history;  // flows.jsonl history, conn_state, handshake
   absl::Time last_seen;
   absl::Time closed_at;
   bool closed = false;  // tombstone: ended by FIN/RST, lingering
@@ -169,6 +172,7 @@ void TcpReassembler::Process(Connection* conn, const TcpSegment& seg) {
   TcpStreamReassembler& peer = conn->stream[Index(Opposite(dir))];
   ++sender.mutable_summary()->packets;
   if (seg.bad_checksum) ++sender.mutable_summary()->bad_checksums;
+  conn->history.OnSegment(dir == Direction::kClientToServer, seg.flags, seg.payload.size());
   if (conn->closing) {
     // Both FINs are in: the final ACK (or a RST) ends the connection, counted in it; a
     // retransmitted FIN from the other side is counted and changes nothing.
@@ -300,6 +304,9 @@ void TcpReassembler::End(Connection* conn, CloseReason reason, absl::Time ts) {
   ConnectionSummary summary;
   summary.end = conn->last_seen;
   summary.reason = reason;
+  summary.history = conn->history.History();
+  summary.conn_state = conn->history.ConnState();
+  summary.handshake = conn->history.handshake();
   for (int d = 0; d < 2; ++d) {
     const TcpStreamReassembler& s = conn->stream[d];
     summary.dir[d] = s.summary();

@@ -175,9 +175,59 @@ def main():
     r = run("-r", tls, "-o")
     check(r.returncode == 1 and r.stderr.decode().strip() == "tcpfollow: -o needs a directory",
           "a missing option argument says what is missing")
+    zeek_states(run, root, work)
     shutil.rmtree(work, ignore_errors=True)
     print("%d failures" % failures)
     return 1 if failures else 0
+
+
+def zeek_states(run, root, work):
+    """flows.jsonl conn_state, history and handshake as Zeek's conn.log has them."""
+    sys.path.insert(0, os.path.join(root, "tests/hostile"))
+    import pcapgen
+    from pcapgen import ACK, FIN, RST, SYN, PSH
+    path = os.path.join(work, "states.pcap")
+    p = pcapgen.Pcap(path)
+    # 1: complete: handshake, a request and a reply, both FINs -> SF
+    c = pcapgen.Conn(p, 40001, 80).handshake()
+    c.send("c", b"GET / HTTP/1.0\r\n\r\n").send("s", b"HTTP/1.0 200 OK\r\n\r\n").close()
+    # 2: a SYN alone -> S0, no handshake
+    c = pcapgen.Conn(p, 40002, 80)
+    p.packet(c._frame("c", SYN, b""))
+    # 3: SYN answered by RST -> REJ
+    c = pcapgen.Conn(p, 40003, 80)
+    p.packet(c._frame("c", SYN, b""))
+    c.seq["c"] += 1
+    p.packet(c._frame("s", RST | ACK, b"", seq=0))
+    # 4: handshake, data, the client resets -> RSTO
+    c = pcapgen.Conn(p, 40004, 80).handshake().send("c", b"hello")
+    p.packet(c._frame("c", RST | ACK, b""))
+    # 5: SYN, SYN-ACK, no ACK, then the client's FIN -> not a handshake
+    c = pcapgen.Conn(p, 40005, 80)
+    p.packet(c._frame("c", SYN, b""))
+    c.seq["c"] += 1
+    p.packet(c._frame("s", SYN | ACK, b""))
+    c.seq["s"] += 1
+    # 6: picked up mid-stream, data both ways -> OTH
+    c = pcapgen.Conn(p, 40006, 80)
+    c.send("c", b"more").send("s", b"reply")
+    # 7: handshake and data, never closed -> S1
+    c = pcapgen.Conn(p, 40007, 80).handshake().send("c", b"x").send("s", b"y")
+    p.close()
+    out = os.path.join(work, "states")
+    r = run("-q", "-r", path, "-o", out)
+    flows = {f["id.orig_p"]: f for f in
+             (json.loads(l) for l in open(os.path.join(out, "flows.jsonl")))}
+    want = {40001: ("SF", "ShADdFf", True), 40002: ("S0", "S", False),
+            40003: ("REJ", "Sr", False), 40004: ("RSTO", "ShADR", True),
+            40005: (None, "Sh", False), 40006: ("OTH", "Dd", False),
+            40007: ("S1", "ShADd", True)}
+    for port, (state, history, hs) in want.items():
+        f = flows.get(port, {})
+        got = (f.get("conn_state") if state else None, f.get("history"), f.get("handshake"))
+        check(got == (state, history, hs),
+              "port %d: conn_state/history/handshake %s (want %s)" % (port, got,
+                                                                     (state, history, hs)))
 
 
 if __name__ == "__main__":

@@ -229,7 +229,9 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
     rec["orig_gaps"] = c.gaps;
     rec["resp_gaps"] = v.gaps;
     rec["close_reason"] = CloseReasonName(s.reason);
-    rec["handshake"] = info_.saw_handshake;
+    rec["handshake"] = s.handshake;
+    rec["conn_state"] = s.conn_state;
+    rec["history"] = s.history;
     if (info_.vlan != 0) rec["vlan"] = info_.vlan;
     if (info_.tunnel != nullptr) {  // as Zeek's conn.log tunnel_parents, outermost first
       nlohmann::json parents = nlohmann::json::array();
