@@ -229,11 +229,18 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
       gap_cause, t.tcp.overlaps, t.tcp.overlap_conflicts));
   std::vector<std::string> errors;
   for (size_t i = 1; i < c.errors.size(); ++i) {
+    // Frames that are not IP (ARP, LLDP, ...) are not damage: they get their own line.
+    if (static_cast<DecodeError>(i) == DecodeError::kNotIp) continue;
     if (c.errors[i] > 0) {
       errors.push_back(absl::StrCat(DecodeErrorName(static_cast<DecodeError>(i)), " ", c.errors[i]));
     }
   }
   if (!errors.empty()) lines.push_back("  damaged or undecodable packets: " + absl::StrJoin(errors, ", "));
+  const size_t not_ip = static_cast<size_t>(DecodeError::kNotIp);
+  if (not_ip < c.errors.size() && c.errors[not_ip] > 0) {
+    lines.push_back(absl::StrFormat("  not IP (ARP, LLDP, ...): %d packets skipped",
+                                    c.errors[not_ip]));
+  }
   for (const auto& [type, count] : c.unsupported_link_types) {
     lines.push_back(absl::StrFormat("  link type %d (%s) is not decoded: %d packets skipped", type,
                                     LinkTypeName(type), count));
@@ -620,6 +627,13 @@ int Run(int argc, char** argv) {
   if (o.list_logs) {
     for (const std::string& log : RegisteredLogs()) std::printf("%s\n", log.c_str());
     return 0;
+  }
+  if (!o.analyze && (!o.keylogs.empty() || !o.rsa_keys.empty())) {
+    // One line, once: --streams-only parses no TLS, so the keys would silently do nothing.
+    std::fprintf(stderr, "tcpfollow: warning: --streams-only decrypts nothing: %s unused\n",
+                 !o.keylogs.empty() && !o.rsa_keys.empty() ? "--keylog and --rsa-key are"
+                 : !o.keylogs.empty()                      ? "--keylog is"
+                                                           : "--rsa-key is");
   }
   if (o.version) {
     std::printf("%s\n", kVersion);

@@ -176,6 +176,7 @@ def main():
     check(r.returncode == 1 and r.stderr.decode().strip() == "tcpfollow: -o needs a directory",
           "a missing option argument says what is missing")
     zeek_states(run, root, work)
+    messages(run, root, work)
     shutil.rmtree(work, ignore_errors=True)
     print("%d failures" % failures)
     return 1 if failures else 0
@@ -228,6 +229,29 @@ def zeek_states(run, root, work):
         check(got == (state, history, hs),
               "port %d: conn_state/history/handshake %s (want %s)" % (port, got,
                                                                      (state, history, hs)))
+
+
+def messages(run, root, work):
+    """ARP is not damage; --streams-only says once that the keys are unused."""
+    import pcapgen
+    path = os.path.join(work, "arp.pcap")
+    p = pcapgen.Pcap(path)
+    for _ in range(3):
+        p.packet(pcapgen.eth(b"\x00\x01\x08\x00\x06\x04\x00\x01" + b"\x00" * 20, 0x0806))
+    pcapgen.Conn(p, 40100, 80).handshake().send("c", b"hi").close()
+    p.close()
+    r = run("-r", path, "-o", os.path.join(work, "arp"))
+    err = r.stderr.decode()
+    check(r.returncode == 0 and "damaged" not in err and "not_ip" not in err and
+          "not IP (ARP, LLDP, ...): 3 packets skipped" in err,
+          "ARP frames are counted as not IP, not as damaged")
+    tls = os.path.join(root, "corpus/https/keepalive_tls.pcap")
+    keys = ["--keylog", os.path.join(root, "corpus/https/keepalive_tls.keylog")]
+    r = run("-q", "-r", tls, *keys, "--streams-only", "-o", os.path.join(work, "so"))
+    lines = [l for l in r.stderr.decode().splitlines() if "unused" in l]
+    check(r.returncode == 0 and lines ==
+          ["tcpfollow: warning: --streams-only decrypts nothing: --keylog is unused"],
+          "--streams-only with --keylog warns once (%s)" % lines)
 
 
 if __name__ == "__main__":
