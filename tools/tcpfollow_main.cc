@@ -211,11 +211,17 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
   lines.push_back(absl::StrFormat("tcpfollow: %d packets, %s %s in %.2f s", c.packets,
                                   HumanBytes(c.bytes), o.read_file.empty() ? "captured" : "read",
                                   wall_secs));
+  // Evictions name the option that raises the limit they hit.
+  const std::string evicted =
+      t.tcp.evicted_connection_limit > 0
+          ? absl::StrFormat("evicted %d (--max-flows %d reached)",
+                            t.tcp.evicted_connection_limit, o.max_flows)
+          : "evicted 0";
   lines.push_back(absl::StrFormat(
-      "  connections %d (fin %d, rst %d, idle timeout %d, evicted %d, open at end %d); "
+      "  connections %d (fin %d, rst %d, idle timeout %d, %s, open at end %d); "
       "%d TCP segments",
-      fs.connections, t.tcp.closed_fin, t.tcp.closed_rst, t.tcp.timed_out,
-      t.tcp.evicted_connection_limit, t.tcp.closed_end_of_input, c.tcp_segments));
+      fs.connections, t.tcp.closed_fin, t.tcp.closed_rst, t.tcp.timed_out, evicted,
+      t.tcp.closed_end_of_input, c.tcp_segments));
   std::string gap_cause;
   if (!o.interface.empty() && fs.gaps > 0) {
     gap_cause = Drops(t.capture) > 0

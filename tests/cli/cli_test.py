@@ -252,6 +252,16 @@ def messages(run, root, work):
     check(r.returncode == 0 and lines ==
           ["tcpfollow: warning: --streams-only decrypts nothing: --keylog is unused"],
           "--streams-only with --keylog warns once (%s)" % lines)
+    # More open connections than --max-flows: the summary names the option.
+    path = os.path.join(work, "many.pcap")
+    p = pcapgen.Pcap(path)
+    for i in range(5):
+        pcapgen.Conn(p, 40200 + i, 80).handshake()
+    p.close()
+    r = run("-r", path, "--max-flows", "2", "-o", os.path.join(work, "many"))
+    err = r.stderr.decode()
+    check(r.returncode == 0 and "evicted 3 (--max-flows 2 reached)" in err,
+          "evictions name --max-flows (%s)" % [l for l in err.splitlines() if "evicted" in l])
 
 
 if __name__ == "__main__":
