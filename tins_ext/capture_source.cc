@@ -1093,7 +1093,15 @@ absl::StatusOr<PcapHandle> ActivateLive(const LiveOptions& options, const std::s
   const int rc = pcap_activate(p);
   if (rc < 0) {
     const char* detail = pcap_geterr(p)[0] != '\0' ? pcap_geterr(p) : pcap_statustostr(rc);
-    return absl::InvalidArgumentError(absl::StrCat("cannot capture on ", name, ": ", detail));
+    // Without privileges: say how to get them, and how to give root up again.
+    const char* hint =
+        rc == PCAP_ERROR_PERM_DENIED
+            ? " (capturing needs CAP_NET_RAW and CAP_NET_ADMIN: run as root with -Z USER to"
+              " drop root once the capture is open, or give the binary the capabilities:"
+              " sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpfollow))"
+            : "";
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot capture on ", name, ": ", detail, hint));
   }
   return pcap;
 }

@@ -27,6 +27,7 @@ def main():
 
     def run(*args, stdin=None, **kw):
         return subprocess.run([tool, *args], capture_output=True, stdin=stdin, **kw)
+    run.tool = tool
 
     r = run("--help")
     check(r.returncode == 0 and b"usage: tcpfollow" in r.stdout and b"--max-flows" in r.stdout,
@@ -252,6 +253,14 @@ def messages(run, root, work):
     check(r.returncode == 0 and lines ==
           ["tcpfollow: warning: --streams-only decrypts nothing: --keylog is unused"],
           "--streams-only with --keylog warns once (%s)" % lines)
+    # A live capture without the capabilities says how to get them.
+    r = subprocess.run(["setpriv", "--bounding-set=-net_raw,-net_admin", "--inh-caps=-all",
+                        run.tool, "-i", "lo", "-o", os.path.join(work, "noperm")],
+                       capture_output=True)
+    err = r.stderr.decode()
+    check(r.returncode == 1 and "setcap cap_net_raw,cap_net_admin=eip" in err and "-Z USER" in err
+          and len(err.strip().splitlines()) == 1, "-i without privileges names setcap and -Z (%s)"
+          % err.strip())
     # More open connections than --max-flows: the summary names the option.
     path = os.path.join(work, "many.pcap")
     p = pcapgen.Pcap(path)
