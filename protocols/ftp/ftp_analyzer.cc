@@ -442,30 +442,13 @@ FtpStats FtpAnalyzer::stats() const {
 size_t FtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
   if (handed_off()) return 0;
   bool client = dir == Direction::kClientToServer;
-  std::string& line = client ? client_line_ : reply_line_;
-  bool& skip = client ? client_skip_ : reply_skip_;
-  size_t cap = client ? limits_.max_command_line_bytes : limits_.max_reply_line_bytes;
-  size_t pos = 0;
-  while (pos < bytes.size()) {
-    size_t nl = bytes.find('\n', pos);
-    bool line_ended = nl != absl::string_view::npos;
-    size_t end = line_ended ? nl + 1 : bytes.size();
-    absl::string_view piece = bytes.substr(pos, end - pos);
-    pos = end;
-    if (skip) {  // the rest of a line over the cap
-      if (line_ended) skip = false;
-      continue;
-    }
-    size_t take = std::min(cap - line.size(), piece.size());
-    line.append(piece.data(), take);
-    if (take < piece.size() || (!line_ended && line.size() >= cap)) {
-      ++counts_.long_lines;  // act on what fits, drop the rest of the line
-      skip = !line_ended;
-    } else if (!line_ended) {
-      break;
-    }
-    std::string text = std::move(line);
-    line.clear();
+  LineReader& reader = client ? client_lines_ : reply_lines_;
+  const size_t total = bytes.size();
+  while (!bytes.empty()) {
+    LineReader::Status status = reader.Next(&bytes);
+    if (status == LineReader::Status::kNeedMore) break;
+    if (status == LineReader::Status::kCutLine) ++counts_.long_lines;  // act on what fits
+    std::string text = reader.TakeLine();
     bool& after_gap = client ? client_after_gap_ : reply_after_gap_;
     if (after_gap) {
       // The first line after a gap: kept when it starts as a command or reply does (the
@@ -477,9 +460,9 @@ size_t FtpAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view bytes
       }
     }
     if (client) OnClientLine(ts, text); else OnReply(ts, text);
-    if (handed_off()) return pos;
+    if (handed_off()) return total - bytes.size();
   }
-  return bytes.size();
+  return total;
 }
 
 void FtpAnalyzer::OnClientLine(absl::Time ts, absl::string_view raw) {
@@ -655,12 +638,10 @@ int FtpAnalyzer::Announce(absl::Time ts, bool passive, const Endpoint& target) {
 void FtpAnalyzer::OnGap(Direction dir, absl::Time, uint64_t) {
   ++counts_.gaps;
   if (dir == Direction::kClientToServer) {
-    client_line_.clear();
-    client_skip_ = false;
+    client_lines_.Reset(/*skip_to_eol=*/false);
     client_after_gap_ = true;
   } else {
-    reply_line_.clear();
-    reply_skip_ = false;
+    reply_lines_.Reset(/*skip_to_eol=*/false);
     reply_after_gap_ = true;
     multiline_code_ = 0;
     replies_lost_ = true;  // the next final reply decides which commands lost theirs

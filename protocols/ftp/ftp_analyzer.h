@@ -37,6 +37,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "protocols/line_reader.h"
 #include "reassembly/analyzer.h"
 
 namespace tcpfollow {
@@ -129,10 +130,8 @@ class FtpAnalyzer : public Analyzer {
   bool tls_;
   std::shared_ptr<FtpSession> session_;
 
-  std::string client_line_;
-  bool client_skip_ = false;
-  std::string reply_line_;
-  bool reply_skip_ = false;
+  LineReader client_lines_{limits_.max_command_line_bytes};
+  LineReader reply_lines_{limits_.max_reply_line_bytes};
   bool client_after_gap_ = false;  // the next complete line is the first after a gap
   bool reply_after_gap_ = false;
   bool replies_lost_ = false;      // a gap in the replies since the last final reply

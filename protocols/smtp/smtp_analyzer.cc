@@ -178,32 +178,11 @@ void SmtpAnalyzer::OnClientBytes(absl::Time ts, absl::string_view bytes) {
       }
       case ClientMode::kCommand:
       case ClientMode::kAuth: {
-        size_t nl = bytes.find('\n');
-        absl::string_view piece = bytes.substr(0, nl == bytes.npos ? bytes.size() : nl + 1);
-        bytes.remove_prefix(piece.size());
-        if (!client_skip_to_eol_) {
-          size_t room = limits_.max_command_line_bytes - client_line_.size();
-          size_t take = std::min(room, piece.size());
-          client_line_.append(piece.data(), take);
-          if (take < piece.size() ||
-              (nl == absl::string_view::npos &&
-               client_line_.size() >= limits_.max_command_line_bytes)) {
-            // Endless line: act on what fits, drop the rest up to the next LF.
-            ++stats_->long_lines;
-            std::string line = std::move(client_line_);
-            client_line_.clear();
-            client_skip_to_eol_ = nl == absl::string_view::npos;
-            if (mode_ == ClientMode::kAuth) OnAuthLine(ts, line); else OnCommandLine(ts, line);
-            continue;
-          }
-        }
-        if (nl == absl::string_view::npos) continue;
-        if (client_skip_to_eol_) {
-          client_skip_to_eol_ = false;
-          continue;
-        }
-        std::string line = std::move(client_line_);
-        client_line_.clear();
+        LineReader::Status status = client_lines_.Next(&bytes);
+        if (status == LineReader::Status::kNeedMore) continue;
+        // Endless line: act on what fits; the reader drops the rest up to the next LF.
+        if (status == LineReader::Status::kCutLine) ++stats_->long_lines;
+        std::string line = client_lines_.TakeLine();
         if (mode_ == ClientMode::kAuth) OnAuthLine(ts, line); else OnCommandLine(ts, line);
         continue;
       }
@@ -407,25 +386,13 @@ void SmtpAnalyzer::DecodeAuth(absl::string_view base64, bool username_step) {
 // ---------------------------------------------------------------- server side
 
 size_t SmtpAnalyzer::OnServerBytes(absl::Time ts, absl::string_view bytes) {
-  size_t pos = 0;
-  while (pos < bytes.size()) {
-    size_t nl = bytes.find('\n', pos);
-    size_t end = nl == absl::string_view::npos ? bytes.size() : nl + 1;
-    absl::string_view piece = bytes.substr(pos, end - pos);
-    pos = end;
-    if (!server_skip_to_eol_) {
-      size_t room = limits_.max_reply_line_bytes -
-                    std::min(reply_line_.size(), limits_.max_reply_line_bytes);
-      if (piece.size() > room) {
-        ++stats_->long_lines;
-        server_skip_to_eol_ = true;  // the code and start of the text are kept
-      }
-      reply_line_.append(piece.data(), std::min(room, piece.size()));
-    }
-    if (nl == absl::string_view::npos) break;
-    server_skip_to_eol_ = false;
-    std::string line(StripEol(reply_line_));
-    reply_line_.clear();
+  const size_t total = bytes.size();
+  while (!bytes.empty()) {
+    LineReader::Status status = reply_lines_.Next(&bytes);
+    if (status == LineReader::Status::kNeedMore) break;
+    // A cut line keeps the code and the start of the text.
+    if (status == LineReader::Status::kCutLine) ++stats_->long_lines;
+    std::string line(StripEol(reply_lines_.TakeLine()));
     int code = 0;
     bool coded = line.size() >= 3 && absl::ascii_isdigit(line[0]) &&
                  absl::ascii_isdigit(line[1]) && absl::ascii_isdigit(line[2]) &&
@@ -434,9 +401,9 @@ size_t SmtpAnalyzer::OnServerBytes(absl::Time ts, absl::string_view bytes) {
     code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
     if (line.size() > 3 && line[3] == '-') continue;  // more lines follow
     OnReply(ts, code, line);
-    if (handed_off()) return pos;
+    if (handed_off()) return total - bytes.size();
   }
-  return bytes.size();
+  return total;
 }
 
 void SmtpAnalyzer::ReleaseHeld(absl::Time ts) {
@@ -731,8 +698,7 @@ void SmtpAnalyzer::OnGap(Direction dir, absl::Time ts, uint64_t length) {
   ++stats_->gaps;
   if (handed_off()) return;
   if (dir == Direction::kServerToClient) {
-    reply_line_.clear();
-    server_skip_to_eol_ = true;
+    reply_lines_.Reset(/*skip_to_eol=*/true);
     return;
   }
   switch (mode_) {
@@ -748,13 +714,12 @@ void SmtpAnalyzer::OnGap(Direction dir, absl::Time ts, uint64_t length) {
       } else {
         bdat_remaining_ = 0;
         mode_ = ClientMode::kCommand;
-        client_skip_to_eol_ = length > bdat_remaining_;
+        client_lines_.Reset(/*skip_to_eol=*/length > bdat_remaining_);
         if (bdat_last_) MessageComplete(ts);
       }
       break;
     default:
-      client_line_.clear();
-      client_skip_to_eol_ = true;
+      client_lines_.Reset(/*skip_to_eol=*/true);
       break;
   }
 }
@@ -770,7 +735,7 @@ void SmtpAnalyzer::OnClose(absl::Time ts) {
     mode_ = ClientMode::kData;
     data_line_ = DataLine::kLineStart;
     ReleaseHeld(ts);
-    client_line_.clear();  // an unfinished command line ends with the connection
+    client_lines_.ClearLine();  // an unfinished command line ends with the connection
   }
   FlushChunk(ts);
   FlushTransactions(ts);

@@ -34,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "protocols/mime/mime_extractor.h"
+#include "protocols/line_reader.h"
 #include "reassembly/analyzer.h"
 
 namespace tcpfollow {
@@ -155,8 +156,7 @@ class SmtpAnalyzer : public Analyzer {
 
   // Client side.
   ClientMode mode_ = ClientMode::kCommand;
-  std::string client_line_;
-  bool client_skip_to_eol_ = false;
+  LineReader client_lines_{limits_.max_command_line_bytes};
   std::string held_;
   DataLine data_line_ = DataLine::kLineStart;
   uint64_t bdat_remaining_ = 0;
@@ -166,8 +166,7 @@ class SmtpAnalyzer : public Analyzer {
   std::string bdat_taken_;
 
   // Server side.
-  std::string reply_line_;
-  bool server_skip_to_eol_ = false;
+  LineReader reply_lines_{limits_.max_reply_line_bytes};
   bool greeted_ = false;
   bool server_seen_ = false;  // any byte from the server
   std::deque<Pending> pending_;
