@@ -8,16 +8,13 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "reassembly/utf8.h"
 
 namespace tcpfollow {
 
-// Replaces every byte that is not part of a valid UTF-8 character with the four characters
-// \xNN (lower-case hex, as Zeek writes them), so that the value can go into a JSON record
-// and the original bytes stay recoverable. The one sanitiser for every log.
-std::string ToValidUtf8(absl::string_view bytes);
-// ToValidUtf8 of at most the first `cap` bytes, cut to at most `cap` bytes at a character
-// or escape boundary (an escape is 4 bytes, so sanitising can grow the text).
-std::string ToValidUtf8Capped(absl::string_view bytes, size_t cap);
+// ToValidUtf8, ToValidUtf8Capped: the one sanitiser for every log, in reassembly/utf8.h
+// (below tls/ too, which uses it for the TLS record).
+
 // `line` without its trailing CR/LF characters.
 inline absl::string_view StripEol(absl::string_view line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);

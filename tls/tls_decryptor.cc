@@ -2,6 +2,8 @@
 // RFC 7627 (extended master secret), RFC 5077 (tickets), RFC 7366 (encrypt-then-MAC).
 #include "tls/tls_decryptor.h"
 
+#include "reassembly/utf8.h"
+
 #include "absl/strings/str_cat.h"
 #include "tls/cipher_suites.h"
 #include "absl/strings/escaping.h"
@@ -822,8 +824,9 @@ nlohmann::json TlsDecryptor::RecordFields() const {
   uint16_t version = have_sh_ ? version_ : (have_ch_ ? ch_.version : 0);
   if (version) j["version"] = VersionName(version);
   if (have_sh_) j["cipher"] = CipherSuiteName(sh_.cipher_suite);
-  if (!ch_.server_name.empty()) j["server_name"] = ch_.server_name;
-  if (!alpn_.empty()) j["alpn"] = alpn_;
+  // Wire bytes (a fuzzed SNI held 0xF5): made valid UTF-8 as every log's text is.
+  if (!ch_.server_name.empty()) j["server_name"] = ToValidUtf8(ch_.server_name);
+  if (!alpn_.empty()) j["alpn"] = ToValidUtf8(alpn_);
   j["resumed"] = !handshakes_.empty() && handshakes_.front().resumed;
   if (handshakes_.size() > 1) {
     // A renegotiated connection: each handshake as it was.
@@ -850,8 +853,8 @@ nlohmann::json TlsDecryptor::RecordFields() const {
   if (!leaf_cert_.empty()) {
     auto info = DescribeCertificate(leaf_cert_);
     if (info.ok()) {
-      j["subject"] = info->subject;
-      j["issuer"] = info->issuer;
+      j["subject"] = ToValidUtf8(info->subject);
+      j["issuer"] = ToValidUtf8(info->issuer);
       j["cert_sha256"] = info->sha256;
     }
   }

@@ -96,6 +96,23 @@ TEST_CASE("TlsDecryptor: synthetic session, same plaintext for every chunk size"
   }
 }
 
+// Found by fuzz/session_fuzz (corpus/fuzz/session_fuzz/found_sni_not_utf8.pcap): a server
+// name byte 0xF5 went into tls.jsonl as it was; the record's text is valid UTF-8 now, the
+// byte escaped as every log escapes it (reassembly/utf8.h).
+TEST_CASE("TlsDecryptor: a server name that is not UTF-8 is escaped in the record", "[tls]") {
+  std::string ch = HandshakeMessage(1, ClientHelloBody(0xC02F));
+  const size_t at = ch.find("example.test");
+  REQUIRE(at != std::string::npos);
+  ch[at + 11] = '\xf5';
+  Run r(TestConfig());
+  r.dec.OnData(kC, absl::UnixEpoch(), RecordBytes(22, 0x0301, ch));
+  r.dec.OnClose(absl::UnixEpoch());
+  REQUIRE(r.output.records.size() == 1);
+  const nlohmann::json& j = r.output.records[0].second;
+  CHECK(j["server_name"] == "example.tes\\xf5");
+  CHECK_NOTHROW(j.dump());
+}
+
 TEST_CASE("TlsDecryptor: a record failing its MAC is counted and never forwarded", "[tls]") {
   std::vector<Event> ev = SyntheticSession();
   std::string& bad = ev[5].bytes;  // server "response 0"
