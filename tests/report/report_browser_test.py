@@ -15,7 +15,7 @@ file names carrying <script>, "><img onerror=...> and invalid UTF-8. The report 
 them as text: title unchanged, window.__pwned never set, no alert, no element they name,
 only the page's own two script elements, images only from data:image/ (never the SVG).
 
-usage: report_browser_test.py TCPFOLLOW
+usage: report_browser_test.py TCPFOLLOW [MAKE_REPORT]
 """
 import json
 import os
@@ -238,6 +238,7 @@ def check_hostile(b, tcpfollow, tmp, shots):
 
 def main():
     tcpfollow = os.path.abspath(sys.argv[1])
+    make_report = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
     os.chdir(repo_root())
     shots = outputs_dir()
     tmp = tempfile.mkdtemp(prefix="report-test-")
@@ -252,6 +253,16 @@ def main():
             print("ok: %s" % name)
         check_hostile(b, tcpfollow, tmp, shots)
         print("ok: hostile")
+    # make_report rebuilds the page of a finished run: the same page, nothing else touched.
+    if make_report:
+        out = os.path.join(tmp, CAPTURES[0][0])
+        page = os.path.join(out, "report.html")
+        before = open(page, "rb").read()
+        listing = sorted(os.listdir(out))
+        os.remove(page)
+        subprocess.run([make_report, out], check=True, stdout=subprocess.DEVNULL)
+        check(open(page, "rb").read() == before, "make_report: a different page than the run's")
+        check(sorted(os.listdir(out)) == listing, "make_report: the directory changed")
     # --no-report writes none.
     out = os.path.join(tmp, "no_report")
     subprocess.run([tcpfollow, "-q", "--no-report", "-r", CAPTURES[0][1], "-o", out], check=True)

@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   if (const char* wd = std::getenv("BUILD_WORKING_DIRECTORY")) {
     if (chdir(wd) != 0) std::perror("make_report: chdir");
   }
-  auto dir = tcpfollow::OutputDir::Open(argv[1]);
+  // kAppend: the directory holds a run already; only report.html is (re)written.
+  auto dir = tcpfollow::OutputDir::Open(argv[1], tcpfollow::OutputDir::Reuse::kAppend);
   if (!dir.ok()) {
     std::fprintf(stderr, "make_report: %s\n", std::string(dir.status().message()).c_str());
     return 1;
