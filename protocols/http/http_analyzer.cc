@@ -232,6 +232,8 @@ class HttpAnalyzer::Side : public HttpVisitor {
   // Closes the body's decoder and object; `incomplete` marks the object partial.
   void FinishBody(bool incomplete) {
     if (!body_) return;
+    // What the length said was sent and never came (the stream ended inside the body).
+    if (incomplete) body_->Gap(parser_.unreceived_body());
     body_->Finish(incomplete, a_->ts_);
     body_.reset();
   }

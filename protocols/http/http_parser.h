@@ -128,6 +128,11 @@ class HttpParser {
   // The direction has ended: a close-delimited body completes; anything else in progress is
   // incomplete.
   void OnEnd();
+  // Body bytes the framing announced (Content-Length, or the current chunk's size) that
+  // have not arrived, neither as data nor as a gap; 0 outside a length-framed body.
+  uint64_t unreceived_body() const {
+    return state_ == State::kBodyLength || state_ == State::kChunkData ? remaining_ : 0;
+  }
   // After kStop: parse again from the next byte fed (a CONNECT that was refused).
   void Resume();
 

@@ -273,7 +273,7 @@ void HttpBody::NewDecoder() {
 }
 
 void HttpBody::Gap(uint64_t length) {
-  if (finished_) return;
+  if (finished_ || length == 0) return;
   tx_->partial = true;
   missing_ += length;
   // Encoded data cannot be decoded across a hole.

@@ -178,6 +178,7 @@ def main():
           "a missing option argument says what is missing")
     zeek_states(run, root, work)
     messages(run, root, work)
+    cut_download(run, work)
     shutil.rmtree(work, ignore_errors=True)
     print("%d failures" % failures)
     return 1 if failures else 0
@@ -271,6 +272,29 @@ def messages(run, root, work):
     err = r.stderr.decode()
     check(r.returncode == 0 and "evicted 3 (--max-flows 2 reached)" in err,
           "evictions name --max-flows (%s)" % [l for l in err.splitlines() if "evicted" in l])
+
+
+def cut_download(run, work):
+    """A download whose tail was never captured: missing_bytes counts what the length said."""
+    import pcapgen
+    path = os.path.join(work, "cut.pcap")
+    p = pcapgen.Pcap(path)
+    c = pcapgen.Conn(p, 40300, 80, mss=1000).handshake()
+    c.send("c", b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+    c.send("s", b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n"
+                b"Content-Type: application/octet-stream\r\n\r\n")
+    c.send("s", b"x" * 3000)
+    c.seq["s"] += 2000  # two segments lost
+    c.send("s", b"y" * 1000)
+    p.close()  # the capture ends: 4000 bytes were never seen
+    out = os.path.join(work, "cut_download")
+    r = run("-q", "-r", path, "-o", out)
+    check(r.returncode == 0, "cut download run: %s" % r.stderr.decode().strip())
+    files = [json.loads(l) for l in open(os.path.join(out, "files.jsonl"))]
+    got = [(f.get("size", f.get("seen_bytes")), f.get("missing_bytes"), f.get("partial"))
+           for f in files]
+    check(len(files) == 1 and files[0].get("missing_bytes") == 6000 and files[0].get("partial"),
+          "a download cut short: missing_bytes 6000 of Content-Length 10000 (%s)" % got)
 
 
 if __name__ == "__main__":
