@@ -111,6 +111,14 @@ void KeyMaterial::Refresh() {
   }
 }
 
+void KeyMaterial::AddSecretsBlock(absl::string_view key_log_text) {
+  KeyLogFeed feed(&keylog_);
+  feed.Append(key_log_text);
+  feed.Finish();
+  ++secrets_blocks_;
+  Warn(absl::StrCat("pcapng Decryption Secrets Block ", secrets_blocks_), feed);
+}
+
 std::string KeyMaterial::Summary() const {
   KeyLogStats k = keylog_.stats();
   std::string line = absl::StrCat("key log secrets ", keylog_.size());

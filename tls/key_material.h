@@ -58,6 +58,10 @@ class KeyMaterial {
 
   // The stores for a TlsDecryptor (shared by every session and worker; all locked).
   TlsDecryptorConfig Config();
+  // A Decryption Secrets Block met while reading the capture (a compressed pcapng, or one
+  // on standard input, which cannot be scanned for them beforehand).
+  void AddSecretsBlock(absl::string_view key_log_text);
+  size_t secrets_blocks() const { return secrets_blocks_; }
   // Live: reads what was appended to the key logs since the last look.
   void Refresh();
   // Problems worth one line each on standard error ("key log F: 3 lines could not be

@@ -682,6 +682,16 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "tcpfollow: %s\n", std::string(protocols.status().message()).c_str());
     return 1;
   }
+  // Decryption Secrets Blocks of a compressed pcapng, or of one on standard input, reach the
+  // key store as the reader meets them (a plain file's were read before the first packet;
+  // sessions that come first wait for their secret, bounded, as with a growing key log).
+  if (!live && (*protocols)->keys()->secrets_blocks() == 0) {
+    tls::KeyMaterial* keys = (*protocols)->keys();
+    sources[0]->set_secrets_handler([keys](const DecryptionSecrets& s) {
+      constexpr uint32_t kTlsKeyLog = 0x544c534b;  // pcapng secrets type "TLSK"
+      if (s.type == kTlsKeyLog) keys->AddSecretsBlock(s.data);
+    });
+  }
   // --follow alone is a viewer: logs go to a private directory removed at the end.
   std::string viewer_dir;
   if (o.follow && !o.out_dir_given) {

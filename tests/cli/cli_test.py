@@ -173,6 +173,20 @@ def main():
         check(p.get("smtp", {}).get("transactions") == 4 and p["smtp"]["mime"]["parsed"] == 4 and
               stats["sessions"]["detected"] == 2,
               "stats.json counts SMTP transactions and MIME parses (--threads %s)" % threads)
+    # pcapng Decryption Secrets Blocks are used from a compressed file and from standard
+    # input too (met by the reader, not by a scan of the file beforehand).
+    import gzip
+    dsb = os.path.join(root, "corpus/tls/ecdhe_tls12_gcm_dsb.pcapng")
+    gz = os.path.join(work, "dsb.pcapng.gz")
+    with open(dsb, "rb") as f, gzip.open(gz, "wb") as g:
+        g.write(f.read())
+    for label, args, stdin in (("gzip", ("-r", gz), None), ("stdin", ("-r", "-"), dsb)):
+        out = os.path.join(work, "dsb_" + label)
+        with open(stdin, "rb") if stdin else open(os.devnull, "rb") as inp:
+            run("-q", *args, "-o", out, stdin=inp)
+        tls_stats = json.load(open(out + "/stats.json"))["protocols"]["tls"]
+        check(tls_stats.get("decrypted") == 1,
+              "pcapng secrets block read from %s: the session is decrypted" % label)
     r = run("-r", tls, "-o")
     check(r.returncode == 1 and r.stderr.decode().strip() == "tcpfollow: -o needs a directory",
           "a missing option argument says what is missing")
