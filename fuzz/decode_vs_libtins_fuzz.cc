@@ -12,7 +12,8 @@
 //   (kTruncatedIp); libtins parses what is there. We compare only frames we decode.
 // - libtins parses IP and TCP options and refuses malformed ones; we skip options.
 // - Link layers libtins 4.0 does not read (Linux SLL2, DLT_IPV4/IPV6, OpenBSD loop, the
-//   unsupported type) are skipped; PPPoE, MPLS and 802.1ad tags are decoded by us and not
+//   unsupported type) are skipped; frames libtins parses as MPLS are skipped (it reads one
+//   label, we read the stack); PPPoE, MPLS and 802.1ad tags are decoded by us and not
 //   into IP by libtins, so only frames where libtins found an IP PDU are compared.
 // - IPv6 extension headers: libtins walks hop-by-hop, routing, destination options and
 //   fragment headers; we also walk AH, mobility, HIP and Shim6. The upper protocol and
@@ -26,8 +27,6 @@
 //   fragments' payload raw as we do.
 // - Tunnels: DecodeFrame stops at the outer IP header (the pipeline decapsulates), so it
 //   is compared with the first IP PDU libtins finds, and TCP only directly inside it.
-// - A TCP data offset under 5 or past the end of the datagram: we refuse the header
-//   (kBadTcpHeaderLength); libtins 4.0 reads it. Not compared.
 // - TCP flags: we keep the low six bits (FIN..URG); libtins also ECE/CWR/NS.
 // - IPv4 total length 0 (segmentation offload): both run to the end of the capture.
 #include <cstdint>
@@ -104,6 +103,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (tcpfollow::DecodeFrame(link, frame, &ip) != DecodeError::kOk) return 0;
   std::unique_ptr<Tins::PDU> pdu = TinsParse(link, data + 1, static_cast<uint32_t>(size - 1));
   if (!pdu) return 0;
+  // libtins 4.0 takes one MPLS label and guesses the payload from there; we walk the label
+  // stack to its bottom (S bit). Both can land on bytes that look like the same IPv4
+  // addresses and then disagree on TCP (found in CI: found_mpls_*). Not compared.
+  if (pdu->find_pdu<Tins::MPLS>() != nullptr) return 0;
 
   tcpfollow::TcpSegment seg;
   const bool our_tcp = tcpfollow::DecodeTcp(ip, absl::UnixEpoch(), &seg) == DecodeError::kOk;
@@ -126,15 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tcp = dynamic_cast<const Tins::TCP*>(v6->inner_pdu());
   }
   if (tcp == nullptr) return 0;  // libtins refused the TCP header (options) or its chain
-  if (!our_tcp) {
-    // libtins found TCP where we did not: only where we refuse a header whose data offset is
-    // under 5 or runs past the datagram, which libtins 4.0 reads anyway (found by this
-    // harness in CI: corpus/fuzz/decode_vs_libtins_fuzz/found_tcp_offset_past_end).
-    tcpfollow::TcpSegment ignored;
-    Require(tcpfollow::DecodeTcp(ip, absl::UnixEpoch(), &ignored) ==
-            DecodeError::kBadTcpHeaderLength);
-    return 0;
-  }
+  Require(our_tcp);               // libtins found TCP where we did not
   Require(tcp->sport() == seg.src.port && tcp->dport() == seg.dst.port);
   Require(tcp->seq() == seg.seq && tcp->ack_seq() == seg.ack);
   Require((tcp->flags() & 0x3f) == seg.flags);
