@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "fuzz/checking_output.h"
 #include "fuzz/fuzz_input.h"
 #include "protocols/http2/hpack.h"
 #include "protocols/http2/http2_analyzer.h"
@@ -19,47 +20,7 @@
 namespace tcpfollow {
 namespace {
 
-class CheckingOutput : public AnalyzerOutput {
- public:
-  explicit CheckingOutput(uint64_t max_object) : max_object_(max_object) {}
-  class Writer : public ObjectWriter {
-   public:
-    Writer(uint64_t max, std::string fuid) : max_(max), fuid_(std::move(fuid)) {}
-    const std::string& fuid() const override { return fuid_; }
-    void Write(absl::string_view b) override {
-      if (finished_) std::abort();  // written after Finish
-      size_ += b.size();
-    }
-    ObjectResult Finish(absl::Time, const nlohmann::json& extra) override {
-      if (finished_) std::abort();
-      finished_ = true;
-      if (extra.contains("decompression_limited") && size_ > max_) std::abort();
-      ObjectResult r;
-      r.fuid = fuid_;
-      r.size = size_;
-      return r;
-    }
-
-   private:
-    uint64_t max_;
-    std::string fuid_;
-    uint64_t size_ = 0;
-    bool finished_ = false;
-  };
-  void Record(absl::string_view, const ConnectionInfo&, absl::Time, nlohmann::json f) override {
-    (void)f.dump();
-    ++records;
-  }
-  std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo&, const ObjectMeta&) override {
-    return std::make_unique<Writer>(max_object_, "F" + std::to_string(++objects));
-  }
-  void ExpectConnection(const IpAddress&, const Endpoint&, absl::Time, absl::Duration,
-                        AnalyzerFactory) override {}
-  uint64_t records = 0, objects = 0;
-
- private:
-  uint64_t max_object_;
-};
+using fuzzing::CheckingOutput;
 
 class NullSink : public HpackDecoder::Sink {
  public:
