@@ -14,8 +14,15 @@ start_server $s $port
 out=${TEST_UNDECLARED_OUTPUTS_DIR:-$tmp}/out
 err=$tmp/tcpfollow.err
 start_tool $s "$err" -i $p-s0 -B 1 -o "$out"
+# The clients write 4 KiB every 2 ms for about 1.5 s. The tool is stopped (SIGSTOP) for
+# half a second in the middle, so the tiny buffer overflows while every connection is
+# moving data and the drops land inside the streams (on a fast machine, a burst alone can
+# be read in time until the final segments, which leaves a dropped tail and no gap).
 ip netns exec $c $py "$endpoints" client --connect 198.18.0.2 --port $port --conns 4 \
-  --send 5000000 --reply 5000000 --summary >"$tmp/v4.jsonl"
+  --send 3000000 --reply 100000 --write-pause-ms 2 --summary >"$tmp/v4.jsonl" &
+client=$!
+sleep 0.4; kill -STOP $tf; sleep 0.5; kill -CONT $tf
+wait $client
 sleep 2
 stop_tool "$err"
 cat "$err"
