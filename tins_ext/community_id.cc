@@ -1,7 +1,9 @@
 #include "tins_ext/community_id.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <memory>
 #include <string>
 #include <tuple>
 
@@ -27,8 +29,18 @@ std::string CommunityIdV1(const Endpoint& a, const Endpoint& b, uint8_t proto, u
   buf[len++] = static_cast<uint8_t>(lo.port);
   buf[len++] = static_cast<uint8_t>(hi.port >> 8);
   buf[len++] = static_cast<uint8_t>(hi.port);
+  // OpenSSL 3's one-shot SHA1() looks the algorithm up in the provider on every call,
+  // which cost more than the hash of these 40 bytes: fetch it once, and keep one context
+  // per thread (records are written for every transaction, from every worker).
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                         &EVP_MD_CTX_free);
   unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(buf, len, digest);
+  if (sha1 == nullptr || ctx == nullptr || !EVP_DigestInit_ex2(ctx.get(), sha1, nullptr) ||
+      !EVP_DigestUpdate(ctx.get(), buf, len) ||
+      !EVP_DigestFinal_ex(ctx.get(), digest, nullptr)) {
+    return "";
+  }
   return "1:" + absl::Base64Escape(
                     absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }

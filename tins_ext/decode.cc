@@ -465,14 +465,19 @@ uint16_t Fold(uint64_t sum) {
 
 bool TcpChecksumOk(const IpPacket& ip) {
   const absl::string_view tcp = ip.payload;
-  const size_t n = ip.src.size();
-  uint64_t sum = SumWords(ip.src.bytes.data(), n, 0);
-  sum = SumWords(ip.dst.bytes.data(), n, sum);
-  // Protocol and TCP length as the 16-bit network-order words of the pseudo-header, read
-  // in memory order like the rest.
+  // The pseudo-header (addresses, protocol, TCP length) as 32-bit words in memory order,
+  // like the rest; the protocol and length are the network-order 16-bit words 0|6 and len.
   const uint8_t words[4] = {0, kProtoTcp, static_cast<uint8_t>(tcp.size() >> 8),
                             static_cast<uint8_t>(tcp.size())};
-  sum = SumWords(words, 4, sum);
+  uint32_t w;
+  std::memcpy(&w, words, 4);
+  uint64_t sum = w;
+  for (size_t i = 0; i < ip.src.size(); i += 4) {
+    std::memcpy(&w, ip.src.bytes.data() + i, 4);
+    sum += w;
+    std::memcpy(&w, ip.dst.bytes.data() + i, 4);
+    sum += w;
+  }
   sum = SumWords(reinterpret_cast<const uint8_t*>(tcp.data()), tcp.size(), sum);
   return Fold(sum) == 0xffff;
 }

@@ -19,7 +19,17 @@ IpAddress IpAddress::FromString(const std::string& text) {
 std::string IpAddress::ToString() const {
   char buf[INET6_ADDRSTRLEN] = {0};
   if (is_v4()) {
-    inet_ntop(AF_INET, bytes.data(), buf, sizeof(buf));
+    // By hand: glibc's inet_ntop formats IPv4 with sprintf, and every record, stream name
+    // and uid formats addresses (it was 3% of a full run's instructions).
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      const unsigned v = bytes[i];
+      if (i > 0) *p++ = '.';
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+    }
+    return std::string(buf, p - buf);
   } else if (is_v6()) {
     inet_ntop(AF_INET6, bytes.data(), buf, sizeof(buf));
   } else {

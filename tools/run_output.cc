@@ -171,17 +171,44 @@ JsonlFile* RunOutput::Log(absl::string_view log) {
   return it->second.get();
 }
 
+namespace {
+
+// A connection's uid and Community ID, kept for the last connection this thread wrote a
+// record for: a connection writes many records (one per transaction), and both ids cost
+// formatting and a hash each time.
+struct ConnectionIds {
+  ConnectionInfo conn;
+  std::string uid;
+  std::string community_id;
+};
+
+const ConnectionIds& IdsOf(const ConnectionInfo& conn) {
+  thread_local ConnectionIds last;
+  thread_local bool valid = false;
+  if (!valid || last.conn.id != conn.id || last.conn.start != conn.start ||
+      !(last.conn.client == conn.client) || !(last.conn.server == conn.server) ||
+      last.conn.vlan != conn.vlan) {
+    last.conn = conn;
+    last.uid = ConnectionUid(conn);
+    last.community_id = CommunityIdV1(conn.client, conn.server);
+    valid = true;
+  }
+  return last;
+}
+
+}  // namespace
+
 nlohmann::json RunOutput::BaseRecord(const ConnectionInfo& conn, absl::Time ts) {
   nlohmann::json rec{
       {"ts", Seconds(ts)},
-      {"uid", ConnectionUid(conn)},
+      {"uid", IdsOf(conn).uid},
       {"id.orig_h", conn.client.addr.ToString()},
       {"id.orig_p", conn.client.port},
       {"id.resp_h", conn.server.addr.ToString()},
       {"id.resp_p", conn.server.port},
   };
-  std::string community_id = CommunityIdV1(conn.client, conn.server);
-  if (!community_id.empty()) rec["community_id"] = std::move(community_id);
+  const std::string& community_id = IdsOf(conn).community_id;
+  if (!community_id.empty()) rec["community_id"] = community_id;
   return rec;
 }
 
