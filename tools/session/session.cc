@@ -21,8 +21,8 @@ std::string EndpointForFile(const Endpoint& e) {
 
 // "<first packet, UTC>-<client ip>.<port>-<server ip>.<port>-<uid>.<suffix>", e.g.
 // "20261201T101500.123456-198.18.0.1.51000-198.18.0.2.80-Cq2b....client": names sort by
-// time and say which hosts talked. Built when needed, not kept: a connection flood would
-// otherwise hold four names per connection.
+// time and say which hosts talked. Built when a direction's file is created and kept by
+// that StreamFile (directions that carry no bytes get no file and no name).
 std::string StreamFileName(const ConnectionInfo& info, const char* suffix) {
   return absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%E6S", info.start, absl::UTCTimeZone()), "-",
                       EndpointForFile(info.client), "-", EndpointForFile(info.server), "-",
@@ -56,22 +56,25 @@ class StreamFile {
     if (buf_.empty() && created_) return;
     if (!created_) ++manager_->mutable_stats()->stream_files;
     manager_->buffered_bytes -= buf_.size();
-    manager_->run_output()->files()->Write(OutputDir::Sub::kStreams,
-                                           StreamFileName(*info_, suffix_), std::move(buf_),
+    manager_->run_output()->files()->Write(OutputDir::Sub::kStreams, name(), std::move(buf_),
                                            !created_);
     created_ = true;
     buf_ = std::string();
   }
 
-  std::string path() const {
-    return OutputDir::Relative(OutputDir::Sub::kStreams, StreamFileName(*info_, suffix_));
-  }
+  std::string path() { return OutputDir::Relative(OutputDir::Sub::kStreams, name()); }
   uint64_t size() const { return size_; }
 
  private:
   SessionManager* manager_;
   const ConnectionInfo* info_;
+  const std::string& name() {
+    if (name_.empty()) name_ = StreamFileName(*info_, suffix_);
+    return name_;
+  }
+
   const char* suffix_;
+  std::string name_;  // built at the first flush (the file's creation)
   std::string buf_;
   uint64_t size_ = 0;
   bool created_ = false;
