@@ -376,6 +376,7 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out,
   sessions["alpn_selected"] = ch.alpn_selected;
   sessions["decrypted_connections"] = t.streams.decrypted_connections;
   sessions["expectations_matched"] = expectations.matched();
+  sessions["expectations_matched_late"] = t.streams.late_expectations;
   sessions["expectations_dropped"] = expectations.dropped();
   nlohmann::json& run = stats->Section("run");
   run["version"] = std::string(kVersion);
@@ -903,6 +904,7 @@ int Run(int argc, char** argv) {
     totals.streams.gaps += f->stats().gaps;
     totals.streams.missed_bytes += f->stats().missed_bytes;
     totals.streams.decrypted_connections += f->stats().decrypted_connections;
+    totals.streams.late_expectations += f->stats().late_expectations;
     const StageChainStats& c = f->stats().chain;
     StageChainStats& sum = totals.streams.chain;
     sum.detected += c.detected;

@@ -193,6 +193,7 @@ def main():
     zeek_states(run, root, work)
     messages(run, root, work)
     cut_download(run, work)
+    data_before_announcement(run, work)
     shutil.rmtree(work, ignore_errors=True)
     print("%d failures" % failures)
     return 1 if failures else 0
@@ -309,6 +310,42 @@ def cut_download(run, work):
            for f in files]
     check(len(files) == 1 and files[0].get("missing_bytes") == 6000 and files[0].get("partial"),
           "a download cut short: missing_bytes 6000 of Content-Length 10000 (%s)" % got)
+
+
+def data_before_announcement(run, work):
+    """An FTP data connection whose SYN is handled before the 227 reply announcing it (what
+    a live --threads worker can meet when the control connection's worker lags): it is
+    still tied to its transfer, looked up again at its first byte."""
+    import pcapgen
+    path = os.path.join(work, "syn_before_227.pcap")
+    p = pcapgen.Pcap(path)
+    ctrl = pcapgen.Conn(p, 40400, 21, mss=1400).handshake()
+    for d, line in (("s", b"220 ready\r\n"), ("c", b"USER a\r\n"), ("s", b"331 pass\r\n"),
+                    ("c", b"PASS b\r\n"), ("s", b"230 in\r\n"), ("c", b"PASV\r\n")):
+        ctrl.send(d, line)
+    data = pcapgen.Conn(p, 40401, 50000, mss=1400).handshake()  # before the 227 reply
+    ctrl.send("s", b"227 Entering Passive Mode (10,0,0,2,195,80)\r\n")  # port 50000
+    ctrl.send("c", b"RETR f.bin\r\n")
+    ctrl.send("s", b"150 Opening BINARY mode data connection for f.bin (3000 bytes)\r\n")
+    data.send("s", bytes(range(256)) * 11 + bytes(184))
+    data.close()
+    ctrl.send("s", b"226 Transfer complete\r\n")
+    ctrl.send("c", b"QUIT\r\n")
+    ctrl.send("s", b"221 bye\r\n")
+    ctrl.close()
+    p.close()
+    out = os.path.join(work, "syn_before_227")
+    r = run("-q", "-r", path, "-o", out)
+    check(r.returncode == 0, "data before announcement run: %s" % r.stderr.decode().strip())
+    flows = {f["id.orig_p"]: f for f in map(json.loads, open(os.path.join(out, "flows.jsonl")))}
+    files = [json.loads(l) for l in open(os.path.join(out, "files.jsonl"))]
+    sessions = json.load(open(os.path.join(out, "stats.json")))["sessions"]
+    check(flows.get(40401, {}).get("service") == "ftp-data" and len(files) == 1
+          and files[0].get("size") == 3000 and sessions.get("expectations_matched_late") == 1,
+          "an FTP data connection started before its 227 is still its transfer (service %s, "
+          "files %s, late matches %s)" % (flows.get(40401, {}).get("service"),
+                                          [(f.get("name"), f.get("size")) for f in files],
+                                          sessions.get("expectations_matched_late")))
 
 
 if __name__ == "__main__":

@@ -146,6 +146,7 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
     StageChainStats* stats = &manager_->mutable_stats()->chain;
     StageFacts facts;
     if (following_) facts.transcript = this;  // HTTP/2: each stream's conversation
+    look_again_ = !expected;
     if (expected) {
       chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
                                             manager_->protocols(), expected(info_), this,
@@ -154,6 +155,21 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
       chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
                                             manager_->protocols(), facts, this, stats);
     }
+  }
+
+  // A connection that was not announced when it started is looked up once more at its
+  // first byte: with live --threads, the worker that sees an FTP data connection's SYN can
+  // be ahead of the worker still holding the control connection's 227 reply (the offline
+  // sharded run orders them; live sockets cannot). The first data comes at least a round
+  // trip after the SYN, which closes most of that window.
+  void LookForExpectation() {
+    look_again_ = false;
+    AnalyzerFactory expected = manager_->expectations()->Take(info_);
+    if (!expected) return;
+    ++manager_->mutable_stats()->late_expectations;
+    chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
+                                          manager_->protocols(), expected(info_), this,
+                                          &manager_->mutable_stats()->chain);
   }
 
   // StreamTranscript: a multiplexing stage's streams, each its own Follow transcript
@@ -183,6 +199,7 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
   }
 
   void OnData(Direction dir, absl::Time ts, absl::string_view bytes) override {
+    if (look_again_) LookForExpectation();
     if (manager_->options().write_streams) {
       std::unique_ptr<StreamFile>& raw = raw_[Index(dir)];
       if (!raw) raw = std::make_unique<StreamFile>(manager_, &info_, kRawNames[Index(dir)]);
@@ -193,6 +210,7 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
     chain_->OnData(dir, ts, bytes);
   }
   void OnGap(Direction dir, absl::Time ts, uint64_t length) override {
+    if (look_again_) LookForExpectation();
     if (manager_->options().write_streams) order_.Gap(Index(dir), length);
     if (transcript_) transcript_->Gap(dir, ts, length);
     chain_->OnGap(dir, ts, length);
@@ -311,6 +329,7 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
   TurnLog order_;
   Plaintext plain_;
   bool following_ = false;
+  bool look_again_ = false;  // not announced at the start: look once more at the first byte
   std::unique_ptr<FollowTranscript> transcript_;
   static constexpr size_t kMaxFollowedStreams = 256;
   std::map<uint32_t, FollowTranscript> streams_;  // by HTTP/2 stream id

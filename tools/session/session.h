@@ -67,6 +67,9 @@ struct SessionStats {
   uint64_t decrypted_connections = 0;
   uint64_t gaps = 0;
   uint64_t missed_bytes = 0;
+  // Announced connections found at their first byte rather than at their start (live
+  // --threads: the announcing reply was still in another worker's queue at the SYN).
+  uint64_t late_expectations = 0;
   StageChainStats chain;
 };
 
@@ -90,6 +93,7 @@ class SessionManager : public ConnectionHandler {
   RunOutput* run_output() { return out_; }
   AnalyzerOutput* analyzer_output() { return &analyzer_output_; }
   const ProtocolSet* protocols() const { return set_; }
+  ExpectationTable* expectations() { return expectations_; }
   SessionStats* mutable_stats() { return &stats_; }
 
  private:
