@@ -13,44 +13,17 @@
 #include "absl/strings/str_cat.h"
 #include "protocols/content/test_encoders.h"
 #include "protocols/http/http_analyzer.h"
+#include "testing/bench_output.h"
 
 namespace tcpfollow {
 namespace {
 
-class SinkOutput : public AnalyzerOutput {
- public:
-  class Writer : public ObjectWriter {
-   public:
-    explicit Writer(std::string* scratch) : scratch_(scratch) {}
-    const std::string& fuid() const override { return fuid_; }
-    void Write(absl::string_view b) override {
-      if (scratch_->size() < b.size()) scratch_->resize(b.size());
-      std::memcpy(&(*scratch_)[0], b.data(), b.size());
-    }
-    ObjectResult Finish(absl::Time, const nlohmann::json&) override { return {}; }
-
-   private:
-    std::string* scratch_;
-    std::string fuid_ = "F";
-  };
-  void Record(absl::string_view, const ConnectionInfo&, absl::Time, nlohmann::json f) override {
-    records += f.size();
-  }
-  std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo&, const ObjectMeta&) override {
-    return std::make_unique<Writer>(&scratch_);
-  }
-  void ExpectConnection(const IpAddress&, const Endpoint&, absl::Time, absl::Duration,
-                        AnalyzerFactory) override {}
-  size_t records = 0;
-
- private:
-  std::string scratch_;
-};
+using testing::CountingOutput;
 
 void Run(const char* name, const std::string& requests, const std::string& responses, int reps) {
   constexpr size_t kSegment = 1460;
   auto start = std::chrono::steady_clock::now();
-  SinkOutput out;
+  CountingOutput out;
   for (int r = 0; r < reps; ++r) {
     HttpAnalyzer a(ConnectionInfo{}, &out);
     absl::Time t = absl::UnixEpoch();
@@ -64,7 +37,8 @@ void Run(const char* name, const std::string& requests, const std::string& respo
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double bytes = static_cast<double>(requests.size() + responses.size()) * reps;
-  std::printf("%-34s %8.0f MB/s  (%zu record fields)\n", name, bytes / secs / 1e6, out.records);
+  std::printf("%-34s %8.0f MB/s  (%zu record fields)\n", name, bytes / secs / 1e6,
+              out.record_fields);
 }
 
 }  // namespace
@@ -74,8 +48,7 @@ int main(int argc, char** argv) {
   using namespace tcpfollow;
   // `small`: only the small-transaction workload (for profiling).
   bool only_small = argc > 1 && std::string(argv[1]) == "small";
-  std::string body(1 << 20, 'x');
-  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i * 7919 % 26);
+  std::string body = testing::PatternBody(1 << 20);
   std::string req, resp;
   for (int i = 0; i < 16; ++i) {
     absl::StrAppend(&req, "GET /big/", i, ".bin HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\n\r\n");
@@ -109,15 +82,7 @@ int main(int argc, char** argv) {
   if (only_small) return 0;
 
   // Text-like data (words from a small vocabulary), about 3:1 under gzip.
-  std::string text;
-  uint32_t seed = 12345;
-  const char* words[] = {"the ", "http ", "parser ", "reads ", "bodies ", "of ", "<div> ",
-                         "class=\"x\" ", "1234 ", "and\n"};
-  while (text.size() < body.size()) {
-    seed = seed * 1103515245 + 12345;
-    text += words[(seed >> 16) % 10];
-    if ((seed >> 8) % 7 == 0) text += std::to_string(seed % 100000);
-  }
+  std::string text = testing::WordText(body.size());
   std::string gz = testing::GzipEncode(text);
   std::printf("gzip workload: %zu -> %zu bytes\n", text.size(), gz.size());
   std::string greq, gresp;

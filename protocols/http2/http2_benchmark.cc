@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,39 +14,12 @@
 #include "protocols/content/test_encoders.h"
 #include "protocols/http2/http2_analyzer.h"
 #include "protocols/http2/http2_test_util.h"
+#include "testing/bench_output.h"
 
 namespace tcpfollow {
 namespace {
 
-class SinkOutput : public AnalyzerOutput {
- public:
-  class Writer : public ObjectWriter {
-   public:
-    explicit Writer(std::string* scratch) : scratch_(scratch) {}
-    const std::string& fuid() const override { return fuid_; }
-    void Write(absl::string_view b) override {
-      if (scratch_->size() < b.size()) scratch_->resize(b.size());
-      std::memcpy(&(*scratch_)[0], b.data(), b.size());
-    }
-    ObjectResult Finish(absl::Time, const nlohmann::json&) override { return {}; }
-
-   private:
-    std::string* scratch_;
-    std::string fuid_ = "F";
-  };
-  void Record(absl::string_view, const ConnectionInfo&, absl::Time, nlohmann::json f) override {
-    records += f.size();
-  }
-  std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo&, const ObjectMeta&) override {
-    return std::make_unique<Writer>(&scratch_);
-  }
-  void ExpectConnection(const IpAddress&, const Endpoint&, absl::Time, absl::Duration,
-                        AnalyzerFactory) override {}
-  size_t records = 0;
-
- private:
-  std::string scratch_;
-};
+using testing::CountingOutput;
 
 // A connection as it goes: per group of concurrent streams, the requests, then the
 // answers (so streams never pile up beyond what a server allows at once).
@@ -101,7 +73,7 @@ Conn Build(int n, const std::string& body, int concurrent, bool gzip) {
 
 void Run(const char* name, const Conn& c, int reps, size_t segment) {
   double best = 0;
-  SinkOutput out;
+  CountingOutput out;
   for (int round = 0; round < 5; ++round) {
     auto start = std::chrono::steady_clock::now();
     for (int r = 0; r < reps; ++r) {
@@ -118,7 +90,7 @@ void Run(const char* name, const Conn& c, int reps, size_t segment) {
     double bytes = static_cast<double>(c.size) * reps;
     best = std::max(best, bytes / secs / 1e6);
   }
-  std::printf("%-44s %8.0f MB/s  (%zu record fields)\n", name, best, out.records / 5);
+  std::printf("%-44s %8.0f MB/s  (%zu record fields)\n", name, best, out.record_fields / 5);
 }
 
 }  // namespace
@@ -126,8 +98,7 @@ void Run(const char* name, const Conn& c, int reps, size_t segment) {
 
 int main() {
   using namespace tcpfollow;
-  std::string body(1 << 20, 'x');
-  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i * 7919 % 26);
+  std::string body = testing::PatternBody(1 << 20);
   Conn big = Build(16, body, 4, false);
   Run("16 x 1 MiB, 4 concurrent, 1460-byte segments", big, 10, 1460);
   Run("16 x 1 MiB, 4 concurrent, 16 KiB (TLS records)", big, 10, 16384);
@@ -136,15 +107,7 @@ int main() {
   Conn small = Build(5000, page, 10, false);
   Run("5000 x 2 KB, 10 concurrent, 1460-byte segments", small, 5, 1460);
 
-  std::string text;
-  uint32_t seed = 12345;
-  const char* words[] = {"the ", "http ", "parser ", "reads ", "bodies ", "of ", "<div> ",
-                         "class=\"x\" ", "1234 ", "and\n"};
-  while (text.size() < body.size()) {
-    seed = seed * 1103515245 + 12345;
-    text += words[(seed >> 16) % 10];
-    if ((seed >> 8) % 7 == 0) text += std::to_string(seed % 100000);
-  }
+  std::string text = testing::WordText(body.size());
   std::string gz = testing::GzipEncode(text);
   Conn z = Build(4, gz, 4, true);
   Run("gzip bodies (encoded MB/s)", z, 20, 1460);
