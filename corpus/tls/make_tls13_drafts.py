@@ -16,32 +16,26 @@ hashes are not computed (no decryptor checks Finished). tshark (Wireshark 4.0) d
 same file with the same key log: `tshark -r tls13_drafts.pcap -o
 tls.keylog_file:tls13_drafts.keylog -Y http`.
 
-Packets as make_ssl3.py makes them (198.18.0.1 -> 198.18.0.2:21200). Writes
+Packets laid out by tlsgen.py, as for make_ssl3.py (198.18.0.1 -> 198.18.0.2:21200). Writes
 tls13_drafts.pcap, .keylog, .manifest.json (raw stream hashes as generated, the bodies as
 objects) and .args.   Run: python3 corpus/tls/make_tls13_drafts.py   (python3-cryptography)
 """
 import hashlib
 import hmac
-import importlib.util
 import json
 import os
-import random
 import struct
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+import tlsgen
+from tlsgen import handshake, plain_record, u16
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-_spec = importlib.util.spec_from_file_location("make_ssl3", os.path.join(HERE, "make_ssl3.py"))
-ssl3 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ssl3)
-RNG = random.Random(1328)
-ssl3.RNG = RNG
+CAPTURE = tlsgen.Capture(seed=1328, start_time=1796173200.0)
+rand = CAPTURE.rand
 PORT = 21200
 DRAFTS = [18, 23, 28]
-
-
-def u16(n):
-    return struct.pack(">H", n)
 
 
 def hkdf_expand_label(secret, label, length, prefix):
@@ -71,114 +65,64 @@ class Sealer:
         return header + AESGCM(self.key).encrypt(nonce, plain, aad)
 
 
-def handshake(t, body):
-    return bytes([t]) + struct.pack(">I", len(body))[1:] + body
-
-
-def plain_record(ctype, body, version=0x0303):
-    return bytes([ctype]) + u16(version) + u16(len(body)) + body
-
-
 def session(draft, index):
     version = 0x7F00 | draft
-    cr = ssl3.rand(32)
-    secrets = {label: ssl3.rand(32) for label in (
+    cr = rand(32)
+    secrets = {label: rand(32) for label in (
         "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
         "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0")}
     sv = u16(43) + u16(3) + b"\x02" + u16(version)
-    ks = u16(51) + u16(2 + 4 + 32) + u16(4 + 32) + u16(29) + u16(32) + ssl3.rand(32)  # x25519
+    ks = u16(51) + u16(2 + 4 + 32) + u16(4 + 32) + u16(29) + u16(32) + rand(32)  # x25519
     sni_name = b"tcpfollow.test"
     sni = u16(0) + u16(len(sni_name) + 5) + u16(len(sni_name) + 3) + b"\x00" + u16(len(sni_name)) + sni_name
     exts = sni + sv + ks
     ch = handshake(1, b"\x03\x03" + cr + b"\x00" + u16(2) + u16(0x1301) + b"\x01\x00" + u16(len(exts)) + exts)
-    sks = u16(51) + u16(4 + 32) + u16(29) + u16(32) + ssl3.rand(32)
+    sks = u16(51) + u16(4 + 32) + u16(29) + u16(32) + rand(32)
     if draft < 22:
-        sh = handshake(2, u16(version) + ssl3.rand(32) + u16(0x1301) + u16(len(sks)) + sks)
+        sh = handshake(2, u16(version) + rand(32) + u16(0x1301) + u16(len(sks)) + sks)
     else:
         sext = u16(43) + u16(2) + u16(version) + sks
-        sh = handshake(2, b"\x03\x03" + ssl3.rand(32) + b"\x00" + u16(0x1301) + b"\x00" + u16(len(sext)) + sext)
+        sh = handshake(2, b"\x03\x03" + rand(32) + b"\x00" + u16(0x1301) + b"\x00" + u16(len(sext)) + sext)
     chs = Sealer(secrets["CLIENT_HANDSHAKE_TRAFFIC_SECRET"], draft)
     shs = Sealer(secrets["SERVER_HANDSHAKE_TRAFFIC_SECRET"], draft)
     cap = Sealer(secrets["CLIENT_TRAFFIC_SECRET_0"], draft)
     sap = Sealer(secrets["SERVER_TRAFFIC_SECRET_0"], draft)
     name = "draft%d.txt" % (2000 + 1000 * index)
     body = (" ".join("tls 1.3 draft %d line %d" % (draft, i) for i in range(600)))[:2000 + 1000 * index].encode()
-    request = b"GET /%s HTTP/1.0\r\nHost: tcpfollow.test\r\n\r\n" % name.encode()
-    answer = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    request, answer, obj = tlsgen.http_exchange(name, body)
     turns = [
         ("c", plain_record(22, ch, 0x0301)),
-        ("s", plain_record(22, sh) + shs.record(22, handshake(8, u16(0)) + handshake(20, ssl3.rand(32)))),
-        ("c", chs.record(22, handshake(20, ssl3.rand(32))) + cap.record(23, request)),
+        ("s", plain_record(22, sh, 0x0303) + shs.record(22, handshake(8, u16(0)) + handshake(20, rand(32)))),
+        ("c", chs.record(22, handshake(20, rand(32))) + cap.record(23, request)),
         ("s", sap.record(23, answer)),
         ("c", cap.record(21, b"\x01\x00")),
         ("s", sap.record(21, b"\x01\x00")),
     ]
     keylog = "".join("%s %s %s\n" % (label, cr.hex(), s.hex()) for label, s in secrets.items())
-    obj = {"source": "http", "sha256": hashlib.sha256(body).hexdigest(), "length": len(body),
-           "direction": "response", "method": "GET", "url": "/" + name, "status": 200, "name": name}
     return turns, obj, keylog
 
 
 def main():
-    frames, conns, objs, keylog = [], [], [], ""
-    t = 1796173200.0
+    objs, keylog = [], ""
     for i, draft in enumerate(DRAFTS):
         turns, obj, kl = session(draft, i)
         objs.append(obj)
         keylog += kl
-        sport = 50200 + i
-        cseq, sseq = RNG.getrandbits(32), RNG.getrandbits(32)
-        start, up, down = t, b"", b""
-
-        def emit(frm, flags, payload=b""):
-            nonlocal t, cseq, sseq
-            t += 0.0005
-            if frm == "c":
-                frames.append((t, ssl3.packet(ssl3.CLIENT, ssl3.SERVER, sport, PORT, cseq, sseq, flags, payload)))
-                cseq = (cseq + len(payload) + (1 if flags & 0x03 else 0)) & 0xffffffff
-            else:
-                frames.append((t, ssl3.packet(ssl3.SERVER, ssl3.CLIENT, PORT, sport, sseq, cseq, flags, payload)))
-                sseq = (sseq + len(payload) + (1 if flags & 0x03 else 0)) & 0xffffffff
-
-        t += 0.0005
-        frames.append((t, ssl3.packet(ssl3.CLIENT, ssl3.SERVER, sport, PORT, cseq, 0, 0x02, b"")))
-        cseq = (cseq + 1) & 0xffffffff
-        emit("s", 0x12)
-        emit("c", 0x10)
-        for frm, data in turns:
-            if frm == "c":
-                up += data
-            else:
-                down += data
-            for k in range(0, len(data), 1200):
-                emit(frm, 0x18, data[k:k + 1200])
-            emit("s" if frm == "c" else "c", 0x10)
-        emit("c", 0x11)
-        emit("s", 0x11)
-        emit("c", 0x10)
-        t += 0.2
-        conns.append({"orig_h": ssl3.CLIENT, "orig_p": sport, "resp_h": ssl3.SERVER, "resp_p": PORT,
-                      "start": start,
-                      "client_to_server": {"sha256": hashlib.sha256(up).hexdigest(), "length": len(up)},
-                      "server_to_client": {"sha256": hashlib.sha256(down).hexdigest(), "length": len(down)},
-                      "recorded_by": ["generator"], "index": i})
-    with open(os.path.join(HERE, "tls13_drafts.pcap"), "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for ts, fr in frames:
-            f.write(struct.pack("<IIII", int(ts), int(round((ts % 1) * 1e6)) % 1000000, len(fr), len(fr)) + fr)
+        CAPTURE.connection(50200 + i, PORT, turns, i)
+    CAPTURE.write_pcap(os.path.join(HERE, "tls13_drafts.pcap"), round_usec=True)
     with open(os.path.join(HERE, "tls13_drafts.keylog"), "w") as f:
         f.write(keylog)
     manifest = {"capture": "tls13_drafts.pcap",
                 "description": "TLS 1.3 drafts 18, 23 and 28 (TLS_AES_128_GCM_SHA256), one GET each, "
                                "built by make_tls13_drafts.py: no peer here speaks a draft",
                 "recorded_with": {"generator": "corpus/tls/make_tls13_drafts.py"},
-                "connections": conns, "objects": objs}
+                "connections": CAPTURE.connections, "objects": objs}
     with open(os.path.join(HERE, "tls13_drafts.manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
     with open(os.path.join(HERE, "tls13_drafts.args"), "w") as f:
         f.write("--keylog\ncorpus/tls/tls13_drafts.keylog\n")
-    print("tls13_drafts.pcap: %d frames, %d sessions" % (len(frames), len(conns)))
+    print("tls13_drafts.pcap: %d frames, %d sessions" % (len(CAPTURE.frames), len(CAPTURE.connections)))
 
 
 if __name__ == "__main__":
