@@ -251,21 +251,14 @@ void KeyLogFeed::Append(absl::string_view bytes) {
       partial_.append(piece.data(), piece.size());
     }
     if (nl == absl::string_view::npos) return;
-    if (skipping_long_line_) {
-      ++line_no_;
-      ++bad_lines_;
-      if (first_bad_line_ == 0) first_bad_line_ = line_no_;
-      store_->CountLongLine();
-    } else if (!partial_.empty()) {
-      Line(partial_);
-    }
-    partial_.clear();
-    skipping_long_line_ = false;
+    EndLine();
     bytes.remove_prefix(nl + 1);
   }
 }
 
-void KeyLogFeed::Finish() {
+void KeyLogFeed::Finish() { EndLine(); }
+
+void KeyLogFeed::EndLine() {
   if (skipping_long_line_) {
     ++line_no_;
     ++bad_lines_;

@@ -153,6 +153,9 @@ class KeyLogFeed {
 
  private:
   void Line(absl::string_view line);
+  // The held line is complete (its newline came, or the source ended): counted as too long
+  // if it was, else parsed; then the next line starts.
+  void EndLine();
 
   KeyLogStore* store_;
   std::string partial_;
