@@ -10,20 +10,15 @@
 #include "tls/key_schedule.h"
 #include "tls/keylog.h"
 #include "testing/pcap_streams.h"
-#include "tls/testing/recording_analyzer.h"
+#include "tls/testing/decryptor_run.h"
 #include "tls/tls_decryptor.h"
 
 namespace tcpfollow::tls {
 namespace {
 
-using testing::MemoryOutput;
-using testing::RecordingAnalyzer;
-
-struct Outcome {
-  nlohmann::json fields;
-  std::string plain[2];
-  TlsDecryptorStats stats;
-};
+using testing::DecryptConnection;
+using testing::DecryptorRun;
+using Outcome = testing::DecryptOutcome;
 
 std::string Dir() { return tcpfollow::testing::RepoRoot() + "/corpus/tls/"; }
 
@@ -32,27 +27,8 @@ std::vector<Outcome> RunCapture(const std::string& pcap, TlsDecryptorConfig conf
   REQUIRE(conns.ok());
   std::vector<Outcome> out;
   for (const auto& c : *conns) {
-    ConnectionInfo info = c.info;
-    MemoryOutput output;
-    RecordingAnalyzer* rec = nullptr;
-    TlsDecryptor dec(info, &output, config, [&rec](const StageFacts&) {
-      auto a = std::make_unique<RecordingAnalyzer>();
-      rec = a.get();
-      return a;
-    });
-    for (const auto& e : c.chunks) {
-      dec.OnData(static_cast<Direction>(e.dir), e.ts, e.bytes);
-    }
-    dec.OnClose(absl::UnixEpoch());
-    REQUIRE(output.records.size() == 1);
-    Outcome o;
-    o.fields = output.records[0].second;
-    if (rec) {
-      o.plain[0] = rec->data[0];
-      o.plain[1] = rec->data[1];
-    }
-    o.stats = dec.stats();
-    out.push_back(std::move(o));
+    out.push_back(DecryptConnection(c, config));
+    REQUIRE(out.back().records == 1);
   }
   return out;
 }
@@ -189,28 +165,22 @@ TEST_CASE("Corpus: a key log appended after the session started is picked up", "
   KeyLogStore keys;
   TlsDecryptorConfig config;
   config.secrets = &keys;
-  MemoryOutput output;
-  RecordingAnalyzer* rec = nullptr;
-  TlsDecryptor dec(ConnectionInfo{}, &output, config, [&rec](const StageFacts&) {
-    auto a = std::make_unique<RecordingAnalyzer>();
-    rec = a.get();
-    return a;
-  });
+  DecryptorRun run(config);
   size_t half = c.chunks.size() / 2;
   for (size_t i = 0; i < half; ++i) {
-    dec.OnData(static_cast<Direction>(c.chunks[i].dir), absl::UnixEpoch(), c.chunks[i].bytes);
+    run.dec.OnData(static_cast<Direction>(c.chunks[i].dir), absl::UnixEpoch(), c.chunks[i].bytes);
   }
-  CHECK(rec == nullptr);  // nothing decrypted yet: no secrets
+  CHECK(run.rec == nullptr);  // nothing decrypted yet: no secrets
   keys.AppendKeyLogBytes(keylog);  // the tool tails the file
   for (size_t i = half; i < c.chunks.size(); ++i) {
-    dec.OnData(static_cast<Direction>(c.chunks[i].dir), absl::UnixEpoch(), c.chunks[i].bytes);
+    run.dec.OnData(static_cast<Direction>(c.chunks[i].dir), absl::UnixEpoch(), c.chunks[i].bytes);
   }
-  dec.OnClose(absl::UnixEpoch());
-  REQUIRE(rec != nullptr);
-  CHECK(Sha256Hex(rec->data[0]) == e["client_sha256"]);
-  CHECK(Sha256Hex(rec->data[1]) == e["server_sha256"]);
-  CHECK(output.records[0].second["decrypted"] == true);
-  CHECK_FALSE(output.records[0].second.contains("reason"));
+  run.dec.OnClose(absl::UnixEpoch());
+  REQUIRE(run.rec != nullptr);
+  CHECK(Sha256Hex(run.rec->data[0]) == e["client_sha256"]);
+  CHECK(Sha256Hex(run.rec->data[1]) == e["server_sha256"]);
+  CHECK(run.output.records[0].second["decrypted"] == true);
+  CHECK_FALSE(run.output.records[0].second.contains("reason"));
 }
 
 TEST_CASE("Corpus: 0-RTT data with no CLIENT_EARLY_TRAFFIC_SECRET is a gap, the rest decrypts",
@@ -226,27 +196,21 @@ TEST_CASE("Corpus: 0-RTT data with no CLIENT_EARLY_TRAFFIC_SECRET is a gap, the 
   const auto& c = (*conns)[1];  // the second connection sends 0-RTT data
   TlsDecryptorConfig config;
   config.secrets = &keys;
-  MemoryOutput output;
-  RecordingAnalyzer* rec = nullptr;
-  TlsDecryptor dec(c.info, &output, config, [&rec](const StageFacts&) {
-    auto a = std::make_unique<RecordingAnalyzer>();
-    rec = a.get();
-    return a;
-  });
-  for (const auto& e : c.chunks) dec.OnData(static_cast<Direction>(e.dir), e.ts, e.bytes);
-  dec.OnClose(absl::UnixEpoch());
-  REQUIRE(rec != nullptr);
+  DecryptorRun run(config, c.info);
+  run.Feed(c);
+  run.dec.OnClose(absl::UnixEpoch());
+  REQUIRE(run.rec != nullptr);
   uint64_t early = m["notes"]["early_data_length"];
   // The analyzer sees the early data's length as a gap first, then the later requests.
-  CHECK(rec->log.rfind("gap" + std::to_string(early) + " C", 0) == 0);
-  CHECK(rec->gaps[0] == 1);
-  CHECK(Sha256Hex(rec->data[0]) == m["notes"]["client_plain_after_gap_sha256"]);
-  const nlohmann::json& f = output.records[0].second;
+  CHECK(run.rec->log.rfind("gap" + std::to_string(early) + " C", 0) == 0);
+  CHECK(run.rec->gaps[0] == 1);
+  CHECK(Sha256Hex(run.rec->data[0]) == m["notes"]["client_plain_after_gap_sha256"]);
+  const nlohmann::json& f = run.output.records[0].second;
   CHECK(f["decrypted"] == true);
   CHECK(f["early_data"] == true);
   CHECK(f["early_data_missed_bytes"] == early);
   CHECK(f["client_plain_missed_bytes"] == early);
-  CHECK(dec.stats().mac_failures == 0);
+  CHECK(run.dec.stats().mac_failures == 0);
 }
 
 }  // namespace

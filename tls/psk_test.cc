@@ -9,7 +9,7 @@
 #include "testing/paths.h"
 #include "testing/pcap_streams.h"
 #include "tls/key_schedule.h"
-#include "tls/testing/recording_analyzer.h"
+#include "tls/testing/decryptor_run.h"
 #include "tls/tls_decryptor.h"
 
 namespace tcpfollow::tls {
@@ -69,16 +69,10 @@ TEST_CASE("Corpus: PSK and RSA_PSK sessions decrypt from --psk, DHE/ECDHE_PSK sa
   std::set<std::string> served;
   for (const auto& o : m["objects"]) served.insert(o["sha256"].get<std::string>());
   for (const auto& c : *conns) {
-    testing::MemoryOutput output;
-    testing::RecordingAnalyzer* rec = nullptr;
-    TlsDecryptor dec(c.info, &output, config, [&rec](const StageFacts&) {
-      auto a = std::make_unique<testing::RecordingAnalyzer>();
-      rec = a.get();
-      return a;
-    });
-    for (const auto& e : c.chunks) dec.OnData(static_cast<Direction>(e.dir), e.ts, e.bytes);
-    dec.OnClose(absl::UnixEpoch());
-    const nlohmann::json& f = output.records[0].second;
+    testing::DecryptorRun run(config, c.info);
+    run.Feed(c);
+    run.dec.OnClose(absl::UnixEpoch());
+    const nlohmann::json& f = run.output.records[0].second;
     std::string cipher = f["cipher"];
     INFO(cipher << " " << f.dump());
     bool dh = cipher.find("DHE_PSK") != std::string::npos;
@@ -88,9 +82,9 @@ TEST_CASE("Corpus: PSK and RSA_PSK sessions decrypt from --psk, DHE/ECDHE_PSK sa
       continue;
     }
     ++decrypted;
-    REQUIRE(rec != nullptr);
+    REQUIRE(run.rec != nullptr);
     // The server's answer is an HTTP/1.0 header and the file the manifest lists.
-    std::string body = rec->data[1].substr(rec->data[1].find("\r\n\r\n") + 4);
+    std::string body = run.rec->data[1].substr(run.rec->data[1].find("\r\n\r\n") + 4);
     CHECK(served.count(absl::BytesToHexString(*Digest("SHA256", body))) == 1);
   }
   CHECK(decrypted == 8);

@@ -11,17 +11,16 @@
 #include "tls/cipher_suites.h"
 #include "tls/key_schedule.h"
 #include "tls/keylog.h"
-#include "tls/testing/recording_analyzer.h"
+#include "tls/testing/decryptor_run.h"
 #include "tls/testing/test_cipher.h"
 #include "tls/tls_decryptor.h"
 
 namespace tcpfollow::tls {
 namespace {
 
+using testing::DecryptorRun;
 using testing::HandshakeMessage;
-using testing::MemoryOutput;
 using testing::RecordBytes;
-using testing::RecordingAnalyzer;
 
 constexpr Direction kC = Direction::kClientToServer;
 constexpr Direction kS = Direction::kServerToClient;
@@ -93,31 +92,23 @@ Outcome RunDraft(int draft, bool with_keys) {
          std::string("\x00", 1) + U16(ext.size()) + ext;
   }
   Sealer chs(secret[0], draft), shs(secret[1], draft), cap(secret[2], draft), sap(secret[3], draft);
-  MemoryOutput output;
-  RecordingAnalyzer* rec = nullptr;
   TlsDecryptorConfig config;
   config.secrets = &keys;
-  TlsDecryptor dec(ConnectionInfo{}, &output, config, [&rec](const StageFacts&) {
-    auto a = std::make_unique<RecordingAnalyzer>();
-    rec = a.get();
-    return a;
-  });
+  DecryptorRun run(config);
   absl::Time t = absl::UnixEpoch();
-  dec.OnData(kC, t, RecordBytes(22, 0x0301, HandshakeMessage(1, ch)));
-  dec.OnData(kS, t, RecordBytes(22, 0x0303, HandshakeMessage(2, sh)) +
-                        shs.Record(22, HandshakeMessage(8, U16(0)) +
-                                           HandshakeMessage(20, std::string(32, 'f'))) +
-                        sap.Record(23, "hello from the server"));
-  dec.OnData(kC, t, chs.Record(22, HandshakeMessage(20, std::string(32, 'g'))) +
-                        cap.Record(23, "hello from the client"));
-  dec.OnClose(t);
+  run.dec.OnData(kC, t, RecordBytes(22, 0x0301, HandshakeMessage(1, ch)));
+  run.dec.OnData(kS, t, RecordBytes(22, 0x0303, HandshakeMessage(2, sh)) +
+                            shs.Record(22, HandshakeMessage(8, U16(0)) +
+                                               HandshakeMessage(20, std::string(32, 'f'))) +
+                            sap.Record(23, "hello from the server"));
+  run.dec.OnData(kC, t, chs.Record(22, HandshakeMessage(20, std::string(32, 'g'))) +
+                            cap.Record(23, "hello from the client"));
+  run.dec.OnClose(t);
   Outcome o;
-  REQUIRE(output.records.size() == 1);
-  o.fields = output.records[0].second;
-  if (rec) {
-    o.plain[0] = rec->data[0];
-    o.plain[1] = rec->data[1];
-  }
+  REQUIRE(run.output.records.size() == 1);
+  o.fields = run.output.records[0].second;
+  o.plain[0] = run.plain(0);
+  o.plain[1] = run.plain(1);
   return o;
 }
 

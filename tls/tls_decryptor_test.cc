@@ -9,7 +9,7 @@
 #include "testing/paths.h"
 #include "tls/key_schedule.h"
 #include "testing/pcap_streams.h"
-#include "tls/testing/recording_analyzer.h"
+#include "tls/testing/decryptor_run.h"
 #include "tls/testing/test_cipher.h"
 
 namespace tcpfollow::tls {
@@ -44,18 +44,7 @@ std::vector<Event> SyntheticSession(int app_records = 3) {
   return ev;
 }
 
-struct Run {
-  explicit Run(TlsDecryptorConfig config)
-      : dec(ConnectionInfo{}, &output, config, [this](const StageFacts&) {
-          auto a = std::make_unique<RecordingAnalyzer>();
-          rec = a.get();
-          return a;
-        }) {}
-  MemoryOutput output;
-  RecordingAnalyzer* rec = nullptr;
-  TlsDecryptor dec;
-  std::string plain(int d) const { return rec ? rec->data[d] : std::string(); }
-};
+using Run = DecryptorRun;
 
 TlsDecryptorConfig TestConfig() {
   static EverySecret secrets;

@@ -15,42 +15,17 @@
 #include "tls/cipher_suites.h"
 #include "tls/keylog.h"
 #include "testing/pcap_streams.h"
-#include "tls/testing/recording_analyzer.h"
+#include "tls/testing/decryptor_run.h"
 #include "tls/tls_decryptor.h"
 
 namespace tcpfollow::tls {
 namespace {
 
-using testing::MemoryOutput;
-using testing::RecordingAnalyzer;
-
-struct Result {
-  nlohmann::json fields;
-  std::string plain[2];
-  TlsDecryptorStats stats;
-};
+using Result = testing::DecryptOutcome;
 
 Result Run(const tcpfollow::testing::CapturedConnection& c, TlsDecryptorConfig config) {
-  ConnectionInfo info = c.info;
-  MemoryOutput out;
-  RecordingAnalyzer* rec = nullptr;
-  TlsDecryptor dec(info, &out, config, [&rec](const StageFacts&) {
-    auto a = std::make_unique<RecordingAnalyzer>();
-    rec = a.get();
-    return a;
-  });
-  for (const auto& e : c.chunks) {
-    dec.OnData(static_cast<Direction>(e.dir), e.ts, e.bytes);
-  }
-  dec.OnClose(absl::UnixEpoch());
-  Result r;
-  REQUIRE(out.records.size() == 1);
-  r.fields = out.records[0].second;
-  if (rec) {
-    r.plain[0] = rec->data[0];
-    r.plain[1] = rec->data[1];
-  }
-  r.stats = dec.stats();
+  Result r = testing::DecryptConnection(c, config);
+  REQUIRE(r.records == 1);
   return r;
 }
 

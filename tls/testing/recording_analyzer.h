@@ -1,5 +1,6 @@
-// Test doubles: an Analyzer that records the plaintext it is given, an in-memory
-// AnalyzerOutput, and a driver that feeds a captured connection through a TlsDecryptor.
+// Test doubles: an Analyzer that records the plaintext it is given and an in-memory
+// AnalyzerOutput. The driver that feeds a captured connection through a TlsDecryptor with
+// them is decryptor_run.h.
 #ifndef TCPFOLLOW_TLS_TESTING_RECORDING_ANALYZER_H_
 #define TCPFOLLOW_TLS_TESTING_RECORDING_ANALYZER_H_
 
