@@ -1,7 +1,9 @@
-// libFuzzer harness for HttpAnalyzer (and through it HttpParser in both roles and the
-// content decoders). Input records [direction][length][bytes] (fuzz/fuzz_input.h); the
-// direction byte's low bit picks the side, bit 0x80 turns the record into a gap of
-// `length` bytes, bit 0x40 ends that direction. Small limits so that cap paths run.
+// libFuzzer harness for HttpAnalyzer (and through it HttpParser in both roles, the
+// content decoders, and for 206 answers Content-Range, multipart/byteranges and the range
+// assembler, whose stitched objects CheckingOutput checks). Input records
+// [direction][length][bytes] (fuzz/fuzz_input.h); the direction byte's low bit picks the
+// side, bit 0x80 turns the record into a gap of `length` bytes, bit 0x40 ends that
+// direction. Small limits so that cap paths run.
 // Invariants: OnData never consumes more than it was given; decoded objects stay within
 // the content output limit; records stay bounded by the input.
 #include <cstdint>
@@ -33,6 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.content.ratio_grace_bytes = 256;
   limits.max_pending_transactions = 4;
   limits.max_held_tunnel_bytes = 64;
+  limits.byteranges.max_part_head_bytes = 96;
+  limits.byteranges.max_parts = 4;
   CheckingOutput out(limits.content.max_output_bytes);
   HttpAnalyzerStats stats;
   {

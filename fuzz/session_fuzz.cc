@@ -78,6 +78,12 @@ class FuzzOutput : public AnalyzerOutput {
     if (started_.count(conn.id) == 0) __builtin_trap();
     return memory_.BeginObject(conn, meta);
   }
+  std::unique_ptr<ObjectWriter> BeginObjectPiece(const ConnectionInfo& conn,
+                                                 const ObjectMeta& meta,
+                                                 const ObjectPiece& piece) override {
+    if (started_.count(conn.id) == 0) __builtin_trap();
+    return memory_.BeginObjectPiece(conn, meta, piece);
+  }
   void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
                         absl::Duration timeout, AnalyzerFactory factory) override {
     table_->Expect(client, server, now, timeout, std::move(factory));
@@ -249,6 +255,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pipeline.Finish(pipeline.last_packet_time());
   }
   if (sessions.open_ != 0) __builtin_trap();  // every connection started was ended
+  // Stitched objects (206 pieces): every one begun is written, complete or not.
+  out.memory_.FinishRanges();
+  const RangeStats ranges = out.memory_.range_stats();
+  if (ranges.complete + ranges.incomplete != ranges.resources) __builtin_trap();
   nlohmann::json summary = nlohmann::json::object();
   for (const ProtocolSet::Entry& e : set.entries()) {
     const nlohmann::json stats = e.instance->Stats();

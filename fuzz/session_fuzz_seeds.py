@@ -3,7 +3,7 @@
 records, at most LIMIT bytes of file each), chosen so that every stage of the session layer
 starts from a real connection: TLS 1.2/1.3 with the key logs session_fuzz embeds, HTTP/1.1
 in TLS, STARTTLS, FTP AUTH TLS with a data connection, h2 by ALPN, h2c Upgrade, HTTP/2
-prior knowledge, plain HTTP, SMTP and FTP (expected data connections).
+prior knowledge, plain HTTP (also 206 ranges), SMTP and FTP (expected data connections).
 
     fuzz/session_fuzz_seeds.py        # from the repository root; rewrites the seeds
 """
@@ -23,6 +23,7 @@ SEEDS = [
     ("corpus/http2/h2c.pcap", 2738),
     ("corpus/http2/push.pcap", 1860),
     ("corpus/http/pipelined.pcap", 6000),
+    ("corpus/http/ranges.pcap", 4000),  # 206 single range and multipart/byteranges
     ("corpus/smtp/odd_mail.pcap", 8000),
 ]
 

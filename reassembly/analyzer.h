@@ -49,9 +49,22 @@ class ObjectWriter {
   virtual ~ObjectWriter() = default;
   virtual const std::string& fuid() const = 0;
   virtual void Write(absl::string_view bytes) = 0;
+  // `length` bytes at this point were not captured. An object stored by offset (a piece,
+  // see AnalyzerOutput::BeginObjectPiece) leaves a hole there; others continue after it.
+  virtual void Gap(uint64_t length) { (void)length; }
   // Closes the object and writes its files.jsonl record. `extra` fields are merged into
   // that record (e.g. {"partial": true}).
   virtual ObjectResult Finish(absl::Time ts, const nlohmann::json& extra = nlohmann::json::object()) = 0;
+};
+
+// One piece of a resource sent in parts (an HTTP 206 range): bytes from `offset` of the
+// resource named `key`. Pieces with the same key, from any transaction on any connection,
+// are stitched into one object by offset.
+struct ObjectPiece {
+  std::string key;      // the resource (HTTP: host, URI and validator); never empty
+  uint64_t offset = 0;  // of the piece's first byte in the resource
+  uint64_t length = 0;  // bytes the piece says it holds; more are dropped
+  int64_t total = -1;   // the resource's length, -1 when not known ("bytes 0-99/*")
 };
 
 class Analyzer;
@@ -69,6 +82,17 @@ class AnalyzerOutput {
   // Starts an extracted object for `conn`.
   virtual std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo& conn,
                                                     const ObjectMeta& meta) = 0;
+  // Starts a piece of a stitched object (see ObjectPiece). The writer's fuid is the
+  // stitched object's, the same for every piece of the resource; its Finish writes no
+  // record: the stitched object gets one files.jsonl record when it is complete, or as
+  // incomplete when the run ends or a limit closes it. The default (outputs that do not
+  // stitch) stores the piece as an object of its own.
+  virtual std::unique_ptr<ObjectWriter> BeginObjectPiece(const ConnectionInfo& conn,
+                                                         const ObjectMeta& meta,
+                                                         const ObjectPiece& piece) {
+    (void)piece;
+    return BeginObject(conn, meta);
+  }
   // The next connection from `client` (port 0: any port) to `server` within `timeout`
   // of packet time is analysed by `factory` instead of content detection.
   virtual void ExpectConnection(const IpAddress& client, const Endpoint& server,

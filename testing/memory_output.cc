@@ -49,6 +49,38 @@ std::unique_ptr<ObjectWriter> MemoryOutput::BeginObject(const ConnectionInfo& co
   return std::make_unique<MemoryObjectWriter>(this, objects_.size() - 1);
 }
 
+MemoryOutput::MemoryOutput(const RangeLimits& range_limits) {
+  ranges_ = std::make_unique<RangeAssembler>(
+      [this](absl::string_view, const ConnectionInfo& conn,
+             const ObjectMeta& meta) -> std::unique_ptr<RangeStorage> {
+        std::string fuid = absl::StrCat("FS", ++stitched_);
+        uint64_t conn_id = conn.id;
+        return std::make_unique<MemoryRangeStorage>(
+            fuid, [this, conn_id, meta](const std::string& id, nlohmann::json record,
+                                        std::string contents, bool) {
+              Object o;
+              o.conn_id = conn_id;
+              o.meta = meta;
+              o.fuid = id;
+              o.data = std::move(contents);
+              o.finished = true;
+              o.extra = std::move(record);
+              objects_.push_back(std::move(o));
+            });
+      },
+      range_limits);
+}
+
+MemoryOutput::~MemoryOutput() = default;
+
+std::unique_ptr<ObjectWriter> MemoryOutput::BeginObjectPiece(const ConnectionInfo& conn,
+                                                             const ObjectMeta& meta,
+                                                             const ObjectPiece& piece) {
+  return ranges_->BeginPiece(conn, meta, piece);
+}
+
+void MemoryOutput::FinishRanges(absl::Time ts) { ranges_->FinishAll(ts); }
+
 void MemoryOutput::ExpectConnection(const IpAddress& client, const Endpoint& server,
                                     absl::Time now, absl::Duration timeout,
                                     AnalyzerFactory factory) {

@@ -1,6 +1,9 @@
 // An in-memory AnalyzerOutput for protocol tests: records are kept per log as JSON (with
 // the ts/uid fields the real output layer adds), objects as strings with their meta, fuid
-// and finish extras, and ExpectConnection calls as a list. Test-only: no limits, no files.
+// and finish extras, and ExpectConnection calls as a list. Pieces (BeginObjectPiece) go
+// through a RangeAssembler whose stitched objects join the object list when they are
+// written (complete, or at FinishRanges), with their files.jsonl fields as `extra`.
+// Test-only: no files.
 #ifndef TCPFOLLOW_TESTING_MEMORY_OUTPUT_H_
 #define TCPFOLLOW_TESTING_MEMORY_OUTPUT_H_
 
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "reassembly/analyzer.h"
+#include "reassembly/range_assembler.h"
 
 namespace tcpfollow::testing {
 
@@ -35,8 +39,17 @@ class MemoryOutput : public AnalyzerOutput {
               nlohmann::json fields) override;
   std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo& conn,
                                             const ObjectMeta& meta) override;
+  std::unique_ptr<ObjectWriter> BeginObjectPiece(const ConnectionInfo& conn,
+                                                 const ObjectMeta& meta,
+                                                 const ObjectPiece& piece) override;
   void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
                         absl::Duration timeout, AnalyzerFactory factory) override;
+
+  explicit MemoryOutput(const RangeLimits& range_limits = {});
+  ~MemoryOutput() override;
+  // Writes the stitched objects still open (as the tool does at the end of a run).
+  void FinishRanges(absl::Time ts = absl::UnixEpoch());
+  RangeStats range_stats() const { return ranges_->stats(); }
 
   // Records of one log, in order (empty when none); every log's, by log name.
   const std::vector<nlohmann::json>& records(absl::string_view log) const;
@@ -53,6 +66,8 @@ class MemoryOutput : public AnalyzerOutput {
   std::map<std::string, std::vector<nlohmann::json>, std::less<>> records_;
   std::vector<Object> objects_;
   std::vector<Expectation> expectations_;
+  uint64_t stitched_ = 0;
+  std::unique_ptr<RangeAssembler> ranges_;
 };
 
 }  // namespace tcpfollow::testing

@@ -137,6 +137,25 @@ absl::StatusOr<int> OutputDir::Create(Sub sub, absl::string_view name) {
   return fd;
 }
 
+absl::StatusOr<int> OutputDir::CreateExclusive(Sub sub, absl::string_view name) {
+  std::string n(name);
+  if (n.empty() || n.find('/') != std::string::npos || n == "." || n == "..") {
+    return absl::InvalidArgumentError(absl::StrCat("refusing file name '", n, "'"));
+  }
+  int fd = openat(DirFd(sub), n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0644);
+  if (fd < 0 && errno == EEXIST) {
+    return absl::AlreadyExistsError(absl::StrCat(Relative(sub, name), " exists"));
+  }
+  if (fd < 0) {
+    std::string msg = absl::StrCat("cannot create ", path_, "/", Relative(sub, name), ": ",
+                                   std::strerror(errno));
+    RecordError(msg);
+    return absl::PermissionDeniedError(msg);
+  }
+  return fd;
+}
+
 absl::StatusOr<int> OutputDir::OpenAppend(Sub sub, absl::string_view name) {
   std::string n(name);
   int fd = openat(DirFd(sub), n.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
@@ -211,6 +230,22 @@ bool OutputDir::WriteAll(int fd, absl::string_view bytes, absl::string_view what
       return false;
     }
     bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool OutputDir::WriteAllAt(int fd, uint64_t offset, absl::string_view bytes,
+                           absl::string_view what) {
+  while (!bytes.empty()) {
+    ssize_t n = pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      RecordError(absl::StrCat("writing ", path_, "/", what, ": ",
+                               n < 0 ? std::strerror(errno) : "short write"));
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
   }
   return true;
 }

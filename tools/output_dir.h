@@ -49,6 +49,10 @@ class OutputDir {
   // within a run by construction (uid/fuid prefixes). With Reuse::kAppend a log (a .jsonl
   // file in DIR) is opened for appending instead.
   absl::StatusOr<int> Create(Sub sub, absl::string_view name);
+  // Creates `name` for reading and writing at offsets (a stitched object's sparse file);
+  // AlreadyExists, not counted as an error, when the name is taken (an earlier run's file
+  // under --append): the caller picks another name.
+  absl::StatusOr<int> CreateExclusive(Sub sub, absl::string_view name);
   // Opens an existing file of ours for appending (no symlinks followed).
   absl::StatusOr<int> OpenAppend(Sub sub, absl::string_view name);
 
@@ -63,6 +67,8 @@ class OutputDir {
   // Writes all of `bytes` to fd; on failure counts it, reports the first one, returns false.
   // Safe to call from the background writer and the main thread at once.
   bool WriteAll(int fd, absl::string_view bytes, absl::string_view what);
+  // The same at `offset` (pwrite), for files written by offset.
+  bool WriteAllAt(int fd, uint64_t offset, absl::string_view bytes, absl::string_view what);
   uint64_t write_errors() const;
   std::string first_error() const;
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 
 #include "absl/strings/escaping.h"
@@ -125,6 +126,101 @@ class FileObjectWriter : public ObjectWriter {
   bool finished_ = false;
 };
 
+// A stitched object's bytes: objects/<fuid>-<name>, written at the pieces' offsets (the
+// holes of an incomplete object read as zeros); hashed when complete. Without `fd`
+// (--no-objects, or the file could not be made) only the record is written.
+class FileRangeStorage : public RangeStorage {
+ public:
+  FileRangeStorage(RunOutput* out, std::string fuid, std::string file_name, int fd)
+      : out_(out), fuid_(std::move(fuid)), file_name_(std::move(file_name)), fd_(fd) {}
+  ~FileRangeStorage() override {
+    if (fd_ >= 0) close(fd_);
+  }
+  const std::string& fuid() const override { return fuid_; }
+
+  void WriteAt(uint64_t offset, absl::string_view bytes) override {
+    if (fd_ < 0 || failed_) return;
+    failed_ = !out_->dir()->WriteAllAt(fd_, offset, bytes,
+                                       OutputDir::Relative(OutputDir::Sub::kObjects, file_name_));
+  }
+
+  bool ReadAt(uint64_t offset, uint64_t length, std::string* out) override {
+    if (fd_ < 0 || failed_) return false;
+    out->assign(length, '\0');
+    uint64_t done = 0;
+    while (done < length) {
+      ssize_t n = pread(fd_, &(*out)[done], length - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return false;
+      if (n == 0) break;  // past the end: zeros
+      done += static_cast<uint64_t>(n);
+    }
+    return true;
+  }
+
+  void Close(absl::Time ts, nlohmann::json record, uint64_t length, bool complete,
+             const std::vector<ConnectionInfo>& conns) override {
+    nlohmann::json rec = {{"ts", Seconds(ts)}, {"fuid", fuid_}};
+    // The connections in the order they started (not the order workers reached them), so
+    // the record is the same with --threads: uid and community_id are the earliest one's.
+    std::vector<std::pair<std::pair<absl::Time, std::string>, const ConnectionInfo*>> order;
+    for (const ConnectionInfo& c : conns) order.push_back({{c.start, ConnectionUid(c)}, &c});
+    std::sort(order.begin(), order.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (!order.empty()) {
+      const ConnectionInfo& first = *order[0].second;
+      rec["uid"] = order[0].first.second;
+      std::string community_id = CommunityIdV1(first.client, first.server);
+      if (!community_id.empty()) rec["community_id"] = std::move(community_id);
+      if (order.size() > 1) {
+        std::vector<std::string> uids;
+        for (const auto& o : order) uids.push_back(o.first.second);
+        rec["uids"] = std::move(uids);
+      }
+    }
+    for (auto it = record.begin(); it != record.end(); ++it) rec[it.key()] = it.value();
+    if (fd_ >= 0) {
+      rec["path"] = OutputDir::Relative(OutputDir::Sub::kObjects, file_name_);
+      if (complete && !failed_) rec["sha256"] = Sha256(length);
+      close(fd_);
+      fd_ = -1;
+    }
+    out_->OnObjectFinished(rec, rec.value("size", uint64_t{0}));
+  }
+
+ private:
+  std::string Sha256(uint64_t length) {
+    EVP_MD_CTX* sha = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(sha, EVP_sha256(), nullptr);
+    std::string chunk;
+    for (uint64_t off = 0; off < length;) {
+      uint64_t n = std::min<uint64_t>(length - off, 1u << 20);
+      if (!ReadAt(off, n, &chunk)) break;
+      EVP_DigestUpdate(sha, chunk.data(), chunk.size());
+      off += n;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(sha, md, &len);
+    EVP_MD_CTX_free(sha);
+    return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), len));
+  }
+
+  RunOutput* out_;
+  std::string fuid_;
+  std::string file_name_;
+  int fd_;
+  bool failed_ = false;
+};
+
+std::string ObjectFileName(const ObjectMeta& meta) {
+  std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
+  if (!meta.extension.empty() && name.find('.') == std::string::npos) {
+    absl::StrAppend(&name, ".", SanitizeFileName(meta.extension, "bin"));
+  }
+  return name;
+}
+
 }  // namespace
 
 std::string ConnectionUid(const ConnectionInfo& c) {
@@ -156,9 +252,34 @@ RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_obj
       next_fuid_(std::max(1, shards), 0) {
   // The logs users look for exist after every run, even when empty.
   for (const std::string& log : logs) Log(log);
+  // A stitched object's id comes from its resource's key, so it is the same whichever
+  // worker sees the first piece; a later object of the same key (the resource fetched
+  // again after it was complete, or an earlier run's file under --append) takes the next
+  // name that is free.
+  ranges_ = std::make_unique<RangeAssembler>(
+      [this](absl::string_view key, const ConnectionInfo& conn,
+             const ObjectMeta& meta) -> std::unique_ptr<RangeStorage> {
+        const std::string name = ObjectFileName(meta);
+        if (!store_objects_ || dir_ == nullptr) {
+          uint64_t h = StableHash(ConnectionUid(conn), StableHash(key));
+          return std::make_unique<FileRangeStorage>(this, MakeUid('F', h), "", -1);
+        }
+        for (uint64_t g = 0;; ++g) {
+          std::string fuid = MakeUid('F', StableHash(key, Mix(g ^ 0x5354495443480000ull)));
+          std::string file = absl::StrCat(fuid, "-", name);
+          absl::StatusOr<int> fd = dir_->CreateExclusive(OutputDir::Sub::kObjects, file);
+          if (fd.ok()) return std::make_unique<FileRangeStorage>(this, fuid, file, *fd);
+          if (!absl::IsAlreadyExists(fd.status()) || g >= 1000) {
+            return std::make_unique<FileRangeStorage>(this, fuid, "", -1);
+          }
+        }
+      });
 }
 
-RunOutput::~RunOutput() { Flush(); }
+RunOutput::~RunOutput() {
+  ranges_->FinishAll(absl::InfinitePast());
+  Flush();
+}
 
 JsonlFile* RunOutput::Log(absl::string_view log) {
   auto it = logs_.find(log);
@@ -247,6 +368,14 @@ std::unique_ptr<ObjectWriter> RunOutput::BeginObject(const ConnectionInfo& conn,
   const uint64_t fuid = StableHash(ConnectionUid(conn), Mix(n));
   return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', fuid), store_objects_);
 }
+
+std::unique_ptr<ObjectWriter> RunOutput::BeginObjectPiece(const ConnectionInfo& conn,
+                                                          const ObjectMeta& meta,
+                                                          const ObjectPiece& piece) {
+  return ranges_->BeginPiece(conn, meta, piece);
+}
+
+void RunOutput::FinishRanges(absl::Time ts) { ranges_->FinishAll(ts); }
 
 void RunOutput::OnObjectFinished(const nlohmann::json& record, uint64_t size) {
   {

@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "reassembly/analyzer.h"
+#include "reassembly/range_assembler.h"
 #include "tools/output_dir.h"
 
 namespace tcpfollow {
@@ -49,6 +50,16 @@ class RunOutput {
               nlohmann::json fields);
   std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo& conn,
                                             const ObjectMeta& meta);
+  // A piece of a stitched object (HTTP 206): one RangeAssembler for the whole run, shared
+  // by every worker (--threads, fanout), so ranges from connections that different
+  // workers handle meet. Its object is a sparse file written at the pieces' offsets.
+  std::unique_ptr<ObjectWriter> BeginObjectPiece(const ConnectionInfo& conn,
+                                                 const ObjectMeta& meta,
+                                                 const ObjectPiece& piece);
+  // Writes the files.jsonl records of the stitched objects still open (incomplete ones);
+  // call once every connection is closed, before Flush.
+  void FinishRanges(absl::Time ts);
+  RangeStats range_stats() const { return ranges_->stats(); }
 
   // A record with ts/uid/id.* filled in, written to DIR/<log>.jsonl (and stdout with --json).
   void WriteRecord(absl::string_view log, nlohmann::json record);
@@ -84,6 +95,7 @@ class RunOutput {
   std::map<std::string, std::unique_ptr<JsonlFile>, std::less<>> logs_;
   std::vector<uint64_t> next_fuid_;  // per shard
   OutputCounts counts_;
+  std::unique_ptr<RangeAssembler> ranges_;  // has its own lock; calls OnObjectFinished
 };
 
 }  // namespace tcpfollow

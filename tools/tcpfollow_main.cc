@@ -296,6 +296,15 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
       records.empty() ? "none (--streams-only)" : absl::StrJoin(records, ", "),
       o.write_objects ? "extracted" : "seen (not stored: --no-objects)", out.counts().objects,
       HumanBytes(out.counts().object_bytes)));
+  const RangeStats ranges = out.range_stats();
+  if (ranges.resources > 0) {
+    lines.push_back(absl::StrFormat(
+        "  partial content: %d ranges stitched into %d objects, %d complete, %d incomplete%s",
+        ranges.pieces, ranges.resources, ranges.complete, ranges.incomplete,
+        ranges.conflict_bytes > 0
+            ? absl::StrFormat("; %d bytes differ where ranges overlap", ranges.conflict_bytes)
+            : ""));
+  }
   if (!o.interface.empty()) {
     lines.push_back(absl::StrFormat(
         "  kernel drops %d%s, interface drops %d; capture buffer %d KiB x %d socket%s",
@@ -467,6 +476,7 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out,
   ou["records"] = records;
   ou["objects"] = out.counts().objects;
   ou["object_bytes"] = out.counts().object_bytes;
+  ou["ranges"] = out.range_stats().ToJson();
 
   ou["rotated_files"] = t.rotated_files;
   ou["write_errors"] = out.dir() != nullptr ? out.dir()->write_errors() : 0;
@@ -875,6 +885,7 @@ int Run(int argc, char** argv) {
     single->Finish(end);
     if (shards) shards->Finish(end);
   }
+  out.FinishRanges(end);
   out.Flush();
   // --no-streams / --no-objects leave no empty directories behind.
   if (!o.write_streams) (*dir)->RemoveIfEmpty(OutputDir::Sub::kStreams);

@@ -273,6 +273,9 @@ HttpAnalyzer::HttpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
   body_ctx_.decompression_limited = &stats_->decompression_limited;
   body_ctx_.decoding_errors = &stats_->decoding_errors;
   body_ctx_.max_anomalies = limits_.max_anomalies_per_transaction;
+  body_ctx_.now = &ts_;
+  body_ctx_.byteranges = &limits_.byteranges;
+  body_ctx_.ranges = &stats_->partial_content;
   request_ = std::make_unique<Side>(this, HttpRole::kRequest, &stats_->request);
   response_ = std::make_unique<Side>(this, HttpRole::kResponse, &stats_->response);
 }

@@ -31,6 +31,7 @@ struct HttpAnalyzerLimits {
   size_t max_pending_transactions = 128;    // requests awaiting a response; oldest flushed
   size_t max_held_tunnel_bytes = 64 * 1024; // client bytes after CONNECT, before the answer
   size_t max_anomalies_per_transaction = 16;
+  ByteRangesLimits byteranges;  // multipart/byteranges bodies of 206 answers
 };
 
 struct HttpAnalyzerStats {
@@ -45,6 +46,7 @@ struct HttpAnalyzerStats {
   uint64_t decompression_limited = 0;
   uint64_t decoding_errors = 0;
   uint64_t held_bytes_dropped = 0;    // tunnel bytes beyond max_held_tunnel_bytes
+  HttpRangeStats partial_content;     // 206 answers
 };
 
 class HttpAnalyzer : public Analyzer {

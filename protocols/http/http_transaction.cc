@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "protocols/http/http_parser.h"
+#include "protocols/http/http_ranges.h"
 #include "protocols/text_util.h"
 
 namespace tcpfollow {
@@ -192,6 +193,12 @@ void CollectHttpHeader(bool request, absl::string_view name, absl::string_view v
     h->disposition = std::string(value);
   } else if (is("upgrade")) {
     h->upgrade = absl::AsciiStrToLower(value);
+  } else if (!request && is("content-range")) {
+    h->content_range = std::string(value);
+  } else if (!request && is("etag")) {
+    h->etag = std::string(value);
+  } else if (!request && is("last-modified")) {
+    h->last_modified = std::string(value);
   } else if (request) {
     if (is("host")) {
       if (!tx->host.empty() && tx->host != value) tx->Anomaly("multiple_host_headers", max_anomalies);
@@ -224,6 +231,10 @@ void HttpBody::Prepare(const HttpMessageHeaders& h) {
     meta_.name = UriBasename(tx_->uri);
   }
   meta_.mime_type = ToValidUtf8(MediaType(h.content_type));
+  if (!request_ && tx_->status_code == 206) {
+    ranges_ = HttpRangeBody::Make(ctx_, tx_, h, meta_);
+    if (ranges_) return;
+  }
   if (!h.content_encoding.empty()) {
     auto codings = LenientContentEncoding(h.content_encoding, *ctx_->limits);
     if (!codings.ok()) {
@@ -238,6 +249,11 @@ void HttpBody::Prepare(const HttpMessageHeaders& h) {
 void HttpBody::Write(absl::string_view bytes) {
   if (finished_ || bytes.empty() || broken_) return;
   raw_ += bytes.size();
+  if (ranges_) {
+    decoded_ += bytes.size();
+    ranges_->Write(bytes);
+    return;
+  }
   if (identity_) {
     Deliver(bytes);
     return;
@@ -276,6 +292,10 @@ void HttpBody::Gap(uint64_t length) {
   if (finished_ || length == 0) return;
   tx_->partial = true;
   missing_ += length;
+  if (ranges_) {
+    ranges_->Gap(length);
+    return;
+  }
   // Encoded data cannot be decoded across a hole.
   if (!identity_) broken_ = true;
 }
@@ -325,6 +345,13 @@ void HttpBody::DecodingError() {
 
 void HttpBody::Finish(bool incomplete, absl::Time ts) {
   if (finished_) return;
+  if (ranges_) {
+    ranges_->Finish(ts);
+    ranges_.reset();
+    (request_ ? tx_->request_body_len : tx_->response_body_len) += decoded_;
+    finished_ = true;
+    return;
+  }
   if (decoder_ && !broken_) {
     if (!decoder_->Finish().ok()) DecodingError();
   }

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "protocols/content/content_decoder.h"
+#include "protocols/http/byte_ranges.h"
 #include "reassembly/analyzer.h"
 
 namespace tcpfollow {
@@ -57,6 +58,8 @@ nlohmann::json HttpTransactionFields(const HttpTransaction& tx);
 // Headers of one message that decide how its body is stored.
 struct HttpMessageHeaders {
   std::string content_type, content_encoding, disposition, upgrade;
+  // A response's Content-Range and validators (a 206's pieces are stitched by them).
+  std::string content_range, etag, last_modified;
 };
 
 // Files one header field of a request (`request`) or response: body-related ones into
@@ -64,6 +67,13 @@ struct HttpMessageHeaders {
 // headers) into `tx`.
 void CollectHttpHeader(bool request, absl::string_view name, absl::string_view value,
                        HttpTransaction* tx, HttpMessageHeaders* h, size_t max_anomalies);
+
+// 206 answers (protocols/http/http_ranges.h).
+struct HttpRangeStats {
+  uint64_t answers = 0;     // 206 bodies sent to the range assembler
+  uint64_t not_placed = 0;  // 206 bodies without a usable Content-Range: whole objects
+  ByteRangesStats multipart;
+};
 
 // Where HttpBody writes and counts; the pointers must outlive the bodies.
 struct HttpBodyContext {
@@ -75,7 +85,12 @@ struct HttpBodyContext {
   uint64_t* decompression_limited = nullptr;
   uint64_t* decoding_errors = nullptr;
   size_t max_anomalies = 16;
+  const absl::Time* now = nullptr;  // the analyzer's packet time (pieces finished mid-body)
+  const ByteRangesLimits* byteranges = nullptr;  // null: defaults
+  HttpRangeStats* ranges = nullptr;              // null: not counted
 };
+
+class HttpRangeBody;
 
 // One message body on its way to an object. The object is begun with the first decoded
 // byte (none for an empty body); its fuid, MIME type and Content-Disposition name are
@@ -88,7 +103,8 @@ class HttpBody {
   HttpBody& operator=(const HttpBody&) = delete;
 
   // From the message's headers, before any Write. Requests are named after the URI only
-  // for PUT (as HTTP/1.x always did); responses always.
+  // for PUT (as HTTP/1.x always did); responses always. A 206 answer's body goes to the
+  // range assembler instead (protocols/http/http_ranges.h).
   void Prepare(const HttpMessageHeaders& h);
   void Write(absl::string_view bytes);
   // `length` bytes of the body are missing: the object continues after the hole, marked
@@ -113,6 +129,7 @@ class HttpBody {
   bool request_;
   bool finished_ = false;
   std::unique_ptr<ObjectWriter> writer_;
+  std::unique_ptr<HttpRangeBody> ranges_;  // a 206's body: pieces of a stitched object
   std::unique_ptr<ContentDecoder> decoder_;
   ObjectMeta meta_;
   uint64_t decoded_ = 0;

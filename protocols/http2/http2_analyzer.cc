@@ -339,6 +339,7 @@ Http2Analyzer::Http2Analyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
   body_ctx_.decompression_limited = &stats_->decompression_limited;
   body_ctx_.decoding_errors = &stats_->decoding_errors;
   body_ctx_.max_anomalies = limits_.max_anomalies_per_transaction;
+  body_ctx_.now = &ts_;
   sides_[0] = std::make_unique<Side>(this, Direction::kClientToServer);
   sides_[1] = std::make_unique<Side>(this, Direction::kServerToClient);
   if (options_.upgrade != nullptr) StartUpgrade(*options_.upgrade);

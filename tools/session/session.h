@@ -41,6 +41,11 @@ class SessionOutput : public AnalyzerOutput {
                                             const ObjectMeta& meta) override {
     return out_->BeginObject(conn, meta);
   }
+  std::unique_ptr<ObjectWriter> BeginObjectPiece(const ConnectionInfo& conn,
+                                                 const ObjectMeta& meta,
+                                                 const ObjectPiece& piece) override {
+    return out_->BeginObjectPiece(conn, meta, piece);
+  }
   void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
                         absl::Duration timeout, AnalyzerFactory factory) override {
     expectations_->Expect(client, server, now, timeout, std::move(factory));
