@@ -7,8 +7,6 @@
 // (a reference encoder) on generated header lists over many table sizes.
 #include "protocols/http2/hpack.h"
 
-#include <nghttp2/nghttp2.h>
-
 #include <random>
 #include <string>
 #include <utility>
@@ -17,11 +15,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
+#include "protocols/http2/http2_test_util.h"
 
 namespace tcpfollow {
 namespace {
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
+using h2test::Fields;
 
 class Collect : public HpackDecoder::Sink {
  public:
@@ -347,34 +346,8 @@ TEST_CASE("limit: table size just under and just over") {
   }
 }
 
-// libnghttp2's deflater as a reference encoder.
-class Deflater {
- public:
-  explicit Deflater(size_t table) { REQUIRE(nghttp2_hd_deflate_new(&d_, table) == 0); }
-  ~Deflater() { nghttp2_hd_deflate_del(d_); }
-  void ChangeTableSize(size_t n) { REQUIRE(nghttp2_hd_deflate_change_table_size(d_, n) == 0); }
-  std::string Encode(const Fields& fields) {
-    std::vector<nghttp2_nv> nva;
-    for (const auto& f : fields) {
-      nghttp2_nv nv;
-      nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(f.first.data()));
-      nv.namelen = f.first.size();
-      nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(f.second.data()));
-      nv.valuelen = f.second.size();
-      nv.flags = NGHTTP2_NV_FLAG_NONE;
-      nva.push_back(nv);
-    }
-    std::string out(nghttp2_hd_deflate_bound(d_, nva.data(), nva.size()), '\0');
-    ssize_t n = nghttp2_hd_deflate_hd(d_, reinterpret_cast<uint8_t*>(&out[0]), out.size(),
-                                      nva.data(), nva.size());
-    REQUIRE(n >= 0);
-    out.resize(n);
-    return out;
-  }
-
- private:
-  nghttp2_hd_deflater* d_ = nullptr;
-};
+// libnghttp2's deflater (h2test::Encoder) is the reference encoder.
+using Deflater = h2test::Encoder;
 
 Fields RandomFields(std::mt19937* rng) {
   static const char* kNames[] = {"accept", "user-agent", "cookie", "x-trace", "content-type",
@@ -402,7 +375,7 @@ TEST_CASE("cross-check against libnghttp2's deflater") {
     for (int i = 0; i < 400; ++i) {
       Fields f = RandomFields(&rng);
       Collect c;
-      auto r = dec.Decode(enc.Encode(f), &c);
+      auto r = dec.Decode(enc.Block(f), &c);
       REQUIRE_FALSE(r.malformed);
       REQUIRE_FALSE(r.untrusted);
       REQUIRE(c.fields == f);
@@ -419,7 +392,7 @@ TEST_CASE("cross-check with lost blocks: what is emitted is always right") {
     HpackDecoder dec({}, &stats);
     for (int i = 0; i < 200; ++i) {
       Fields f = RandomFields(&rng);
-      std::string block = enc.Encode(f);
+      std::string block = enc.Block(f);
       if (i % 37 == 5) {  // lost in a gap
         dec.MarkDesync();
         continue;

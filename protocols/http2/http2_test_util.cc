@@ -71,6 +71,10 @@ Encoder::Encoder(size_t table_size) {
 
 Encoder::~Encoder() { nghttp2_hd_deflate_del(d_); }
 
+void Encoder::ChangeTableSize(size_t n) {
+  if (nghttp2_hd_deflate_change_table_size(d_, n) != 0) std::abort();
+}
+
 std::string Encoder::Block(const Fields& fields) {
   std::vector<nghttp2_nv> nva;
   for (const auto& f : fields) {

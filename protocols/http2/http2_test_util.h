@@ -36,6 +36,8 @@ class Encoder {
   Encoder(const Encoder&) = delete;
   Encoder& operator=(const Encoder&) = delete;
   std::string Block(const Fields& fields);
+  // The deflater's table becomes `n` bytes; the next block starts with the size update.
+  void ChangeTableSize(size_t n);
   // HEADERS with the whole block (END_HEADERS), optionally padded / with priority, or
   // split into HEADERS + CONTINUATIONs of at most `fragment` bytes.
   std::string Headers(uint32_t stream, const Fields& fields, bool end_stream,
