@@ -126,22 +126,9 @@ class Walker {
     }
     result.attachment = g_mime_part_is_attachment(part);
     GMimeDataWrapper* content = g_mime_part_get_content(part);
-    if (content != nullptr) {
-      GPtr<GMimeStream> sink(g_mime_stream_mem_new());
-      g_mime_data_wrapper_write_to_stream(content, sink.get());
-      GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink.get()));
-      if (bytes != nullptr && bytes->data != nullptr) {
-        size_t size = bytes->len;
-        if (size > limits_.max_part_bytes) {
-          size = limits_.max_part_bytes;
-          result.truncated = true;
-          ++stats_->parts_truncated;
-        }
-        result.content.assign(reinterpret_cast<const char*>(bytes->data), size);
-      }
-    }
-    ++stats_->parts;
-    out_->parts.push_back(std::move(result));
+    GPtr<GMimeStream> sink(g_mime_stream_mem_new());
+    if (content != nullptr) g_mime_data_wrapper_write_to_stream(content, sink.get());
+    Keep(std::move(result), Written(sink.get()));
   }
 
   // An attached message (message/rfc822) is a part of its own, as GMime writes it back
@@ -163,20 +150,28 @@ class Walker {
     g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
     g_mime_object_write_to_stream(GMIME_OBJECT(inner), options, sink.get());
     g_mime_format_options_free(options);
-    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink.get()));
-    if (bytes != nullptr && bytes->data != nullptr) {
-      size_t size = bytes->len;
-      // GMime ends a multipart's close delimiter with a line break; in the enclosing
-      // message that break belongs to the next delimiter (RFC 2046 5.1.1), not to the part.
-      absl::string_view written(reinterpret_cast<const char*>(bytes->data), size);
-      if (absl::EndsWith(written, "--\r\n")) size -= 2;
-      if (size > limits_.max_part_bytes) {
-        size = limits_.max_part_bytes;
-        result.truncated = true;
-        ++stats_->parts_truncated;
-      }
-      result.content.assign(reinterpret_cast<const char*>(bytes->data), size);
+    absl::string_view written = Written(sink.get());
+    // GMime ends a multipart's close delimiter with a line break; in the enclosing
+    // message that break belongs to the next delimiter (RFC 2046 5.1.1), not to the part.
+    if (absl::EndsWith(written, "--\r\n")) written.remove_suffix(2);
+    Keep(std::move(result), written);
+  }
+
+  // What GMime wrote into a memory stream (empty if nothing).
+  static absl::string_view Written(GMimeStream* sink) {
+    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink));
+    if (bytes == nullptr || bytes->data == nullptr) return {};
+    return absl::string_view(reinterpret_cast<const char*>(bytes->data), bytes->len);
+  }
+
+  // Keeps a part with its content cut at max_part_bytes (counted when cut).
+  void Keep(MimePart result, absl::string_view content) {
+    if (content.size() > limits_.max_part_bytes) {
+      content = content.substr(0, limits_.max_part_bytes);
+      result.truncated = true;
+      ++stats_->parts_truncated;
     }
+    result.content.assign(content.data(), content.size());
     ++stats_->parts;
     out_->parts.push_back(std::move(result));
   }
