@@ -435,13 +435,13 @@ def finish(lab, pcap, manifest_path, description, objects=(), notes=None, allow=
 SCRIPTED_PEERS = os.path.join(HERE, "scripted_peers.py")
 
 
-def _cut_packets(pcap, cuts):
-    """Removes from `pcap` every TCP segment whose payload is exactly one of `cuts`
-    ((port, payload) pairs, port being the server's): the capture then has a hole there,
-    as if the tap had missed it. Returns how many packets were removed."""
+def _rewrite_segments(pcap, targets, change):
+    """Rewrites `pcap` in place, calling `change(tcp)` on every TCP segment whose payload is
+    exactly one of `targets` ((port, payload) pairs, port being the server's): the segment
+    is dropped when it returns False. Returns how many segments matched."""
     from scapy.all import PcapReader, PcapWriter, TCP  # Debian's python3-scapy
-    want = {(p, bytes(b)) for p, b in cuts}
-    kept, removed = [], 0
+    want = {(p, bytes(b)) for p, b in targets}
+    out, matched = [], 0
     with PcapReader(pcap) as r:
         linktype = r.linktype
         for pkt in r:
@@ -449,38 +449,32 @@ def _cut_packets(pcap, cuts):
                 t = pkt[TCP]
                 payload = bytes(t.payload)
                 if payload and ((t.dport, payload) in want or (t.sport, payload) in want):
-                    removed += 1
-                    continue
-            kept.append(pkt)
+                    matched += 1
+                    if not change(t):
+                        continue
+            out.append(pkt)
     w = PcapWriter(pcap, linktype=linktype, sync=True)
-    for pkt in kept:
+    for pkt in out:
         w.write(pkt)
     w.close()
-    return removed
+    return matched
+
+
+def _cut_packets(pcap, cuts):
+    """Removes from `pcap` every TCP segment whose payload is exactly one of `cuts`
+    ((port, payload) pairs, port being the server's): the capture then has a hole there,
+    as if the tap had missed it. Returns how many packets were removed."""
+    return _rewrite_segments(pcap, cuts, lambda t: False)
 
 
 def _corrupt_checksums(pcap, targets):
     """Adds 1 to the TCP checksum of every segment whose payload is exactly one of
     `targets` ((port, payload) pairs): what a capture taken on a host that offloads
     checksums shows. Returns how many packets were changed."""
-    from scapy.all import PcapReader, PcapWriter, TCP  # Debian's python3-scapy
-    want = {(p, bytes(b)) for p, b in targets}
-    out, changed = [], 0
-    with PcapReader(pcap) as r:
-        linktype = r.linktype
-        for pkt in r:
-            if TCP in pkt:
-                t = pkt[TCP]
-                payload = bytes(t.payload)
-                if payload and ((t.dport, payload) in want or (t.sport, payload) in want):
-                    t.chksum = (t.chksum + 1) & 0xffff
-                    changed += 1
-            out.append(pkt)
-    w = PcapWriter(pcap, linktype=linktype, sync=True)
-    for pkt in out:
-        w.write(pkt)
-    w.close()
-    return changed
+    def bump(t):
+        t.chksum = (t.chksum + 1) & 0xffff
+        return True
+    return _rewrite_segments(pcap, targets, bump)
 
 
 def captured_streams(conv, lost_steps):
