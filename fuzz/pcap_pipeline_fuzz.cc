@@ -8,6 +8,7 @@
 
 #include <pcap/pcap.h>
 
+#include "fuzz/small_pipeline.h"
 #include "reassembly/packet_pipeline.h"
 
 namespace tcpfollow {
@@ -56,15 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fclose(f);
     return 0;
   }
-  PacketPipelineConfig config;
-  config.tcp.max_connections = 8;
-  config.tcp.max_buffered_per_direction = 4096;
-  config.tcp.max_buffered_total = 16384;
-  config.tcp.max_segments_per_direction = 16;
-  config.tcp.idle_timeout = absl::Seconds(30);
-  config.defrag.max_datagrams = 8;
-  config.defrag.max_fragments_per_datagram = 8;
-  config.defrag.max_bytes = 32768;
+  const PacketPipelineConfig config = fuzzing::SmallPipelineConfig();
   CheckingHandler handler;
   {
     PacketPipeline pipeline(config, &handler);

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/small_pipeline.h"
 #include "reassembly/packet_pipeline.h"
 #include "testing/memory_output.h"
 #include "tins_ext/capture_source.h"
@@ -228,15 +229,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<ProtocolSpec> specs = RegisteredProtocols(tls_config);
   const ProtocolSet set(specs, ProtocolConfig());
 
-  PacketPipelineConfig config;
-  config.tcp.max_connections = 8;
-  config.tcp.max_buffered_per_direction = 4096;
-  config.tcp.max_buffered_total = 16384;
-  config.tcp.max_segments_per_direction = 16;
-  config.tcp.idle_timeout = absl::Seconds(30);
-  config.defrag.max_datagrams = 8;
-  config.defrag.max_fragments_per_datagram = 8;
-  config.defrag.max_bytes = 32768;
+  const PacketPipelineConfig config = fuzzing::SmallPipelineConfig();
 
   ExpectationTable expectations;
   FuzzOutput out(&expectations);
