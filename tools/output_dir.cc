@@ -156,6 +156,21 @@ absl::StatusOr<int> OutputDir::CreateExclusive(Sub sub, absl::string_view name) 
   return fd;
 }
 
+absl::StatusOr<int> OutputDir::OpenReadWrite(Sub sub, absl::string_view name) {
+  std::string n(name);
+  if (n.empty() || n.find('/') != std::string::npos || n == "." || n == "..") {
+    return absl::InvalidArgumentError(absl::StrCat("refusing file name '", n, "'"));
+  }
+  int fd = openat(DirFd(sub), n.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    std::string msg = absl::StrCat("cannot open ", path_, "/", Relative(sub, name), ": ",
+                                   std::strerror(errno));
+    RecordError(msg);
+    return absl::PermissionDeniedError(msg);
+  }
+  return fd;
+}
+
 absl::StatusOr<int> OutputDir::OpenAppend(Sub sub, absl::string_view name) {
   std::string n(name);
   int fd = openat(DirFd(sub), n.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);

@@ -53,6 +53,8 @@ class OutputDir {
   // AlreadyExists, not counted as an error, when the name is taken (an earlier run's file
   // under --append): the caller picks another name.
   absl::StatusOr<int> CreateExclusive(Sub sub, absl::string_view name);
+  // Opens an existing file of ours for reading and writing at offsets (no symlinks followed).
+  absl::StatusOr<int> OpenReadWrite(Sub sub, absl::string_view name);
   // Opens an existing file of ours for appending (no symlinks followed).
   absl::StatusOr<int> OpenAppend(Sub sub, absl::string_view name);
 

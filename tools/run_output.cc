@@ -127,35 +127,32 @@ class FileObjectWriter : public ObjectWriter {
 };
 
 // A stitched object's bytes: objects/<fuid>-<name>, written at the pieces' offsets (the
-// holes of an incomplete object read as zeros); hashed when complete. Without `fd`
-// (--no-objects, or the file could not be made) only the record is written.
+// holes of an incomplete object read as zeros); hashed when complete. The file is opened
+// for each batch of bytes (at most every 64 KiB of a range) and closed again, so the
+// resources tracked at once (RangeLimits::max_resources) hold no descriptors. Without a
+// file (--no-objects, or it could not be made) only the record is written.
 class FileRangeStorage : public RangeStorage {
  public:
-  FileRangeStorage(RunOutput* out, std::string fuid, std::string file_name, int fd)
-      : out_(out), fuid_(std::move(fuid)), file_name_(std::move(file_name)), fd_(fd) {}
-  ~FileRangeStorage() override {
-    if (fd_ >= 0) close(fd_);
-  }
+  FileRangeStorage(RunOutput* out, std::string fuid, std::string file_name)
+      : out_(out), fuid_(std::move(fuid)), file_name_(std::move(file_name)) {}
   const std::string& fuid() const override { return fuid_; }
 
   void WriteAt(uint64_t offset, absl::string_view bytes) override {
-    if (fd_ < 0 || failed_) return;
-    failed_ = !out_->dir()->WriteAllAt(fd_, offset, bytes,
+    if (file_name_.empty() || failed_) return;
+    int fd = Open();
+    if (fd < 0) return;
+    failed_ = !out_->dir()->WriteAllAt(fd, offset, bytes,
                                        OutputDir::Relative(OutputDir::Sub::kObjects, file_name_));
+    close(fd);
   }
 
   bool ReadAt(uint64_t offset, uint64_t length, std::string* out) override {
-    if (fd_ < 0 || failed_) return false;
-    out->assign(length, '\0');
-    uint64_t done = 0;
-    while (done < length) {
-      ssize_t n = pread(fd_, &(*out)[done], length - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return false;
-      if (n == 0) break;  // past the end: zeros
-      done += static_cast<uint64_t>(n);
-    }
-    return true;
+    if (file_name_.empty() || failed_) return false;
+    int fd = Open();
+    if (fd < 0) return false;
+    bool ok = ReadFd(fd, offset, length, out);
+    close(fd);
+    return ok;
   }
 
   void Close(absl::Time ts, nlohmann::json record, uint64_t length, bool complete,
@@ -179,37 +176,65 @@ class FileRangeStorage : public RangeStorage {
       }
     }
     for (auto it = record.begin(); it != record.end(); ++it) rec[it.key()] = it.value();
-    if (fd_ >= 0) {
+    if (!file_name_.empty()) {
       rec["path"] = OutputDir::Relative(OutputDir::Sub::kObjects, file_name_);
-      if (complete && !failed_) rec["sha256"] = Sha256(length);
-      close(fd_);
-      fd_ = -1;
+      if (complete && !failed_) {
+        std::string sha = Sha256(length);
+        if (!sha.empty()) rec["sha256"] = std::move(sha);
+      }
     }
     out_->OnObjectFinished(rec, rec.value("size", uint64_t{0}));
   }
 
  private:
+  int Open() {
+    absl::StatusOr<int> fd = out_->dir()->OpenReadWrite(OutputDir::Sub::kObjects, file_name_);
+    if (!fd.ok()) {
+      failed_ = true;
+      return -1;
+    }
+    return *fd;
+  }
+
+  static bool ReadFd(int fd, uint64_t offset, uint64_t length, std::string* out) {
+    out->assign(length, '\0');
+    uint64_t done = 0;
+    while (done < length) {
+      ssize_t n = pread(fd, &(*out)[done], length - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return false;
+      if (n == 0) break;  // past the end: zeros
+      done += static_cast<uint64_t>(n);
+    }
+    return true;
+  }
+
+  // "" when the file cannot be read back.
   std::string Sha256(uint64_t length) {
+    int fd = Open();
+    if (fd < 0) return "";
     EVP_MD_CTX* sha = EVP_MD_CTX_new();
     EVP_DigestInit_ex(sha, EVP_sha256(), nullptr);
     std::string chunk;
-    for (uint64_t off = 0; off < length;) {
+    bool ok = true;
+    for (uint64_t off = 0; off < length && ok;) {
       uint64_t n = std::min<uint64_t>(length - off, 1u << 20);
-      if (!ReadAt(off, n, &chunk)) break;
+      ok = ReadFd(fd, off, n, &chunk);
       EVP_DigestUpdate(sha, chunk.data(), chunk.size());
       off += n;
     }
+    close(fd);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(sha, md, &len);
     EVP_MD_CTX_free(sha);
+    if (!ok) return "";
     return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), len));
   }
 
   RunOutput* out_;
   std::string fuid_;
-  std::string file_name_;
-  int fd_;
+  std::string file_name_;  // "" when not stored
   bool failed_ = false;
 };
 
@@ -262,15 +287,18 @@ RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_obj
         const std::string name = ObjectFileName(meta);
         if (!store_objects_ || dir_ == nullptr) {
           uint64_t h = StableHash(ConnectionUid(conn), StableHash(key));
-          return std::make_unique<FileRangeStorage>(this, MakeUid('F', h), "", -1);
+          return std::make_unique<FileRangeStorage>(this, MakeUid('F', h), "");
         }
         for (uint64_t g = 0;; ++g) {
           std::string fuid = MakeUid('F', StableHash(key, Mix(g ^ 0x5354495443480000ull)));
           std::string file = absl::StrCat(fuid, "-", name);
           absl::StatusOr<int> fd = dir_->CreateExclusive(OutputDir::Sub::kObjects, file);
-          if (fd.ok()) return std::make_unique<FileRangeStorage>(this, fuid, file, *fd);
+          if (fd.ok()) {
+            close(*fd);
+            return std::make_unique<FileRangeStorage>(this, fuid, file);
+          }
           if (!absl::IsAlreadyExists(fd.status()) || g >= 1000) {
-            return std::make_unique<FileRangeStorage>(this, fuid, "", -1);
+            return std::make_unique<FileRangeStorage>(this, fuid, "");
           }
         }
       });

@@ -75,9 +75,11 @@ LAUNCHER_CODE = r"""
 import json, os, resource, signal, subprocess, sys, time
 for line in sys.stdin:
     j = json.loads(line)
-    def limits(fsize=j.get("fsize")):
+    def limits(fsize=j.get("fsize"), nofile=j.get("nofile")):
         if fsize:
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        if nofile:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
     with open(j["stdout"], "wb") as so, open(j["stderr"], "wb") as se:
         start = time.monotonic()
         p = subprocess.Popen(j["argv"], cwd=j["cwd"], stdin=subprocess.DEVNULL, stdout=so,
@@ -109,10 +111,10 @@ def launcher():
     return _launcher
 
 
-def run_tool(tool, case_dir, args, out=True, fsize=None, term_after=None):
+def run_tool(tool, case_dir, args, out=True, fsize=None, term_after=None, nofile=None):
     """Runs tcpfollow in case_dir/cwd with `args` (+ -o case_dir/a/b/out); returns Result.
     fsize: RLIMIT_FSIZE in bytes (writes past it fail, as on a full disk); term_after:
-    seconds after which the run is sent SIGTERM."""
+    seconds after which the run is sent SIGTERM; nofile: RLIMIT_NOFILE (open files)."""
     cwd = os.path.join(case_dir, "cwd")
     os.makedirs(cwd, exist_ok=True)
     outdir = os.path.join(case_dir, "a", "b", "out")
@@ -122,7 +124,7 @@ def run_tool(tool, case_dir, args, out=True, fsize=None, term_after=None):
     l = launcher()
     l.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "stdout": so, "stderr": se, "env": env,
                               "timeout": TIMEOUT_S, "fsize": fsize,
-                              "term_after": term_after}) + "\n")
+                              "term_after": term_after, "nofile": nofile}) + "\n")
     l.stdin.flush()
     j = json.loads(l.stdout.readline())
     with open(so, "rb") as f:
@@ -850,6 +852,48 @@ def traversal_check(r, source, min_objects):
     return len(files)
 
 
+def case_http_range_flood(tool, d):
+    """1500 resources in 206 pieces (more than the 1024 tracked at once), run with 256 open
+    files allowed; a range at offset 10^12 and one naming another total."""
+    n = 1500
+
+    def write(p):
+        c = Conn(p, 40420, 80).handshake()
+        for i in range(n):
+            c.send("c", b"GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+            c.send("s", b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-3/8\r\n"
+                        b"Content-Length: 4\r\n\r\nabcd")
+        c.send("c", b"GET /far HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.send("s", b"HTTP/1.1 206 Partial Content\r\n"
+                    b"Content-Range: bytes 1000000000000-1000000000003/*\r\n"
+                    b"Content-Length: 4\r\n\r\nfar!")
+        c.send("c", b"GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n" % (n - 1))  # still tracked
+        c.send("s", b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-7/9\r\n"
+                    b"Content-Length: 4\r\n\r\nefgh")
+        c.close()
+
+    path = pcap_of(os.path.join(d, "in.pcap"), write)
+    r = run_tool(tool, d, ["-r", path], nofile=256)
+    check_processed(r)
+    with open(os.path.join(r.out, "stats.json")) as f:
+        out = json.load(f)["output"]
+    ranges = out["ranges"]
+    files = r.log("files.jsonl")
+    expect(out["write_errors"] == 0, "write errors: %d" % out["write_errors"])
+    expect(ranges["resources"] == n + 1 and ranges["evicted"] == n + 1 - 1024,
+           "resources/evicted: %s" % ranges)
+    expect(ranges["dropped_bytes"] == 8 and ranges["total_mismatches"] == 1,
+           "dropped/mismatch: %s" % ranges)
+    expect(len(files) == n + 1 and all(f.get("stitched") and not f["complete"] for f in files),
+           "%d records" % len(files))
+    far = [f for f in files if f.get("name") == "far"]
+    expect(far and far[0]["size"] == 0, "far range stored: %s" % far)
+    expect(len(os.listdir(os.path.join(r.out, "objects"))) == n + 1, "object files")
+    return ("exit 0, %d resources with 256 open files allowed: %d evicted, %d dropped bytes, "
+            "no write errors, RSS %d MB" % (ranges["resources"], ranges["evicted"],
+                                            ranges["dropped_bytes"], r.maxrss_kb // 1024))
+
+
 def case_http_traversal_names(tool, d):
     names = [n.replace("%s", d) for n in TRAVERSAL_NAMES]
 
@@ -1266,6 +1310,7 @@ CASES = [
     ("http_brotli_bomb", case_http_brotli_bomb, None),
     ("http_corrupt_gzip", case_http_corrupt_gzip, None),
     ("http_traversal_names", case_http_traversal_names, None),
+    ("http_range_flood", case_http_range_flood, None),
     ("smtp_endless_command_line", case_smtp_endless_command_line, None),
     ("smtp_endless_reply_line", case_smtp_endless_reply_line, None),
     ("smtp_unterminated_data", case_smtp_unterminated_data, None),
