@@ -194,5 +194,47 @@ TEST_CASE("BackgroundWriter: errors are counted, not fatal", "[output]") {
   CHECK(Slurp("/etc/passwd").find("must not reach") == std::string::npos);
 }
 
+TEST_CASE("OutputDir: a failure names the file and the reason, and is counted", "[output]") {
+  std::string root = TempDir();
+  auto dir = OutputDir::Open(root);
+  REQUIRE(dir.ok());
+  OutputDir& d = **dir;
+  using Sub = OutputDir::Sub;
+  REQUIRE(std::filesystem::create_directory(root + "/objects/sub"));
+  REQUIRE(std::filesystem::create_directory(root + "/adir"));
+  const std::string longname(300, 'n');
+  struct Case {
+    absl::Status status;
+    std::string message;
+  } cases[] = {
+      {d.Create(Sub::kObjects, "sub").status(),
+       "cannot create " + root + "/objects/sub: Is a directory"},
+      {d.CreateExclusive(Sub::kStreams, longname).status(),
+       "cannot create " + root + "/streams/" + longname + ": File name too long"},
+      {d.OpenAppend(Sub::kTop, "missing.jsonl").status(),
+       "cannot open " + root + "/missing.jsonl: No such file or directory"},
+      {d.OpenReadWrite(Sub::kObjects, "missing").status(),
+       "cannot open " + root + "/objects/missing: No such file or directory"},
+      {d.Rename(Sub::kObjects, "missing", "b.bin").status(),
+       "cannot rename " + root + "/objects/missing to b.bin: No such file or directory"},
+      {d.WriteWhole(Sub::kTop, "adir", "{}"),
+       "cannot rename " + root + "/.adir.tmp: Is a directory"},
+  };
+  for (const Case& c : cases) {
+    CHECK(c.status.code() == absl::StatusCode::kPermissionDenied);
+    CHECK(std::string(c.status.message()) == c.message);
+  }
+  CHECK(d.first_error() == cases[0].message);
+  CHECK_FALSE(d.WriteAll(-1, "x", "streams/bad"));
+  CHECK_FALSE(d.WriteAllAt(-1, 10, "x", "objects/bad"));
+  CHECK(d.write_errors() == 8);
+  CHECK(d.CreateExclusive(Sub::kObjects, "sub").status().code() ==
+        absl::StatusCode::kAlreadyExists);
+  CHECK(d.Create(Sub::kTop, "a/b").status().message() == "refusing file name 'a/b'");
+  CHECK(d.CreateExclusive(Sub::kTop, "..").status().message() == "refusing file name '..'");
+  CHECK(d.OpenReadWrite(Sub::kObjects, "").status().message() == "refusing file name ''");
+  CHECK(d.write_errors() == 8);  // none of them counts
+}
+
 }  // namespace
 }  // namespace tcpfollow
