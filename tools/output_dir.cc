@@ -16,6 +16,10 @@ namespace tcpfollow {
 
 namespace {
 
+bool SafeName(const std::string& n) {
+  return !n.empty() && n.find('/') == std::string::npos && n != "." && n != "..";
+}
+
 absl::StatusOr<int> OpenDirAt(int parent, const char* name, const std::string& shown) {
   if (mkdirat(parent, name, 0755) != 0 && errno != EEXIST) {
     return absl::PermissionDeniedError(
@@ -119,27 +123,31 @@ std::string OutputDir::Relative(Sub sub, absl::string_view name) {
   return std::string(name);
 }
 
+absl::Status OutputDir::Failure(absl::string_view verb, Sub sub, absl::string_view name,
+                                absl::string_view to) {
+  const int err = errno;
+  std::string msg = absl::StrCat("cannot ", verb, " ", path_, "/", Relative(sub, name),
+                                 to.empty() ? "" : " to ", to, ": ", std::strerror(err));
+  RecordError(msg);
+  return absl::PermissionDeniedError(msg);
+}
+
 absl::StatusOr<int> OutputDir::Create(Sub sub, absl::string_view name) {
   std::string n(name);
-  if (n.empty() || n.find('/') != std::string::npos || n == "." || n == "..") {
+  if (!SafeName(n)) {
     return absl::InvalidArgumentError(absl::StrCat("refusing file name '", n, "'"));
   }
   const bool append = append_ && sub == Sub::kTop && absl::EndsWith(n, ".jsonl");
   int fd = openat(DirFd(sub), n.c_str(),
                   O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC,
                   0644);
-  if (fd < 0) {
-    std::string msg = absl::StrCat("cannot create ", path_, "/", Relative(sub, name), ": ",
-                                   std::strerror(errno));
-    RecordError(msg);
-    return absl::PermissionDeniedError(msg);
-  }
+  if (fd < 0) return Failure("create", sub, name);
   return fd;
 }
 
 absl::StatusOr<int> OutputDir::CreateExclusive(Sub sub, absl::string_view name) {
   std::string n(name);
-  if (n.empty() || n.find('/') != std::string::npos || n == "." || n == "..") {
+  if (!SafeName(n)) {
     return absl::InvalidArgumentError(absl::StrCat("refusing file name '", n, "'"));
   }
   int fd = openat(DirFd(sub), n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -147,49 +155,26 @@ absl::StatusOr<int> OutputDir::CreateExclusive(Sub sub, absl::string_view name) 
   if (fd < 0 && errno == EEXIST) {
     return absl::AlreadyExistsError(absl::StrCat(Relative(sub, name), " exists"));
   }
-  if (fd < 0) {
-    std::string msg = absl::StrCat("cannot create ", path_, "/", Relative(sub, name), ": ",
-                                   std::strerror(errno));
-    RecordError(msg);
-    return absl::PermissionDeniedError(msg);
-  }
+  if (fd < 0) return Failure("create", sub, name);
   return fd;
 }
 
 absl::StatusOr<int> OutputDir::OpenReadWrite(Sub sub, absl::string_view name) {
   std::string n(name);
-  if (n.empty() || n.find('/') != std::string::npos || n == "." || n == "..") {
+  if (!SafeName(n)) {
     return absl::InvalidArgumentError(absl::StrCat("refusing file name '", n, "'"));
   }
   int fd = openat(DirFd(sub), n.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    std::string msg = absl::StrCat("cannot open ", path_, "/", Relative(sub, name), ": ",
-                                   std::strerror(errno));
-    RecordError(msg);
-    return absl::PermissionDeniedError(msg);
-  }
+  if (fd < 0) return Failure("open", sub, name);
   return fd;
 }
 
 absl::StatusOr<int> OutputDir::OpenAppend(Sub sub, absl::string_view name) {
   std::string n(name);
   int fd = openat(DirFd(sub), n.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    std::string msg = absl::StrCat("cannot open ", path_, "/", Relative(sub, name), ": ",
-                                   std::strerror(errno));
-    RecordError(msg);
-    return absl::PermissionDeniedError(msg);
-  }
+  if (fd < 0) return Failure("open", sub, name);
   return fd;
 }
-
-namespace {
-
-bool SafeName(const std::string& n) {
-  return !n.empty() && n.find('/') == std::string::npos && n != "." && n != "..";
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> OutputDir::Rename(Sub sub, absl::string_view from,
                                               absl::string_view to) {
@@ -208,10 +193,7 @@ absl::StatusOr<std::string> OutputDir::Rename(Sub sub, absl::string_view from,
     target = absl::StrCat(stem, "-", i, ext);
   }
   if (renameat(dir, f.c_str(), dir, target.c_str()) != 0) {
-    std::string msg = absl::StrCat("cannot rename ", path_, "/", Relative(sub, f), " to ",
-                                   target, ": ", std::strerror(errno));
-    RecordError(msg);
-    return absl::PermissionDeniedError(msg);
+    return Failure("rename", sub, f, target);
   }
   return target;
 }
@@ -227,32 +209,27 @@ absl::Status OutputDir::WriteWhole(Sub sub, absl::string_view name, absl::string
     return absl::DataLossError(absl::StrCat("cannot write ", path_, "/", Relative(sub, name)));
   }
   if (renameat(DirFd(sub), tmp.c_str(), DirFd(sub), std::string(name).c_str()) != 0) {
-    std::string msg = absl::StrCat("cannot rename ", path_, "/", Relative(sub, tmp), ": ",
-                                   std::strerror(errno));
-    RecordError(msg);
-    return absl::PermissionDeniedError(msg);
+    return Failure("rename", sub, tmp);
   }
   return absl::OkStatus();
 }
 
 bool OutputDir::WriteAll(int fd, absl::string_view bytes, absl::string_view what) {
-  while (!bytes.empty()) {
-    ssize_t n = write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      RecordError(absl::StrCat("writing ", path_, "/", what, ": ",
-                               n < 0 ? std::strerror(errno) : "short write"));
-      return false;
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
+  return WriteLoop(fd, nullptr, bytes, what);
 }
 
 bool OutputDir::WriteAllAt(int fd, uint64_t offset, absl::string_view bytes,
                            absl::string_view what) {
+  return WriteLoop(fd, &offset, bytes, what);
+}
+
+bool OutputDir::WriteLoop(int fd, const uint64_t* offset, absl::string_view bytes,
+                          absl::string_view what) {
+  uint64_t at = offset != nullptr ? *offset : 0;
   while (!bytes.empty()) {
-    ssize_t n = pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    ssize_t n = offset != nullptr
+                    ? pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(at))
+                    : write(fd, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       RecordError(absl::StrCat("writing ", path_, "/", what, ": ",
@@ -260,7 +237,7 @@ bool OutputDir::WriteAllAt(int fd, uint64_t offset, absl::string_view bytes,
       return false;
     }
     bytes.remove_prefix(static_cast<size_t>(n));
-    offset += static_cast<uint64_t>(n);
+    at += static_cast<uint64_t>(n);
   }
   return true;
 }

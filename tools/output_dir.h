@@ -79,6 +79,12 @@ class OutputDir {
       : path_(std::move(path)), top_(top), streams_(streams), objects_(objects) {}
   int DirFd(Sub sub) const;
   void RecordError(std::string message);
+  // errno's failure to `verb` (create, open, rename) `name` in `sub` (to `to`, if given):
+  // recorded as a write error and returned, "cannot VERB DIR/sub/NAME[ to TO]: strerror".
+  absl::Status Failure(absl::string_view verb, Sub sub, absl::string_view name,
+                       absl::string_view to = "");
+  // WriteAll (offset null: write, as the file's O_APPEND says) and WriteAllAt (pwrite).
+  bool WriteLoop(int fd, const uint64_t* offset, absl::string_view bytes, absl::string_view what);
 
   std::string path_;
   int top_, streams_, objects_;
