@@ -27,7 +27,6 @@ result with the same key:
 Run from anywhere: python3 corpus/tls/make_ssl3.py   (needs python3-cryptography)
 """
 import hashlib
-import json
 import os
 import struct
 
@@ -148,18 +147,11 @@ def main():
         turns, obj = session(suite, i, cert_der, cert.public_key())
         objs.append(obj)
         CAPTURE.connection(50100 + i, PORT, turns, i)
-    CAPTURE.write_pcap(os.path.join(HERE, "ssl3_rsa.pcap"), round_usec=False)
-    manifest = {"capture": "ssl3_rsa.pcap",
-                "description": "three SSL 3.0 sessions (RSA; AES-128-CBC-SHA, RC4-128-MD5, 3DES-EDE-CBC-SHA) "
-                               "built by make_ssl3.py: no peer here speaks SSL 3.0",
-                "recorded_with": {"generator": "corpus/tls/make_ssl3.py"},
-                "connections": CAPTURE.connections, "objects": objs}
-    with open(os.path.join(HERE, "ssl3_rsa.manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
-    with open(os.path.join(HERE, "ssl3_rsa.args"), "w") as f:
-        f.write("--rsa-key\ncorpus/tls/server.key.pem\n")
-    print("ssl3_rsa.pcap: %d frames, %d sessions" % (len(CAPTURE.frames), len(CAPTURE.connections)))
+    CAPTURE.write(HERE, "ssl3_rsa",
+                  "three SSL 3.0 sessions (RSA; AES-128-CBC-SHA, RC4-128-MD5, 3DES-EDE-CBC-SHA) "
+                  "built by make_ssl3.py: no peer here speaks SSL 3.0",
+                  "corpus/tls/make_ssl3.py", objs, "--rsa-key\ncorpus/tls/server.key.pem\n",
+                  round_usec=False)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ objects) and .args.   Run: python3 corpus/tls/make_tls13_drafts.py   (python3-cr
 """
 import hashlib
 import hmac
-import json
 import os
 import struct
 
@@ -109,20 +108,13 @@ def main():
         objs.append(obj)
         keylog += kl
         CAPTURE.connection(50200 + i, PORT, turns, i)
-    CAPTURE.write_pcap(os.path.join(HERE, "tls13_drafts.pcap"), round_usec=True)
     with open(os.path.join(HERE, "tls13_drafts.keylog"), "w") as f:
         f.write(keylog)
-    manifest = {"capture": "tls13_drafts.pcap",
-                "description": "TLS 1.3 drafts 18, 23 and 28 (TLS_AES_128_GCM_SHA256), one GET each, "
-                               "built by make_tls13_drafts.py: no peer here speaks a draft",
-                "recorded_with": {"generator": "corpus/tls/make_tls13_drafts.py"},
-                "connections": CAPTURE.connections, "objects": objs}
-    with open(os.path.join(HERE, "tls13_drafts.manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
-    with open(os.path.join(HERE, "tls13_drafts.args"), "w") as f:
-        f.write("--keylog\ncorpus/tls/tls13_drafts.keylog\n")
-    print("tls13_drafts.pcap: %d frames, %d sessions" % (len(CAPTURE.frames), len(CAPTURE.connections)))
+    CAPTURE.write(HERE, "tls13_drafts",
+                  "TLS 1.3 drafts 18, 23 and 28 (TLS_AES_128_GCM_SHA256), one GET each, "
+                  "built by make_tls13_drafts.py: no peer here speaks a draft",
+                  "corpus/tls/make_tls13_drafts.py", objs,
+                  "--keylog\ncorpus/tls/tls13_drafts.keylog\n", round_usec=True)
 
 
 if __name__ == "__main__":

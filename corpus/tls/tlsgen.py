@@ -3,7 +3,7 @@ record and handshake framing, the HTTP/1.0 exchange each session carries, and Ca
 lays sessions out as IPv4/TCP over Ethernet between 198.18.0.1 and 198.18.0.2 (three-way
 handshake, segments of at most 1200 bytes each ACKed, FIN both ways; 0.5 ms between
 packets, 0.2 s between connections) and writes the classic pcap and the manifest's
-connection entries (raw stream hashes as generated).
+connection entries (raw stream hashes as generated), and the .args file.
 
 Randoms, sequence numbers and IP ids all come from the Capture's seeded generator, drawn in
 the order the generators call it, so a generator's output depends only on its seed. The
@@ -11,6 +11,8 @@ protection of records (SSL 3.0 MAC-then-CBC/RC4, TLS 1.3 draft AEAD) stays in ea
 generator: they share no cryptography. Imported, never run; needs only the standard library.
 """
 import hashlib
+import json
+import os
 import random
 import struct
 
@@ -130,3 +132,17 @@ class Capture:
             for ts, fr in self.frames:
                 usec = int(round((ts % 1) * 1e6)) % 1000000 if round_usec else int((ts % 1) * 1e6)
                 f.write(struct.pack("<IIII", int(ts), usec, len(fr), len(fr)) + fr)
+
+    def write(self, folder, name, description, generator, objects, args, round_usec):
+        """Writes NAME.pcap (see write_pcap), NAME.manifest.json (its connections and
+        `objects`) and NAME.args (`args`) into `folder`."""
+        self.write_pcap(os.path.join(folder, name + ".pcap"), round_usec)
+        manifest = {"capture": name + ".pcap", "description": description,
+                    "recorded_with": {"generator": generator},
+                    "connections": self.connections, "objects": objects}
+        with open(os.path.join(folder, name + ".manifest.json"), "w") as f:
+            json.dump(manifest, f, indent=1)
+            f.write("\n")
+        with open(os.path.join(folder, name + ".args"), "w") as f:
+            f.write(args)
+        print("%s.pcap: %d frames, %d sessions" % (name, len(self.frames), len(self.connections)))
