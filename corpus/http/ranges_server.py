@@ -15,9 +15,13 @@ import argparse
 import hashlib
 import http.server
 import json
+import os
 import random
-import socket
+import sys
 import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "record"))
+from http_server import Server  # noqa: E402  the lab's: IPv4 and IPv6, half-close before close
 
 BOUNDARY = "tcpfollow-ranges-3d6b6a416f9b5"
 _log_lock = threading.Lock()
@@ -114,27 +118,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    address_family = socket.AF_INET6
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # IPv4 too
-        super().server_bind()
-
-    def shutdown_request(self, request):
-        # Half-close, then read to EOF: the close never turns into an RST.
-        try:
-            request.shutdown(socket.SHUT_WR)
-            request.settimeout(5)
-            while request.recv(65536):
-                pass
-        except OSError:
-            pass
-        self.close_request(request)
 
 
 def main():
