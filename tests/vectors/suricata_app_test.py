@@ -31,7 +31,7 @@ import tempfile
 
 import yaml
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
-from testlib import repo_root, vectors_dir  # noqa: E402
+from testlib import VectorTally, repo_root, vectors_dir  # noqa: E402
 
 SV = "suricata-verify"
 FOLDER_GLOBS = ["smtp-*", "ftp-*", "bug-3616-smtp"]
@@ -328,51 +328,27 @@ def main():
     for pattern in FOLDER_GLOBS:
         on_disk.update(os.path.basename(p) for p in glob.glob(os.path.join(vectors, SV, pattern))
                        if os.path.isdir(p))
-    failures, known = [], []
+    tally = VectorTally()
     for missing in sorted(set(VECTORS) - on_disk):
-        failures.append("%s: listed but not in %s" % (missing, os.path.join(vectors, SV)))
+        tally.failures.append("%s: listed but not in %s" % (missing, os.path.join(vectors, SV)))
     tmp = os.environ.get("TEST_TMPDIR")
     work = tempfile.mkdtemp(prefix="suricata_app.", dir=tmp if tmp and os.path.isdir(tmp) else None)
-    counts = {"ok": 0, "skipped": 0, "known": 0}
     n_checks = 0
     for name in sorted(on_disk):
         entry = VECTORS.get(name, {})
         crashes, diffs, n = run_vector(tool, vectors, name, work)
         if crashes:
-            failures += ["%s: %s" % (name, c) for c in crashes]
-            print("FAIL  %s: %s" % (name, "; ".join(crashes)))
+            tally.crashed(name, crashes)
         elif entry.get("skip") or entry.get("bad_capture"):
-            counts["skipped"] += 1
-            print("skip  %s: %s (ran%s)" % (name, entry.get("skip") or entry["bad_capture"],
-                                          ", exit 0" if entry.get("skip") else ""))
+            tally.skipped(name, entry.get("skip") or entry["bad_capture"],
+                          "ran, exit 0" if entry.get("skip") else "ran")
         elif n == 0:
-            failures.append("%s: test.yaml has no smtp/ftp/fileinfo check: add a skip with a reason" % name)
+            tally.failures.append("%s: test.yaml has no smtp/ftp/fileinfo check: add a skip with a reason" % name)
             print("FAIL  %s: nothing to compare and no skip reason" % name)
-        elif diffs and entry.get("known"):
-            counts["known"] += 1
+        elif tally.compared(name, entry, diffs, ": %d checks" % n):
             n_checks += n
-            known.append("%s: %s\n      got: %s" % (name, entry["known"], "\n      got: ".join(diffs)))
-            print("known %s" % name)
-        elif diffs:
-            failures += ["%s: %s" % (name, d) for d in diffs]
-            print("FAIL  %s:\n      %s" % (name, "\n      ".join(diffs)))
-        else:
-            counts["ok"] += 1
-            n_checks += n
-            note = "  (marked KNOWN DIFFERENCE but now agrees: remove `known`)" if entry.get("known") else ""
-            print("ok    %s: %d checks%s" % (name, n, note))
     shutil.rmtree(work, ignore_errors=True)
-    if known:
-        print("\nKNOWN DIFFERENCES (expected failures, not counted):")
-        for k in known:
-            print("  " + k)
-    print("\n%d vectors: %d ok, %d skipped (ran only), %d known differences, %d failures; "
-          "%d test.yaml checks compared" % (len(on_disk), counts["ok"], counts["skipped"],
-                                            counts["known"], len(failures), n_checks))
-    for f in failures:
-        print("FAIL " + f)
-    return 1 if failures else 0
-
+    return tally.report(len(on_disk), "; %d test.yaml checks compared" % n_checks)
 
 if __name__ == "__main__":
     sys.exit(main())

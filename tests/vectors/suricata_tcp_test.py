@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
-from testlib import repo_root, vectors_dir  # noqa: E402
+from testlib import VectorTally, repo_root, vectors_dir  # noqa: E402
 
 SV = "suricata-verify"
 FOLDER_GLOBS = ["eve-overlap-payload-*", "tcp-*", "*gap*", "bug-3286-*", "bug-6244-*"]
@@ -431,17 +431,15 @@ def main():
     for pattern in FOLDER_GLOBS:
         on_disk.update(os.path.basename(p) for p in glob.glob(os.path.join(vectors, SV, pattern))
                        if os.path.isdir(p))
-    failures = []
-    known = []
+    tally = VectorTally()
     for missing in sorted(on_disk - listed):
-        failures.append("%s: vector folder not in the table (add an entry or a skip)" % missing)
+        tally.failures.append("%s: vector folder not in the table (add an entry or a skip)" % missing)
     tmp = os.environ.get("TEST_TMPDIR")
     work = tempfile.mkdtemp(prefix="suricata_tcp.", dir=tmp if tmp and os.path.isdir(tmp) else None)
-    counts = {"ok": 0, "skipped": 0, "known": 0}
     for entry in VECTORS:
         name = entry["folder"]
         if name not in on_disk:
-            failures.append("%s: listed but not in %s" % (name, os.path.join(vectors, SV)))
+            tally.failures.append("%s: listed but not in %s" % (name, os.path.join(vectors, SV)))
             continue
         runs = [("pcap", "checks")]
         if entry.get("pcap2"):
@@ -452,34 +450,13 @@ def main():
             crashes += c
             diffs += d
         if crashes:
-            failures += ["%s: %s" % (name, c) for c in crashes]
-            print("FAIL  %s: %s" % (name, "; ".join(crashes)))
+            tally.crashed(name, crashes)
         elif entry.get("skip"):
-            counts["skipped"] += 1
-            ran = "not run" if entry.get("no_capture") else "ran, exit 0"
-            print("skip  %s: %s (%s)" % (name, entry["skip"], ran))
-        elif diffs and entry.get("known"):
-            counts["known"] += 1
-            known.append("%s: %s\n      got: %s" % (name, entry["known"], "\n      got: ".join(diffs)))
-            print("known %s" % name)
-        elif diffs:
-            failures += ["%s: %s" % (name, d) for d in diffs]
-            print("FAIL  %s:\n      %s" % (name, "\n      ".join(diffs)))
+            tally.skipped(name, entry["skip"], "not run" if entry.get("no_capture") else "ran, exit 0")
         else:
-            counts["ok"] += 1
-            note = "  (marked KNOWN DIFFERENCE but now agrees: remove `known`)" if entry.get("known") else ""
-            print("ok    %s%s" % (name, note))
+            tally.compared(name, entry, diffs)
     shutil.rmtree(work, ignore_errors=True)
-    if known:
-        print("\nKNOWN DIFFERENCES (expected failures, not counted):")
-        for k in known:
-            print("  " + k)
-    print("\n%d vectors: %d ok, %d skipped (ran only), %d known differences, %d failures"
-          % (len(VECTORS), counts["ok"], counts["skipped"], counts["known"], len(failures)))
-    for f in failures:
-        print("FAIL " + f)
-    return 1 if failures else 0
-
+    return tally.report(len(VECTORS))
 
 if __name__ == "__main__":
     sys.exit(main())
