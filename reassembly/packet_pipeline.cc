@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tins_ext/not_ip.h"
+
 namespace tcpfollow {
 
 namespace {
@@ -32,13 +34,12 @@ void PacketPipeline::OnPacket(const RawPacket& packet) {
     next_advance_ = last_ts_ + kAdvanceInterval;
   }
   IpPacket ip;
-  DecodeError e = DecodeFrame(packet.link_type,
-                              absl::string_view(reinterpret_cast<const char*>(packet.data),
-                                                packet.caplen),
-                              &ip);
+  const absl::string_view frame(reinterpret_cast<const char*>(packet.data), packet.caplen);
+  DecodeError e = DecodeFrame(packet.link_type, frame, &ip);
   if (e != DecodeError::kOk) {
     ++counts_.errors[static_cast<size_t>(e)];
     if (e == DecodeError::kUnsupportedLink) CountUnsupportedLink(packet.link_type);
+    if (e == DecodeError::kNotIp) CountNotIp(packet.link_type, frame);
     return;
   }
   OnIp(packet.ts, ip, Tunnel());
@@ -54,6 +55,24 @@ void PacketPipeline::CountUnsupportedLink(int link_type) {
   if (counts_.unsupported_link_types.size() < PacketCounts::kMaxUnsupportedLinkTypes) {
     counts_.unsupported_link_types.emplace_back(link_type, 1);
   }
+}
+
+void PacketPipeline::CountNotIp(int link_type, absl::string_view frame) {
+  uint32_t key = NotIpKey(link_type, frame);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& [k, n] : counts_.not_ip) {
+      if (k == key) {
+        ++n;
+        return;
+      }
+    }
+    if (counts_.not_ip.size() < PacketCounts::kMaxNotIpKinds) {
+      counts_.not_ip.emplace_back(key, 1);
+      return;
+    }
+    key = kNotIpOther;  // the table is full: counted under "other"
+  }
+  counts_.not_ip.emplace_back(key, 1);  // "other" when every slot holds a named kind
 }
 
 void PacketPipeline::OnIp(absl::Time ts, const IpPacket& ip, const Tunnel& tunnel) {

@@ -53,6 +53,10 @@ struct PacketCounts {
   // kMaxUnsupportedLinkTypes distinct types are named, the rest counted in errors only.
   static constexpr size_t kMaxUnsupportedLinkTypes = 16;
   std::vector<std::pair<int, uint64_t>> unsupported_link_types;
+  // Frames that are not IP (errors[kNotIp]), by what they carry (tins_ext/not_ip.h:
+  // ethertype, LLC, ...); at most kMaxNotIpKinds kinds, the rest under kNotIpOther.
+  static constexpr size_t kMaxNotIpKinds = 16;
+  std::vector<std::pair<uint32_t, uint64_t>> not_ip;
 };
 
 class PacketPipeline {
@@ -80,6 +84,7 @@ class PacketPipeline {
   };
   void OnIp(absl::Time ts, const IpPacket& ip, const Tunnel& tunnel);
   void CountUnsupportedLink(int link_type);
+  void CountNotIp(int link_type, absl::string_view frame);
 
   PacketPipelineConfig config_;
   TcpReassembler tcp_;

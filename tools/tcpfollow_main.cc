@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -38,6 +39,7 @@
 #include "tools/output_dir.h"
 #include "reassembly/packet_pipeline.h"
 #include "tins_ext/capture_source.h"
+#include "tins_ext/not_ip.h"
 #include "tins_ext/pcap_writer.h"
 #include "tins_ext/tunnel.h"
 #include "tools/report/report.h"
@@ -168,6 +170,38 @@ void AddCounts(const PacketCounts& c, PacketCounts* sum) {
     }
     if (!found) sum->unsupported_link_types.emplace_back(type, n);
   }
+  for (const auto& [key, n] : c.not_ip) {
+    auto it = std::find_if(sum->not_ip.begin(), sum->not_ip.end(),
+                           [key = key](const auto& kn) { return kn.first == key; });
+    if (it == sum->not_ip.end()) {
+      sum->not_ip.emplace_back(key, n);
+    } else {
+      it->second += n;
+    }
+  }
+}
+
+// "arp 12, lldp 3, 0x88b5 2": what the frames that are not IP carried, most first.
+std::vector<std::pair<std::string, uint64_t>> NotIpKinds(const PacketCounts& c) {
+  std::vector<std::pair<std::string, uint64_t>> kinds;
+  uint64_t named = 0;
+  for (const auto& [key, n] : c.not_ip) {
+    const std::string name = NotIpName(key);
+    auto it = std::find_if(kinds.begin(), kinds.end(),
+                           [&name](const auto& kn) { return kn.first == name; });
+    if (it == kinds.end()) {
+      kinds.emplace_back(name, n);
+    } else {
+      it->second += n;  // two keys with one name (0x8847 and 0x8848: mpls)
+    }
+    named += n;
+  }
+  // Frames of tunnels' inner layers that were not IP are counted but not looked into.
+  const uint64_t all = c.errors[static_cast<size_t>(DecodeError::kNotIp)];
+  if (all > named) kinds.emplace_back("other", all - named);
+  std::stable_sort(kinds.begin(), kinds.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return kinds;
 }
 
 void AddTunnelStats(const TunnelStats& t, TunnelStats* sum) {
@@ -244,7 +278,9 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
   if (!errors.empty()) lines.push_back("  damaged or undecodable packets: " + absl::StrJoin(errors, ", "));
   const size_t not_ip = static_cast<size_t>(DecodeError::kNotIp);
   if (not_ip < c.errors.size() && c.errors[not_ip] > 0) {
-    lines.push_back(absl::StrFormat("  not IP (ARP, LLDP, ...): %d packets skipped",
+    std::vector<std::string> kinds;
+    for (const auto& [name, n] : NotIpKinds(c)) kinds.push_back(absl::StrCat(name, " ", n));
+    lines.push_back(absl::StrFormat("  not IP: %s (%d packets skipped)", absl::StrJoin(kinds, ", "),
                                     c.errors[not_ip]));
   }
   for (const auto& [type, count] : c.unsupported_link_types) {
@@ -442,6 +478,9 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out,
     errors[DecodeErrorName(static_cast<DecodeError>(i))] = t.packets.errors[i];
   }
   pk["decode_errors"] = errors;
+  nlohmann::json not_ip = nlohmann::json::object();
+  for (const auto& [name, n] : NotIpKinds(t.packets)) not_ip[name] = n;
+  pk["not_ip"] = not_ip;
   nlohmann::json& tcp = stats->Section("tcp");
   const TcpStats& s = t.tcp;
 #define TCP_FIELD(f) tcp[#f] = s.f;
