@@ -321,6 +321,16 @@ void PrintSummary(const Options& o, const RunTotals& t, const RunOutput& out,
     lines.push_back(absl::StrFormat("  not TCP: udp %d, other %d", c.udp, c.other_ip));
   }
   for (const std::string& l : protos.SummaryLines()) lines.push_back("  " + l);
+  if (!fs.chain.decrypted_not_parsed.empty()) {  // decrypted, then nobody read the plaintext
+    uint64_t total = 0;
+    std::vector<std::string> why;
+    for (const auto& [reason, n] : fs.chain.decrypted_not_parsed) {
+      total += n;
+      why.push_back(absl::StrFormat("%s (%d)", reason, n));
+    }
+    lines.push_back(absl::StrFormat("  %d session%s decrypted but not parsed: %s", total,
+                                    total == 1 ? "" : "s", absl::StrJoin(why, ", ")));
+  }
   std::vector<std::string> records;
   for (const std::string& log : RegisteredLogs()) {
     if (log != "flows" && log != "files" && !protos.specs().empty()) {
@@ -419,6 +429,9 @@ void WriteStats(const Options& o, const RunTotals& t, const RunOutput& out,
   sessions["switches"] = ch.switches;
   sessions["switches_refused"] = ch.switches_refused;
   sessions["alpn_selected"] = ch.alpn_selected;
+  nlohmann::json not_parsed = nlohmann::json::object();
+  for (const auto& [reason, n] : ch.decrypted_not_parsed) not_parsed[reason] = n;
+  sessions["decrypted_not_parsed"] = not_parsed;
   sessions["decrypted_connections"] = t.streams.decrypted_connections;
   sessions["expectations_matched"] = expectations.matched();
   sessions["expectations_matched_late"] = t.streams.late_expectations;
@@ -964,6 +977,7 @@ int Run(int argc, char** argv) {
     sum.switches += c.switches;
     sum.switches_refused += c.switches_refused;
     sum.alpn_selected += c.alpn_selected;
+    for (const auto& [why, n] : c.decrypted_not_parsed) sum.decrypted_not_parsed[why] += n;
   }
   if (fanout) {
     for (LiveWorker& w : workers) {

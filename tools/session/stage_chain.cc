@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 namespace tcpfollow {
 
 StageChain::StageChain(const ConnectionInfo* conn, AnalyzerOutput* out, const ProtocolSet* set,
@@ -12,7 +15,10 @@ StageChain::StageChain(const ConnectionInfo* conn, AnalyzerOutput* out, const Pr
   const ProtocolSet::Entry* entry = nullptr;
   if (!start.empty()) {
     entry = set_->Find(start);
-    if (entry == nullptr) state_ = State::kIgnoring;
+    if (entry == nullptr) {
+      state_ = State::kIgnoring;
+      unknown_start_ = start;
+    }
   } else if ((entry = set_->FindByAlpn(facts_.alpn)) != nullptr) {
     ++stats_->alpn_selected;
   }
@@ -63,6 +69,7 @@ std::unique_ptr<Analyzer> StageChain::Make(const ProtocolSet::Entry& entry,
 }
 
 size_t StageChain::OnData(Direction dir, absl::Time ts, absl::string_view bytes) {
+  saw_data_ |= !bytes.empty();
   switch (state_) {
     case State::kIgnoring:
       break;
@@ -273,6 +280,46 @@ void StageChain::OnClose(absl::Time ts) {
   // Last chance for a short connection, or one whose other side was never seen.
   if (state_ == State::kDetecting) Detect(ts, /*final=*/true);
   if (analyzer_) analyzer_->OnClose(ts);
+  CountNotParsed();
+}
+
+namespace {
+
+// An ALPN from the traffic as the summary may print it: printable ASCII, other bytes as
+// \xNN, at most 32 bytes.
+std::string PrintableAlpn(absl::string_view alpn) {
+  std::string out;
+  for (unsigned char c : alpn.substr(0, 32)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, absl::StrFormat("\\x%02X", static_cast<int>(c)));
+    }
+  }
+  if (alpn.size() > 32) out += "...";
+  return out;
+}
+
+}  // namespace
+
+void StageChain::CountNotParsed() {
+  // Only the plaintext of a TLS session: a cleartext connection nobody parses is counted
+  // as undetected, and a chain whose stage ran (then maybe switched) was parsed.
+  if (counted_ || !facts_.tls || depth_ == 0 || !saw_data_ || !service_.empty()) return;
+  counted_ = true;
+  std::string reason;
+  if (!unknown_start_.empty()) {
+    reason = absl::StrCat("no parser for ", unknown_start_);
+  } else if (!facts_.alpn.empty()) {
+    reason = absl::StrCat("ALPN ", PrintableAlpn(facts_.alpn));
+  } else {
+    reason = "no protocol detected in the plaintext";
+  }
+  auto& reasons = stats_->decrypted_not_parsed;
+  if (reasons.find(reason) == reasons.end() && reasons.size() >= kMaxNotParsedReasons) {
+    reason = "ALPN (other)";
+  }
+  ++reasons[reason];
 }
 
 }  // namespace tcpfollow

@@ -16,6 +16,7 @@
 #ifndef TCPFOLLOW_TOOLS_SESSION_STAGE_CHAIN_H_
 #define TCPFOLLOW_TOOLS_SESSION_STAGE_CHAIN_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,11 @@ struct StageChainStats {
   uint64_t switches = 0;        // handoffs performed
   uint64_t switches_refused = 0;  // to a protocol nobody parses, or past the caps
   uint64_t alpn_selected = 0;   // plaintext stages chosen by ALPN
+  // Decrypted TLS sessions whose plaintext no stage parsed, by reason: "ALPN spdy/3" (an
+  // ALPN no protocol claims, and nothing recognised the bytes), "no protocol detected in
+  // the plaintext" (no ALPN). At most kMaxNotParsedReasons reasons; more ALPNs are
+  // counted as "ALPN (other)".
+  std::map<std::string, uint64_t> decrypted_not_parsed;
 };
 
 class StageChain : public Analyzer {
@@ -52,6 +58,7 @@ class StageChain : public Analyzer {
   static constexpr uint64_t kMaxMidstreamSkipBytes = 256 * 1024;  // per direction
   static constexpr int kMaxDepth = 4;     // TLS inside a tunnel inside TLS ...
   static constexpr int kMaxSwitches = 8;  // handoffs in one chain
+  static constexpr size_t kMaxNotParsedReasons = 16;
 
   // `conn`, `out`, `set`, `tap` and `stats` outlive the chain; `tap` and `stats` may be
   // null. `start` names the first stage ("" : detect, unless facts.alpn names one).
@@ -92,6 +99,8 @@ class StageChain : public Analyzer {
   void Switch(Handoff h, Direction dir, absl::Time ts, absl::string_view rest);
   void Restart(StageFacts facts);
   void GiveUp();
+  // At the end: a TLS plaintext chain that carried bytes but never ran a stage says why.
+  void CountNotParsed();
 
   const ConnectionInfo* conn_;
   AnalyzerOutput* out_;
@@ -114,6 +123,9 @@ class StageChain : public Analyzer {
   std::unique_ptr<Analyzer> analyzer_;
   std::unique_ptr<Analyzer> successor_;  // for the plaintext of a TLS stage (PROT P)
   std::string service_;
+  std::string unknown_start_;  // the first stage was named but no protocol has that name
+  bool saw_data_ = false;
+  bool counted_ = false;
 };
 
 }  // namespace tcpfollow

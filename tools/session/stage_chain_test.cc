@@ -3,6 +3,7 @@
 // protocol, back to detection, to a protocol nobody parses), with fake protocols that log.
 #include "tools/session/stage_chain.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -294,6 +295,51 @@ TEST_CASE("StageChain: switches are capped", "[session]") {
   int closes = 0;
   for (const std::string& l : f.log) closes += l == "ping close";
   CHECK(closes == StageChain::kMaxSwitches + 1);
+}
+
+TEST_CASE("StageChain: decrypted plaintext nobody parses is counted by reason", "[session]") {
+  Fixture f;
+  StageChainStats stats;
+  auto plaintext = [&](const std::string& alpn, const std::string& bytes) {
+    StageFacts facts;
+    facts.tls = true;
+    facts.alpn = alpn;
+    StageChain chain(&f.conn, &f.out, f.set.get(), facts, nullptr, &stats, "", /*depth=*/1);
+    if (!bytes.empty()) chain.OnData(kC, kT, bytes);
+    chain.OnClose(kT);
+    chain.OnClose(kT);  // counted once
+  };
+  plaintext("spdy/3", "\x80\x03\x00\x01 frames");
+  plaintext("spdy/3", "\x80\x03\x00\x01 more");
+  plaintext("", "* OK IMAP4rev1 ready\r\n");
+  plaintext("odd\x01" "alpn", "\x01\x02");
+  plaintext("hello-alpn", "HI\n");      // parsed: ALPN names a protocol
+  plaintext("", "PING 1\n");             // parsed: detected by content
+  plaintext("spdy/3", "");               // no plaintext: nothing to parse
+  CHECK(stats.decrypted_not_parsed ==
+        std::map<std::string, uint64_t>{{"ALPN spdy/3", 2},
+                                        {"ALPN odd\\x01alpn", 1},
+                                        {"no protocol detected in the plaintext", 1}});
+  // A cleartext connection nobody parses is undetected, not "decrypted but not parsed".
+  StageChain clear(&f.conn, &f.out, f.set.get(), StageFacts(), nullptr, &stats);
+  clear.OnData(kC, kT, "\x01\x02 binary");
+  clear.OnClose(kT);
+  CHECK(stats.decrypted_not_parsed.size() == 3);
+}
+
+TEST_CASE("StageChain: reasons for unparsed plaintext are bounded", "[session][limits]") {
+  Fixture f;
+  StageChainStats stats;
+  for (size_t i = 0; i < StageChain::kMaxNotParsedReasons + 4; ++i) {
+    StageFacts facts;
+    facts.tls = true;
+    facts.alpn = absl::StrCat("x", i);
+    StageChain chain(&f.conn, &f.out, f.set.get(), facts, nullptr, &stats, "", 1);
+    chain.OnData(kC, kT, "\x01\x02");
+    chain.OnClose(kT);
+  }
+  CHECK(stats.decrypted_not_parsed.size() == StageChain::kMaxNotParsedReasons + 1);
+  CHECK(stats.decrypted_not_parsed["ALPN (other)"] == 4);
 }
 
 }  // namespace
