@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,7 +33,11 @@ struct ObjectMeta {
   std::string source;     // "http", "smtp", "ftp"
   std::string name;       // may be empty or hostile
   std::string mime_type;  // may be empty
-  std::string extension;  // preferred extension without dot when name has none ("eml")
+  std::string extension;  // preferred extension without dot when name has none ("eml");
+                          // empty: the output layer takes one from mime_type
+  // Which end of the connection given to BeginObject sent the object: files.jsonl's
+  // tx_hosts (that end's address), rx_hosts (the other's) and is_orig. Unset: not logged.
+  std::optional<Direction> sender;
 };
 
 // Where an object ended up; filled when the object is finished.
@@ -53,7 +58,9 @@ class ObjectWriter {
   // see AnalyzerOutput::BeginObjectPiece) leaves a hole there; others continue after it.
   virtual void Gap(uint64_t length) { (void)length; }
   // Closes the object and writes its files.jsonl record. `extra` fields are merged into
-  // that record (e.g. {"partial": true}).
+  // that record: {"partial": true}, and the carrying record's key facts under that log's
+  // own field names (http: method, host, uri; smtp: mailfrom, rcptto, subject; ftp:
+  // command, arg), so that files.jsonl needs no join.
   virtual ObjectResult Finish(absl::Time ts, const nlohmann::json& extra = nlohmann::json::object()) = 0;
 };
 

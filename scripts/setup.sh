@@ -12,6 +12,7 @@ build_and_test=(
   zlib1g-dev libbrotli-dev liblzma-dev libzstd-dev libgmime-3.0-dev pkg-config
   python3 python3-scapy iproute2 nftables ethtool libnghttp2-dev
   chromium chromium-driver
+  media-types
 )
 record_and_bench=(
   curl openssl tcpdump tcpflow tshark ssldump tcpick

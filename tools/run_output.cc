@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "tins_ext/community_id.h"
+#include "tools/mime_extensions.h"
 
 namespace tcpfollow {
 
@@ -47,8 +48,18 @@ class FileObjectWriter : public ObjectWriter {
         community_id_(CommunityIdV1(conn.client, conn.server)),
         store_(store) {
     std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
-    if (!meta.extension.empty() && name.find('.') == std::string::npos) {
-      absl::StrAppend(&name, ".", SanitizeFileName(meta.extension, "bin"));
+    // A name without an extension gets the one its type has ("Fx-http.html", a MIME text
+    // part "Fy-smtp.txt"), so that a double-click opens it with the right program.
+    const std::string extension = !meta.extension.empty()
+                                      ? meta.extension
+                                      : MimeExtensions::System().For(meta.mime_type);
+    if (!extension.empty() && name.find('.') == std::string::npos) {
+      absl::StrAppend(&name, ".", SanitizeFileName(extension, "bin"));
+    }
+    if (meta.sender) {  // Zeek's files.log: the hosts that sent and received the object
+      const bool orig = *meta.sender == Direction::kClientToServer;
+      tx_host_ = (orig ? conn.client : conn.server).addr.ToString();
+      rx_host_ = (orig ? conn.server : conn.client).addr.ToString();
     }
     file_name_ = absl::StrCat(fuid_, "-", name);
     if (store_) {  // --no-objects: nothing to hash
@@ -95,6 +106,11 @@ class FileObjectWriter : public ObjectWriter {
     }
     if (!meta_.name.empty()) rec["name"] = meta_.name;
     if (!meta_.mime_type.empty()) rec["mime_type"] = meta_.mime_type;
+    if (meta_.sender) {
+      rec["tx_hosts"] = nlohmann::json::array({tx_host_});
+      rec["rx_hosts"] = nlohmann::json::array({rx_host_});
+      rec["is_orig"] = *meta_.sender == Direction::kClientToServer;
+    }
     if (extra.is_object()) {
       for (auto it = extra.begin(); it != extra.end(); ++it) rec[it.key()] = it.value();
     }
@@ -117,6 +133,7 @@ class FileObjectWriter : public ObjectWriter {
   std::string fuid_;
   std::string uid_;
   std::string community_id_;
+  std::string tx_host_, rx_host_;  // with meta_.sender
   std::string file_name_;
   EVP_MD_CTX* sha_ = nullptr;  // null when not storing
   std::string buffer_;

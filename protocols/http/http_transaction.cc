@@ -225,6 +225,7 @@ HttpBody::~HttpBody() = default;
 
 void HttpBody::Prepare(const HttpMessageHeaders& h) {
   meta_.source = "http";
+  meta_.sender = request_ ? Direction::kClientToServer : Direction::kServerToClient;
   meta_.name = ContentDispositionFilename(h.disposition);
   named_by_disposition_ = !meta_.name.empty();
   if (meta_.name.empty() && (!request_ || tx_->method == "PUT")) {
@@ -326,6 +327,9 @@ void HttpBody::FlushSniffed() {
 
 void HttpBody::OpenObject(absl::string_view first) {
   if (meta_.source.empty()) meta_.source = "http";
+  if (!meta_.sender) {
+    meta_.sender = request_ ? Direction::kClientToServer : Direction::kServerToClient;
+  }
   if (meta_.mime_type.empty()) meta_.mime_type = SniffMimeType(first);
   writer_ = ctx_->out->BeginObject(*ctx_->conn, meta_);
   ++*ctx_->objects;
@@ -369,6 +373,13 @@ void HttpBody::Finish(bool incomplete, absl::Time ts) {
     if (missing_ > 0) extra["missing_bytes"] = missing_;
     if (limited) extra["decompression_limited"] = true;
     if (decode_error_) extra["content_decoding_error"] = true;
+    // The request that carried or asked for the object, as http.jsonl names its fields.
+    auto put = [&extra](const char* key, const std::string& value) {
+      if (!value.empty()) extra[key] = ToValidUtf8(value);
+    };
+    put("method", tx_->method);
+    put("host", tx_->host);
+    put("uri", tx_->uri);
     writer_->Finish(ts, extra);
     writer_.reset();
   }

@@ -160,7 +160,11 @@ TEST_CASE("concurrent streams: records and objects") {
   REQUIRE(obj3 != nullptr);
   CHECK(obj3->data == text);
   CHECK(obj3->finished);
-  CHECK(obj3->extra.empty());
+  // Complete, and the files.jsonl record names the request that asked for it.
+  CHECK(!obj3->extra.contains("partial"));
+  CHECK(obj3->extra["method"] == "GET");
+  CHECK(obj3->extra["uri"] == "/text.txt");
+  CHECK(obj3->meta.sender == Direction::kServerToClient);
   CHECK(o.stats.frames.unknown_frames == 1);
   CHECK(o.stats.transactions == 2);
   CHECK(o.stats.objects == 2);

@@ -5,6 +5,7 @@
 #include "protocols/smtp/smtp_analyzer.h"
 
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -532,6 +533,7 @@ void SmtpAnalyzer::StartMessage(absl::Time ts) {
   Transaction& t = Current(ts);
   if (t.message != nullptr) return;
   ObjectMeta meta{"smtp", "", "message/rfc822", "eml"};
+  meta.sender = Direction::kClientToServer;
   txn_->message = out_->BeginObject(conn_, meta);
 }
 
@@ -558,14 +560,7 @@ void SmtpAnalyzer::WriteMessage(absl::string_view bytes) {
 void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
   if (txn_ == nullptr || txn_->message == nullptr) return;
   Transaction& t = *txn_;
-  nlohmann::json extra = nlohmann::json::object();
-  if (!complete || t.message_gap) extra["partial"] = true;
-  ObjectResult result = t.message->Finish(ts, extra);
-  t.message.reset();
-  t.message_done = true;
   t.partial = !complete || t.message_gap;
-  ++stats_->messages;
-  t.fuids.push_back(result.fuid);
   std::string stitched;
   if (t.message_gap && !t.mime_overflow) {
     // Parts complete on either side of the gaps are still worth having: cut each gap out
@@ -583,27 +578,44 @@ void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
   } else if (t.mime_overflow) {
     t.mime_error = "message over the MIME size limit";
   }
+  // Parsed before the message's own files.jsonl record is written, so that the record
+  // can name the mail's subject.
+  std::optional<MimeMessage> parsed;
   if (!t.mime_error.empty() && stitched.empty()) {
     ++stats_->mime_skipped;
-    t.ReleaseMime();
-    return;
+  } else {
+    if (!stitched.empty()) ++stats_->mime_resynced;
+    absl::StatusOr<MimeMessage> p = mime_.Extract(stitched.empty() ? t.mime_buffer : stitched);
+    if (p.ok()) {
+      parsed = *std::move(p);
+    } else {
+      ++stats_->mime_skipped;
+      t.mime_error = ToValidUtf8(p.status().message());
+    }
   }
-  if (!stitched.empty()) ++stats_->mime_resynced;
-  absl::StatusOr<MimeMessage> parsed = mime_.Extract(stitched.empty() ? t.mime_buffer : stitched);
   t.ReleaseMime();
-  if (!parsed.ok()) {
-    ++stats_->mime_skipped;
-    t.mime_error = ToValidUtf8(parsed.status().message());
-    return;
-  }
+  // The mail transaction that carried the objects, as smtp.jsonl names its fields.
+  nlohmann::json carried = nlohmann::json::object();
+  if (!t.mailfrom.empty()) carried["mailfrom"] = t.mailfrom;
+  if (!t.rcptto.empty()) carried["rcptto"] = t.rcptto;
+  if (parsed && !parsed->headers.subject.empty()) carried["subject"] = parsed->headers.subject;
+  nlohmann::json extra = carried;
+  if (t.partial) extra["partial"] = true;
+  ObjectResult result = t.message->Finish(ts, extra);
+  t.message.reset();
+  t.message_done = true;
+  ++stats_->messages;
+  t.fuids.push_back(result.fuid);
+  if (!parsed) return;
   t.headers = std::move(parsed->headers);
   t.have_headers = true;
   for (const MimePart& part : parsed->parts) {
     ObjectMeta meta{"smtp", part.filename, part.mime_type,
                     part.mime_type == "message/rfc822" ? "eml" : ""};
+    meta.sender = Direction::kClientToServer;
     std::unique_ptr<ObjectWriter> writer = out_->BeginObject(conn_, meta);
     writer->Write(part.content);
-    nlohmann::json part_extra = nlohmann::json::object();
+    nlohmann::json part_extra = carried;
     if (part.truncated) part_extra["partial"] = true;
     t.fuids.push_back(writer->Finish(ts, part_extra).fuid);
     ++stats_->parts;

@@ -145,7 +145,12 @@ TEST_CASE("SmtpAnalyzer: one transaction, record fields and objects", "[smtp]") 
   REQUIRE(eml != nullptr);
   CHECK(eml->meta.extension == "eml");
   CHECK(eml->data == Unstuffed());
-  CHECK(eml->extra.empty());
+  // The files.jsonl record names the mail that carried it; complete: not partial.
+  CHECK(!eml->extra.contains("partial"));
+  CHECK(eml->extra["mailfrom"] == r["mailfrom"]);
+  CHECK(eml->extra["rcptto"] == r["rcptto"]);
+  CHECK(eml->extra["subject"] == "hello");
+  CHECK(eml->meta.sender == Direction::kClientToServer);
   const auto* text = out.FindObject(r["fuids"][1]);
   CHECK(text->data == ".a line starting with a dot");
   const auto* pdf = out.FindObject(r["fuids"][2]);
