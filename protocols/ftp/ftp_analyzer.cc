@@ -178,17 +178,28 @@ class FtpSession {
     protected_ = on;
   }
 
-  void BindCommand(int id, const std::string& verb, const std::string& arg) {
+  // `expected`: the size a SIZE reply gave for a RETR's file (none: unknown).
+  void BindCommand(int id, const std::string& verb, const std::string& arg,
+                   std::optional<uint64_t> expected = std::nullopt) {
     std::lock_guard<std::mutex> lock(mu_);
     Channel* c = Find(id);
     if (c == nullptr) return;
     c->bound = true;
     c->verb = verb;
     c->arg = arg;
+    if (expected) c->expected = expected;
     if (c->attached && (!c->held.empty() || c->data_done)) {
       OpenWriter(*c);
       if (c->data_done) FinishObject(*c, c->data_end);
     }
+  }
+
+  // The 150 reply announced the transfer's size ("(8192 bytes)"): what the data connection
+  // should carry, whatever an earlier SIZE said.
+  void ExpectSize(int id, uint64_t size) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel* c = Find(id);
+    if (c != nullptr && !c->object_done) c->expected = size;
   }
 
   void FinalReply(int id, absl::Time ts, nlohmann::json record) {
@@ -228,11 +239,14 @@ class FtpSession {
     return c != nullptr && c->encrypted;
   }
 
-  // `decrypted`: the plaintext of an encrypted channel (kept like cleartext data).
-  void Data(int id, absl::Time ts, absl::string_view bytes, bool decrypted = false) {
+  // `decrypted`: the plaintext of an encrypted channel (kept like cleartext data). `dir`:
+  // the data connection's direction that carries the transfer.
+  void Data(int id, absl::Time ts, absl::string_view bytes, bool decrypted = false,
+            Direction dir = Direction::kServerToClient) {
     std::lock_guard<std::mutex> lock(mu_);
     Channel* c = Find(id);
     if (c != nullptr && decrypted) c->decrypted = true;
+    if (c != nullptr && !c->sender) c->sender = dir;
     if (c == nullptr || (c->encrypted && !c->decrypted) || c->data_done) {
       stats_.ignored_data_bytes += bytes.size();
       return;
@@ -259,7 +273,10 @@ class FtpSession {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.gaps;
     Channel* c = Find(id);
-    if (c != nullptr) c->gap = true;
+    if (c != nullptr) {
+      c->gap = true;
+      c->missing += length;
+    }
   }
 
   void DataEnd(int id, absl::Time ts) {
@@ -312,8 +329,12 @@ class FtpSession {
     std::string head;
     std::unique_ptr<ObjectWriter> writer;
     std::string mime_type;
+    std::optional<Direction> sender;  // of the data connection: who sent the transfer
     uint64_t bytes = 0;
     bool gap = false;
+    uint64_t missing = 0;               // bytes lost in gaps of the data connection
+    std::optional<uint64_t> expected;   // size announced by the 150 reply or SIZE
+    bool short_of_expected = false;     // fewer bytes came than announced
     bool data_done = false;
     absl::Time data_end;
     bool object_done = false;
@@ -337,6 +358,7 @@ class FtpSession {
     absl::string_view head = c.head.empty() ? absl::string_view(c.held) : c.head;
     c.mime_type = IsListing(c.verb) ? "text/plain" : SniffMimeType(head.substr(0, 64));
     meta.mime_type = c.mime_type;
+    meta.sender = c.sender;
     c.writer = out_->BeginObject(c.data_conn, meta);
     if (!c.held.empty()) {
       Write(c, c.held);
@@ -352,7 +374,20 @@ class FtpSession {
 
   void FinishObject(Channel& c, absl::Time ts) {
     nlohmann::json extra = nlohmann::json::object();
-    if (c.gap) extra["partial"] = true;
+    // What the server announced and never came, neither as data nor as a gap (the data
+    // connection's end was not captured), is missing too.
+    uint64_t missing = c.missing;
+    if (c.expected && c.bytes + missing < *c.expected) {
+      missing = *c.expected - c.bytes;
+      c.short_of_expected = true;
+    }
+    if (c.gap || c.short_of_expected) extra["partial"] = true;
+    if (missing > 0) extra["missing_bytes"] = missing;
+    // The command that carried the file, as ftp.jsonl names its fields.
+    if (c.bound) {
+      extra["command"] = c.verb;
+      if (!c.arg.empty()) extra["arg"] = c.arg;
+    }
     c.result = c.writer->Finish(ts, extra);
     c.writer.reset();
     c.object_done = true;
@@ -378,7 +413,7 @@ class FtpSession {
       r["file_size"] = c.bytes;
       if (!c.mime_type.empty()) r["mime_type"] = c.mime_type;
     }
-    if (c.gap) r["partial"] = true;
+    if (c.gap || c.short_of_expected) r["partial"] = true;
     if (c.encrypted) r["encrypted"] = true;
     if (c.decrypted) r["decrypted"] = true;
     out_->Record("ftp", control_, c.record_ts, std::move(r));
@@ -475,6 +510,7 @@ void FtpAnalyzer::OnClientLine(absl::Time ts, absl::string_view raw) {
   cmd.arg = space == absl::string_view::npos ? ""
                                              : Capped(line.substr(space + 1), limits_.max_value_bytes);
   cmd.ts = ts;
+  if (IsTransfer(cmd.verb)) cmd.restarted = restarted_;
   if (cmd.verb == "USER") {
     user_ = cmd.arg;
     password_.clear();
@@ -483,12 +519,17 @@ void FtpAnalyzer::OnClientLine(absl::Time ts, absl::string_view raw) {
   } else if (IsTransfer(cmd.verb) && next_channel_ >= 0) {
     cmd.channel = next_channel_;
     next_channel_ = -1;
-    session_->BindCommand(cmd.channel, cmd.verb, cmd.arg);
+    session_->BindCommand(cmd.channel, cmd.verb, cmd.arg, ExpectedSize(cmd));
   } else if (cmd.verb == "PORT" || cmd.verb == "EPRT") {
     // Active mode is expected from the command on: servers such as pyftpdlib connect to
     // the client before they send the 200 reply.
     auto target = cmd.verb == "PORT" ? ParsePortArg(cmd.arg) : ParseEprtArg(cmd.arg);
     if (target) cmd.announced = Announce(ts, /*passive=*/false, *target);
+  }
+  if (IsTransfer(cmd.verb)) {
+    restarted_ = false;  // REST applies to the next transfer only
+  } else if (cmd.verb == "REST") {
+    restarted_ = cmd.arg != "0";
   }
   if (pending_.size() >= limits_.max_pending_commands) {
     ++counts_.pending_overflow;
@@ -536,8 +577,14 @@ void FtpAnalyzer::OnReply(absl::Time ts, const std::string& raw) {
     return;
   }
   if (code < 200 && !malformed) {
-    pending_.front().preliminary = code;
-    pending_.front().preliminary_msg = text;
+    Command& front = pending_.front();
+    front.preliminary = code;
+    front.preliminary_msg = text;
+    // "150 Opening BINARY mode data connection for f (8192 bytes)": what the data
+    // connection will carry (a restarted transfer's count is not known to be the rest).
+    if (auto size = AnnouncedSize(text); size && front.channel >= 0 && !front.restarted) {
+      session_->ExpectSize(front.channel, *size);
+    }
     return;
   }
   if (replies_lost_) {
@@ -554,6 +601,13 @@ void FtpAnalyzer::OnReply(absl::Time ts, const std::string& raw) {
   }
   Command cmd = std::move(pending_.front());
   pending_.pop_front();
+  if (cmd.verb == "SIZE" && code == 213) {
+    uint64_t size = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &size)) {
+      sized_path_ = cmd.arg;
+      sized_bytes_ = size;
+    }
+  }
   int announced = -1;
   if (cmd.verb == "PASV" && code == 227) {
     if (auto target = ParsePasvReply(text)) {
@@ -619,7 +673,7 @@ int FtpAnalyzer::Announce(absl::Time ts, bool passive, const Endpoint& target) {
     if (IsTransfer(pending.verb) && pending.channel < 0) {
       pending.channel = id;
       next_channel_ = -1;
-      session_->BindCommand(id, pending.verb, pending.arg);
+      session_->BindCommand(id, pending.verb, pending.arg, ExpectedSize(pending));
       break;
     }
   }
@@ -633,6 +687,13 @@ int FtpAnalyzer::Announce(absl::Time ts, bool passive, const Endpoint& target) {
                            limits_.data_channel_timeout, factory);
   }
   return id;
+}
+
+std::optional<uint64_t> FtpAnalyzer::ExpectedSize(const Command& cmd) const {
+  if (cmd.verb != "RETR" || cmd.restarted || !sized_path_ || *sized_path_ != cmd.arg) {
+    return std::nullopt;
+  }
+  return sized_bytes_;
 }
 
 void FtpAnalyzer::OnGap(Direction dir, absl::Time, uint64_t) {
@@ -697,7 +758,7 @@ size_t FtpDataAnalyzer::OnData(Direction dir, absl::Time ts, absl::string_view b
     direction_ = dir;
   }
   if (attached_ && dir == direction_) {
-    session_->Data(channel_, ts, bytes, decrypted_);
+    session_->Data(channel_, ts, bytes, decrypted_, dir);
   } else {
     session_->Data(-1, ts, bytes);  // counted as ignored
   }

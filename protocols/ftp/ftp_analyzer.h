@@ -24,6 +24,10 @@
 // the command is known; over the cap the object is begun unnamed (counted). A transfer's
 // record is written when both its final reply and the end of its data are seen (or at
 // control close). FtpSession is locked, so control and data may run on different threads.
+// The object's files.jsonl record names the command and argument that carried it, and its
+// missing_bytes count gaps and, when the 150 reply said "(N bytes)" or (for a RETR) SIZE
+// answered 213 N for that file, whatever of N the data connection never delivered (not
+// after REST; a size that arrives after the data connection ended is not used).
 // PROT P data channels are TLS: their records say "encrypted", and when the TLS stage can
 // decrypt them (key log, RSA key) also "decrypted", with the transfer stored as an object.
 #ifndef TCPFOLLOW_PROTOCOLS_FTP_FTP_ANALYZER_H_
@@ -113,7 +117,11 @@ class FtpAnalyzer : public Analyzer {
     int preliminary = 0;  // 1xx code seen
     std::string preliminary_msg;
     int announced = -1;   // PORT/EPRT: the channel announced when the command was sent
+    bool restarted = false;  // a REST offset applies to this transfer
   };
+  // The size a SIZE reply gave for a RETR's file; none for other commands, other files,
+  // or a transfer restarted at an offset.
+  std::optional<uint64_t> ExpectedSize(const Command& cmd) const;
 
   void OnClientLine(absl::Time ts, absl::string_view line);
   void OnReply(absl::Time ts, const std::string& line);
@@ -142,6 +150,9 @@ class FtpAnalyzer : public Analyzer {
 
   std::string user_;
   std::string password_;
+  bool restarted_ = false;                 // REST seen; the next transfer starts there
+  std::optional<std::string> sized_path_;  // the last SIZE answered (213) ...
+  uint64_t sized_bytes_ = 0;               // ... and its size
   FtpStats counts_;  // control-side counters; data-side ones live in the session
 };
 

@@ -442,6 +442,68 @@ TEST_CASE("FtpAnalyzer: gap in data marks the transfer partial", "[ftp]") {
   CHECK(out.FindObject(records[1]["fuid"])->extra["partial"] == true);
 }
 
+TEST_CASE("FtpAnalyzer: missing_bytes counts what the 150 reply announced and never came",
+          "[ftp]") {
+  testing::MemoryOutput out;
+  FtpAnalyzer ftp(Control(), &out);
+  ftp.OnData(kS, T(), "220 ready\r\n");
+  ftp.OnData(kC, T(), "PASV\r\n");
+  ftp.OnData(kS, T(), "227 (10,0,0,2,4,1)\r\n");
+  auto data = Connect(out, 0, 2);
+  ftp.OnData(kC, T(1), "RETR big.bin\r\n");
+  ftp.OnData(kS, T(1), "150 Opening BINARY mode data connection for big.bin (100 bytes).\r\n");
+  data->OnData(kS, T(2), std::string(30, 'a'));
+  data->OnGap(kS, T(2), 20);
+  data->OnData(kS, T(2), std::string(10, 'b'));
+  data->OnClose(T(3));  // the rest (40 bytes) was never captured
+  ftp.OnData(kS, T(3), "226 Transfer complete\r\n");
+  ftp.OnClose(T(4));
+  auto records = out.records("ftp");
+  REQUIRE(records.size() == 2);
+  CHECK(records[1]["partial"] == true);
+  const auto* obj = out.FindObject(records[1]["fuid"]);
+  REQUIRE(obj != nullptr);
+  CHECK(obj->extra["missing_bytes"] == 60);
+  CHECK(obj->extra["partial"] == true);
+  CHECK(obj->extra["command"] == "RETR");
+  CHECK(obj->extra["arg"] == "big.bin");
+  CHECK(obj->meta.sender == Direction::kServerToClient);
+}
+
+TEST_CASE("FtpAnalyzer: a SIZE answer gives a RETR its length; REST and other files do not",
+          "[ftp]") {
+  auto run = [](const std::string& before, const std::string& file) {
+    testing::MemoryOutput out;
+    FtpAnalyzer ftp(Control(), &out);
+    ftp.OnData(kS, T(), "220 ready\r\n");
+    ftp.OnData(kC, T(), "SIZE f.bin\r\n");
+    ftp.OnData(kS, T(), "213 50\r\n");
+    if (!before.empty()) {
+      ftp.OnData(kC, T(), before);
+      ftp.OnData(kS, T(), "350 ok\r\n");
+    }
+    ftp.OnData(kC, T(), "EPSV\r\n");
+    ftp.OnData(kS, T(), "229 Entering Extended Passive Mode (|||4097|)\r\n");
+    auto data = Connect(out, 0, 2);
+    ftp.OnData(kC, T(), "RETR " + file + "\r\n");
+    ftp.OnData(kS, T(), "150 File status okay.\r\n");
+    data->OnData(kS, T(), std::string(20, 'x'));
+    data->OnClose(T(1));
+    ftp.OnData(kS, T(1), "226 ok\r\n");
+    ftp.OnClose(T(2));
+    REQUIRE(out.objects().size() == 1);
+    return out.objects()[0].extra;
+  };
+  nlohmann::json sized = run("", "f.bin");
+  CHECK(sized["missing_bytes"] == 30);
+  CHECK(sized["partial"] == true);
+  nlohmann::json restarted = run("REST 10\r\n", "f.bin");
+  CHECK(!restarted.contains("missing_bytes"));
+  CHECK(!restarted.contains("partial"));
+  nlohmann::json other = run("", "g.bin");
+  CHECK(!other.contains("missing_bytes"));
+}
+
 TEST_CASE("FTP address parsers", "[ftp]") {
   CHECK(ParsePasvReply("Entering Passive Mode (192,168,0,1,4,1)")->ToString() ==
         "192.168.0.1:1025");

@@ -226,6 +226,7 @@ size_t HttpParser::Feed(absl::string_view bytes) {
       case State::kChunkDataEnd: used = FeedChunkDataEnd(rest); break;
       case State::kTrailers: used = FeedTrailers(rest); break;
       case State::kResync: used = FeedResync(rest); break;
+      case State::kChunkResync: used = FeedChunkResync(rest); break;
       case State::kStopped: return pos;
       case State::kError:
       case State::kEnded: return bytes.size();
@@ -907,6 +908,129 @@ size_t HttpParser::FeedResync(absl::string_view data) {
   return take;
 }
 
+namespace {
+
+// A chunk-size line as a resynchronising parser accepts it: 1 to `max_digits` hex digits,
+// then optional spaces and either the line's end or a ';' extension.
+bool ParseChunkSizeLine(absl::string_view line, size_t max_digits, uint64_t* size) {
+  size_t n = 0;
+  uint64_t v = 0;
+  while (n < line.size() && absl::ascii_isxdigit(static_cast<unsigned char>(line[n]))) {
+    if (n >= max_digits) return false;
+    const char c = line[n];
+    v = v * 16 + (absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10);
+    ++n;
+  }
+  if (n == 0) return false;
+  absl::string_view tail = absl::StripLeadingAsciiWhitespace(line.substr(n));
+  if (!tail.empty() && tail.front() != ';') return false;
+  *size = v;
+  return true;
+}
+
+}  // namespace
+
+void HttpParser::StartChunkResync(uint64_t lost) {
+  ResetScan();
+  state_ = State::kChunkResync;
+  chunk_lost_ = lost;
+  chunk_scan_ = 0;
+  chunk_line_ = std::string::npos;  // the bytes right after a gap start no known line
+}
+
+size_t HttpParser::FeedChunkResync(absl::string_view data) {
+  const size_t held = buf_.size();
+  const size_t cap = limits_.max_chunk_resync_bytes;
+  if (held >= cap) {
+    FailChunkResync();
+    return 0;  // what follows is parsed in the new state
+  }
+  const size_t take = std::min(cap - held, data.size());
+  buf_.append(data.data(), take);
+  // Bytes after `at` go to the state just entered: those of this call by returning where
+  // they start, those held from earlier calls fed again here.
+  auto hand_on = [&](size_t at, std::string earlier) -> size_t {
+    if (at >= held) return at - held;
+    Feed(earlier);
+    return 0;
+  };
+  while (true) {
+    const size_t nl = buf_.find('\n', chunk_scan_);
+    if (nl == std::string::npos) {
+      chunk_scan_ = buf_.size();
+      return take;
+    }
+    chunk_scan_ = nl + 1;
+    if (chunk_line_ == std::string::npos) {  // the first line end after the gap
+      chunk_line_ = nl + 1;
+      continue;
+    }
+    const size_t line_start = chunk_line_;
+    chunk_line_ = nl + 1;
+    const absl::string_view raw = absl::string_view(buf_).substr(line_start, nl - line_start);
+    uint64_t size = 0;
+    // Chunk framing is CRLF on both sides of a size line: "...data\r\n1f40\r\n".
+    const bool framed = line_start >= 2 && buf_[line_start - 2] == '\r' && !raw.empty() &&
+                        raw.back() == '\r' && raw.size() <= limits_.max_line_bytes;
+    if (framed && ParseChunkSizeLine(StripCr(raw), limits_.max_chunk_size_digits, &size)) {
+      // Text can hold a line of hex digits ("2024"): the chunk it announces must end in
+      // CRLF (or, for the last chunk, a blank line or a trailer field follow). Checked
+      // when those bytes fit within the cap; a bigger chunk is taken on trust.
+      const size_t after = nl + 1;
+      const uint64_t check_at = size == 0 ? after : after + size;
+      if (check_at + 2 <= cap) {
+        if (buf_.size() < check_at + 2 ||
+            (size == 0 && buf_.compare(check_at, 2, "\r\n") != 0 &&
+             buf_.find('\n', check_at) == std::string::npos)) {
+          chunk_scan_ = nl;  // wait for the bytes that decide, then look at this line again
+          chunk_line_ = line_start;
+          return take;
+        }
+        const bool ends_right =
+            size == 0 ? buf_.compare(check_at, 2, "\r\n") == 0 ||
+                            absl::string_view(buf_)
+                                    .substr(check_at, buf_.find('\n', check_at) - check_at)
+                                    .find(':') != absl::string_view::npos
+                      : buf_.compare(check_at, 2, "\r\n") == 0;
+        if (!ends_right) continue;
+      }
+      // The body goes on: what the gaps took is missing from it, and what came between
+      // the gap and this line (up to the CRLF before it) is the tail of a chunk.
+      ++stats_->chunk_resyncs;
+      std::string held_bytes = std::move(buf_);
+      const uint64_t lost = chunk_lost_;
+      ResetScan();
+      chunk_lost_ = 0;
+      visitor_->OnBodyGap(lost);
+      const size_t data_end = line_start - 2;
+      if (data_end > 0) {
+        stats_->body_bytes += data_end;
+        visitor_->OnBody(absl::string_view(held_bytes).substr(0, data_end));
+      }
+      if (size == 0) {
+        state_ = State::kTrailers;
+      } else {
+        remaining_ = size;
+        state_ = State::kChunkData;
+      }
+      return hand_on(after, after < held ? held_bytes.substr(after, held - after) : "");
+    }
+    if (role_ == HttpRole::kRequest ? LooksLikeRequestLine(StripCr(raw))
+                                    : LooksLikeStatusLine(StripCr(raw))) {
+      // The next message: this body ended somewhere in the gap.
+      std::string earlier = line_start < held ? buf_.substr(line_start, held - line_start) : "";
+      FailChunkResync();
+      return hand_on(line_start, std::move(earlier));
+    }
+  }
+}
+
+void HttpParser::FailChunkResync() {
+  ++stats_->chunk_resync_failures;
+  chunk_lost_ = 0;
+  AbandonMessage("gap");
+}
+
 void HttpParser::CompleteMessage() {
   ++stats_->messages;
   in_message_ = false;
@@ -965,6 +1089,10 @@ void HttpParser::OnGap(uint64_t length) {
         return;
       }
       visitor_->OnBodyGap(remaining_);
+      if (state_ == State::kChunkData) {
+        StartChunkResync(length - remaining_);
+        return;
+      }
       AbandonMessage("gap");
       return;
     case State::kBodyClose:
@@ -982,8 +1110,22 @@ void HttpParser::OnGap(uint64_t length) {
       return;
     case State::kChunkSize:
     case State::kChunkDataEnd:
+      // Between chunks (not before the first, which may show the body is not chunked).
+      if (!first_chunk_) {
+        StartChunkResync(length);
+        return;
+      }
+      AbandonMessage("gap");
+      return;
     case State::kTrailers:
       AbandonMessage("gap");
+      return;
+    case State::kChunkResync:
+      // Bytes held since the last gap cannot be placed either: they count as lost.
+      chunk_lost_ += length + buf_.size();
+      buf_.clear();
+      chunk_scan_ = 0;
+      chunk_line_ = std::string::npos;
       return;
     case State::kResync:
       buf_.clear();

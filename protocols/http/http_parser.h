@@ -13,9 +13,15 @@
 // them: a lone CR ends a line, whitespace before a colon still names the field, up to 4
 // junk bytes may precede "HTTP", a whitespace-only line ends the head only if the body
 // follows it. A folded line continues the line before it, even a field name. A gap inside
-// a body of known length keeps the parser in sync; any other gap ends the current message
-// as incomplete, and the parser skips to the next line that looks like a request or status
-// line. Exceeding a limit is a sticky error: the rest of the direction is ignored. A head
+// a body of known length keeps the parser in sync. A gap inside a chunked body that runs
+// past the current chunk resynchronises on the next chunk-size line (a line of hex digits,
+// perhaps an extension, right after a line end): the bytes before it are the tail of a
+// chunk and stay in the body, the gap is reported (OnBodyGap: the wire bytes lost, chunk
+// framing included) once the body is known to go on, and the chunks after it are framed
+// as usual; a status or request line first, the end of the stream, or no chunk-size line
+// within HttpLimits::max_chunk_resync_bytes ends the message as incomplete instead. Any
+// other gap ends the current message as incomplete, and the parser skips to the next line
+// that looks like a request or status line. Exceeding a limit is a sticky error: the rest of the direction is ignored. A head
 // cut short by a gap or a limit still reports its start line (then OnMessageIncomplete), so
 // that transactions stay paired. A malformed request line (no URI, binary junk) is reported
 // with what could be read of it and its head parsed as usual, unless a real request line
@@ -36,6 +42,8 @@ struct HttpLimits {
   size_t max_headers = 256;           // more are dropped (counted, reported as an anomaly)
   size_t max_line_bytes = 8 * 1024;   // chunk-size line; line examined when resynchronising
   size_t max_chunk_size_digits = 15;  // hex digits of a chunk size (15 => below 2^60)
+  // Bytes held after a gap inside a chunked body while looking for the next chunk-size line.
+  size_t max_chunk_resync_bytes = 64 * 1024;
 };
 
 struct HttpStats {
@@ -45,6 +53,8 @@ struct HttpStats {
   uint64_t anomalies = 0;          // tolerated deviations reported through OnAnomaly
   uint64_t gaps = 0;
   uint64_t resyncs = 0;            // times parsing resumed at a recognised start line
+  uint64_t chunk_resyncs = 0;      // chunked bodies resumed at a chunk-size line after a gap
+  uint64_t chunk_resync_failures = 0;  // ... that ended instead (start line, cap, end)
   uint64_t head_too_large = 0;     // limit hits
   uint64_t headers_dropped = 0;
   uint64_t line_too_long = 0;
@@ -144,7 +154,7 @@ class HttpParser {
  private:
   enum class State : uint8_t {
     kHead, kBodyLength, kBodyClose, kChunkSize, kChunkData, kChunkDataEnd, kTrailers,
-    kResync, kStopped, kError, kEnded,
+    kChunkResync, kResync, kStopped, kError, kEnded,
   };
 
   size_t FeedHead(absl::string_view data);
@@ -153,6 +163,11 @@ class HttpParser {
   size_t FeedChunkDataEnd(absl::string_view data);
   size_t FeedTrailers(absl::string_view data);
   size_t FeedResync(absl::string_view data);
+  // After a gap inside a chunked body: `lost` wire bytes are gone; look for a chunk-size line.
+  void StartChunkResync(uint64_t lost);
+  size_t FeedChunkResync(absl::string_view data);
+  // No chunk-size line: the message ends incomplete; parsing goes on at a start line.
+  void FailChunkResync();
   // Finds the end of a header block in buf_ (or `data` when buf_ is empty).
   size_t ScanBlock(absl::string_view buf, bool first_line_special);
   void ParseHead(absl::string_view block);
@@ -201,6 +216,10 @@ class HttpParser {
   bool probing_http09_ = false;      // a response start is buffered until ProbeHttp09 decides
   bool answers_http09_ = false;      // ... answering an HTTP/0.9 request
   bool resync_line_start_ = true;  // resync: buf_ holds the start of a line
+  // kChunkResync: buf_ holds every byte since the gap (up to max_chunk_resync_bytes).
+  uint64_t chunk_lost_ = 0;        // wire bytes lost in the gap(s), reported on success
+  size_t chunk_scan_ = 0;          // buf_ searched for line ends up to here
+  size_t chunk_line_ = std::string::npos;  // start of the line being examined
 };
 
 // True when `first_bytes` (the start of a direction) look like an HTTP/1.x request line (any

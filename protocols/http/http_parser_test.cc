@@ -292,6 +292,101 @@ TEST_CASE("HttpParser: a gap inside a chunk keeps the parser in sync", "[http][g
   REQUIRE(log.back() == "complete");
 }
 
+// WithGap with `b` fed whole, byte by byte and in two pieces at every point: the same log.
+Log WithGapEverySplit(HttpRole role, const std::string& a, uint64_t gap, const std::string& b,
+                      HttpLimits limits = {}, HttpStats* stats = nullptr) {
+  auto run = [&](const std::vector<size_t>& cuts, HttpStats* st) {
+    RecordingVisitor v;
+    HttpParser p(role, &v, limits, st);
+    p.Feed(a);
+    p.OnGap(gap);
+    size_t at = 0;
+    for (size_t cut : cuts) {
+      p.Feed(absl::string_view(b).substr(at, cut - at));
+      at = cut;
+    }
+    p.Feed(absl::string_view(b).substr(at));
+    p.OnEnd();
+    return v.log;
+  };
+  Log whole = run({}, stats);
+  std::vector<size_t> every;
+  for (size_t i = 1; i < b.size(); ++i) every.push_back(i);
+  INFO("after the gap: " << b);
+  REQUIRE(absl::StrJoin(run(every, nullptr), "\n") == absl::StrJoin(whole, "\n"));
+  for (size_t cut = 0; cut <= b.size(); ++cut) {
+    INFO("cut at " << cut);
+    REQUIRE(absl::StrJoin(run({cut}, nullptr), "\n") == absl::StrJoin(whole, "\n"));
+  }
+  return whole;
+}
+
+const char kChunkedHead[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+TEST_CASE("HttpParser: a gap past a chunk's end resyncs at the next chunk-size line",
+          "[http][gap]") {
+  // Sent: 5 "abcde", 6 "fghijk", 4 "wxyz", 0. Lost: "cde\r\n6\r\nfgh" (11 bytes).
+  HttpStats stats;
+  Log log = WithGapEverySplit(HttpRole::kResponse, std::string(kChunkedHead) + "5\r\nab", 11,
+                              "ijk\r\n4\r\nwxyz\r\n0\r\n\r\n", {}, &stats);
+  Log want = {"status HTTP/1.1 200 OK", "header Transfer-Encoding=chunked",
+              "headers_complete framing=2 length=0", "body ab", "body_gap 3", "body_gap 8",
+              "body ijkwxyz", "complete"};
+  REQUIRE(log == want);
+  REQUIRE(stats.chunk_resyncs == 1);
+  REQUIRE(stats.incomplete == 0);
+}
+
+TEST_CASE("HttpParser: after a chunk resync the last chunk ends the body", "[http][gap]") {
+  Log log = WithGapEverySplit(HttpRole::kResponse, std::string(kChunkedHead) + "5\r\nab", 11,
+                              "ijk\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+  Log want = {"status HTTP/1.1 200 OK", "header Transfer-Encoding=chunked",
+              "headers_complete framing=2 length=0", "body ab", "body_gap 3", "body_gap 8",
+              "body ijk", "complete", "status HTTP/1.1 204 No Content",
+              "headers_complete framing=0 length=0", "complete"};
+  REQUIRE(log == want);
+}
+
+TEST_CASE("HttpParser: a line of hex digits in chunk data is not taken for a chunk size",
+          "[http][gap]") {
+  // "11" would announce 17 bytes not followed by CRLF: data. "4" then frames "wxyz".
+  Log log = WithGapEverySplit(HttpRole::kResponse, std::string(kChunkedHead) + "5\r\nab", 20,
+                              "ijk\r\n11\r\nmore text\r\n4\r\nwxyz\r\n0\r\n\r\n");
+  REQUIRE(log[4] == "body_gap 3");
+  REQUIRE(log[5] == "body_gap 17");
+  REQUIRE(log[6] == "body ijk\r\n11\r\nmore textwxyz");
+  REQUIRE(log.back() == "complete");
+}
+
+TEST_CASE("HttpParser: a status line before any chunk-size line ends the chunked body",
+          "[http][gap]") {
+  HttpStats stats;
+  Log log = WithGapEverySplit(HttpRole::kResponse, std::string(kChunkedHead) + "5\r\nab", 40,
+                              "tail\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz", {},
+                              &stats);
+  Log want = {"status HTTP/1.1 200 OK", "header Transfer-Encoding=chunked",
+              "headers_complete framing=2 length=0", "body ab", "body_gap 3", "incomplete gap",
+              "status HTTP/1.1 200 OK", "header Content-Length=1",
+              "headers_complete framing=1 length=1", "body z", "complete"};
+  REQUIRE(log == want);
+  REQUIRE(stats.chunk_resync_failures == 1);
+}
+
+TEST_CASE("HttpParser: chunk resync holds at most max_chunk_resync_bytes", "[http][gap][limits]") {
+  HttpLimits limits;
+  limits.max_chunk_resync_bytes = 16;
+  const std::string tail(40, 'q');
+  Log over = WithGapEverySplit(HttpRole::kResponse, std::string(kChunkedHead) + "5\r\nab", 11,
+                               tail + "\r\nHTTP/1.1 204 No Content\r\n\r\n", limits);
+  REQUIRE(over[5] == "incomplete gap");
+  REQUIRE(over[6] == "status HTTP/1.1 204 No Content");
+  // Just under: the chunk-size line is found within the cap.
+  Log under = WithGapEverySplit(HttpRole::kResponse, std::string(kChunkedHead) + "5\r\nab", 11,
+                                "ijk\r\n2\r\nzz\r\n0\r\n\r\n", limits);
+  REQUIRE(under[5] == "body_gap 8");
+  REQUIRE(under.back() == "complete");
+}
+
 TEST_CASE("HttpParser: a gap in the headers marks the message incomplete and resyncs",
           "[http][gap]") {
   HttpStats stats;

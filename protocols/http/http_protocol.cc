@@ -12,6 +12,7 @@ nlohmann::json ToJson(const HttpStats& s) {
           {"gaps", s.gaps},               {"resyncs", s.resyncs},
           {"head_too_large", s.head_too_large}, {"headers_dropped", s.headers_dropped},
           {"line_too_long", s.line_too_long},   {"chunk_size_overflow", s.chunk_size_overflow},
+          {"chunk_resyncs", s.chunk_resyncs},   {"chunk_resync_failures", s.chunk_resync_failures},
           {"errors", s.errors}};
 }
 
