@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 #include <cerrno>
 #include <cstdio>
 
@@ -35,6 +37,37 @@ uint64_t StableHash(absl::string_view bytes, uint64_t h = 0xcbf29ce484222325ull)
   return h;
 }
 
+// The stored name of an object: the protocol's name made safe; a name without an extension
+// gets the one its type has ("Fx-http.html", a MIME text part "Fy-smtp.txt"), so that a
+// double-click opens it with the right program.
+std::string ObjectFileName(const ObjectMeta& meta) {
+  std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
+  const std::string extension = !meta.extension.empty()
+                                    ? meta.extension
+                                    : MimeExtensions::System().For(meta.mime_type);
+  if (!extension.empty() && name.find('.') == std::string::npos) {
+    absl::StrAppend(&name, ".", SanitizeFileName(extension, "bin"));
+  }
+  return name;
+}
+
+// Zeek's files.log tx_hosts / rx_hosts / is_orig of an object `sender` sent over `conns`
+// (each address once, in the connections' order).
+void AddHosts(Direction sender, const std::vector<const ConnectionInfo*>& conns,
+              nlohmann::json* rec) {
+  const bool orig = sender == Direction::kClientToServer;
+  std::vector<std::string> tx, rx;
+  for (const ConnectionInfo* c : conns) {
+    std::string t = (orig ? c->client : c->server).addr.ToString();
+    std::string r = (orig ? c->server : c->client).addr.ToString();
+    if (std::find(tx.begin(), tx.end(), t) == tx.end()) tx.push_back(std::move(t));
+    if (std::find(rx.begin(), rx.end(), r) == rx.end()) rx.push_back(std::move(r));
+  }
+  (*rec)["tx_hosts"] = std::move(tx);
+  (*rec)["rx_hosts"] = std::move(rx);
+  (*rec)["is_orig"] = orig;
+}
+
 // Streams one object to objects/<fuid>-<name>, hashing as it goes; with `store` false
 // (--no-objects) only counts its bytes.
 class FileObjectWriter : public ObjectWriter {
@@ -47,21 +80,8 @@ class FileObjectWriter : public ObjectWriter {
         uid_(ConnectionUid(conn)),
         community_id_(CommunityIdV1(conn.client, conn.server)),
         store_(store) {
-    std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
-    // A name without an extension gets the one its type has ("Fx-http.html", a MIME text
-    // part "Fy-smtp.txt"), so that a double-click opens it with the right program.
-    const std::string extension = !meta.extension.empty()
-                                      ? meta.extension
-                                      : MimeExtensions::System().For(meta.mime_type);
-    if (!extension.empty() && name.find('.') == std::string::npos) {
-      absl::StrAppend(&name, ".", SanitizeFileName(extension, "bin"));
-    }
-    if (meta.sender) {  // Zeek's files.log: the hosts that sent and received the object
-      const bool orig = *meta.sender == Direction::kClientToServer;
-      tx_host_ = (orig ? conn.client : conn.server).addr.ToString();
-      rx_host_ = (orig ? conn.server : conn.client).addr.ToString();
-    }
-    file_name_ = absl::StrCat(fuid_, "-", name);
+    if (meta.sender) AddHosts(*meta.sender, {&conn}, &hosts_);
+    file_name_ = absl::StrCat(fuid_, "-", ObjectFileName(meta));
     if (store_) {  // --no-objects: nothing to hash
       sha_ = EVP_MD_CTX_new();
       EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
@@ -106,11 +126,7 @@ class FileObjectWriter : public ObjectWriter {
     }
     if (!meta_.name.empty()) rec["name"] = meta_.name;
     if (!meta_.mime_type.empty()) rec["mime_type"] = meta_.mime_type;
-    if (meta_.sender) {
-      rec["tx_hosts"] = nlohmann::json::array({tx_host_});
-      rec["rx_hosts"] = nlohmann::json::array({rx_host_});
-      rec["is_orig"] = *meta_.sender == Direction::kClientToServer;
-    }
+    for (auto it = hosts_.begin(); it != hosts_.end(); ++it) rec[it.key()] = it.value();
     if (extra.is_object()) {
       for (auto it = extra.begin(); it != extra.end(); ++it) rec[it.key()] = it.value();
     }
@@ -133,7 +149,7 @@ class FileObjectWriter : public ObjectWriter {
   std::string fuid_;
   std::string uid_;
   std::string community_id_;
-  std::string tx_host_, rx_host_;  // with meta_.sender
+  nlohmann::json hosts_ = nlohmann::json::object();  // tx_hosts, rx_hosts, is_orig
   std::string file_name_;
   EVP_MD_CTX* sha_ = nullptr;  // null when not storing
   std::string buffer_;
@@ -150,8 +166,10 @@ class FileObjectWriter : public ObjectWriter {
 // file (--no-objects, or it could not be made) only the record is written.
 class FileRangeStorage : public RangeStorage {
  public:
-  FileRangeStorage(RunOutput* out, std::string fuid, std::string file_name)
-      : out_(out), fuid_(std::move(fuid)), file_name_(std::move(file_name)) {}
+  FileRangeStorage(RunOutput* out, std::string fuid, std::string file_name,
+                   std::optional<Direction> sender)
+      : out_(out), fuid_(std::move(fuid)), file_name_(std::move(file_name)),
+        sender_(sender) {}
   const std::string& fuid() const override { return fuid_; }
 
   void WriteAt(uint64_t offset, absl::string_view bytes) override {
@@ -191,6 +209,11 @@ class FileRangeStorage : public RangeStorage {
         for (const auto& o : order) uids.push_back(o.first.second);
         rec["uids"] = std::move(uids);
       }
+    }
+    if (sender_) {  // every host that sent a piece, every one that received one
+      std::vector<const ConnectionInfo*> in_order;
+      for (const auto& o : order) in_order.push_back(o.second);
+      AddHosts(*sender_, in_order, &rec);
     }
     for (auto it = record.begin(); it != record.end(); ++it) rec[it.key()] = it.value();
     if (!file_name_.empty()) {
@@ -252,16 +275,9 @@ class FileRangeStorage : public RangeStorage {
   RunOutput* out_;
   std::string fuid_;
   std::string file_name_;  // "" when not stored
+  std::optional<Direction> sender_;
   bool failed_ = false;
 };
-
-std::string ObjectFileName(const ObjectMeta& meta) {
-  std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
-  if (!meta.extension.empty() && name.find('.') == std::string::npos) {
-    absl::StrAppend(&name, ".", SanitizeFileName(meta.extension, "bin"));
-  }
-  return name;
-}
 
 }  // namespace
 
@@ -304,7 +320,7 @@ RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_obj
         const std::string name = ObjectFileName(meta);
         if (!store_objects_ || dir_ == nullptr) {
           uint64_t h = StableHash(ConnectionUid(conn), StableHash(key));
-          return std::make_unique<FileRangeStorage>(this, MakeUid('F', h), "");
+          return std::make_unique<FileRangeStorage>(this, MakeUid('F', h), "", meta.sender);
         }
         for (uint64_t g = 0;; ++g) {
           std::string fuid = MakeUid('F', StableHash(key, Mix(g ^ 0x5354495443480000ull)));
@@ -312,10 +328,10 @@ RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_obj
           absl::StatusOr<int> fd = dir_->CreateExclusive(OutputDir::Sub::kObjects, file);
           if (fd.ok()) {
             close(*fd);
-            return std::make_unique<FileRangeStorage>(this, fuid, file);
+            return std::make_unique<FileRangeStorage>(this, fuid, file, meta.sender);
           }
           if (!absl::IsAlreadyExists(fd.status()) || g >= 1000) {
-            return std::make_unique<FileRangeStorage>(this, fuid, "");
+            return std::make_unique<FileRangeStorage>(this, fuid, "", meta.sender);
           }
         }
       });
