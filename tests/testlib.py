@@ -1,8 +1,10 @@
 """Helpers shared by the Python end-to-end tests under tests/: where the checkout and the
 shared vectors are, whether run by `bazel test` (the working directory is the runfiles
 tree, which holds //:WORKSPACE) or by `bazel run` (BUILD_WORKSPACE_DIRECTORY)."""
+import glob
 import os
 import subprocess
+import tempfile
 
 
 def repo_root():
@@ -26,6 +28,21 @@ def tool_logs(tool):
     logs = out.stdout.split()
     assert logs and logs[0] == "flows", "unexpected --list-logs output: %r" % out.stdout
     return logs
+
+
+def vector_folders(vectors, suite, patterns):
+    """The names of the folders of VECTORS/SUITE that match one of the glob `patterns`."""
+    found = set()
+    for pattern in patterns:
+        found.update(os.path.basename(p) for p in glob.glob(os.path.join(vectors, suite, pattern))
+                     if os.path.isdir(p))
+    return found
+
+
+def work_dir(prefix):
+    """A new folder for a test's outputs, under $TEST_TMPDIR when Bazel gives one."""
+    tmp = os.environ.get("TEST_TMPDIR")
+    return tempfile.mkdtemp(prefix=prefix, dir=tmp if tmp and os.path.isdir(tmp) else None)
 
 
 class VectorTally:

@@ -27,11 +27,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import yaml
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
-from testlib import VectorTally, repo_root, vectors_dir  # noqa: E402
+from testlib import VectorTally, repo_root, vector_folders, vectors_dir, work_dir  # noqa: E402
 
 SV = "suricata-verify"
 FOLDER_GLOBS = ["smtp-*", "ftp-*", "bug-3616-smtp"]
@@ -324,15 +323,11 @@ def main():
     if not vectors:
         print("SKIPPED: suricata-verify vectors not found ($TCPFOLLOW_VECTORS or ../shared/vectors)")
         return 0
-    on_disk = set()
-    for pattern in FOLDER_GLOBS:
-        on_disk.update(os.path.basename(p) for p in glob.glob(os.path.join(vectors, SV, pattern))
-                       if os.path.isdir(p))
+    on_disk = vector_folders(vectors, SV, FOLDER_GLOBS)
     tally = VectorTally()
     for missing in sorted(set(VECTORS) - on_disk):
         tally.failures.append("%s: listed but not in %s" % (missing, os.path.join(vectors, SV)))
-    tmp = os.environ.get("TEST_TMPDIR")
-    work = tempfile.mkdtemp(prefix="suricata_app.", dir=tmp if tmp and os.path.isdir(tmp) else None)
+    work = work_dir("suricata_app.")
     n_checks = 0
     for name in sorted(on_disk):
         entry = VECTORS.get(name, {})

@@ -24,9 +24,8 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
-from testlib import VectorTally, repo_root, vectors_dir  # noqa: E402
+from testlib import VectorTally, repo_root, vector_folders, vectors_dir, work_dir  # noqa: E402
 
 SV = "suricata-verify"
 FOLDER_GLOBS = ["eve-overlap-payload-*", "tcp-*", "*gap*", "bug-3286-*", "bug-6244-*"]
@@ -427,15 +426,11 @@ def main():
         print("SKIPPED: suricata-verify vectors not found ($TCPFOLLOW_VECTORS or ../shared/vectors)")
         return 0
     listed = {e["folder"] for e in VECTORS}
-    on_disk = set()
-    for pattern in FOLDER_GLOBS:
-        on_disk.update(os.path.basename(p) for p in glob.glob(os.path.join(vectors, SV, pattern))
-                       if os.path.isdir(p))
+    on_disk = vector_folders(vectors, SV, FOLDER_GLOBS)
     tally = VectorTally()
     for missing in sorted(on_disk - listed):
         tally.failures.append("%s: vector folder not in the table (add an entry or a skip)" % missing)
-    tmp = os.environ.get("TEST_TMPDIR")
-    work = tempfile.mkdtemp(prefix="suricata_tcp.", dir=tmp if tmp and os.path.isdir(tmp) else None)
+    work = work_dir("suricata_tcp.")
     for entry in VECTORS:
         name = entry["folder"]
         if name not in on_disk:
