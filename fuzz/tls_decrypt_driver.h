@@ -21,9 +21,7 @@ namespace tcpfollow::fuzzing {
 
 // The check-byte cipher and small limits; no secrets yet.
 inline tls::TlsDecryptorConfig CheckByteDecryptorConfig() {
-  static tls::testing::CheckByteCipherFactory factory;
-  tls::TlsDecryptorConfig config;
-  config.cipher_factory = &factory;
+  tls::TlsDecryptorConfig config = tls::testing::CheckByteConfig(nullptr);
   config.limits.max_pending_bytes = 2048;
   config.limits.max_transcript_bytes = 2048;
   config.limits.handshake.max_message_length = 4096;

@@ -48,11 +48,7 @@ using Run = DecryptorRun;
 
 TlsDecryptorConfig TestConfig() {
   static EverySecret secrets;
-  static CheckByteCipherFactory factory;
-  TlsDecryptorConfig config;
-  config.secrets = &secrets;
-  config.cipher_factory = &factory;
-  return config;
+  return CheckByteConfig(&secrets);
 }
 
 void FeedSplit(TlsDecryptor& dec, const std::vector<Event>& ev, size_t chunk) {
@@ -151,10 +147,7 @@ TEST_CASE("TlsDecryptor: gap inside ciphertext is forwarded and decryption resyn
 
 TEST_CASE("TlsDecryptor: ciphertext waiting for a secret is bounded and explained", "[tls]") {
   KeyLogStore empty;
-  CheckByteCipherFactory factory;
-  TlsDecryptorConfig config;
-  config.secrets = &empty;
-  config.cipher_factory = &factory;
+  TlsDecryptorConfig config = CheckByteConfig(&empty);
   std::vector<Event> ev = SyntheticSession(3);
   SECTION("under the limit: explained at close") {
     Run r(config);
@@ -285,10 +278,7 @@ TEST_CASE("TlsDecryptor: renegotiation inside the encrypted session switches key
 
 TEST_CASE("TlsDecryptor: end of a direction waits for records still waiting for a secret", "[tls]") {
   KeyLogStore keys;
-  CheckByteCipherFactory factory;
-  TlsDecryptorConfig config;
-  config.secrets = &keys;
-  config.cipher_factory = &factory;
+  TlsDecryptorConfig config = CheckByteConfig(&keys);
   Run r(config);
   FeedSplit(r.dec, SyntheticSession(1), 100000);
   r.dec.OnEnd(kS, absl::UnixEpoch());

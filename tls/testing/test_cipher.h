@@ -11,6 +11,7 @@
 
 #include "tls/cipher.h"
 #include "tls/keylog.h"
+#include "tls/tls_decryptor.h"
 
 namespace tcpfollow::tls::testing {
 
@@ -45,6 +46,16 @@ class CheckByteCipherFactory : public RecordCipherFactory {
 // "Encrypts" a record fragment for CheckByteCipher.
 inline std::string Protect(absl::string_view plain, uint64_t seq) {
   return std::string(plain) + static_cast<char>(CheckByte(plain, seq));
+}
+
+// A decryptor configuration whose records go through CheckByteCipher, with `secrets` as
+// its key log (null: none); limits at their defaults.
+inline TlsDecryptorConfig CheckByteConfig(const SecretSource* secrets) {
+  static CheckByteCipherFactory factory;
+  TlsDecryptorConfig config;
+  config.secrets = secrets;
+  config.cipher_factory = &factory;
+  return config;
 }
 
 class EverySecret : public SecretSource {
