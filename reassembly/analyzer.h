@@ -114,6 +114,9 @@ class StreamTranscript {
   virtual ~StreamTranscript() = default;
   virtual void OnStreamText(uint32_t stream, Direction dir, absl::Time ts,
                             absl::string_view text) = 0;
+  // What the streams are, for Follow's headers ("http2 stream" gives "http2 stream 3");
+  // said by the stage's protocol when it makes the stage.
+  virtual void NameStreams(absl::string_view what) { (void)what; }
 };
 
 // What a stage learned that the stage after it needs.

@@ -1,8 +1,8 @@
 // How a protocol package describes itself to the session layer (tools/session/): one
 // ProtocolSpec per package, listed once in tools/session/registry.cc. Everything that lists
 // protocols (content detection, the chain of stages, the logs a run writes, the summary,
-// stats.json, --help, the tests' log lists, the fuzz harness lists) is derived from those
-// specs. A spec makes one ProtocolInstance per worker: the counters and shared budgets of
+// stats.json, --help, the tests' log lists, the fuzz harness lists, report.html's sections)
+// is derived from those specs. A spec makes one ProtocolInstance per worker: the counters and shared budgets of
 // that worker's analyzers, so nothing counted vanishes with an analyzer.
 #ifndef TCPFOLLOW_REASSEMBLY_PROTOCOL_H_
 #define TCPFOLLOW_REASSEMBLY_PROTOCOL_H_
@@ -11,11 +11,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 #include "reassembly/analyzer.h"
+#include "reassembly/log_view.h"
 
 namespace tcpfollow {
 
@@ -65,6 +67,12 @@ struct ProtocolSpec {
   std::function<std::unique_ptr<ProtocolInstance>(const ProtocolConfig&)> make;
   // End-of-run summary lines from the summed Stats() (may be null).
   std::function<std::vector<std::string>(const nlohmann::json& stats)> summary;
+  // How report.html shows its logs (log_view.h): one view per log it describes; a log
+  // several protocols write is described by one of them (the first in the registry wins).
+  std::vector<LogView> views;
+  // report.html's colour ("#rrggbb") of each service it names in flows.jsonl; a service
+  // without one gets a colour from its name.
+  std::vector<std::pair<std::string, std::string>> colors;
 };
 
 }  // namespace tcpfollow

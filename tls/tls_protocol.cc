@@ -93,6 +93,35 @@ ProtocolSpec TlsProtocol(TlsDecryptorConfig base) {
                          "key_load_fuzz", "tls_decrypt_fuzz"};
   spec.make = [base](const ProtocolConfig&) { return std::make_unique<TlsInstance>(base); };
   spec.summary = Summary;
+  LogView view;
+  view.log = "tls";
+  view.id = "tls";
+  view.title = "TLS";
+  view.fields = {{"ts", FieldKind::kTime},        {"uid"},
+                 {"server_name", FieldKind::kIntern}, {"version", FieldKind::kIntern},
+                 {"cipher", FieldKind::kIntern},  {"alpn", FieldKind::kIntern},
+                 {"resumed"},                     {"decrypted"},
+                 {"reason", FieldKind::kIntern},  {"subject", FieldKind::kIntern}};
+  view.columns = {TimeColumn(),
+                  ConnectionColumn(),
+                  {"server name", {"server_name"}},
+                  {"version", {"version"}},
+                  {"cipher", {"cipher"}},
+                  {"ALPN", {"alpn"}},
+                  {"resumed", {"resumed"}, ColumnShow::kYes},
+                  {"decrypted", {"decrypted"}, ColumnShow::kYesNo},
+                  {"reason", {"reason"}},
+                  {"certificate", {"subject"}}};
+  view.counts = {{"TLS sessions", [](const LogRecordFields& r) {
+                    if (r.Bool("decrypted")) return std::string("decrypted");
+                    const std::string reason = r.Str("reason");
+                    return absl::StrCat("not decrypted: ",
+                                        reason.empty() ? "(no reason given)" : reason);
+                  }}};
+  view.tops = {{"TLS server names", "server_name", "server name", "(no SNI)", "sessions",
+                "decrypted", "decrypted"}};
+  spec.views = {std::move(view)};
+  spec.colors = {{"tls", "#f28e2b"}};
   return spec;
 }
 

@@ -1024,7 +1024,8 @@ int Run(int argc, char** argv) {
   }
   if (o.write_report) {  // report.html from the records and stats.json (tools/report)
     ReportStats report_stats;
-    absl::Status s = WriteReport(dir->get(), ReportLimits(), &report_stats);
+    // Every registered protocol's section (as make_report does), --streams-only too.
+    absl::Status s = WriteReport(dir->get(), RegisteredProtocols(), ReportLimits(), &report_stats);
     if (!s.ok()) std::fprintf(stderr, "tcpfollow: %s\n", std::string(s.message()).c_str());
   }
   // --rotate: the last period's logs are renamed too, after report.html was made from them

@@ -60,6 +60,42 @@ ProtocolSpec FtpProtocol() {
   spec.ports = {21};
   spec.fuzz_harnesses = {"ftp_fuzz"};
   spec.make = [](const ProtocolConfig&) { return std::make_unique<FtpInstance>(); };
+  LogView view;
+  view.log = "ftp";
+  view.id = "ftp";
+  view.title = "FTP";
+  view.fields = {{"ts", FieldKind::kTime},  {"uid"},
+                 {"user", FieldKind::kIntern}, {"command", FieldKind::kIntern},
+                 {"arg"},                   {"reply_code"},
+                 {"reply_msg", FieldKind::kIntern}, {"fuid"},
+                 {"file_size"},             {"mime_type", FieldKind::kIntern}};
+  view.columns = {TimeColumn(),
+                  ConnectionColumn(),
+                  {"user", {"user"}},
+                  {"command", {"command"}},
+                  {"arg", {"arg"}},
+                  {"reply", {"reply_code"}},
+                  {"message", {"reply_msg"}},
+                  {"file", {"fuid"}, ColumnShow::kObjects},
+                  {"size", {"file_size"}, ColumnShow::kCount}};
+  // One row per control connection: its user, how many commands, the files it moved.
+  LogGroup sessions;
+  sessions.title = "Sessions";
+  sessions.noun = "ftp session";
+  sessions.key = ConnectionColumn();
+  sessions.latest = {{"user", {"user"}}};
+  sessions.count_title = "commands";
+  sessions.items_title = "transfers";
+  sessions.items_if = "fuid";
+  sessions.item = {{"", {"command"}},
+                   {"", {"fuid"}, ColumnShow::kObjects},
+                   {"bytes", {"file_size"}, ColumnShow::kCount},
+                   {"", {"arg"}}};
+  view.groups = {std::move(sessions)};
+  view.records_title = "Commands";
+  spec.views = {std::move(view)};
+  // FtpDataAnalyzer names the data connections "ftp-data".
+  spec.colors = {{"ftp", "#b07aa1"}, {"ftp-data", "#76b7b2"}};
   return spec;
 }
 

@@ -101,6 +101,38 @@ ProtocolSpec HttpProtocol() {
   spec.ports = {80, 8000, 8080, 3128};
   spec.fuzz_harnesses = {"http_fuzz", "content_decoding_fuzz"};
   spec.make = [](const ProtocolConfig&) { return std::make_unique<HttpInstance>(); };
+  // http.jsonl in report.html (HTTP/2 writes it too; this view shows both).
+  LogView view;
+  view.log = "http";
+  view.id = "http";
+  view.title = "HTTP";
+  view.fields = {{"ts", FieldKind::kTime},
+                 {"uid"},
+                 {"host", FieldKind::kIntern},
+                 {"method", FieldKind::kIntern},
+                 {"uri"},
+                 {"version", FieldKind::kIntern},
+                 {"status_code"},
+                 {"status_msg", FieldKind::kIntern},
+                 {"request_body_len"},
+                 {"response_body_len"},
+                 {"resp_mime_types"},
+                 {"user_agent", FieldKind::kIntern},
+                 {"orig_fuids"},
+                 {"resp_fuids"}};
+  view.columns = {TimeColumn(),
+                  ConnectionColumn(),
+                  {"host", {"host"}},
+                  {"method", {"method"}},
+                  {"uri", {"uri"}},
+                  {"status", {"status_code", "status_msg"}, ColumnShow::kJoin},
+                  {"request", {"request_body_len"}, ColumnShow::kCount},
+                  {"response", {"response_body_len"}, ColumnShow::kCount},
+                  {"MIME type", {"resp_mime_types"}},
+                  {"user agent", {"user_agent"}},
+                  {"objects", {"orig_fuids", "resp_fuids"}, ColumnShow::kObjects}};
+  spec.views = {std::move(view)};
+  spec.colors = {{"http", "#4e79a7"}};
   return spec;
 }
 

@@ -90,6 +90,7 @@ class Http2Instance : public ProtocolInstance {
     options.tls = facts.tls;
     options.midstream = facts.midstream;
     options.follow = facts.transcript;
+    if (facts.transcript != nullptr) facts.transcript->NameStreams("http2 stream");
     Http2UpgradeRequest upgrade;
     if (!facts.upgrade_request.empty()) {
       upgrade = UpgradeRequest(facts);

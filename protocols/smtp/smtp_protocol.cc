@@ -75,6 +75,24 @@ ProtocolSpec SmtpProtocol() {
   spec.ports = {25, 587, 2525};
   spec.fuzz_harnesses = {"smtp_fuzz", "mime_fuzz"};
   spec.make = [](const ProtocolConfig&) { return std::make_unique<SmtpInstance>(); };
+  LogView view;
+  view.log = "smtp";
+  view.id = "mail";
+  view.title = "Mail";
+  view.fields = {{"ts", FieldKind::kTime}, {"uid"},     {"mailfrom", FieldKind::kIntern},
+                 {"rcptto"},               {"from", FieldKind::kIntern},
+                 {"to"},                   {"subject"}, {"date"},
+                 {"msg_id"},               {"fuids"},   {"tls"}};
+  view.columns = {TimeColumn(),
+                  ConnectionColumn(),
+                  {"from", {"from", "mailfrom"}},
+                  {"to", {"to", "rcptto"}},
+                  {"subject", {"subject"}},
+                  {"date", {"date"}},
+                  {"attachments", {"fuids"}, ColumnShow::kObjects},
+                  {"tls", {"tls"}, ColumnShow::kYes}};
+  spec.views = {std::move(view)};
+  spec.colors = {{"smtp", "#59a14f"}};
   return spec;
 }
 

@@ -1,6 +1,7 @@
 // make_report DIR: (re)builds DIR/report.html from the records in DIR, as tcpfollow does at
-// the end of a run (the run's figures come from DIR/stats.json). Prints the page's size and the
-// counts of ReportStats. For reports of old runs and for measuring large ones.
+// the end of a run (the run's figures come from DIR/stats.json, the protocols' sections from
+// the registry). Prints the page's size and the counts of ReportStats. For reports of old
+// runs and for measuring large ones.
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "tools/output_dir.h"
 #include "tools/report/report.h"
+#include "tools/session/registry.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -29,7 +31,8 @@ int main(int argc, char** argv) {
   }
   tcpfollow::ReportStats st;
   const absl::Time start = absl::Now();
-  absl::Status s = tcpfollow::WriteReport(dir->get(), tcpfollow::ReportLimits(), &st);
+  absl::Status s = tcpfollow::WriteReport(dir->get(), tcpfollow::RegisteredProtocols(),
+                                         tcpfollow::ReportLimits(), &st);
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
   if (!s.ok()) {
     std::fprintf(stderr, "make_report: %s\n", std::string(s.message()).c_str());

@@ -24,6 +24,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "reassembly/log_view.h"
+#include "reassembly/protocol.h"
 #include "tools/report/report_assets.h"
 
 namespace tcpfollow {
@@ -31,7 +33,10 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kLogs[] = {"flows", "http", "smtp", "ftp", "tls", "files"};
+// The report's own logs: connections (the session layer's) and objects (the output
+// layer's). Every other log, and how it is shown, comes from the protocols' specs.
+constexpr const char kFlowsLog[] = "flows";
+constexpr const char kFilesLog[] = "files";
 
 // ---------------------------------------------------------------------------------------
 // Small helpers.
@@ -142,22 +147,168 @@ void AppendPrintableJson(absl::string_view bytes, std::string* out) {
   out->resize(p - out->data());
 }
 
-std::string ServiceColor(const std::string& service) {
-  static const std::map<std::string, std::string> kFixed = {
-      {"http", "#4e79a7"}, {"tls", "#f28e2b"}, {"smtp", "#59a14f"}, {"ftp", "#b07aa1"},
-      {"ftp-data", "#76b7b2"}, {"", "#9aa0a6"}};
-  auto it = kFixed.find(service);
-  if (it != kFixed.end()) return it->second;
-  static const char* kMore[] = {"#edc948", "#ff9da7", "#9c755f", "#8cd17d", "#86bcb6"};
-  size_t h = std::hash<std::string>()(service);
-  return kMore[h % 5];
-}
 constexpr const char* kGapColor = "#d62728";
 
 std::string Sha256Base64(absl::string_view s) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
   return absl::Base64Escape(absl::string_view(reinterpret_cast<char*>(md), sizeof md));
+}
+
+// ---------------------------------------------------------------------------------------
+// What the page shows: flows.jsonl and files.jsonl as the report describes them, and every
+// other log as the registered protocols' LogViews describe it (reassembly/log_view.h).
+
+LogView FlowsView() {
+  LogView v;
+  v.log = kFlowsLog;
+  v.id = "connections";
+  v.title = "Connections";
+  v.fields = {{"uid"},
+              {"ts", FieldKind::kTime},
+              {"duration"},
+              {"id.orig_h", FieldKind::kIntern},
+              {"id.orig_p"},
+              {"id.resp_h", FieldKind::kIntern},
+              {"id.resp_p"},
+              {"service", FieldKind::kIntern},
+              {"orig_bytes"},
+              {"resp_bytes"},
+              {"orig_missed_bytes"},
+              {"resp_missed_bytes"},
+              {"orig_gaps"},
+              {"resp_gaps"},
+              {"close_reason", FieldKind::kIntern},
+              {"decrypted"}};
+  v.columns = {ConnectionColumn(),
+               TimeColumn(),
+               {"duration", {"duration"}, ColumnShow::kNumber},
+               {"client", {"id.orig_h", "id.orig_p"}, ColumnShow::kJoin},
+               {"server", {"id.resp_h", "id.resp_p"}, ColumnShow::kJoin},
+               {"service", {"service"}},
+               {"client bytes", {"orig_bytes"}, ColumnShow::kCount},
+               {"server bytes", {"resp_bytes"}, ColumnShow::kCount},
+               {"missed bytes", {"orig_missed_bytes", "resp_missed_bytes"}, ColumnShow::kSum},
+               {"gaps", {"orig_gaps", "resp_gaps"}, ColumnShow::kSum},
+               {"close", {"close_reason"}},
+               {"decrypted", {"decrypted"}, ColumnShow::kYes}};
+  return v;
+}
+
+LogView FilesView() {
+  LogView v;
+  v.log = kFilesLog;
+  v.id = "files";
+  v.title = "Files";
+  v.fields = {{"ts", FieldKind::kTime}, {"uid"},  {"fuid"},
+              {"source", FieldKind::kIntern}, {"name"}, {"mime_type", FieldKind::kIntern},
+              {"size"},                 {"sha256"}, {"path"}};
+  v.columns = {TimeColumn(),
+               ConnectionColumn(),
+               {"fuid", {"fuid"}},
+               {"source", {"source"}},
+               {"name", {"fuid"}, ColumnShow::kObjects},
+               {"MIME type", {"mime_type"}},
+               {"size", {"size"}, ColumnShow::kCount},
+               {"sha256", {"sha256"}}};
+  return v;
+}
+
+class Model {
+ public:
+  explicit Model(const std::vector<ProtocolSpec>& protocols)
+      : flows_(FlowsView()), files_(FilesView()) {
+    logs_.push_back(kFlowsLog);
+    auto add_log = [&](const std::string& log) {
+      if (std::find(logs_.begin(), logs_.end(), log) == logs_.end()) logs_.push_back(log);
+    };
+    for (const ProtocolSpec& spec : protocols) {
+      for (const LogView& v : spec.views) {
+        if (v.log == kFlowsLog || v.log == kFilesLog || view_of_.count(v.log)) continue;
+        views_.push_back(v);
+        view_of_[v.log] = views_.size() - 1;
+      }
+      for (const std::string& log : spec.logs) {
+        if (log != kFlowsLog && log != kFilesLog) add_log(log);
+      }
+      for (const auto& [service, color] : spec.colors) colors_.emplace(service, color);
+    }
+    for (const LogView& v : views_) add_log(v.log);  // a view of a log no spec lists
+    logs_.push_back(kFilesLog);
+  }
+
+  // Every log to read, flows first (it picks the connections with details), files last.
+  const std::vector<std::string>& logs() const { return logs_; }
+  // The protocols' views, in registry order.
+  const std::vector<LogView>& views() const { return views_; }
+  const LogView& flows() const { return flows_; }
+  const LogView& files() const { return files_; }
+  // The view of `log`, or null (its records are counted and shown with their connection).
+  const LogView* ViewOf(const std::string& log) const {
+    if (log == kFlowsLog) return &flows_;
+    if (log == kFilesLog) return &files_;
+    auto it = view_of_.find(log);
+    return it == view_of_.end() ? nullptr : &views_[it->second];
+  }
+
+  std::string ServiceColor(const std::string& service) const {
+    if (service.empty()) return "#9aa0a6";  // not detected
+    auto it = colors_.find(service);
+    if (it != colors_.end()) return it->second;
+    static const char* kMore[] = {"#edc948", "#ff9da7", "#9c755f", "#8cd17d", "#86bcb6"};
+    size_t h = std::hash<std::string>()(service);
+    return kMore[h % 5];
+  }
+
+ private:
+  LogView flows_, files_;
+  std::vector<LogView> views_;
+  std::map<std::string, size_t> view_of_;
+  std::vector<std::string> logs_;
+  std::map<std::string, std::string> colors_;
+};
+
+const char* ShowName(ColumnShow s) {
+  switch (s) {
+    case ColumnShow::kText: return "text";
+    case ColumnShow::kJoin: return "join";
+    case ColumnShow::kSum: return "sum";
+    case ColumnShow::kTime: return "time";
+    case ColumnShow::kConnection: return "connection";
+    case ColumnShow::kNumber: return "number";
+    case ColumnShow::kCount: return "count";
+    case ColumnShow::kYes: return "yes";
+    case ColumnShow::kYesNo: return "yesno";
+    case ColumnShow::kObjects: return "objects";
+  }
+  return "text";
+}
+
+json ColumnJson(const LogColumn& c) {
+  return {{"t", c.title}, {"f", c.fields}, {"s", ShowName(c.show)}};
+}
+
+json ColumnsJson(const std::vector<LogColumn>& cols) {
+  json out = json::array();
+  for (const LogColumn& c : cols) out.push_back(ColumnJson(c));
+  return out;
+}
+
+// A view as the page's script draws it (report_assets.h).
+json ViewJson(const LogView& v) {
+  json groups = json::array();
+  for (const LogGroup& g : v.groups) {
+    groups.push_back({{"title", g.title},
+                      {"noun", g.noun},
+                      {"key", ColumnJson(g.key)},
+                      {"latest", ColumnsJson(g.latest)},
+                      {"count", g.count_title},
+                      {"items", g.items_title},
+                      {"if", g.items_if},
+                      {"item", ColumnsJson(g.item)}});
+  }
+  return {{"log", v.log},     {"id", v.id},     {"cols", ColumnsJson(v.columns)},
+          {"groups", groups}, {"sub", v.records_title}};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -308,7 +459,7 @@ class FlatRecord {
 };
 
 // Typed reads of a FlatRecord's fields (missing or of another type: empty, 0, false).
-std::string Str(const FlatRecord& r, const char* key) {
+std::string Str(const FlatRecord& r, absl::string_view key) {
   absl::string_view v = r.Raw(key);
   if (v.empty() || v == "null") return "";
   if (v.front() != '"') return std::string(v);
@@ -316,19 +467,30 @@ std::string Str(const FlatRecord& r, const char* key) {
   json j = json::parse(v, nullptr, false);
   return j.is_string() ? j.get<std::string>() : "";
 }
-double Num(const FlatRecord& r, const char* key) {
+double Num(const FlatRecord& r, absl::string_view key) {
   double d = 0;
   absl::string_view v = r.Raw(key);
   return !v.empty() && v.front() != '"' && absl::SimpleAtod(v, &d) ? d : 0;
 }
-uint64_t U64(const FlatRecord& r, const char* key) {
+uint64_t U64(const FlatRecord& r, absl::string_view key) {
   uint64_t n = 0;
   absl::string_view v = r.Raw(key);
   if (absl::SimpleAtoi(v, &n)) return n;
   double d = Num(r, key);
   return d > 0 ? static_cast<uint64_t>(d) : 0;
 }
-bool Bool(const FlatRecord& r, const char* key) { return r.Raw(key) == "true"; }
+bool Bool(const FlatRecord& r, absl::string_view key) { return r.Raw(key) == "true"; }
+
+// A record as a protocol's count tables read it (LogCount::key).
+class FlatFields : public LogRecordFields {
+ public:
+  explicit FlatFields(const FlatRecord& r) : r_(r) {}
+  std::string Str(absl::string_view field) const override { return tcpfollow::Str(r_, field); }
+  bool Bool(absl::string_view field) const override { return tcpfollow::Bool(r_, field); }
+
+ private:
+  const FlatRecord& r_;
+};
 
 // A number as the JSON library writes it (shortest form that reads back the same).
 std::string JsonNumber(double v) { return Dump(json(v)); }
@@ -336,52 +498,6 @@ std::string JsonNumber(double v) { return Dump(json(v)); }
 // ---------------------------------------------------------------------------------------
 // The embedded tables: compact rows (arrays in a fixed column order, repeated strings
 // interned into one table) so that 100,000 connections stay a few MB.
-
-enum class Kind { kValue, kIntern, kTime };
-struct Column {
-  const char* key;
-  Kind kind;
-};
-
-const std::vector<Column>& ColumnsOf(const std::string& log) {
-  static const std::map<std::string, std::vector<Column>> kCols = {
-      {"flows",
-       {{"uid", Kind::kValue}, {"ts", Kind::kTime}, {"duration", Kind::kValue},
-        {"id.orig_h", Kind::kIntern}, {"id.orig_p", Kind::kValue}, {"id.resp_h", Kind::kIntern},
-        {"id.resp_p", Kind::kValue}, {"service", Kind::kIntern}, {"orig_bytes", Kind::kValue},
-        {"resp_bytes", Kind::kValue}, {"orig_missed_bytes", Kind::kValue},
-        {"resp_missed_bytes", Kind::kValue}, {"orig_gaps", Kind::kValue},
-        {"resp_gaps", Kind::kValue}, {"close_reason", Kind::kIntern},
-        {"decrypted", Kind::kValue}}},
-      {"http",
-       {{"ts", Kind::kTime}, {"uid", Kind::kValue}, {"host", Kind::kIntern},
-        {"method", Kind::kIntern}, {"uri", Kind::kValue}, {"version", Kind::kIntern},
-        {"status_code", Kind::kValue}, {"status_msg", Kind::kIntern},
-        {"request_body_len", Kind::kValue}, {"response_body_len", Kind::kValue},
-        {"resp_mime_types", Kind::kValue}, {"user_agent", Kind::kIntern},
-        {"orig_fuids", Kind::kValue}, {"resp_fuids", Kind::kValue}}},
-      {"smtp",
-       {{"ts", Kind::kTime}, {"uid", Kind::kValue}, {"mailfrom", Kind::kIntern},
-        {"rcptto", Kind::kValue}, {"from", Kind::kIntern}, {"to", Kind::kValue},
-        {"subject", Kind::kValue}, {"date", Kind::kValue}, {"msg_id", Kind::kValue},
-        {"fuids", Kind::kValue}, {"tls", Kind::kValue}}},
-      {"ftp",
-       {{"ts", Kind::kTime}, {"uid", Kind::kValue}, {"user", Kind::kIntern},
-        {"command", Kind::kIntern}, {"arg", Kind::kValue}, {"reply_code", Kind::kValue},
-        {"reply_msg", Kind::kIntern}, {"fuid", Kind::kValue}, {"file_size", Kind::kValue},
-        {"mime_type", Kind::kIntern}}},
-      {"tls",
-       {{"ts", Kind::kTime}, {"uid", Kind::kValue}, {"server_name", Kind::kIntern},
-        {"version", Kind::kIntern}, {"cipher", Kind::kIntern}, {"alpn", Kind::kIntern},
-        {"resumed", Kind::kValue}, {"decrypted", Kind::kValue}, {"reason", Kind::kIntern},
-        {"subject", Kind::kIntern}}},
-      {"files",
-       {{"ts", Kind::kTime}, {"uid", Kind::kValue}, {"fuid", Kind::kValue},
-        {"source", Kind::kIntern}, {"name", Kind::kValue}, {"mime_type", Kind::kIntern},
-        {"size", Kind::kValue}, {"sha256", Kind::kValue}, {"path", Kind::kValue}}},
-  };
-  return kCols.at(log);
-}
 
 // Repeated values (hosts, methods, MIME types, ...) as indexes into one table, kept as the
 // values' JSON text.
@@ -401,23 +517,23 @@ class Interner {
 
 double RoundMicros(double v) { return std::round(v * 1e6) / 1e6; }
 
-// One compact row (a JSON array in ColumnsOf(log) order) appended to `out` as text: the
+// One compact row (a JSON array in the view's field order) appended to `out` as text: the
 // record's values copied as they are, times relative to t0, repeated strings interned.
-void AppendRow(const std::string& log, const FlatRecord& r, double t0, Interner* strings,
-               std::string* out) {
+void AppendRow(const std::vector<LogField>& fields, const FlatRecord& r, double t0,
+               Interner* strings, std::string* out) {
   if (!out->empty()) out->push_back(',');
   out->push_back('[');
   bool first = true;
-  for (const Column& c : ColumnsOf(log)) {
+  for (const LogField& c : fields) {
     if (!first) out->push_back(',');
     first = false;
-    absl::string_view v = r.Raw(c.key);
+    absl::string_view v = r.Raw(c.name);
     double d;
     if (v.empty() || v == "null") {
       out->append("null");
-    } else if (c.kind == Kind::kTime && absl::SimpleAtod(v, &d)) {
+    } else if (c.kind == FieldKind::kTime && absl::SimpleAtod(v, &d)) {
       out->append(JsonNumber(RoundMicros(d - t0)));
-    } else if (c.kind == Kind::kIntern && (v.front() == '"' || v.front() == '[')) {
+    } else if (c.kind == FieldKind::kIntern && (v.front() == '"' || v.front() == '[')) {
       absl::StrAppend(out, strings->Id(v));
     } else {
       out->append(v.data(), v.size());
@@ -426,12 +542,12 @@ void AppendRow(const std::string& log, const FlatRecord& r, double t0, Interner*
   out->push_back(']');
 }
 
-json TableHead(const std::string& log, uint64_t n) {
+json TableHead(const std::vector<LogField>& fields, uint64_t n) {
   json t;
   json names = json::array(), interned = json::array();
-  for (const Column& c : ColumnsOf(log)) {
-    names.push_back(c.key);
-    if (c.kind == Kind::kIntern) interned.push_back(c.key);
+  for (const LogField& c : fields) {
+    names.push_back(c.name);
+    if (c.kind == FieldKind::kIntern) interned.push_back(c.name);
   }
   t["cols"] = std::move(names);
   t["interned"] = std::move(interned);
@@ -604,26 +720,41 @@ struct Detail {
 
 class Collector {
  public:
-  Collector(std::string dir, const ReportLimits& limits, ReportStats* stats)
-      : dir_(std::move(dir)), limits_(limits), stats_(stats) {}
+  Collector(std::string dir, const Model& model, const ReportLimits& limits,
+            ReportStats* stats)
+      : dir_(std::move(dir)), model_(model), limits_(limits), stats_(stats) {
+    // The protocols' summary count tables and top tables, in registry order.
+    for (const LogView& v : model_.views()) {
+      for (const LogCount& c : v.counts) {
+        extras_[v.log].counts.push_back(log_counts.size());
+        log_counts.push_back({&c, {}});
+      }
+      for (const LogTop& t : v.tops) {
+        extras_[v.log].tops.push_back(log_tops.size());
+        log_tops.push_back({&t, {}});
+      }
+    }
+  }
 
   void ReadAll() {
-    // Each log's share of the table budget: in proportion to its size, what a log leaves
-    // unused goes to the ones after it.
-    double weights[std::size(kLogs)];
-    for (size_t i = 0; i < std::size(kLogs); ++i) {
+    // Each table's share of the table budget: in proportion to its log's size, what a log
+    // leaves unused goes to the ones after it.
+    const std::vector<std::string>& logs = model_.logs();
+    std::vector<double> weights(logs.size());
+    for (size_t i = 0; i < logs.size(); ++i) {
       struct stat st;
-      std::string path = dir_ + "/" + kLogs[i] + ".jsonl";
-      weights[i] = stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0;
+      std::string path = dir_ + "/" + logs[i] + ".jsonl";
+      const bool table = model_.ViewOf(logs[i]) != nullptr;
+      weights[i] = table && stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0;
       if (i == 0) weights[i] *= 3;
     }
     double left = static_cast<double>(limits_.max_table_bytes);
-    for (size_t i = 0; i < std::size(kLogs); ++i) {
+    for (size_t i = 0; i < logs.size(); ++i) {
       double rest = 0;
-      for (size_t j = i; j < std::size(kLogs); ++j) rest += weights[j];
+      for (size_t j = i; j < logs.size(); ++j) rest += weights[j];
       share_ = rest > 0 ? left * weights[i] / rest : 0;
-      Read(kLogs[i]);  // flows first: it picks the details
-      left = std::max(0.0, left - static_cast<double>(rows[kLogs[i]].size()));
+      Read(logs[i]);  // flows first: it picks the details
+      left = std::max(0.0, left - static_cast<double>(rows[logs[i]].size()));
     }
     std::ifstream in(dir_ + "/stats.json", std::ios::binary);
     if (in) {
@@ -634,10 +765,22 @@ class Collector {
     }
   }
 
+  const Model& model() const { return model_; }
+
   // Counts.
-  std::map<std::string, uint64_t> records, bad, by_close, by_service, tls_by, by_type, by_source;
+  std::map<std::string, uint64_t> records, bad, by_close, by_service, by_type, by_source;
   uint64_t gaps = 0, missed = 0, with_gaps = 0, stream_bytes = 0, decrypted = 0, object_bytes = 0;
-  std::map<std::string, Tally> hosts, ports, services, names;
+  std::map<std::string, Tally> hosts, ports, services;
+  struct CountTableData {
+    const LogCount* spec;
+    std::map<std::string, uint64_t> counts;
+  };
+  struct TopTableData {
+    const LogTop* spec;
+    std::map<std::string, Tally> tally;
+  };
+  std::vector<CountTableData> log_counts;  // the protocols' (LogView::counts)
+  std::vector<TopTableData> log_tops;      // the protocols' (LogView::tops)
   std::vector<FlowLite> flows;
   std::vector<std::string> service_names;
   std::vector<json> first_flows;  // the first max_timeline_rows, for a timeline row each
@@ -654,6 +797,9 @@ class Collector {
  private:
   void Read(const std::string& log) {
     records[log];
+    const LogView* view = model_.ViewOf(log);
+    auto extras_it = extras_.find(log);
+    const LogExtras* extras = extras_it == extras_.end() ? nullptr : &extras_it->second;
     int fd = open((dir_ + "/" + log + ".jsonl").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return;
     // Lines out of 1 MiB reads (a line longer than max_line_bytes is skipped whole).
@@ -711,17 +857,19 @@ class Collector {
       }
       uint64_t n = ++records[log];
       if (t0 == 0 && Num(r, "ts") > 0) t0 = std::floor(Num(r, "ts"));
-      std::string& table = rows[log];
-      if (n <= limits_.max_table_rows && table.size() < share_) {
-        AppendRow(log, r, t0, &strings, &table);
-      } else {
-        ++stats_->rows_not_embedded;
+      if (view != nullptr) {
+        std::string& table = rows[log];
+        if (n <= limits_.max_table_rows && table.size() < share_) {
+          AppendRow(view->fields, r, t0, &strings, &table);
+        } else {
+          ++stats_->rows_not_embedded;
+        }
       }
-      if (log == "flows") {
+      if (log == kFlowsLog) {
         Flow(r, *text);
       } else {
-        if (log == "tls") Tls(r);
-        if (log == "files") File(r);
+        if (extras != nullptr) Extras(*extras, r);
+        if (log == kFilesLog) File(r);
         AddToDetail(log, r, *text);
       }
     }
@@ -794,16 +942,21 @@ class Collector {
     d.recs += text;
   }
 
-  void Tls(const FlatRecord& t) {
-    if (Bool(t, "decrypted")) {
-      ++tls_by["decrypted"];
-    } else {
-      std::string r = Str(t, "reason");
-      ++tls_by["not decrypted: " + (r.empty() ? std::string("(no reason given)") : r)];
+  struct LogExtras {  // indexes into log_counts and log_tops
+    std::vector<size_t> counts, tops;
+  };
+
+  void Extras(const LogExtras& e, const FlatRecord& r) {
+    for (size_t i : e.counts) {
+      CountTableData& c = log_counts[i];
+      if (c.spec->key) ++c.counts[c.spec->key(FlatFields(r))];
     }
-    Tally& n = names[Str(t, "server_name")];
-    ++n.count;
-    if (Bool(t, "decrypted")) ++n.extra;
+    for (size_t i : e.tops) {
+      TopTableData& t = log_tops[i];
+      Tally& n = t.tally[Str(r, t.spec->field)];
+      ++n.count;
+      if (!t.spec->flag.empty() && Bool(r, t.spec->flag)) ++n.extra;
+    }
   }
 
   void File(const FlatRecord& f) {
@@ -830,8 +983,10 @@ class Collector {
   }
 
   std::string dir_;
+  const Model& model_;
   const ReportLimits& limits_;
   ReportStats* stats_;
+  std::map<std::string, LogExtras> extras_;
   std::unordered_map<std::string, size_t> service_ids_;
   std::unordered_map<std::string, size_t> detail_index_;
   size_t detail_bytes_ = 0;
@@ -924,7 +1079,7 @@ void Summary(Html* h, const Collector& c) {
   h->Raw("</table>\n");
   CountTable(h, "Connections by close reason", c.by_close);
   CountTable(h, "Connections by service", c.by_service, "(not detected)");
-  CountTable(h, "TLS sessions", c.tls_by);
+  for (const Collector::CountTableData& t : c.log_counts) CountTable(h, t.spec->title, t.counts);
   std::map<std::string, uint64_t> records = c.records;
   records["object bytes"] = c.object_bytes;
   CountTable(h, "Records", records);
@@ -963,7 +1118,7 @@ void Timeline(Html* h, const Collector& c, const ReportLimits& limits) {
   h->Raw("<p class=legend>");
   for (const auto& [s, n] : legend) {
     h->Raw("<svg width=12 height=12><rect width=12 height=12 fill=\"")
-        .Raw(ServiceColor(s))
+        .Raw(c.model().ServiceColor(s))
         .Raw("\"/></svg> ")
         .Text(s.empty() ? "not detected" : s)
         .Raw(absl::StrCat(" (", Group(n), ") &nbsp; "));
@@ -997,7 +1152,7 @@ void Timeline(Html* h, const Collector& c, const ReportLimits& limits) {
       std::string uid = Str(f, "uid");
       h->Raw("<a href=\"#c=").Text(uid).Raw("\"><g>");
       h->Raw(absl::StrFormat("<rect x=%.1f y=%.1f width=%.1f height=%.0f fill=\"%s\"", x0,
-                             i * kRow + 2, w, kRow - 3, ServiceColor(Str(f, "service"))));
+                             i * kRow + 2, w, kRow - 3, c.model().ServiceColor(Str(f, "service"))));
       if (gap) h->Raw(absl::StrCat(" stroke=\"", kGapColor, "\" stroke-width=2"));
       h->Raw("/><text x=2 y=").Raw(absl::StrFormat("%.1f", i * kRow + 11)).Raw(" class=lbl>")
           .Text(uid.substr(0, 9))
@@ -1051,7 +1206,7 @@ void Timeline(Html* h, const Collector& c, const ReportLimits& limits) {
         double hh = kHeight * n / peak;
         y -= hh;
         h->Raw(absl::StrFormat("<rect x=%.2f y=%.2f width=%.2f height=%.2f fill=\"%s\"/>",
-                               kLeft + b * bw, y, std::max(bw - 0.5, 0.5), hh, ServiceColor(s)));
+                               kLeft + b * bw, y, std::max(bw - 0.5, 0.5), hh, c.model().ServiceColor(s)));
       }
       if (gap_bins[b]) {
         h->Raw(absl::StrFormat("<rect x=%.2f y=%.2f width=%.2f height=3 fill=\"%s\"/>",
@@ -1065,34 +1220,44 @@ void Timeline(Html* h, const Collector& c, const ReportLimits& limits) {
 }
 
 void Hosts(Html* h, const Collector& c, const ReportLimits& limits) {
-  const auto& hosts = c.hosts;
-  const auto& ports = c.ports;
-  const auto& services = c.services;
-  const auto& names = c.names;
+  // The third column: the connections' bytes, a second count (LogTop::flag), or none.
+  enum class Third { kBytes, kFlag, kNone };
   auto table = [&](const std::string& title, const std::string& key,
-                   const std::map<std::string, Tally>& m, bool by_bytes, bool tls,
+                   const std::map<std::string, Tally>& m, bool by_bytes,
+                   const std::string& count_title, Third third, const std::string& third_title,
                    const std::string& empty_name) {
     h->Raw("<table class=grid><caption>").Text(title).Raw("</caption><tr><th>").Text(key);
-    h->Raw(tls ? "</th><th>sessions</th><th>decrypted</th></tr>\n"
-               : "</th><th>connections</th><th>bytes</th></tr>\n");
+    h->Raw("</th><th>").Text(count_title);
+    if (third != Third::kNone) h->Raw("</th><th>").Text(third_title);
+    h->Raw("</th></tr>\n");
     for (const auto& [k, t] : Top(m, limits.top_n, by_bytes)) {
       h->Raw("<tr><td>").Text(k.empty() ? empty_name : k).Raw("</td><td class=n>");
-      h->Text(Group(t.count)).Raw("</td><td class=n>");
-      h->Text(tls ? Group(t.extra) : HumanBytes(t.bytes)).Raw("</td></tr>\n");
+      h->Text(Group(t.count));
+      if (third != Third::kNone) {
+        h->Raw("</td><td class=n>").Text(third == Third::kFlag ? Group(t.extra) : HumanBytes(t.bytes));
+      }
+      h->Raw("</td></tr>\n");
     }
     if (m.size() > limits.top_n) {
-      h->Raw("<tr><td colspan=3 class=note>")
+      h->Raw(third == Third::kNone ? "<tr><td colspan=2 class=note>" : "<tr><td colspan=3 class=note>")
           .Text(absl::StrCat(Group(m.size() - limits.top_n), " more not shown"))
           .Raw("</td></tr>\n");
     }
     h->Raw("</table>\n");
   };
   h->Raw("<section id=hosts><h2>Hosts and services</h2><div class=cards>\n");
-  table("Top talkers by bytes", "host", hosts, true, false, "");
-  table("Top talkers by connections", "host", hosts, false, false, "");
-  table("Services by server port", "port", ports, false, false, "");
-  table("Services by detection", "service", services, false, false, "(not detected)");
-  table("TLS server names", "server name", names, false, true, "(no SNI)");
+  table("Top talkers by bytes", "host", c.hosts, true, "connections", Third::kBytes, "bytes", "");
+  table("Top talkers by connections", "host", c.hosts, false, "connections", Third::kBytes, "bytes",
+        "");
+  table("Services by server port", "port", c.ports, false, "connections", Third::kBytes, "bytes",
+        "");
+  table("Services by detection", "service", c.services, false, "connections", Third::kBytes,
+        "bytes", "(not detected)");
+  for (const Collector::TopTableData& t : c.log_tops) {
+    const LogTop& s = *t.spec;
+    table(s.title, s.field_title, t.tally, false, s.count_title,
+          s.flag.empty() ? Third::kNone : Third::kFlag, s.flag_title, s.empty);
+  }
   h->Raw("</div></section>\n");
 }
 
@@ -1161,9 +1326,10 @@ std::string RasterImageType(absl::string_view b) {
   return "";
 }
 
-std::string BuildReport(const std::string& dir, const ReportLimits& limits,
-                        ReportStats* stats) {
-  Collector c(dir, limits, stats);
+std::string BuildReport(const std::string& dir, const std::vector<ProtocolSpec>& protocols,
+                        const ReportLimits& limits, ReportStats* stats) {
+  const Model model(protocols);
+  Collector c(dir, model, limits, stats);
   c.ReadAll();
 
   // The embedded data, assembled as text: the rows and details are JSON text already.
@@ -1175,10 +1341,22 @@ std::string BuildReport(const std::string& dir, const ReportLimits& limits,
     absl::StrAppend(&blocks, "<script type=\"application/json\" id=d-", id, ">",
                     ScriptSafeJson(text), "</script>\n");
   };
-  for (const char* log : kLogs) {
-    absl::StrAppend(&data, ",\"", log, "\":", Dump(TableHead(log, c.records[log])));
+  // Per log with a view, its table's columns ("tables") and rows (block "d-LOG"); the views
+  // in the order the page shows them ("views"), which the script draws.
+  json tables = json::object();
+  for (const std::string& log : model.logs()) {
+    const LogView* view = model.ViewOf(log);
+    if (view == nullptr) continue;
+    tables[log] = TableHead(view->fields, c.records[log]);
     block(log, absl::StrCat("[", c.rows[log], "]"));
   }
+  std::vector<const LogView*> shown;  // the protocols', then objects and connections
+  for (const LogView& v : model.views()) shown.push_back(&v);
+  shown.push_back(&model.files());
+  shown.push_back(&model.flows());
+  json views = json::array();
+  for (const LogView* v : shown) views.push_back(ViewJson(*v));
+  absl::StrAppend(&data, ",\"tables\":", Dump(tables), ",\"views\":", Dump(views));
   std::string details = "{";
   for (size_t i = 0; i < c.details.size(); ++i) {
     const auto& [uid, d] = c.details[i];
@@ -1239,21 +1417,28 @@ std::string BuildReport(const std::string& dir, const ReportLimits& limits,
       input.empty() ? "" : ": ", HtmlEscape(input), "</title>\n<style>", style,
       "</style>\n</head><body>\n<header><h1>tcpfollow report</h1><nav>"
       "<a href=\"#summary\">Summary</a><a href=\"#timeline\">Timeline</a>"
-      "<a href=\"#hosts\">Hosts</a><a href=\"#http\">HTTP</a><a href=\"#gallery\">Images</a>"
-      "<a href=\"#mail\">Mail</a><a href=\"#ftp\">FTP</a><a href=\"#tls\">TLS</a>"
-      "<a href=\"#files\">Files</a><a href=\"#connections\">Connections</a>"
-      "<a href=\"#about\">About</a></nav></header>\n<main>\n");
-  absl::StrAppend(&page, body.str());
+      "<a href=\"#hosts\">Hosts</a>");
+  // One section per view: the protocols' in registry order, the image gallery (objects of
+  // any protocol), then objects and connections.
+  std::string sections;
+  auto section = [&](const LogView& v) {
+    absl::StrAppend(&page, "<a href=\"#", HtmlEscape(v.id), "\">", HtmlEscape(v.title), "</a>");
+    absl::StrAppend(&sections, "<section id=", HtmlEscape(v.id), "><h2>", HtmlEscape(v.title),
+                    "</h2>", v.groups.empty() ? "" : "<div id=" + HtmlEscape(v.id) + "-groups></div>",
+                    "<div class=tbl id=t-", HtmlEscape(v.log), " data-total=", c.records[v.log],
+                    "></div></section>\n");
+  };
+  for (const LogView& v : model.views()) section(v);
+  absl::StrAppend(&page, "<a href=\"#gallery\">Images</a>");
+  absl::StrAppend(&sections,
+                  "<section id=gallery><h2>Images</h2><div id=g-images class=gallery></div>"
+                  "</section>\n");
+  section(model.files());
+  section(model.flows());
+  absl::StrAppend(&page, "<a href=\"#about\">About</a></nav></header>\n<main>\n", body.str(),
+                  sections, "<section id=detail hidden></section>\n");
   absl::StrAppend(
       &page,
-      "<section id=http><h2>HTTP</h2><div class=tbl id=t-http data-total=", c.records["http"], "></div></section>\n"
-      "<section id=gallery><h2>Images</h2><div id=g-images class=gallery></div></section>\n"
-      "<section id=mail><h2>Mail</h2><div class=tbl id=t-smtp data-total=", c.records["smtp"], "></div></section>\n"
-      "<section id=ftp><h2>FTP</h2><div id=ftp-sessions></div><div class=tbl id=t-ftp data-total=", c.records["ftp"], "></div></section>\n"
-      "<section id=tls><h2>TLS</h2><div class=tbl id=t-tls data-total=", c.records["tls"], "></div></section>\n"
-      "<section id=files><h2>Files</h2><div class=tbl id=t-files data-total=", c.records["files"], "></div></section>\n"
-      "<section id=connections><h2>Connections</h2><div class=tbl id=t-flows data-total=", c.records["flows"], "></div></section>\n"
-      "<section id=detail hidden></section>\n",
       about.str(), "</main>\n<noscript><p>The tables need JavaScript; the summary above does "
       "not.</p></noscript>\n<script type=\"application/json\" id=data>",
       ScriptSafeJson(data), "</script>\n", blocks, "<script>", script,
@@ -1262,8 +1447,9 @@ std::string BuildReport(const std::string& dir, const ReportLimits& limits,
   return page;
 }
 
-absl::Status WriteReport(OutputDir* dir, const ReportLimits& limits, ReportStats* stats) {
-  std::string page = BuildReport(dir->path(), limits, stats);
+absl::Status WriteReport(OutputDir* dir, const std::vector<ProtocolSpec>& protocols,
+                         const ReportLimits& limits, ReportStats* stats) {
+  std::string page = BuildReport(dir->path(), protocols, limits, stats);
   absl::StatusOr<int> fd = dir->Create(OutputDir::Sub::kTop, "report.html");
   if (!fd.ok()) return fd.status();
   bool ok = dir->WriteAll(*fd, page, "report.html");

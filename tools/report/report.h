@@ -1,11 +1,15 @@
 // report.html: one self-contained page of a run, built from the output directory's records.
 //
-// WriteReport reads DIR/*.jsonl (flows, tls, http, smtp, ftp, files), DIR/stats.json (the
-// run's counters: input, packets, drops, limits hit; shown when present), the first bytes of each connection's stream files (the *_plain ones when the
+// WriteReport reads DIR/flows.jsonl, DIR/files.jsonl and the log of every protocol it is
+// given, DIR/stats.json (the run's counters: input, packets, drops, limits hit; shown when
+// present), the first bytes of each connection's stream files (the *_plain ones when the
 // connection was decrypted) and small extracted images, and writes DIR/report.html: run
-// summary, timeline (SVG), hosts and services, HTTP with thumbnails and an image gallery,
-// mail, FTP, TLS, files, and per-connection sections with their records and the first part
-// of their Follow transcript. Every value shown comes from the records or stats.json.
+// summary, timeline (SVG), hosts and services, one section per log a protocol describes
+// (reassembly/log_view.h: its table's columns, grouped records, summary counts and top
+// tables), an image gallery, files, connections, and per-connection views with their
+// records and the first part of their Follow transcript. It knows no protocol by name: what
+// a protocol's section shows comes from its ProtocolSpec (the caller passes the registry's).
+// Every value shown comes from the records or stats.json.
 //
 // Safety: text from the traffic never becomes markup. Server-rendered parts are HTML-escaped;
 // the tables are embedded as JSON (with '<', '>' and '&' escaped, so no "</script>" can end
@@ -23,9 +27,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "reassembly/protocol.h"
 #include "tools/output_dir.h"
 
 namespace tcpfollow {
@@ -58,13 +64,16 @@ struct ReportStats {
   uint64_t report_bytes = 0;
 };
 
-// Builds `dir`/report.html from the records in `dir`. Returns an error only when the page
-// could not be written; unreadable or malformed records are counted and shown.
-absl::Status WriteReport(OutputDir* dir, const ReportLimits& limits, ReportStats* stats);
+// Builds `dir`/report.html from the records in `dir`, with a section for each log that
+// `protocols` describe (their `views`, in their order; `colors` for the services). Returns an
+// error only when the page could not be written; unreadable or malformed records are
+// counted and shown.
+absl::Status WriteReport(OutputDir* dir, const std::vector<ProtocolSpec>& protocols,
+                         const ReportLimits& limits, ReportStats* stats);
 
 // The page for the records in `dir_path` without writing it (tests, the standalone tool).
-std::string BuildReport(const std::string& dir_path, const ReportLimits& limits,
-                        ReportStats* stats);
+std::string BuildReport(const std::string& dir_path, const std::vector<ProtocolSpec>& protocols,
+                        const ReportLimits& limits, ReportStats* stats);
 
 // Helpers, exposed for tests.
 std::string HtmlEscape(absl::string_view s);

@@ -1,7 +1,8 @@
 // The style sheet and script of report.html, inlined into every report (no files to ship,
 // no network). The script reads the JSON block with id "data" (see report.cc for its
-// shape) and draws the tables with paging, filtering and sorting, the image gallery and
-// the per-connection view (#c=UID). It puts text from the records into the page only
+// shape) and draws the tables with paging, filtering and sorting (one per view in
+// "views": the protocols' sections as their specs describe them, files, connections), the
+// image gallery and the per-connection view (#c=UID). It puts text from the records into the page only
 // through textContent and attribute setters, never as markup; links go only to
 // objects/NAME, streams/NAME and #c=UID, and images only from data:image/ URIs.
 #ifndef TCPFOLLOW_TOOLS_REPORT_REPORT_ASSETS_H_
@@ -134,9 +135,13 @@ inline constexpr const char kReportScript[] = R"JS(
       return v === undefined ? null : v;
     };
   }
+  // Every log with a table: T[log] its columns, count and rows, G[log] its accessor.
+  // flows and files are the report's own; the others are the protocols' (D.views).
   var T = {}, G = {};
-  ['flows', 'http', 'smtp', 'ftp', 'tls', 'files'].forEach(function (k) {
-    T[k] = D[k] || {cols: [], interned: [], n: 0};
+  var tables = D.tables || {};
+  Object.keys(tables).concat(['flows', 'files']).forEach(function (k) {
+    if (T[k]) return;
+    T[k] = tables[k] || {cols: [], interned: [], n: 0};
     lazy(T[k], 'rows', 'd-' + k, []);
     G[k] = accessor(T[k]);
   });
@@ -285,46 +290,124 @@ inline constexpr const char kReportScript[] = R"JS(
     render();
     host.setAttribute('data-rendered', '1');
   }
-  function f(log, name, extra) {
-    var c = {t: name, v: function (r) { return G[log](r, name); }};
-    for (var k in extra) c[k] = extra[k];
-    return c;
+  function objectName(f) {
+    var r = fileByFuid(f);
+    return r ? G.files(r, 'name') || f : f;
   }
-  function uidCol(log) {
-    return f(log, 'uid', {cell: function (td, r) { td.appendChild(connLink(G[log](r, 'uid'))); }});
-  }
-  var ts = function (log) { return f(log, 'ts', {t: 'time (UTC)', f: time}); };
 
-  // Connections.
+  // A table column as a view describes it (reassembly/log_view.h): {t: title, f: [fields],
+  // s: how it shows them}, over the rows of `log`.
+  function column(log, c) {
+    var g = G[log], fs = c.f || [], col = {t: c.t};
+    function first(r) {
+      for (var i = 0; i < fs.length; i++) {
+        var v = g(r, fs[i]);
+        if (v !== null && v !== undefined && v !== '') return v;
+      }
+      return null;
+    }
+    function fuids(r) {
+      var out = [];
+      fs.forEach(function (k) {
+        var v = g(r, k);
+        if (Array.isArray(v)) out = out.concat(v);
+        else if (v !== null && v !== undefined && v !== '') out.push(v);
+      });
+      return out;
+    }
+    col.v = first;
+    switch (c.s) {
+      case 'join':
+        col.v = function (r) { return fs.map(function (k) { return str(g(r, k)); }).join(' '); };
+        break;
+      case 'sum':
+        col.n = 1;
+        col.f = group;
+        col.v = function (r) {
+          var t = 0;
+          fs.forEach(function (k) { var v = g(r, k); if (typeof v === 'number') t += v; });
+          return t;
+        };
+        break;
+      case 'time': col.f = time; break;
+      case 'connection': col.cell = function (td, r) { td.appendChild(connLink(first(r))); }; break;
+      case 'number': col.n = 1; break;
+      case 'count': col.n = 1; col.f = group; break;
+      case 'yes': col.f = function (v) { return v ? 'yes' : ''; }; break;
+      case 'yesno': col.f = function (v) { return v ? 'yes' : 'no'; }; break;
+      case 'objects':
+        col.v = function (r) { return fuids(r).map(objectName); };
+        col.cell = function (td, r) { objectCell(td, fuids(r)); };
+        break;
+    }
+    return col;
+  }
+  function cellText(col, r) { return str(col.f ? col.f(col.v(r)) : col.v(r)); }
+
+  // A table of a log's records grouped by one field (a view's group): the time of the
+  // group's first record, its key, the last value of some fields, how many records, and
+  // one line per record that has the group's `if` field.
+  function groupTable(v, gr, host) {
+    var log = v.log, g = G[log], keyCol = column(log, gr.key);
+    var byKey = new Map(), order = [];
+    T[log].rows.forEach(function (r) {
+      var k = g(r, gr.key.f[0]), s = byKey.get(k);
+      if (!s) { s = {first: r, last: {}, n: 0, items: []}; byKey.set(k, s); order.push(s); }
+      s.n++;
+      gr.latest.forEach(function (c, i) { if (g(r, c.f[0]) !== null) s.last[i] = r; });
+      var x = g(r, gr['if']);
+      if (x !== null && x !== undefined && x !== '') s.items.push(r);
+    });
+    function on(col, pick) {  // a record column applied to one record of the group
+      return {t: col.t, n: col.n, f: col.f,
+              v: function (s) { var r = pick(s); return r ? col.v(r) : null; },
+              cell: col.cell && function (td, s) { var r = pick(s); if (r) col.cell(td, r); }};
+    }
+    var firstRec = function (s) { return s.first; };
+    var cols = [on(column(log, {t: 'time (UTC)', f: ['ts'], s: 'time'}), firstRec), on(keyCol, firstRec)];
+    gr.latest.forEach(function (c, i) {
+      cols.push(on(column(log, c), function (s) { return s.last[i] || null; }));
+    });
+    cols.push({t: gr.count, n: 1, v: function (s) { return s.n; }});
+    var parts = gr.item.map(function (c) { return {c: c, col: column(log, c)}; });
+    function part(p, r) {
+      var t = cellText(p.col, r);
+      return p.c.t ? '(' + t + ' ' + p.c.t + ')' : t;
+    }
+    cols.push({t: gr.items,
+               v: function (s) { return s.items.map(function (r) { return parts.map(function (p) { return part(p, r); }).join(' '); }); },
+               cell: function (td, s) {
+                 s.items.forEach(function (r) {
+                   var d = el('div');
+                   parts.forEach(function (p, i) {
+                     if (i) d.appendChild(document.createTextNode(' '));
+                     if (p.c.s === 'objects') p.col.cell(d, r);
+                     else d.appendChild(document.createTextNode(part(p, r)));
+                   });
+                   td.appendChild(d);
+                 });
+               }});
+    host.appendChild(el('h3', null, gr.title));
+    var div = el('div', 'tbl');
+    div.id = 't-' + log + '-' + host.childNodes.length;
+    host.appendChild(div);
+    table(div.id, order, cols, order.length, gr.noun);
+  }
+
+  // Each view's section: its groups, then its records.
+  function drawView(v) {
+    var host = document.getElementById(v.id + '-groups');
+    if (host && v.groups.length) {
+      v.groups.forEach(function (gr) { groupTable(v, gr, host); });
+      if (v.sub) host.appendChild(el('h3', null, v.sub));
+    }
+    table('t-' + v.log, T[v.log].rows, v.cols.map(function (c) { return column(v.log, c); }),
+          T[v.log].n, v.log);
+  }
+  (D.views || []).forEach(function (v) {
+    if (T[v.log]) later(v.id, function () { drawView(v); });
+  });
   var gF = G.flows;
-  later('connections', function () { table('t-flows', T.flows.rows, [
-    uidCol('flows'), ts('flows'),
-    f('flows', 'duration', {n: 1}),
-    {t: 'client', v: function (r) { return gF(r, 'id.orig_h') + ' ' + gF(r, 'id.orig_p'); }},
-    {t: 'server', v: function (r) { return gF(r, 'id.resp_h') + ' ' + gF(r, 'id.resp_p'); }},
-    f('flows', 'service'),
-    f('flows', 'orig_bytes', {t: 'client bytes', n: 1, f: group}),
-    f('flows', 'resp_bytes', {t: 'server bytes', n: 1, f: group}),
-    {t: 'missed bytes', n: 1, f: group,
-     v: function (r) { return (gF(r, 'orig_missed_bytes') || 0) + (gF(r, 'resp_missed_bytes') || 0); }},
-    {t: 'gaps', n: 1, v: function (r) { return (gF(r, 'orig_gaps') || 0) + (gF(r, 'resp_gaps') || 0); }},
-    f('flows', 'close_reason', {t: 'close'}),
-    f('flows', 'decrypted', {f: function (v) { return v ? 'yes' : ''; }})
-  ], T.flows.n, 'flows'); });
-
-  // HTTP.
-  var gH = G.http;
-  later('http', function () { table('t-http', T.http.rows, [
-    ts('http'), uidCol('http'), f('http', 'host'), f('http', 'method'), f('http', 'uri'),
-    {t: 'status', v: function (r) { return gH(r, 'status_code'); },
-     cell: function (td, r) { td.textContent = str(gH(r, 'status_code')) + ' ' + str(gH(r, 'status_msg')); }},
-    f('http', 'request_body_len', {t: 'request', n: 1, f: group}),
-    f('http', 'response_body_len', {t: 'response', n: 1, f: group}),
-    f('http', 'resp_mime_types', {t: 'MIME type'}),
-    f('http', 'user_agent', {t: 'user agent'}),
-    {t: 'objects', v: function (r) { return (gH(r, 'orig_fuids') || []).concat(gH(r, 'resp_fuids') || []); },
-     cell: function (td, r) { objectCell(td, (gH(r, 'orig_fuids') || []).concat(gH(r, 'resp_fuids') || [])); }}
-  ], T.http.n, 'http'); });
 
   // Images: the first GALLERY at once, the rest on request.
   later('gallery', function () {
@@ -362,75 +445,6 @@ inline constexpr const char kReportScript[] = R"JS(
   }
   gal.setAttribute('data-rendered', '1');
   });
-
-  // Mail.
-  var gM = G.smtp;
-  later('mail', function () { table('t-smtp', T.smtp.rows, [
-    ts('smtp'), uidCol('smtp'),
-    {t: 'from', v: function (r) { return gM(r, 'from') || gM(r, 'mailfrom'); }},
-    {t: 'to', v: function (r) { return gM(r, 'to') || gM(r, 'rcptto'); }},
-    f('smtp', 'subject'), f('smtp', 'date'),
-    {t: 'attachments', v: function (r) { return gM(r, 'fuids'); },
-     cell: function (td, r) { objectCell(td, gM(r, 'fuids')); }},
-    f('smtp', 'tls', {f: function (v) { return v ? 'yes' : ''; }})
-  ], T.smtp.n, 'smtp'); });
-
-  // FTP: sessions (one per control connection), then every command.
-  var gP = G.ftp;
-  later('ftp', function () {
-  var sessions = {}, order = [];
-  T.ftp.rows.forEach(function (r) {
-    var u = gP(r, 'uid'), s = sessions[u];
-    if (!s) { s = sessions[u] = {uid: u, ts: gP(r, 'ts'), user: null, commands: 0, transfers: []}; order.push(s); }
-    s.commands++;
-    if (gP(r, 'user') !== null) s.user = gP(r, 'user');
-    if (gP(r, 'fuid')) s.transfers.push(r);
-  });
-  var sh = document.getElementById('ftp-sessions');
-  sh.appendChild(el('h3', null, 'Sessions'));
-  var sd = el('div', 'tbl');
-  sd.id = 't-ftp-sessions';
-  sh.appendChild(sd);
-  sh.appendChild(el('h3', null, 'Commands'));
-  table('t-ftp-sessions', order, [
-    {t: 'time (UTC)', v: function (s) { return s.ts; }, f: time},
-    {t: 'uid', v: function (s) { return s.uid; }, cell: function (td, s) { td.appendChild(connLink(s.uid)); }},
-    {t: 'user', v: function (s) { return s.user; }},
-    {t: 'commands', n: 1, v: function (s) { return s.commands; }},
-    {t: 'transfers', v: function (s) { return s.transfers.map(function (r) { return gP(r, 'command') + ' ' + gP(r, 'arg'); }); },
-     cell: function (td, s) {
-       s.transfers.forEach(function (r) {
-         var d = el('div', null, gP(r, 'command') + ' ');
-         objectCell(d, gP(r, 'fuid'));
-         d.appendChild(document.createTextNode(' (' + group(gP(r, 'file_size')) + ' bytes) ' + str(gP(r, 'arg'))));
-         td.appendChild(d);
-       });
-     }}
-  ], order.length, 'ftp session');
-  table('t-ftp', T.ftp.rows, [
-    ts('ftp'), uidCol('ftp'), f('ftp', 'user'), f('ftp', 'command'), f('ftp', 'arg'),
-    f('ftp', 'reply_code', {t: 'reply'}), f('ftp', 'reply_msg', {t: 'message'}),
-    {t: 'file', v: function (r) { return gP(r, 'fuid'); }, cell: function (td, r) { objectCell(td, gP(r, 'fuid')); }},
-    f('ftp', 'file_size', {t: 'size', n: 1, f: group})
-  ], T.ftp.n, 'ftp');
-  });
-
-  // TLS.
-  later('tls', function () { table('t-tls', T.tls.rows, [
-    ts('tls'), uidCol('tls'), f('tls', 'server_name', {t: 'server name'}), f('tls', 'version'),
-    f('tls', 'cipher'), f('tls', 'alpn', {t: 'ALPN'}),
-    f('tls', 'resumed', {f: function (v) { return v ? 'yes' : ''; }}),
-    f('tls', 'decrypted', {f: function (v) { return v ? 'yes' : 'no'; }}),
-    f('tls', 'reason'), f('tls', 'subject', {t: 'certificate'})
-  ], T.tls.n, 'tls'); });
-
-  // Files.
-  later('files', function () { table('t-files', T.files.rows, [
-    ts('files'), uidCol('files'), f('files', 'fuid'), f('files', 'source'),
-    {t: 'name', v: function (r) { return G.files(r, 'name') || G.files(r, 'fuid'); },
-     cell: function (td, r) { objectCell(td, G.files(r, 'fuid')); }},
-    f('files', 'mime_type', {t: 'MIME type'}), f('files', 'size', {n: 1, f: group}), f('files', 'sha256')
-  ], T.files.n, 'files'); });
 
   // One connection: its records and the first part of its transcript.
   var flowByUid = null;

@@ -1,5 +1,6 @@
 // report.html built from hand-written records: escaping, caps and their counts, the turn
-// log. The page in a real browser is tested by //tests/report:report_browser_test.
+// log, a protocol's section made from its spec alone, and the registered protocols' views
+// well formed. The page in a real browser is tested by //tests/report:report_browser_test.
 #include "tools/report/report.h"
 
 #include <sys/stat.h>
@@ -7,10 +8,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "catch2/catch.hpp"
 #include "tools/report/turn_log.h"
+#include "tools/session/registry.h"
 
 namespace tcpfollow {
 namespace {
@@ -98,7 +101,7 @@ TEST_CASE("BuildReport: text from the traffic never becomes markup", "[report]")
   Write(d + "/stats.json", "{\"run\":{\"input\":\"capture<script>x</script>.pcap\"},"
                            "\"packets\":{\"packets\":12345}}");
   ReportStats st;
-  std::string page = BuildReport(d, ReportLimits(), &st);
+  std::string page = BuildReport(d, RegisteredProtocols(), ReportLimits(), &st);
   // The only script elements are the page's own (one script, nine data blocks); no element
   // the traffic named.
   size_t scripts = 0, data = 0;
@@ -140,7 +143,7 @@ TEST_CASE("BuildReport: caps counted; paths outside streams/ and objects/ never 
   limits.max_detail_bytes = 1000;  // a few connections' details
   limits.max_timeline_rows = 10;   // 50 connections: the histogram
   ReportStats st;
-  std::string page = BuildReport(d, limits, &st);
+  std::string page = BuildReport(d, RegisteredProtocols(), limits, &st);
   CHECK(st.bad_lines == 2);
   CHECK(st.rows_not_embedded == 30);
   CHECK(st.details_included > 0);
@@ -152,6 +155,122 @@ TEST_CASE("BuildReport: caps counted; paths outside streams/ and objects/ never 
   CHECK(page.find("data:image/png;base64,") != std::string::npos);
   CHECK(page.find("data:image/svg") == std::string::npos);
   CHECK(page.find("connections started per") != std::string::npos);
+}
+
+
+// A protocol the report has never heard of: its section, table, group, summary counts, top
+// table and colour all come from its spec.
+ProtocolSpec GopherSpec() {
+  ProtocolSpec spec;
+  spec.name = "gopher";
+  spec.logs = {"gopher"};
+  LogView v;
+  v.log = "gopher";
+  v.id = "burrows";
+  v.title = "Gopher holes";
+  v.fields = {{"ts", FieldKind::kTime}, {"uid"}, {"selector", FieldKind::kIntern},
+              {"item_type"}, {"bytes"}, {"fuid"}, {"found"}};
+  v.columns = {TimeColumn(), ConnectionColumn(), {"selector", {"selector"}},
+               {"bytes", {"bytes"}, ColumnShow::kCount}, {"found", {"found"}, ColumnShow::kYesNo}};
+  LogGroup g;
+  g.title = "Burrows";
+  g.noun = "burrow";
+  g.key = ConnectionColumn();
+  g.latest = {{"last selector", {"selector"}}};
+  g.count_title = "requests";
+  g.items_title = "fetched";
+  g.items_if = "fuid";
+  g.item = {{"", {"selector"}}, {"", {"fuid"}, ColumnShow::kObjects}};
+  v.groups = {g};
+  v.records_title = "Requests";
+  v.counts = {{"Gopher requests by item type",
+               [](const LogRecordFields& r) { return "type " + r.Str("item_type"); }}};
+  v.tops = {{"Gopher selectors", "selector", "selector", "(empty)", "requests", "found",
+             "found"}};
+  spec.views = {v};
+  spec.colors = {{"gopher", "#123456"}};
+  return spec;
+}
+
+TEST_CASE("BuildReport: a protocol's section comes from its spec alone", "[report]") {
+  std::string d = TempDir();
+  std::string flows = Flow("G1", 1700000000.5);
+  flows.replace(flows.find("\"service\":\"http\""), 16, "\"service\":\"gopher\"");
+  Write(d + "/flows.jsonl", flows);
+  Write(d + "/gopher.jsonl",
+        "{\"uid\":\"G1\",\"ts\":1700000000.6,\"selector\":\"/docs\",\"item_type\":\"1\","
+        "\"bytes\":1234,\"found\":true}\n"
+        "{\"uid\":\"G1\",\"ts\":1700000000.7,\"selector\":\"/docs\",\"item_type\":\"0\","
+        "\"bytes\":5,\"found\":false,\"fuid\":\"FG1\"}\n");
+  ReportStats st;
+  const std::string page = BuildReport(d, {GopherSpec()}, ReportLimits(), &st);
+  CHECK(st.lines_read == 3);
+  // The section and its menu link, the group's place, the table with the record count.
+  CHECK(page.find("<a href=\"#burrows\">Gopher holes</a>") != std::string::npos);
+  CHECK(page.find("<section id=burrows><h2>Gopher holes</h2><div id=burrows-groups></div>"
+                  "<div class=tbl id=t-gopher data-total=2></div></section>") != std::string::npos);
+  // The rows: the view's fields in its order, the selector interned, time relative to t0.
+  CHECK(page.find("<script type=\"application/json\" id=d-gopher>[[0.6,\"G1\",") !=
+        std::string::npos);
+  // What the script draws from: the columns and the group as the spec says.
+  CHECK(page.find("{\"f\":[\"bytes\"],\"s\":\"count\",\"t\":\"bytes\"}") != std::string::npos);
+  CHECK(page.find("\"count\":\"requests\"") != std::string::npos);
+  CHECK(page.find("\"sub\":\"Requests\"") != std::string::npos);
+  // Summary counts and the top table.
+  CHECK(page.find("<caption>Gopher requests by item type</caption>\n<tr><th>type 0</th><td>1</td>"
+                  "</tr>\n<tr><th>type 1</th><td>1</td></tr>") != std::string::npos);
+  CHECK(page.find("<caption>Gopher selectors</caption><tr><th>selector</th><th>requests</th>"
+                  "<th>found</th></tr>\n<tr><td>/docs</td><td class=n>2</td><td class=n>1</td>") !=
+        std::string::npos);
+  // The service's colour in the timeline.
+  CHECK(page.find("fill=\"#123456\"") != std::string::npos);
+  // Without the spec, the log is neither read nor shown.
+  ReportStats none;
+  const std::string bare = BuildReport(d, {}, ReportLimits(), &none);
+  CHECK(none.lines_read == 1);
+  CHECK(bare.find("burrows") == std::string::npos);
+  CHECK(bare.find("Gopher") == std::string::npos);
+}
+
+TEST_CASE("Registered protocols: report views are well formed", "[report]") {
+  std::set<std::string> ids = {"summary", "timeline", "hosts", "gallery", "files",
+                               "connections", "detail", "about"};
+  std::set<std::string> logs = {"flows", "files", "details", "images"};
+  std::set<std::string> listed;
+  for (const ProtocolSpec& spec : RegisteredProtocols()) {
+    for (const std::string& log : spec.logs) listed.insert(log);
+  }
+  int views = 0;
+  for (const ProtocolSpec& spec : RegisteredProtocols()) {
+    for (const LogView& v : spec.views) {
+      INFO(spec.name << " view " << v.id);
+      ++views;
+      CHECK(ids.insert(v.id).second);    // one section per id, none of the report's own
+      CHECK(logs.insert(v.log).second);  // one view per log, not a block name of the page
+      CHECK(listed.count(v.log) == 1);   // a log the protocols write
+      for (const std::string& s : {v.id, v.log}) {
+        CHECK(!s.empty());
+        CHECK(s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos);
+      }
+      std::set<std::string> fields;
+      for (const LogField& f : v.fields) CHECK(fields.insert(f.name).second);
+      std::vector<LogColumn> cols = v.columns;
+      for (const LogGroup& g : v.groups) {
+        cols.push_back(g.key);
+        cols.insert(cols.end(), g.latest.begin(), g.latest.end());
+        cols.insert(cols.end(), g.item.begin(), g.item.end());
+        CHECK(fields.count(g.items_if) == 1);
+      }
+      for (const LogColumn& c : cols) {
+        CHECK(!c.fields.empty());
+        for (const std::string& f : c.fields) CHECK(fields.count(f) == 1);  // on the page
+      }
+      for (const LogTop& t : v.tops) CHECK(fields.count(t.field) == 1);
+    }
+  }
+  // Every log a protocol writes has a section.
+  for (const std::string& log : listed) CHECK(logs.count(log) == 1);
+  CHECK(views >= 1);
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
     if (following_) transcript_ = std::make_unique<FollowTranscript>(f.cap);
     StageChainStats* stats = &manager_->mutable_stats()->chain;
     StageFacts facts;
-    if (following_) facts.transcript = this;  // HTTP/2: each stream's conversation
+    if (following_) facts.transcript = this;  // a multiplexing stage: each stream's text
     look_again_ = !expected;
     if (expected) {
       chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
@@ -183,6 +183,7 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
     }
     it->second.Data(dir, ts, text);
   }
+  void NameStreams(absl::string_view what) override { stream_name_ = std::string(what); }
 
   // PlaintextTap: the first TLS layer produced plaintext.
   std::unique_ptr<Analyzer> Tap(std::unique_ptr<Analyzer> next) override {
@@ -307,13 +308,12 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
         h.missing[d] = s.dir[d].missed_bytes;
       }
     }
-    // A multiplexed connection (HTTP/2) is shown per stream, not as frame bytes.
+    // A multiplexed connection is shown per stream, not as the bytes that carry them.
     std::string out = streams_.empty() || f.wire ? RenderFollow(f.format, h, *t) : "";
-    // Each HTTP/2 stream decoded: headers as lines, bodies as sent (Follow HTTP/2
-    // Stream); --follow-raw keeps to the bytes.
+    // Each stream as its stage wrote it (StreamTranscript); --follow-raw keeps to the bytes.
     for (const auto& [id, stream] : f.wire ? std::map<uint32_t, FollowTranscript>() : streams_) {
       FollowHeader sh = h;
-      sh.layer = absl::StrCat("http2 stream ", id);
+      sh.layer = absl::StrCat(stream_name_, " ", id);
       for (int d = 0; d < 2; ++d) sh.sent[d] = sh.missing[d] = 0;
       for (const FollowTranscript::Turn& turn : stream.turns()) {
         sh.sent[Index(turn.dir)] += turn.bytes.size();
@@ -332,7 +332,8 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
   bool look_again_ = false;  // not announced at the start: look once more at the first byte
   std::unique_ptr<FollowTranscript> transcript_;
   static constexpr size_t kMaxFollowedStreams = 256;
-  std::map<uint32_t, FollowTranscript> streams_;  // by HTTP/2 stream id
+  std::map<uint32_t, FollowTranscript> streams_;  // by stream id
+  std::string stream_name_ = "stream";             // StreamTranscript::NameStreams
   bool decrypted_ = false;
   // Last: stages may hold pointers to the files and transcripts above.
   std::unique_ptr<StageChain> chain_;
