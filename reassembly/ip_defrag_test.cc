@@ -2,8 +2,9 @@
 // IPv6), a byte model for the first/last policies on random overlapping fragments, exact
 // rebuilt datagrams for any arrival order, every anomaly and limit counter, hostile inputs
 // (teardrop, offsets past 65535, a flood of incomplete datagrams), and the suricata-verify
-// defrag and ipv6-evasion captures read with libpcap. Fragments are built here as bytes and
-// decoded with tins_ext/decode, so the decoder's fragment fields are exercised too.
+// defrag and ipv6-evasion captures read with libpcap. Fragments are crafted with libtins
+// (testing/packets.h; the IPv6 extension headers byte by byte) and decoded with
+// tins_ext/decode, so the decoder's fragment fields are exercised too.
 #include "reassembly/ip_defrag.h"
 
 #include <pcap/pcap.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "testing/packets.h"
 #include "testing/paths.h"
 #include "tins_ext/decode.h"
 
@@ -47,55 +49,41 @@ uint16_t Checksum(absl::string_view h) {
   return static_cast<uint16_t>(~sum);
 }
 
-// An IPv4 header (20 bytes, or 24 with a 4-byte option) for 10.0.0.1 -> 10.0.0.2.
-std::string Ipv4Header(uint16_t id, uint8_t proto, uint32_t offset, bool mf, bool df,
-                       size_t payload_len, bool with_option = false) {
-  const size_t hl = with_option ? 24 : 20;
-  std::string h(hl, '\0');
-  h[0] = static_cast<char>(0x40 | (hl / 4));
-  Put16(&h, 2, static_cast<uint32_t>(hl + payload_len));
-  Put16(&h, 4, id);
-  Put16(&h, 6, (df ? 0x4000 : 0) | (mf ? 0x2000 : 0) | (offset / 8));
-  h[8] = 64;
-  h[9] = static_cast<char>(proto);
-  const char addrs[] = {10, 0, 0, 1, 10, 0, 0, 2};
-  h.replace(12, 8, addrs, 8);
-  if (with_option) h.replace(20, 4, "\x01\x01\x01\x00", 4);  // NOP NOP NOP EOL
-  Put16(&h, 10, Checksum(h));
-  return h;
+// An IPv4 datagram 10.0.0.1 -> 10.0.0.2 (header 20 bytes, or 24 with a 4-byte option)
+// carrying `data`, crafted with libtins.
+std::string Ipv4(uint16_t id, uint8_t proto, uint32_t offset, bool mf, bool df,
+                 absl::string_view data, bool with_option = false) {
+  testing::Ipv4Fields f;
+  f.id = id;
+  f.protocol = proto;
+  f.offset = offset;
+  f.more_fragments = mf;
+  f.dont_fragment = df;
+  f.nop_options = with_option;
+  return testing::Ipv4Datagram(f, data);
 }
 
-// IPv6 header 2001:db8::1 -> 2001:db8::2, optionally followed by an 8-byte Destination
-// Options header, then (when `frag`) a Fragment header.
+// IPv6 2001:db8::1 -> 2001:db8::2 (fixed header crafted with libtins), optionally followed
+// by an 8-byte Destination Options header, then (when `frag`) a Fragment header, written
+// here byte by byte: they are what the defragmenter reads.
 std::string Ipv6Fragment(uint32_t id, uint8_t next, uint32_t offset, bool mf,
                          absl::string_view data, bool dest_opts = false, bool frag = true) {
-  std::string p(40, '\0');
-  p[0] = 0x60;
-  p[7] = 64;
-  p[8] = 0x20; p[9] = 0x01; p[10] = 0x0d; p[11] = static_cast<char>(0xb8); p[23] = 1;
-  p[24] = 0x20; p[25] = 0x01; p[26] = 0x0d; p[27] = static_cast<char>(0xb8); p[39] = 2;
-  uint8_t* nh = reinterpret_cast<uint8_t*>(&p[6]);
-  size_t nh_at = 6;
+  std::string rest;
   if (dest_opts) {
-    p[nh_at] = static_cast<char>(kDestOpts);
-    p.append("\0\0\x01\x04\0\0\0\0", 8);  // next header (patched below), length 0, PadN
-    nh_at = p.size() - 8;
+    rest.append("\0\0\x01\x04\0\0\0\0", 8);  // next header (set below), length 0, PadN
+    rest[0] = static_cast<char>(frag ? kFragmentHeader : next);
   }
   if (frag) {
-    p[nh_at] = static_cast<char>(kFragmentHeader);
     std::string f(8, '\0');
     f[0] = static_cast<char>(next);
     Put16(&f, 2, offset | (mf ? 1 : 0));
     f[4] = static_cast<char>(id >> 24); f[5] = static_cast<char>(id >> 16);
     f[6] = static_cast<char>(id >> 8); f[7] = static_cast<char>(id);
-    p += f;
-  } else {
-    p[nh_at] = static_cast<char>(next);
+    rest += f;
   }
-  (void)nh;
-  p.append(data.data(), data.size());
-  Put16(&p, 4, static_cast<uint32_t>(p.size() - 40));
-  return p;
+  rest.append(data.data(), data.size());
+  const uint8_t first = dest_opts ? kDestOpts : frag ? kFragmentHeader : next;
+  return testing::Ipv6Datagram("2001:db8::1", "2001:db8::2", first, rest);
 }
 
 // One fragment's bytes and what the decoder made of them (views into `bytes`).
@@ -113,7 +101,7 @@ Frag Decoded(std::string bytes, uint32_t vlan = 0) {
 
 Frag V4(uint16_t id, uint32_t offset, bool mf, absl::string_view data, uint8_t proto = kIcmp,
         bool df = false, uint32_t vlan = 0) {
-  return Decoded(Ipv4Header(id, proto, offset, mf, df, data.size()) + std::string(data), vlan);
+  return Decoded(Ipv4(id, proto, offset, mf, df, data), vlan);
 }
 
 Frag V6(uint32_t id, uint32_t offset, bool mf, absl::string_view data, uint8_t next = kIcmpv6,
@@ -288,8 +276,7 @@ std::vector<Frag> FragmentV4(const std::string& datagram, size_t chunk, bool wit
   for (size_t off = 0; off < payload.size(); off += chunk) {
     const std::string part = payload.substr(off, chunk);
     const bool mf = off + chunk < payload.size();
-    frags.push_back(Decoded(Ipv4Header(0x1234, kTcpProto, off, mf, false, part.size(),
-                                       with_option) + part));
+    frags.push_back(Decoded(Ipv4(0x1234, kTcpProto, off, mf, false, part, with_option)));
   }
   return frags;
 }
@@ -307,8 +294,7 @@ TEST_CASE("IpDefragmenter: any order with duplicates rebuilds the original datag
           "[defrag]") {
   const std::string payload = Payload(3000, 1);
   for (bool option : {false, true}) {
-    const std::string original =
-        Ipv4Header(0x1234, kTcpProto, 0, false, false, payload.size(), option) + payload;
+    const std::string original = Ipv4(0x1234, kTcpProto, 0, false, false, payload, option);
     const std::string original6 = Ipv6Fragment(0, kTcpProto, 0, false, payload, option, false);
     for (size_t chunk : {16u, 504u, 1480u}) {  // 16: 188 fragments, under the 256 limit
       std::mt19937 rng(static_cast<uint32_t>(chunk));

@@ -4,6 +4,7 @@
 // files that are not captures, and pcapng as our block reader reads it (interfaces with
 // their own link types, snapshot lengths, if_tsresol and if_tsoffset; EPB, SPB and the
 // obsolete PB; Decryption Secrets Blocks; unknown blocks; byte-swapped and several sections).
+// Packets and files come from testing/packets.h (libtins; libpcap's dumper; pcapng blocks).
 #include <fcntl.h>
 #include <lzma.h>
 #include <unistd.h>
@@ -21,56 +22,19 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "testing/packets.h"
 #include "tins_ext/byte_source.h"
 #include "tins_ext/capture_source.h"
 #include "tins_ext/decode.h"
-#include "tins_ext/pcap_writer.h"
 
 namespace tcpfollow {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return std::string(tmp ? tmp : "/tmp") + "/" + name;
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE(f != nullptr);
-  REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-  std::fclose(f);
-}
-
-std::string Packet(int i, uint16_t dport = 80) {
-  TcpPacketSpec s;
-  s.src = {IpAddress::FromString("10.0.0.1"), static_cast<uint16_t>(1000 + i)};
-  s.dst = {IpAddress::FromString("10.0.0.2"), dport};
-  s.seq = static_cast<uint32_t>(i);
-  // Bytes that do not compress much, so compressed files have many blocks.
-  std::string payload(static_cast<size_t>(i * 37 % 500), '\0');
-  uint32_t x = 2463534242u + static_cast<uint32_t>(i);
-  for (char& c : payload) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
-  s.payload = payload;
-  return BuildTcpPacket(s);
-}
-
-absl::Time Ts(int i) { return absl::FromUnixNanos(1600000000000000000 + i * 1000001001LL); }
-
-std::string ClassicPcap(int n, std::vector<size_t>* ends = nullptr) {
-  PcapFormat format;
-  format.nanosecond = true;
-  std::string file = PcapFileHeader(format);
-  for (int i = 0; i < n; ++i) {
-    AppendPcapRecord(format, Ts(i), Packet(i), &file);
-    if (ends != nullptr) ends->push_back(file.size());
-  }
-  return file;
-}
+using testing::NumberedPacket;
+using testing::NumberedPcap;
+using testing::Pcapng;
+using testing::TempPath;
+using testing::WriteFile;
 
 std::string Gzip(const std::string& in) {
   z_stream z = {};
@@ -152,7 +116,7 @@ Read ReadBytes(const std::string& bytes, FileReader reader = FileReader::kAuto) 
 }
 
 TEST_CASE("Capture: gzip, zstd and xz files read like the plain file", "[capture][compressed]") {
-  const std::string plain = ClassicPcap(300);
+  const std::string plain = NumberedPcap(300);
   const Read want = ReadBytes(plain);
   REQUIRE(want.packets.size() == 300);
   struct Case {
@@ -183,7 +147,7 @@ TEST_CASE("Capture: gzip, zstd and xz files read like the plain file", "[capture
 }
 
 TEST_CASE("Capture: compressed standard input", "[capture][compressed]") {
-  const std::string plain = ClassicPcap(50);
+  const std::string plain = NumberedPcap(50);
   const std::string path = TempPath("stdin.pcap.zst");
   WriteFile(path, Zstd(plain));
   // A pipe, not a file: nothing can be read twice or sought.
@@ -218,7 +182,7 @@ TEST_CASE("Capture: a compressed file cut or corrupted is read up to the damage"
           "[capture][compressed]") {
   // Large enough for several compressed blocks (zstd's are up to 128 KiB).
   std::vector<size_t> ends;
-  const std::string plain = ClassicPcap(2000, &ends);
+  const std::string plain = NumberedPcap(2000, &ends);
   const Read whole = ReadBytes(plain);
   for (const std::string& z : {Gzip(plain), Zstd(plain), Xz(plain)}) {
     const Compression c = DetectCompression(z);
@@ -252,7 +216,7 @@ TEST_CASE("Capture: a compressed file cut or corrupted is read up to the damage"
 
 TEST_CASE("Capture: damaged classic pcap: impossible length, cut record", "[capture][damage]") {
   std::vector<size_t> ends;
-  std::string file = ClassicPcap(10, &ends);
+  std::string file = NumberedPcap(10, &ends);
   // Record 5's caplen becomes 0x7fffffff.
   std::string bad = file;
   const size_t at = ends[4];
@@ -293,77 +257,14 @@ TEST_CASE("Capture: what is not a capture is one line naming it", "[capture][dam
   CHECK(ReadBytes(Gzip("hello")).open_error.find("gzip-compressed") != std::string::npos);
 }
 
-// pcapng written block by block, in either byte order.
-class Pcapng {
- public:
-  explicit Pcapng(bool swapped = false) : swapped_(swapped) {}
-  Pcapng& Section(bool swapped) {
-    swapped_ = swapped;
-    std::string b = U32(0x1a2b3c4d) + U16(1) + U16(0) + U32(0xffffffff) + U32(0xffffffff);
-    return Block(0x0a0d0d0a, b);
-  }
-  // if_tsresol (0xff = none), if_tsoffset (0 = none).
-  Pcapng& Interface(uint16_t link, uint32_t snaplen, uint8_t tsresol = 0xff, int64_t tsoffset = 0) {
-    std::string b = U16(link) + U16(0) + U32(snaplen);
-    b += U16(2) + U16(4) + "eth0";  // if_name
-    if (tsresol != 0xff) b += U16(9) + U16(1) + std::string(1, static_cast<char>(tsresol)) + std::string(3, '\0');
-    if (tsoffset != 0) b += U16(14) + U16(8) + U64(static_cast<uint64_t>(tsoffset));
-    b += U16(0) + U16(0);
-    return Block(1, b);
-  }
-  Pcapng& Epb(uint32_t iface, uint64_t ts, const std::string& data, uint32_t caplen = UINT32_MAX) {
-    std::string b = U32(iface) + U32(ts >> 32) + U32(ts & 0xffffffff) +
-                    U32(caplen == UINT32_MAX ? data.size() : caplen) + U32(data.size()) + data;
-    return Block(6, Pad(b));
-  }
-  Pcapng& Spb(const std::string& data) { return Block(3, Pad(U32(data.size()) + data)); }
-  Pcapng& Pb(uint16_t iface, uint64_t ts, const std::string& data) {
-    std::string b = U16(iface) + U16(0) + U32(ts >> 32) + U32(ts & 0xffffffff) +
-                    U32(data.size()) + U32(data.size()) + data;
-    return Block(2, Pad(b));
-  }
-  Pcapng& Dsb(uint32_t type, const std::string& data) {
-    return Block(0x0a, Pad(U32(type) + U32(data.size()) + data));
-  }
-  Pcapng& Block(uint32_t type, const std::string& body) {
-    ends_.push_back(out_.size());
-    out_ += U32(type) + U32(body.size() + 12) + body + U32(body.size() + 12);
-    return *this;
-  }
-  const std::string& bytes() const { return out_; }
-  size_t block_offset(size_t i) const { return ends_[i]; }
-
- private:
-  static std::string Pad(std::string b) {
-    b.resize((b.size() + 3) / 4 * 4, '\0');
-    return b;
-  }
-  std::string U16(uint16_t v) const {
-    if (swapped_) v = __builtin_bswap16(v);
-    return std::string(reinterpret_cast<const char*>(&v), 2);
-  }
-  std::string U32(uint64_t v64) const {
-    uint32_t v = static_cast<uint32_t>(v64);
-    if (swapped_) v = __builtin_bswap32(v);
-    return std::string(reinterpret_cast<const char*>(&v), 4);
-  }
-  std::string U64(uint64_t v) const {
-    if (swapped_) v = __builtin_bswap64(v);
-    return std::string(reinterpret_cast<const char*>(&v), 8);
-  }
-  bool swapped_;
-  std::string out_;
-  std::vector<size_t> ends_;
-};
-
 TEST_CASE("Capture: pcapng interfaces each with their own link type, snaplen and clock",
           "[capture][pcapng]") {
-  const std::string ip = Packet(1), ip2 = Packet(2, 443);
-  const std::string eth = BuildEthernetFrame(ip2);
+  const std::string ip = NumberedPacket(1), ip2 = NumberedPacket(2, 443);
+  const std::string eth = testing::EthernetFrame(ip2);
   std::string sll(16, '\0');
   sll[14] = 0x08;  // protocol IPv4
-  sll += Packet(3);
-  const std::string swapped_eth = BuildEthernetFrame(Packet(4));
+  sll += NumberedPacket(3);
+  const std::string swapped_eth = testing::EthernetFrame(NumberedPacket(4));
   for (bool swapped : {false, true}) {
     INFO("swapped " << swapped);
     Pcapng f(swapped);
@@ -425,7 +326,7 @@ TEST_CASE("Capture: pcapng interfaces each with their own link type, snaplen and
 }
 
 TEST_CASE("Capture: damaged pcapng is read up to the damage", "[capture][pcapng][damage]") {
-  const std::string ip = Packet(1);
+  const std::string ip = NumberedPacket(1);
   auto base = [&] {
     Pcapng f;
     f.Section(false).Interface(101, 0).Epb(0, 1, ip).Epb(0, 2, ip);
@@ -482,7 +383,7 @@ TEST_CASE("Capture: a large unknown pcapng block is skipped without holding it",
   CaptureLimits limits;
   limits.max_block_bytes = 4096;
   Pcapng f;
-  f.Section(false).Interface(101, 0).Block(0x40000bad, std::string(100000, 'u')).Epb(0, 1, Packet(1));
+  f.Section(false).Interface(101, 0).Block(0x40000bad, std::string(100000, 'u')).Epb(0, 1, NumberedPacket(1));
   const Read r = ReadSource(OpenCaptureBytes(f.bytes(), "big", "", FileReader::kAuto, limits));
   CHECK(r.packets.size() == 1);
   CHECK(r.stats.skipped_blocks == 1);
@@ -503,10 +404,10 @@ TEST_CASE("Capture: single-interface pcapng reads as libpcap reads it", "[captur
       Pcapng f(swapped);
       f.Section(swapped).Interface(1, resol == 6 ? 0 : 1000, resol, resol == 9 ? -5 : 7);
       for (int i = 0; i < 5; ++i) {
-        f.Epb(0, 1600000000123456789ull / (i + 1), BuildEthernetFrame(Packet(i)));
+        f.Epb(0, 1600000000123456789ull / (i + 1), testing::EthernetFrame(NumberedPacket(i)));
       }
-      f.Spb(BuildEthernetFrame(Packet(9)));
-      f.Pb(0, 77, BuildEthernetFrame(Packet(8)));
+      f.Spb(testing::EthernetFrame(NumberedPacket(9)));
+      f.Pb(0, 77, testing::EthernetFrame(NumberedPacket(8)));
       const Read ours = ReadBytes(f.bytes());
       const Read lib = ReadBytes(f.bytes(), FileReader::kLibpcap);
       INFO("swapped " << swapped << " resol " << int{resol});
@@ -530,7 +431,7 @@ namespace {
 TEST_CASE("Capture: regression: a compressed stream cut at a record boundary is truncated",
           "[capture][compressed]") {
   std::vector<size_t> ends;
-  const std::string plain = ClassicPcap(50, &ends);
+  const std::string plain = NumberedPcap(50, &ends);
   for (const std::string& z : {Gzip(plain), Xz(plain), Zstd(plain)}) {
     // One byte short: every record may be there, but the stream's end marker is not.
     for (FileReader reader : {FileReader::kAuto, FileReader::kLibpcap}) {

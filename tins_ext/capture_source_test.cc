@@ -1,5 +1,5 @@
-// Tests for capture_source.h: pcap (µs and ns) and pcapng files written here and read back
-// through libpcap, BPF filters, files cut at every byte of their last records, foreign and
+// Tests for capture_source.h: pcap (µs and ns, written by libpcap's dumper) and pcapng files
+// (testing/packets.h) read back, BPF filters, files cut at every byte of their last records, foreign and
 // missing files, BreakLoop, a shared pcapng vector, and a live capture on loopback
 // (timer ticks, filters, -Z) when the test may capture.
 #include "tins_ext/capture_source.h"
@@ -22,36 +22,18 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "testing/packets.h"
 #include "testing/paths.h"
 #include "tins_ext/decode.h"
-#include "tins_ext/pcap_writer.h"
 
 namespace tcpfollow {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return std::string(tmp ? tmp : "/tmp") + "/" + name;
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE(f != nullptr);
-  REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-  std::fclose(f);
-}
-
-std::string Packet(int i, uint16_t dport = 80) {
-  TcpPacketSpec s;
-  s.src = {IpAddress::FromString("10.0.0.1"), static_cast<uint16_t>(1000 + i)};
-  s.dst = {IpAddress::FromString("10.0.0.2"), dport};
-  s.seq = static_cast<uint32_t>(i);
-  const std::string payload(static_cast<size_t>(i * 7 % 50), 'p');
-  s.payload = payload;
-  return BuildTcpPacket(s);
-}
-
-absl::Time Ts(int i) { return absl::FromUnixNanos(1600000000000000000 + i * 1000001001LL); }
+using testing::NumberedPacket;
+using testing::NumberedTime;
+using testing::PcapBytes;
+using testing::TempPath;
+using testing::WriteFile;
 
 struct Read {
   std::vector<std::string> packets;
@@ -86,21 +68,21 @@ TEST_CASE("Capture: pcap files in micro- and nanoseconds read back exactly", "[c
       PcapFormat format;
       format.nanosecond = nano;
       format.link_type = link;
-      std::string file = PcapFileHeader(format);
+      PcapBytes file(format);
       std::vector<std::string> frames;
       for (int i = 0; i < 5; ++i) {
-        frames.push_back(link == 1 ? BuildEthernetFrame(Packet(i)) : Packet(i));
-        AppendPcapRecord(format, Ts(i), frames.back(), &file);
+        frames.push_back(link == 1 ? testing::EthernetFrame(NumberedPacket(i)) : NumberedPacket(i));
+        file.Add(NumberedTime(i), frames.back());
       }
       const std::string path = TempPath("rt.pcap");
-      WriteFile(path, file);
+      WriteFile(path, file.bytes());
       const Read r = ReadAll(path);
       CHECK(r.packets == frames);
       CHECK_FALSE(r.truncated);
       REQUIRE(r.times.size() == 5);
       for (int i = 0; i < 5; ++i) {
         const absl::Duration precision = nano ? absl::Nanoseconds(1) : absl::Microseconds(1);
-        CHECK(r.times[i] == absl::Floor(Ts(i) - absl::UnixEpoch(), precision) + absl::UnixEpoch());
+        CHECK(r.times[i] == absl::Floor(NumberedTime(i) - absl::UnixEpoch(), precision) + absl::UnixEpoch());
         IpPacket ip;
         CHECK(DecodeFrame(r.link_type, r.packets[i], &ip) == DecodeError::kOk);
       }
@@ -109,9 +91,9 @@ TEST_CASE("Capture: pcap files in micro- and nanoseconds read back exactly", "[c
 }
 
 TEST_CASE("Capture: progress counts bytes up to the file size", "[capture]") {
-  PcapFormat format;
-  std::string file = PcapFileHeader(format);
-  for (int i = 0; i < 100; ++i) AppendPcapRecord(format, Ts(i), Packet(i), &file);
+  PcapBytes pcap;
+  for (int i = 0; i < 100; ++i) pcap.Add(NumberedTime(i), NumberedPacket(i));
+  const std::string file = pcap.bytes();
   const std::string path = TempPath("progress.pcap");
   WriteFile(path, file);
   auto src = OpenCaptureFile(path, "");
@@ -127,13 +109,10 @@ TEST_CASE("Capture: progress counts bytes up to the file size", "[capture]") {
 }
 
 TEST_CASE("Capture: a BPF filter selects packets; a bad one is a clear error", "[capture]") {
-  PcapFormat format;
-  std::string file = PcapFileHeader(format);
-  for (int i = 0; i < 6; ++i) {
-    AppendPcapRecord(format, Ts(i), Packet(i, i % 2 ? 443 : 80), &file);
-  }
+  PcapBytes file;
+  for (int i = 0; i < 6; ++i) file.Add(NumberedTime(i), NumberedPacket(i, i % 2 ? 443 : 80));
   const std::string path = TempPath("bpf.pcap");
-  WriteFile(path, file);
+  WriteFile(path, file.bytes());
   const Read r = ReadAll(path, "tcp dst port 443");
   REQUIRE(r.packets.size() == 3);
   for (const std::string& pkt : r.packets) {
@@ -150,13 +129,10 @@ TEST_CASE("Capture: a BPF filter selects packets; a bad one is a clear error", "
 
 TEST_CASE("Capture: a pcap cut at any byte returns every complete packet, then truncated",
           "[capture]") {
-  PcapFormat format;
-  std::string file = PcapFileHeader(format);
-  std::vector<size_t> ends;
-  for (int i = 0; i < 3; ++i) {
-    AppendPcapRecord(format, Ts(i), Packet(i + 3), &file);
-    ends.push_back(file.size());
-  }
+  PcapBytes pcap;
+  for (int i = 0; i < 3; ++i) pcap.Add(NumberedTime(i), NumberedPacket(i + 3));
+  const std::string file = pcap.bytes();
+  const std::vector<size_t> ends = pcap.ends();
   const std::string path = TempPath("cut.pcap");
   for (size_t cut = 24; cut <= file.size(); ++cut) {
     WriteFile(path, file.substr(0, cut));
@@ -181,49 +157,21 @@ TEST_CASE("Capture: a pcap cut at any byte returns every complete packet, then t
   }
 }
 
-// A minimal pcapng: section header, one interface with nanosecond resolution, and one
-// enhanced packet block per packet.
-void Le32(std::string* s, uint32_t v) {
-  for (int i = 0; i < 4; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-std::string Block(uint32_t type, const std::string& body) {
-  std::string b;
-  Le32(&b, type);
-  Le32(&b, static_cast<uint32_t>(body.size() + 12));
-  b += body;
-  Le32(&b, static_cast<uint32_t>(body.size() + 12));
-  return b;
-}
+// A minimal pcapng: section header, one raw-IP interface with nanosecond resolution, and
+// one enhanced packet block per packet; `ends` gets where each packet block ends.
 std::string Pcapng(const std::vector<std::string>& packets, std::vector<size_t>* ends) {
-  std::string shb;
-  Le32(&shb, 0x1a2b3c4d);
-  Le32(&shb, 1);  // version 1.0
-  Le32(&shb, 0xffffffff);
-  Le32(&shb, 0xffffffff);  // section length unknown
-  std::string idb;
-  Le32(&idb, 101);  // LINKTYPE_RAW, reserved 0
-  Le32(&idb, 262144);
-  idb += std::string("\x09\x00\x01\x00\x09\x00\x00\x00", 8);  // if_tsresol = 10^-9
-  idb += std::string(4, '\0');                                 // opt_endofopt
-  std::string out = Block(0x0a0d0d0a, shb) + Block(1, idb);
+  testing::Pcapng f;
+  f.Section(false).Interface(101, 262144, 9);
   for (size_t i = 0; i < packets.size(); ++i) {
-    const uint64_t ns = static_cast<uint64_t>(absl::ToUnixNanos(Ts(static_cast<int>(i))));
-    std::string epb;
-    Le32(&epb, 0);
-    Le32(&epb, static_cast<uint32_t>(ns >> 32));
-    Le32(&epb, static_cast<uint32_t>(ns & 0xffffffff));
-    Le32(&epb, static_cast<uint32_t>(packets[i].size()));
-    Le32(&epb, static_cast<uint32_t>(packets[i].size()));
-    epb += packets[i];
-    epb.resize((epb.size() + 3) / 4 * 4, '\0');
-    out += Block(6, epb);
-    ends->push_back(out.size());
+    f.Epb(0, static_cast<uint64_t>(absl::ToUnixNanos(NumberedTime(static_cast<int>(i)))), packets[i]);
   }
-  return out;
+  const std::vector<size_t> blocks = f.block_ends();
+  ends->assign(blocks.begin() + 2, blocks.end());
+  return f.bytes();
 }
 
 TEST_CASE("Capture: pcapng with nanosecond resolution, whole and cut", "[capture]") {
-  std::vector<std::string> packets = {Packet(1), Packet(2), Packet(3)};
+  std::vector<std::string> packets = {NumberedPacket(1), NumberedPacket(2), NumberedPacket(3)};
   std::vector<size_t> ends;
   const std::string file = Pcapng(packets, &ends);
   const std::string path = TempPath("hand.pcapng");
@@ -232,7 +180,7 @@ TEST_CASE("Capture: pcapng with nanosecond resolution, whole and cut", "[capture
   CHECK(r.packets == packets);
   CHECK_FALSE(r.truncated);
   REQUIRE(r.times.size() == 3);
-  for (int i = 0; i < 3; ++i) CHECK(r.times[i] == Ts(i));
+  for (int i = 0; i < 3; ++i) CHECK(r.times[i] == NumberedTime(i));
   // Cut inside the last packet block.
   for (size_t cut = ends[1] + 1; cut < ends[2]; ++cut) {
     WriteFile(path, file.substr(0, cut));
@@ -261,9 +209,9 @@ TEST_CASE("Capture: foreign, empty and missing files are clear errors", "[captur
 }
 
 TEST_CASE("Capture: \"-\" reads standard input", "[capture]") {
-  PcapFormat format;
-  std::string file = PcapFileHeader(format);
-  for (int i = 0; i < 3; ++i) AppendPcapRecord(format, Ts(i), Packet(i), &file);
+  PcapBytes pcap;
+  for (int i = 0; i < 3; ++i) pcap.Add(NumberedTime(i), NumberedPacket(i));
+  const std::string file = pcap.bytes();
   const std::string path = TempPath("stdin.pcap");
   WriteFile(path, file);
   const int saved = dup(0);
@@ -297,11 +245,10 @@ TEST_CASE("Capture: \"-\" reads standard input", "[capture]") {
 }
 
 TEST_CASE("Capture: BreakLoop ends a file early", "[capture]") {
-  PcapFormat format;
-  std::string file = PcapFileHeader(format);
-  for (int i = 0; i < 4; ++i) AppendPcapRecord(format, Ts(i), Packet(i), &file);
+  PcapBytes file;
+  for (int i = 0; i < 4; ++i) file.Add(NumberedTime(i), NumberedPacket(i));
   const std::string path = TempPath("break.pcap");
-  WriteFile(path, file);
+  WriteFile(path, file.bytes());
   auto src = OpenCaptureFile(path, "");
   REQUIRE(src.ok());
   RawPacket p;
@@ -531,7 +478,7 @@ std::string HandPcap(bool swapped, bool nano, uint32_t snaplen,
 std::string RawPcap(uint16_t minor, bool nano,
                     const std::vector<std::pair<uint32_t, uint32_t>>& stamps,
                     bool swapped = false) {
-  const std::string frame = Packet(3);
+  const std::string frame = NumberedPacket(3);
   const uint32_t size = static_cast<uint32_t>(frame.size());
   std::vector<RawRecord> raw;
   for (const auto& [sec, frac] : stamps) raw.push_back({sec, frac, size, size + 100, frame});
@@ -565,7 +512,7 @@ TEST_CASE("Capture: the block reader delivers what libpcap delivers", "[capture]
       for (bool nano : {false, true}) {
         std::vector<std::pair<uint32_t, std::string>> recs;
         for (int i = 0; i < 20; ++i) {
-          std::string pkt = Packet(i, i % 2 ? 80 : 443);
+          std::string pkt = NumberedPacket(i, i % 2 ? 80 : 443);
           recs.emplace_back(static_cast<uint32_t>(pkt.size()), pkt);
         }
         recs.emplace_back(0, "");                                 // zero-length record

@@ -1,6 +1,7 @@
 // Tests for decode.h: every link layer, VLAN/QinQ, PPPoE, MPLS, IPv4/IPv6 length checks,
 // fragments, IPv6 extension-header chains, TCP header checks, every truncation point,
-// and a cross-check against libtins on the same bytes.
+// and a cross-check against libtins on the same bytes. The packets and frames are crafted
+// with libtins (testing/packets.h), an encoder independent of the decoder under test.
 #include "tins_ext/decode.h"
 #include "tins_ext/tunnel.h"
 
@@ -14,6 +15,7 @@
 #include <catch2/catch.hpp>
 #include <tins/tins.h>
 
+#include "testing/packets.h"
 #include "testing/paths.h"
 #include "tins_ext/pcap_writer.h"
 
@@ -91,8 +93,8 @@ std::string Options(size_t len8) {  // an options-style header of len8 * 8 bytes
 
 TEST_CASE("Decode: Ethernet IPv4 TCP with padding trimmed", "[decode]") {
   const TcpPacketSpec spec = Spec4("hi");
-  const std::string ip = BuildTcpPacket(spec);
-  const std::string frame = BuildEthernetFrame(ip);
+  const std::string ip = testing::TcpPacket(spec);
+  const std::string frame = testing::EthernetFrame(ip);
   REQUIRE(frame.size() == 60);  // 14 + 42 + 4 bytes of padding
   IpPacket p;
   CheckSegment(MustDecode(link_type::kEthernet, frame, &p), spec);
@@ -109,7 +111,7 @@ TEST_CASE("Decode: Ethernet IPv4 TCP with padding trimmed", "[decode]") {
 
 TEST_CASE("Decode: Ethernet IPv6 TCP", "[decode]") {
   const TcpPacketSpec spec = Spec6("hello, world");
-  const std::string frame = BuildEthernetFrame(BuildTcpPacket(spec));
+  const std::string frame = testing::EthernetFrame(testing::TcpPacket(spec));
   IpPacket p;
   CheckSegment(MustDecode(link_type::kEthernet, frame, &p), spec);
   CHECK(p.version == 6);
@@ -118,17 +120,17 @@ TEST_CASE("Decode: Ethernet IPv6 TCP", "[decode]") {
 
 TEST_CASE("Decode: VLAN tags give the vlan id; QinQ gives outer<<12|inner", "[decode]") {
   const TcpPacketSpec spec = Spec4("x");
-  const std::string ip = BuildTcpPacket(spec);
+  const std::string ip = testing::TcpPacket(spec);
   IpPacket p;
-  CheckSegment(MustDecode(link_type::kEthernet, BuildEthernetFrame(ip, {100}), &p), spec);
+  CheckSegment(MustDecode(link_type::kEthernet, testing::EthernetFrame(ip, {100}), &p), spec);
   CHECK(p.vlan == 100);
   for (uint16_t tpid : {0x88a8, 0x9100, 0x8100}) {
-    CheckSegment(MustDecode(link_type::kEthernet, BuildEthernetFrame(ip, {5, 4095}, tpid), &p),
+    CheckSegment(MustDecode(link_type::kEthernet, testing::EthernetFrame(ip, {5, 4095}, tpid), &p),
                  spec);
     CHECK(p.vlan == (5u << 12 | 4095u));
   }
   // The tag's priority bits are not part of the id.
-  std::string frame = BuildEthernetFrame(ip, {7});
+  std::string frame = testing::EthernetFrame(ip, {7});
   frame[14] = static_cast<char>(0xe0);
   MustDecode(link_type::kEthernet, frame, &p);
   CHECK(p.vlan == 7);
@@ -157,8 +159,8 @@ std::string Sll2(uint16_t protocol, const std::string& rest) {
 TEST_CASE("Decode: Linux cooked SLL and SLL2, plain and VLAN-tagged", "[decode]") {
   const TcpPacketSpec spec4 = Spec4("sll");
   const TcpPacketSpec spec6 = Spec6("sll6");
-  const std::string ip4 = BuildTcpPacket(spec4);
-  const std::string ip6 = BuildTcpPacket(spec6);
+  const std::string ip4 = testing::TcpPacket(spec4);
+  const std::string ip6 = testing::TcpPacket(spec6);
   IpPacket p;
   CheckSegment(MustDecode(link_type::kLinuxSll, Sll(0x0800, ip4), &p), spec4);
   CheckSegment(MustDecode(link_type::kLinuxSll, Sll(0x86dd, ip6), &p), spec6);
@@ -182,8 +184,8 @@ TEST_CASE("Decode: Linux cooked SLL and SLL2, plain and VLAN-tagged", "[decode]"
 TEST_CASE("Decode: raw IP link types pick the version from the packet", "[decode]") {
   const TcpPacketSpec spec4 = Spec4("raw");
   const TcpPacketSpec spec6 = Spec6("raw6");
-  const std::string ip4 = BuildTcpPacket(spec4);
-  const std::string ip6 = BuildTcpPacket(spec6);
+  const std::string ip4 = testing::TcpPacket(spec4);
+  const std::string ip6 = testing::TcpPacket(spec6);
   IpPacket p;
   for (int link : {link_type::kRaw, link_type::kRawOpenBsd, link_type::kLinkTypeRaw}) {
     CheckSegment(MustDecode(link, ip4, &p), spec4);
@@ -212,8 +214,8 @@ std::string Loopback(uint32_t af, bool big_endian, const std::string& ip) {
 TEST_CASE("Decode: BSD loopback in both byte orders and every IPv6 family value", "[decode]") {
   const TcpPacketSpec spec4 = Spec4("lo");
   const TcpPacketSpec spec6 = Spec6("lo6");
-  const std::string ip4 = BuildTcpPacket(spec4);
-  const std::string ip6 = BuildTcpPacket(spec6);
+  const std::string ip4 = testing::TcpPacket(spec4);
+  const std::string ip6 = testing::TcpPacket(spec6);
   IpPacket p;
   for (int link : {link_type::kNull, link_type::kLoop}) {
     for (bool big : {false, true}) {
@@ -230,10 +232,10 @@ TEST_CASE("Decode: BSD loopback in both byte orders and every IPv6 family value"
 
 TEST_CASE("Decode: PPPoE session and MPLS label stacks are skipped", "[decode]") {
   const TcpPacketSpec spec = Spec4("ppp");
-  const std::string ip = BuildTcpPacket(spec);
+  const std::string ip = testing::TcpPacket(spec);
   std::string pppoe("\x11\x00\x12\x34\x00\x00\x00\x21", 8);
   SetBe16(&pppoe, 4, static_cast<uint16_t>(ip.size() + 2));
-  std::string frame = BuildEthernetFrame(ip);
+  std::string frame = testing::EthernetFrame(ip);
   frame = frame.substr(0, 12) + std::string("\x88\x64", 2) + pppoe + ip;
   IpPacket p;
   CheckSegment(MustDecode(link_type::kEthernet, frame, &p), spec);
@@ -251,7 +253,7 @@ TEST_CASE("Decode: PPPoE session and MPLS label stacks are skipped", "[decode]")
 
 TEST_CASE("Decode: non-IP ethertypes and runt frames", "[decode]") {
   IpPacket p;
-  std::string arp = BuildEthernetFrame(BuildTcpPacket(Spec4("")));
+  std::string arp = testing::EthernetFrame(testing::TcpPacket(Spec4("")));
   SetBe16(&arp, 12, 0x0806);
   CHECK(DecodeFrame(link_type::kEthernet, V(arp), &p) == DecodeError::kNotIp);
   for (size_t n = 0; n < 14; ++n) {
@@ -262,8 +264,8 @@ TEST_CASE("Decode: non-IP ethertypes and runt frames", "[decode]") {
 
 TEST_CASE("Decode: every cut of a frame short of its IP length is an error", "[decode]") {
   for (const TcpPacketSpec& spec : {Spec4("payload bytes"), Spec6("payload bytes")}) {
-    const std::string ip = BuildTcpPacket(spec);
-    const std::string frame = BuildEthernetFrame(ip, {3});
+    const std::string ip = testing::TcpPacket(spec);
+    const std::string frame = testing::EthernetFrame(ip, {3});
     const size_t full = 18 + ip.size();
     for (size_t n = 0; n <= frame.size(); ++n) {
       IpPacket p;
@@ -281,7 +283,7 @@ TEST_CASE("Decode: every cut of a frame short of its IP length is an error", "[d
 }
 
 TEST_CASE("Decode: IPv4 header and total length fields that lie", "[decode]") {
-  const std::string ip = BuildTcpPacket(Spec4("abcdef"));
+  const std::string ip = testing::TcpPacket(Spec4("abcdef"));
   IpPacket p;
   std::string bad = ip;
   bad[0] = 0x44;  // IHL 4
@@ -317,7 +319,7 @@ TEST_CASE("Decode: IPv4 header and total length fields that lie", "[decode]") {
 }
 
 TEST_CASE("Decode: IPv4 fragments are reported and never decoded as TCP", "[decode]") {
-  const std::string ip = BuildTcpPacket(Spec4(std::string(100, 'z')));
+  const std::string ip = testing::TcpPacket(Spec4(std::string(100, 'z')));
   const std::vector<std::string> frags = FragmentIpv4(ip, 48);
   REQUIRE(frags.size() == 3);
   uint32_t expect_offset = 0;
@@ -337,7 +339,7 @@ TEST_CASE("Decode: IPv4 fragments are reported and never decoded as TCP", "[deco
 
 TEST_CASE("Decode: IPv6 extension header chains are walked to the upper layer", "[decode]") {
   const TcpPacketSpec spec = Spec6("behind extension headers");
-  const std::string ip = BuildTcpPacket(spec);
+  const std::string ip = testing::TcpPacket(spec);
   std::string ah(16, '\0');
   ah[1] = 2;  // (2 + 2) * 4 = 16 bytes
   std::string atomic(8, '\0');  // fragment header with offset 0, M 0
@@ -362,7 +364,7 @@ TEST_CASE("Decode: IPv6 extension header chains are walked to the upper layer", 
 }
 
 TEST_CASE("Decode: IPv6 extension header chains that are too long or overrun", "[decode]") {
-  const std::string ip = BuildTcpPacket(Spec6("x"));
+  const std::string ip = testing::TcpPacket(Spec6("x"));
   IpPacket p;
   std::vector<std::pair<uint8_t, std::string>> many;
   for (int i = 0; i < DecodeLimits::kMaxIpv6ExtHeaders; ++i) many.push_back({60, Options(1)});
@@ -391,7 +393,7 @@ TEST_CASE("Decode: IPv6 extension header chains that are too long or overrun", "
 }
 
 TEST_CASE("Decode: IPv6 Fragment header fields", "[decode]") {
-  const std::string ip = BuildTcpPacket(Spec6(std::string(100, 'q')));
+  const std::string ip = testing::TcpPacket(Spec6(std::string(100, 'q')));
   const std::string with_hbh = WithExtHeaders(ip, {{0, Options(1)}});
   const std::vector<std::string> frags = FragmentIpv6(ip, 56, 0xdeadbeef);
   REQUIRE(frags.size() == 3);
@@ -425,7 +427,7 @@ TEST_CASE("Decode: IPv6 Fragment header fields", "[decode]") {
 }
 
 TEST_CASE("Decode: TCP data offset checks and options", "[decode]") {
-  std::string ip = BuildTcpPacket(Spec4("0123456789abcdef"));
+  std::string ip = testing::TcpPacket(Spec4("0123456789abcdef"));
   IpPacket p;
   TcpSegment seg;
   REQUIRE(DecodeIp(V(ip), 0, &p) == DecodeError::kOk);
@@ -464,9 +466,9 @@ TEST_CASE("Decode: stats count outcomes and names are unique snake_case", "[deco
   CHECK(names.size() == static_cast<size_t>(DecodeError::kCount));
 
   const std::vector<std::string> frames = {
-      BuildEthernetFrame(BuildTcpPacket(Spec4("a"))),
-      BuildEthernetFrame(BuildTcpPacket(Spec6("b"))),
-      BuildEthernetFrame(FragmentIpv4(BuildTcpPacket(Spec4(std::string(64, 'c'))), 16)[1]),
+      testing::EthernetFrame(testing::TcpPacket(Spec4("a"))),
+      testing::EthernetFrame(testing::TcpPacket(Spec6("b"))),
+      testing::EthernetFrame(FragmentIpv4(testing::TcpPacket(Spec4(std::string(64, 'c'))), 16)[1]),
       std::string(10, '\0'),
   };
   for (const std::string& f : frames) {
@@ -486,13 +488,13 @@ TEST_CASE("Decode: stats count outcomes and names are unique snake_case", "[deco
 
 TEST_CASE("Decode: agrees with libtins on the same bytes", "[decode][tins]") {
   std::vector<std::string> frames;
-  frames.push_back(BuildEthernetFrame(BuildTcpPacket(Spec4("cross check v4"))));
-  frames.push_back(BuildEthernetFrame(BuildTcpPacket(Spec6("cross check v6"))));
-  frames.push_back(BuildEthernetFrame(BuildTcpPacket(Spec4("tagged")), {9}));
+  frames.push_back(testing::EthernetFrame(testing::TcpPacket(Spec4("cross check v4"))));
+  frames.push_back(testing::EthernetFrame(testing::TcpPacket(Spec6("cross check v6"))));
+  frames.push_back(testing::EthernetFrame(testing::TcpPacket(Spec4("tagged")), {9}));
   TcpPacketSpec syn = Spec4("");
   syn.flags = tcp_flags::kSyn;
   syn.seq = 0xfffffff0u;
-  frames.push_back(BuildEthernetFrame(BuildTcpPacket(syn)));
+  frames.push_back(testing::EthernetFrame(testing::TcpPacket(syn)));
   for (const std::string& f : frames) {
     IpPacket p;
     const TcpSegment seg = MustDecode(link_type::kEthernet, f, &p);
@@ -511,10 +513,6 @@ TEST_CASE("Decode: agrees with libtins on the same bytes", "[decode][tins]") {
     if (const Tins::IP* v4 = eth.find_pdu<Tins::IP>()) {
       CHECK(v4->src_addr().to_string() == seg.src.addr.ToString());
       CHECK(v4->dst_addr().to_string() == seg.dst.addr.ToString());
-      // libtins verifies our checksum too: recomputing must give the same value.
-      Tins::IP copy = *v4;
-      copy.serialize();
-      CHECK(copy.find_pdu<Tins::TCP>()->checksum() == tcp->checksum());
     } else {
       const Tins::IPv6* v6 = eth.find_pdu<Tins::IPv6>();
       REQUIRE(v6 != nullptr);
@@ -530,7 +528,7 @@ TEST_CASE("Decode: agrees with libtins on the same bytes", "[decode][tins]") {
 // (finding a TCP PDU there, or throwing); we stop, and the harness does not compare such
 // frames.
 TEST_CASE("Decode: IPv6 No Next Header ends the chain", "[decode][tins]") {
-  const std::string v6 = BuildTcpPacket(Spec6("after no next header"));
+  const std::string v6 = testing::TcpPacket(Spec6("after no next header"));
   std::string ip = WithExtHeaders(v6, {{0, Options(1)}});
   ip[40] = 59;  // the hop-by-hop header says nothing follows; the TCP bytes stay
   IpPacket p;
@@ -619,7 +617,7 @@ TEST_CASE("DecodeTcp: a wrong TCP checksum is flagged, a right one is not", "[de
     spec.ack = 7;
     for (const std::string& payload : std::vector<std::string>{"", "x", "odd-length payload", std::string(1401, 'z')}) {
       spec.payload = payload;
-      std::string pkt = BuildTcpPacket(spec);
+      std::string pkt = testing::TcpPacket(spec);
       IpPacket ip;
       TcpSegment seg;
       INFO(family << " payload " << payload.size());

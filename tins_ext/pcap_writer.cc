@@ -1,5 +1,4 @@
-// pcap files through libpcap's dumper, in-memory pcap bytes and synthetic packets (ours);
-// see pcap_writer.h.
+// pcap files through libpcap's dumper and synthetic packets (ours); see pcap_writer.h.
 #include "tins_ext/pcap_writer.h"
 
 #include <algorithm>
@@ -11,16 +10,6 @@
 namespace tcpfollow {
 namespace {
 
-constexpr uint32_t kMagicMicro = 0xa1b2c3d4;
-constexpr uint32_t kMagicNano = 0xa1b23c4d;
-
-void PutLe16(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v & 0xff));
-  out->push_back(static_cast<char>(v >> 8));
-}
-void PutLe32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
 void SetBe16(std::string* s, size_t at, uint16_t v) {
   (*s)[at] = static_cast<char>(v >> 8);
   (*s)[at + 1] = static_cast<char>(v & 0xff);
@@ -43,23 +32,19 @@ absl::string_view AddressBytes(const IpAddress& a) {
 
 }  // namespace
 
-std::string PcapFileHeader(const PcapFormat& format) {
-  std::string out;
-  PutLe32(&out, format.nanosecond ? kMagicNano : kMagicMicro);
-  PutLe16(&out, 2);
-  PutLe16(&out, 4);
-  PutLe32(&out, 0);  // thiszone
-  PutLe32(&out, 0);  // sigfigs
-  PutLe32(&out, format.snaplen);
-  const uint32_t link = (format.link_type == 12 || format.link_type == 14)
-                            ? PcapFormat::kLinkTypeRaw
-                            : format.link_type;
-  PutLe32(&out, link);
-  return out;
+pcap_t* OpenDeadPcap(const PcapFormat& format) {
+  // libpcap takes a DLT and writes the matching LINKTYPE: raw IP is DLT_RAW (written as
+  // LINKTYPE_RAW 101, which libpcap refuses as a DLT); Ethernet and the rest are the same
+  // number in both spaces.
+  const bool raw = format.link_type == PcapFormat::kLinkTypeRaw || format.link_type == 12 ||
+                   format.link_type == 14;
+  return pcap_open_dead_with_tstamp_precision(
+      raw ? DLT_RAW : static_cast<int>(format.link_type), static_cast<int>(format.snaplen),
+      format.nanosecond ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
 }
 
-void AppendPcapRecord(const PcapFormat& format, absl::Time ts, absl::string_view data,
-                      std::string* out, uint32_t wire_len) {
+pcap_pkthdr PcapRecordHeader(const PcapFormat& format, absl::Time ts, size_t size,
+                             uint32_t wire_len) {
   const int64_t units = format.nanosecond ? absl::ToUnixNanos(ts) : absl::ToUnixMicros(ts);
   const int64_t per_second = format.nanosecond ? 1000000000 : 1000000;
   int64_t seconds = units / per_second;
@@ -68,12 +53,12 @@ void AppendPcapRecord(const PcapFormat& format, absl::Time ts, absl::string_view
     fraction += per_second;
     --seconds;
   }
-  const size_t caplen = std::min<size_t>(data.size(), format.snaplen);
-  PutLe32(out, static_cast<uint32_t>(seconds));
-  PutLe32(out, static_cast<uint32_t>(fraction));
-  PutLe32(out, static_cast<uint32_t>(caplen));
-  PutLe32(out, wire_len != 0 ? wire_len : static_cast<uint32_t>(data.size()));
-  out->append(data.data(), caplen);
+  pcap_pkthdr header;
+  header.ts.tv_sec = static_cast<time_t>(seconds);
+  header.ts.tv_usec = static_cast<suseconds_t>(fraction);  // nanoseconds in a nano file
+  header.caplen = static_cast<bpf_u_int32>(std::min<size_t>(size, format.snaplen));
+  header.len = wire_len != 0 ? wire_len : static_cast<bpf_u_int32>(size);
+  return header;
 }
 
 absl::StatusOr<std::unique_ptr<PcapWriter>> PcapWriter::Open(const std::string& path,
@@ -84,14 +69,7 @@ absl::StatusOr<std::unique_ptr<PcapWriter>> PcapWriter::Open(const std::string& 
         absl::StrCat("cannot create pcap file ", path, ": ", std::strerror(errno)));
   }
   std::unique_ptr<PcapWriter> writer(new PcapWriter(file, path, format));
-  // libpcap takes a DLT and writes the matching LINKTYPE: raw IP is DLT_RAW (written as
-  // LINKTYPE_RAW 101, which libpcap refuses as a DLT); Ethernet and the rest are the same
-  // number in both spaces.
-  const bool raw = format.link_type == PcapFormat::kLinkTypeRaw || format.link_type == 12 ||
-                   format.link_type == 14;
-  writer->dead_ = pcap_open_dead_with_tstamp_precision(
-      raw ? DLT_RAW : static_cast<int>(format.link_type), static_cast<int>(format.snaplen),
-      format.nanosecond ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+  writer->dead_ = OpenDeadPcap(format);
   if (writer->dead_ == nullptr) return absl::InternalError("pcap_open_dead failed");
   writer->dumper_ = pcap_dump_fopen(writer->dead_, file);  // writes the file header
   if (writer->dumper_ == nullptr) {
@@ -125,19 +103,7 @@ absl::Status PcapWriter::Fail(const char* what) {
 absl::Status PcapWriter::Write(absl::Time ts, absl::string_view packet, uint32_t wire_len) {
   if (!status_.ok()) return status_;
   if (dumper_ == nullptr) return absl::FailedPreconditionError("pcap writer is closed");
-  const int64_t units = format_.nanosecond ? absl::ToUnixNanos(ts) : absl::ToUnixMicros(ts);
-  const int64_t per_second = format_.nanosecond ? 1000000000 : 1000000;
-  int64_t seconds = units / per_second;
-  int64_t fraction = units % per_second;
-  if (fraction < 0) {
-    fraction += per_second;
-    --seconds;
-  }
-  pcap_pkthdr header;
-  header.ts.tv_sec = static_cast<time_t>(seconds);
-  header.ts.tv_usec = static_cast<suseconds_t>(fraction);  // nanoseconds in a nano file
-  header.caplen = static_cast<bpf_u_int32>(std::min<size_t>(packet.size(), format_.snaplen));
-  header.len = wire_len != 0 ? wire_len : static_cast<bpf_u_int32>(packet.size());
+  const pcap_pkthdr header = PcapRecordHeader(format_, ts, packet.size(), wire_len);
   pcap_dump(reinterpret_cast<u_char*>(dumper_), &header,
             reinterpret_cast<const u_char*>(packet.data()));
   if (std::ferror(file_)) return Fail("write");

@@ -1,16 +1,16 @@
 // Writing classic pcap files (microsecond or nanosecond, raw IP or Ethernet) and building
 // synthetic IP/TCP packets with correct checksums, for --write-decrypted,
-// --write-defragmented and for tests that need captures.
+// --write-defragmented and the benchmarks' generated captures.
 //
 // What comes from where: PcapWriter, the file writer the tool uses, is libpcap's dumper
 // (pcap_open_dead_with_tstamp_precision + pcap_dump_fopen + pcap_dump): libpcap writes the
 // file header and every record header (host byte order, as every libpcap savefile). Not
 // Tins::PacketWriter: it takes PDUs and sets the wire length to the captured length, where
-// we write packets longer than the snaplen with their real length. The in-memory functions
-// are ours and do no I/O: PcapFileHeader/AppendPcapRecord build capture bytes for tests
-// that read captures from memory (always little-endian; pcap_writer_test checks that they
-// give the bytes libpcap writes), and the Build*/Fragment* packet builders (raw byte
-// layout with checksums) make the packets of --write-decrypted and of tests. No pcapng.
+// we write packets longer than the snaplen with their real length. The Build*/Fragment*
+// packet builders are ours (raw byte layout with checksums, no I/O; the product does not
+// link libtins): pcap_writer_test checks BuildTcpPacket and BuildEthernetFrame against
+// libtins' bytes. Tests craft their packets and in-memory captures with testing/packets.h
+// (libtins, libpcap's dumper). No pcapng.
 #ifndef TCPFOLLOW_TINS_EXT_PCAP_WRITER_H_
 #define TCPFOLLOW_TINS_EXT_PCAP_WRITER_H_
 
@@ -40,12 +40,13 @@ struct PcapFormat {
   uint32_t snaplen = 262144;
 };
 
-// The 24-byte global header.
-std::string PcapFileHeader(const PcapFormat& format);
-// Appends one record header + data; `wire_len` 0 means data.size(). Data longer than the
-// snaplen is cut to it (wire_len keeps the original length).
-void AppendPcapRecord(const PcapFormat& format, absl::Time ts, absl::string_view data,
-                      std::string* out, uint32_t wire_len = 0);
+// libpcap's handle for writing `format` (pcap_dump_fopen): its link type (raw IP as DLT_RAW,
+// which libpcap writes as LINKTYPE_RAW) and timestamp precision. Null on failure.
+pcap_t* OpenDeadPcap(const PcapFormat& format);
+// The record header of a packet of `size` bytes at `ts`: seconds and fraction (µs or ns,
+// rounded down), caplen cut to the snaplen, wire length `wire_len` or `size` when 0.
+pcap_pkthdr PcapRecordHeader(const PcapFormat& format, absl::Time ts, size_t size,
+                             uint32_t wire_len = 0);
 
 // Writes a pcap file record by record through libpcap's dumper. Every write error is
 // returned (and sticks).

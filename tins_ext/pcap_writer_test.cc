@@ -1,18 +1,20 @@
 // Tests for pcap_writer.h: file and record layout, timestamp precision, snaplen, write
-// errors, checksums of synthetic packets, and the fragmentation helpers. Two references
-// from outside: libpcap reads back what PcapWriter (libpcap's dumper) wrote, and the
-// in-memory builder's bytes equal the dumper's; libtins builds the same TCP packets as
-// BuildTcpPacket, byte for byte.
+// errors, checksums of synthetic packets, and the fragmentation helpers. References from
+// outside: libpcap reads back what PcapWriter (libpcap's dumper) wrote; libtins
+// (testing/packets.h) builds the same TCP packets and Ethernet frames as BuildTcpPacket and
+// BuildEthernetFrame, byte for byte.
 #include "tins_ext/pcap_writer.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <pcap/pcap.h>
-#include <tins/tins.h>
 
+#include "testing/packets.h"
 #include "tins_ext/decode.h"
 
 namespace tcpfollow {
@@ -34,19 +36,39 @@ TcpPacketSpec Spec(const char* src, const char* dst, absl::string_view payload) 
   return s;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string bytes;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) bytes.append(buf, n);
+  std::fclose(f);
+  return bytes;
+}
+
+// What PcapWriter writes for `records` (time, data, wire length) in `format`.
+std::string Written(const PcapFormat& format,
+                    const std::vector<std::tuple<absl::Time, std::string, uint32_t>>& records) {
+  const std::string path = testing::TempPath("layout_test.pcap");
+  auto w = PcapWriter::Open(path, format);
+  REQUIRE(w.ok());
+  for (const auto& [ts, data, wire] : records) REQUIRE((*w)->Write(ts, data, wire).ok());
+  REQUIRE((*w)->Close().ok());
+  return ReadFile(path);
+}
+
 TEST_CASE("PcapWriter: header and records in micro- and nanoseconds", "[pcap_writer]") {
   const absl::Time ts = absl::FromUnixNanos(1700000000123456789);
   for (bool nano : {false, true}) {
     PcapFormat format;
     format.nanosecond = nano;
     format.link_type = 12;  // DLT_RAW is written as LINKTYPE_RAW
-    std::string file = PcapFileHeader(format);
-    REQUIRE(file.size() == 24);
+    const std::string file = Written(format, {{ts, "abc", 0}});
+    REQUIRE(file.size() == 24 + 16 + 3);
     CHECK(Le32At(file, 0) == (nano ? 0xa1b23c4du : 0xa1b2c3d4u));
     CHECK(Le32At(file, 16) == 262144);
     CHECK(Le32At(file, 20) == 101);
-    AppendPcapRecord(format, ts, "abc", &file);
-    REQUIRE(file.size() == 24 + 16 + 3);
     CHECK(Le32At(file, 24) == 1700000000u);
     CHECK(Le32At(file, 28) == (nano ? 123456789u : 123456u));
     CHECK(Le32At(file, 32) == 3);
@@ -58,14 +80,12 @@ TEST_CASE("PcapWriter: header and records in micro- and nanoseconds", "[pcap_wri
 TEST_CASE("PcapWriter: snaplen cuts data and keeps the wire length", "[pcap_writer]") {
   PcapFormat format;
   format.snaplen = 4;
-  std::string out;
-  AppendPcapRecord(format, absl::UnixEpoch(), "abcdefgh", &out);
-  CHECK(Le32At(out, 8) == 4);
-  CHECK(Le32At(out, 12) == 8);
-  CHECK(out.substr(16) == "abcd");
-  out.clear();
-  AppendPcapRecord(format, absl::UnixEpoch(), "ab", &out, 1500);
-  CHECK(Le32At(out, 12) == 1500);
+  const std::string out =
+      Written(format, {{absl::UnixEpoch(), "abcdefgh", 0}, {absl::UnixEpoch(), "ab", 1500}});
+  CHECK(Le32At(out, 24 + 8) == 4);
+  CHECK(Le32At(out, 24 + 12) == 8);
+  CHECK(out.substr(24 + 16, 4) == "abcd");
+  CHECK(Le32At(out, 24 + 20 + 12) == 1500);
 }
 
 TEST_CASE("PcapWriter: open and write errors are reported", "[pcap_writer]") {
@@ -98,26 +118,13 @@ TEST_CASE("PcapWriter: writes a file record by record", "[pcap_writer]") {
   std::string bytes(200, '\0');
   bytes.resize(std::fread(&bytes[0], 1, bytes.size(), f));
   std::fclose(f);
-  PcapFormat format;
-  std::string expect = PcapFileHeader(format);
-  AppendPcapRecord(format, absl::FromUnixSeconds(1), "one", &expect);
-  AppendPcapRecord(format, absl::FromUnixSeconds(2), "two", &expect);
-  CHECK(bytes == expect);
+  // The test helper writes the same bytes through libpcap's dumper on a memory stream.
+  testing::PcapBytes expect;
+  expect.Add(absl::FromUnixSeconds(1), "one").Add(absl::FromUnixSeconds(2), "two");
+  CHECK(bytes == expect.bytes());
 }
 
-std::string ReadFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  REQUIRE(f != nullptr);
-  std::string bytes;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) bytes.append(buf, n);
-  std::fclose(f);
-  return bytes;
-}
-
-TEST_CASE("PcapWriter: libpcap's dumper writes what the in-memory builder builds",
-          "[pcap_writer]") {
+TEST_CASE("PcapWriter: libpcap reads back what it wrote", "[pcap_writer]") {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string path = std::string(tmp ? tmp : "/tmp") + "/dumper_test.pcap";
   const std::string big(300, 'z');
@@ -131,15 +138,11 @@ TEST_CASE("PcapWriter: libpcap's dumper writes what the in-memory builder builds
       format.snaplen = 128;
       auto w = PcapWriter::Open(path, format);
       REQUIRE(w.ok());
-      std::string expect = PcapFileHeader(format);
       for (const absl::Time ts : times) {
         REQUIRE((*w)->Write(ts, "short").ok());
-        AppendPcapRecord(format, ts, "short", &expect);
         REQUIRE((*w)->Write(ts, big, 1500).ok());  // cut to the snaplen, wire length kept
-        AppendPcapRecord(format, ts, big, &expect, 1500);
       }
       REQUIRE((*w)->Close().ok());
-      CHECK(ReadFile(path) == expect);
 
       // And libpcap reads it back as written.
       char err[PCAP_ERRBUF_SIZE];
@@ -169,32 +172,6 @@ TEST_CASE("PcapWriter: libpcap's dumper writes what the in-memory builder builds
   }
 }
 
-// The same segment built by libtins (its own serialisation and checksums).
-std::string TinsTcpPacket(const TcpPacketSpec& s) {
-  Tins::TCP tcp(s.dst.port, s.src.port);
-  tcp.seq(s.seq);
-  tcp.ack_seq(s.ack);
-  tcp.flags(s.flags);
-  tcp.window(s.window);
-  tcp.inner_pdu(Tins::RawPDU(reinterpret_cast<const uint8_t*>(s.payload.data()),
-                             static_cast<uint32_t>(s.payload.size())));
-  std::vector<uint8_t> bytes;
-  if (s.src.addr.is_v4()) {
-    Tins::IP ip(s.dst.addr.ToString(), s.src.addr.ToString());
-    ip.ttl(s.ttl);
-    ip.id(s.ip_id);
-    ip.flags(Tins::IP::DONT_FRAGMENT);
-    ip.inner_pdu(tcp);
-    bytes = ip.serialize();
-  } else {
-    Tins::IPv6 ip(s.dst.addr.ToString(), s.src.addr.ToString());
-    ip.hop_limit(s.ttl);
-    ip.inner_pdu(tcp);
-    bytes = ip.serialize();
-  }
-  return std::string(bytes.begin(), bytes.end());
-}
-
 TEST_CASE("PcapWriter: BuildTcpPacket gives the bytes libtins builds", "[pcap_writer]") {
   for (const char* payload : {"", "a", "odd length payload!", "even length payload!"}) {
     for (auto [src, dst] : {std::pair{"10.1.2.3", "10.3.2.1"},
@@ -204,8 +181,22 @@ TEST_CASE("PcapWriter: BuildTcpPacket gives the bytes libtins builds", "[pcap_wr
                             uint8_t{tcp_flags::kFin | tcp_flags::kAck}, tcp_flags::kAck}) {
         spec.flags = flags;
         spec.ip_id = 0x1234;
-        CHECK(BuildTcpPacket(spec) == TinsTcpPacket(spec));
+        CHECK(BuildTcpPacket(spec) == testing::TcpPacket(spec));
       }
+    }
+  }
+}
+
+TEST_CASE("PcapWriter: BuildEthernetFrame gives the frames libtins builds", "[pcap_writer]") {
+  for (const std::string& payload : {std::string(), std::string(100, 'x')}) {
+    for (auto [src, dst] : {std::pair{"10.1.2.3", "10.3.2.1"},
+                            std::pair{"2001:db8::1", "2001:db8::2"}}) {
+      const std::string ip = BuildTcpPacket(Spec(src, dst, payload));
+      INFO(src << " payload " << payload.size());
+      CHECK(BuildEthernetFrame(ip) == testing::EthernetFrame(ip));
+      CHECK(BuildEthernetFrame(ip, {42}) == testing::EthernetFrame(ip, {42}));
+      CHECK(BuildEthernetFrame(ip, {5, 4095}, 0x88a8) ==
+            testing::EthernetFrame(ip, {5, 4095}, 0x88a8));
     }
   }
 }
