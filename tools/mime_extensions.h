@@ -1,5 +1,5 @@
 // The file-name extension an extracted object gets from its MIME type when its name has
-// none (an HTTP body named after "/", a MIME text part without a filename): text/plain ->
+// none (a body fetched from "/", a MIME text part without a filename): text/plain ->
 // "txt", text/html -> "html", application/pdf -> "pdf", message/rfc822 -> "eml", ...
 //
 // A built-in table of the common types comes first, so that the names of everyday objects

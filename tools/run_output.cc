@@ -38,8 +38,8 @@ uint64_t StableHash(absl::string_view bytes, uint64_t h = 0xcbf29ce484222325ull)
 }
 
 // The stored name of an object: the protocol's name made safe; a name without an extension
-// gets the one its type has ("Fx-http.html", a MIME text part "Fy-smtp.txt"), so that a
-// double-click opens it with the right program.
+// gets the one its type has (a page fetched from "/" stored as "Fx-<source>.html"), so that
+// a double-click opens it with the right program.
 std::string ObjectFileName(const ObjectMeta& meta) {
   std::string name = SanitizeFileName(meta.name, meta.source.empty() ? "object" : meta.source);
   const std::string extension = !meta.extension.empty()

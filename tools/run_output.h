@@ -50,9 +50,10 @@ class RunOutput {
               nlohmann::json fields);
   std::unique_ptr<ObjectWriter> BeginObject(const ConnectionInfo& conn,
                                             const ObjectMeta& meta);
-  // A piece of a stitched object (HTTP 206): one RangeAssembler for the whole run, shared
-  // by every worker (--threads, fanout), so ranges from connections that different
-  // workers handle meet. Its object is a sparse file written at the pieces' offsets.
+  // A piece of a stitched object (a byte range of a resource): one RangeAssembler for the
+  // whole run, shared by every worker (--threads, fanout), so ranges from connections that
+  // different workers handle meet. Its object is a sparse file written at the pieces'
+  // offsets.
   std::unique_ptr<ObjectWriter> BeginObjectPiece(const ConnectionInfo& conn,
                                                  const ObjectMeta& meta,
                                                  const ObjectPiece& piece);

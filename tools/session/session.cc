@@ -158,9 +158,9 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
   }
 
   // A connection that was not announced when it started is looked up once more at its
-  // first byte: with live --threads, the worker that sees an FTP data connection's SYN can
-  // be ahead of the worker still holding the control connection's 227 reply (the offline
-  // sharded run orders them; live sockets cannot). The first data comes at least a round
+  // first byte: with live --threads, the worker that sees a data connection's SYN can be
+  // ahead of the worker still holding the control connection's reply that announces it
+  // (the offline sharded run orders them; live sockets cannot). The first data comes at least a round
   // trip after the SYN, which closes most of that window.
   void LookForExpectation() {
     look_again_ = false;
