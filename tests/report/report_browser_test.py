@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 import webdriver  # noqa: E402
 from testlib import repo_root  # noqa: E402
 
-LOGS = ["flows", "http", "smtp", "ftp", "tls", "files"]
+LOGS = []  # tcpfollow --list-logs, filled in main: every log has a table on the page
 CAPTURES = [
     ("http_keepalive", "corpus/http/keepalive.pcap", []),
     ("http_chunked_gzip", "corpus/http/chunked_gzip.pcap", []),
@@ -79,13 +79,22 @@ def load(b, out, fragment=""):
     return url
 
 
-SECTIONS = [("connections", "t-flows"), ("http", "t-http"), ("gallery", "g-images"),
-            ("mail", "t-smtp"), ("ftp", "t-ftp"), ("tls", "t-tls"), ("files", "t-files")]
+def sections(b):
+    """(section id, the element it draws) for the page's drawn sections: the gallery and
+    one per log table (the protocols' sections come from their specs, so they are read from
+    the page), every log of --list-logs among them."""
+    found = b.script("""return Array.prototype.map.call(
+        document.querySelectorAll('main > section[id] > .tbl[id^="t-"]'),
+        function (e) { return [e.parentNode.id, e.id]; });""")
+    tables = [host for _, host in found]
+    for log in LOGS:
+        check("t-" + log in tables, "no table for %s.jsonl on the page" % log)
+    return [("gallery", "g-images")] + [tuple(s) for s in found]
 
 
 def render_all(b, name):
     """Sections draw when they come near the viewport: scroll to each, wait until drawn."""
-    for sec, host in SECTIONS:
+    for sec, host in sections(b):
         b.script("document.getElementById(arguments[0]).scrollIntoView()", sec)
         check(b.wait("var e = document.getElementById(%s); return e && e.getAttribute('data-rendered') === '1'"
                      % json.dumps(host)), "%s: section %s not drawn when scrolled to" % (name, sec))
@@ -111,9 +120,9 @@ def check_run(b, name, out, shots):
     render_all(b, name)
     # Counts: every table says how many records its log has.
     totals = b.script("""var o = {};
-        ['flows','http','smtp','ftp','tls','files'].forEach(function (k) {
+        arguments[0].forEach(function (k) {
           var e = document.getElementById('t-' + k); o[k] = e && e.getAttribute('data-total'); });
-        return o;""")
+        return o;""", LOGS)
     for log in LOGS:
         check(totals.get(log) == str(len(recs[log])),
               "%s: %s table says %s records, the log has %d" % (name, log, totals.get(log), len(recs[log])))
@@ -239,6 +248,9 @@ def check_hostile(b, tcpfollow, tmp, shots):
 def main():
     tcpfollow = os.path.abspath(sys.argv[1])
     make_report = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
+    LOGS.extend(subprocess.run([tcpfollow, "--list-logs"], check=True, capture_output=True,
+                               text=True).stdout.split())
+    check(LOGS[:1] == ["flows"] and "files" in LOGS, "--list-logs: %s" % LOGS)
     os.chdir(repo_root())
     shots = outputs_dir()
     tmp = tempfile.mkdtemp(prefix="report-test-")
