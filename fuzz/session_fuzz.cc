@@ -85,6 +85,11 @@ class FuzzOutput : public AnalyzerOutput {
     if (started_.count(conn.id) == 0) __builtin_trap();
     return memory_.BeginObjectPiece(conn, meta, piece);
   }
+  void OfferObjectPrefix(const ConnectionInfo& conn, const ObjectMeta& meta,
+                         const ObjectPiece& piece, const std::string& path) override {
+    if (started_.count(conn.id) == 0) __builtin_trap();
+    memory_.OfferObjectPrefix(conn, meta, piece, path);
+  }
   void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
                         absl::Duration timeout, AnalyzerFactory factory) override {
     table_->Expect(client, server, now, timeout, std::move(factory));

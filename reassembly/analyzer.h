@@ -100,6 +100,13 @@ class AnalyzerOutput {
     (void)piece;
     return BeginObject(conn, meta);
   }
+  // The first `piece.length` bytes of resource `piece.key` are the object at `path` (relative
+  // to the output), an answer cut short that a 206 may resume (curl -C -): when ranges of
+  // that resource come, their stitched object starts with those bytes. Default: ignored.
+  virtual void OfferObjectPrefix(const ConnectionInfo& conn, const ObjectMeta& meta,
+                                 const ObjectPiece& piece, const std::string& path) {
+    (void)conn, (void)meta, (void)piece, (void)path;
+  }
   // The next connection from `client` (port 0: any port) to `server` within `timeout`
   // of packet time is analysed by `factory` instead of content detection.
   virtual void ExpectConnection(const IpAddress& client, const Endpoint& server,

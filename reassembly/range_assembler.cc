@@ -359,6 +359,11 @@ RangeStats RangeAssembler::stats() const {
   return stats_;
 }
 
+bool RangeAssembler::Tracks(absl::string_view key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_key_.contains(key);
+}
+
 size_t RangeAssembler::tracked() const {
   std::lock_guard<std::mutex> lock(mu_);
   return by_key_.size();

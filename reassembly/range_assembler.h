@@ -109,6 +109,7 @@ class RangeAssembler {
 
   RangeStats stats() const;
   size_t tracked() const;
+  bool Tracks(absl::string_view key) const;
 
   struct Resource;
   class PieceWriter;

@@ -76,7 +76,38 @@ MemoryOutput::~MemoryOutput() = default;
 std::unique_ptr<ObjectWriter> MemoryOutput::BeginObjectPiece(const ConnectionInfo& conn,
                                                              const ObjectMeta& meta,
                                                              const ObjectPiece& piece) {
+  auto it = offers_.find(piece.key);
+  if (it != offers_.end()) {
+    Offer offer = std::move(it->second);
+    offers_.erase(it);
+    FeedPrefix(piece.key, offer);
+  }
   return ranges_->BeginPiece(conn, meta, piece);
+}
+
+// As the tool: the offered object's first bytes become the resource's first piece.
+void MemoryOutput::OfferObjectPrefix(const ConnectionInfo& conn, const ObjectMeta& meta,
+                                     const ObjectPiece& piece, const std::string& path) {
+  const Object* o = nullptr;
+  for (const Object& x : objects_) {
+    if (absl::StrCat("objects/", x.fuid) == path) o = &x;
+  }
+  if (o == nullptr) return;
+  Offer offer{conn, meta, o->data.substr(0, piece.length)};
+  if (ranges_->Tracks(piece.key)) {
+    FeedPrefix(piece.key, offer);
+  } else {
+    offers_[piece.key] = std::move(offer);
+  }
+}
+
+void MemoryOutput::FeedPrefix(const std::string& key, const Offer& offer) {
+  ObjectPiece piece;
+  piece.key = key;
+  piece.length = offer.data.size();
+  auto w = ranges_->BeginPiece(offer.conn, offer.meta, piece);
+  w->Write(offer.data);
+  w->Finish(absl::InfinitePast());
 }
 
 void MemoryOutput::FinishRanges(absl::Time ts) { ranges_->FinishAll(ts); }

@@ -42,6 +42,8 @@ class MemoryOutput : public AnalyzerOutput {
   std::unique_ptr<ObjectWriter> BeginObjectPiece(const ConnectionInfo& conn,
                                                  const ObjectMeta& meta,
                                                  const ObjectPiece& piece) override;
+  void OfferObjectPrefix(const ConnectionInfo& conn, const ObjectMeta& meta,
+                         const ObjectPiece& piece, const std::string& path) override;
   void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
                         absl::Duration timeout, AnalyzerFactory factory) override;
 
@@ -67,6 +69,13 @@ class MemoryOutput : public AnalyzerOutput {
   std::vector<Object> objects_;
   std::vector<Expectation> expectations_;
   uint64_t stitched_ = 0;
+  struct Offer {
+    ConnectionInfo conn;
+    ObjectMeta meta;
+    std::string data;
+  };
+  std::map<std::string, Offer> offers_;  // by resource key
+  void FeedPrefix(const std::string& key, const Offer& offer);
   std::unique_ptr<RangeAssembler> ranges_;
 };
 

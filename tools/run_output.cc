@@ -8,6 +8,7 @@
 #include <vector>
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -433,7 +434,68 @@ std::unique_ptr<ObjectWriter> RunOutput::BeginObject(const ConnectionInfo& conn,
 std::unique_ptr<ObjectWriter> RunOutput::BeginObjectPiece(const ConnectionInfo& conn,
                                                           const ObjectMeta& meta,
                                                           const ObjectPiece& piece) {
+  std::optional<Offer> offer;
+  {
+    std::lock_guard<std::mutex> lock(offers_mu_);
+    auto it = offers_.find(piece.key);
+    if (it != offers_.end()) {
+      offer = std::move(it->second);
+      offer_order_.erase(offer->order);
+      offers_.erase(it);
+    }
+  }
+  if (offer) FeedPrefix(piece.key, *offer);
   return ranges_->BeginPiece(conn, meta, piece);
+}
+
+void RunOutput::OfferObjectPrefix(const ConnectionInfo& conn, const ObjectMeta& meta,
+                                  const ObjectPiece& piece, const std::string& path) {
+  if (!store_objects_ || dir_ == nullptr || piece.key.empty() || piece.length == 0) return;
+  Offer offer;
+  offer.conn = conn;
+  offer.meta = meta;
+  offer.length = piece.length;
+  offer.path = path;
+  if (ranges_->Tracks(piece.key)) {  // the ranges came first
+    FeedPrefix(piece.key, offer);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(offers_mu_);
+  auto it = offers_.find(piece.key);
+  if (it != offers_.end()) {  // a later cut answer replaces the earlier one
+    offer_order_.erase(it->second.order);
+    offers_.erase(it);
+  }
+  if (offers_.size() >= kMaxOffers) {
+    offers_.erase(offer_order_.front());
+    offer_order_.pop_front();
+  }
+  offer.order = offer_order_.insert(offer_order_.end(), piece.key);
+  offers_.emplace(piece.key, std::move(offer));
+}
+
+void RunOutput::FeedPrefix(const std::string& key, const Offer& offer) {
+  const std::string prefix = OutputDir::Relative(OutputDir::Sub::kObjects, "");
+  if (offer.path.compare(0, prefix.size(), prefix) != 0) return;
+  files_.Drain();  // the cut answer's bytes are on disk
+  absl::StatusOr<int> fd =
+      dir_->OpenReadWrite(OutputDir::Sub::kObjects, offer.path.substr(prefix.size()));
+  if (!fd.ok()) return;
+  ObjectPiece piece;
+  piece.key = key;
+  piece.length = offer.length;
+  std::unique_ptr<ObjectWriter> w = ranges_->BeginPiece(offer.conn, offer.meta, piece);
+  std::string chunk(64u << 10, '\0');
+  for (uint64_t off = 0; off < offer.length;) {
+    ssize_t n = pread(*fd, &chunk[0], std::min<uint64_t>(chunk.size(), offer.length - off),
+                      static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    w->Write(absl::string_view(chunk.data(), static_cast<size_t>(n)));
+    off += static_cast<uint64_t>(n);
+  }
+  close(*fd);
+  w->Finish(absl::InfinitePast());
 }
 
 void RunOutput::FinishRanges(absl::Time ts) { ranges_->FinishAll(ts); }

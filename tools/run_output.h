@@ -7,6 +7,7 @@
 #define TCPFOLLOW_TOOLS_RUN_OUTPUT_H_
 
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,10 @@ class RunOutput {
   std::unique_ptr<ObjectWriter> BeginObjectPiece(const ConnectionInfo& conn,
                                                  const ObjectMeta& meta,
                                                  const ObjectPiece& piece);
+  // An answer cut short (objects/ file at `path`): kept (the last 1024) as the start of
+  // its resource; ranges of that resource begin their stitched object with its bytes.
+  void OfferObjectPrefix(const ConnectionInfo& conn, const ObjectMeta& meta,
+                         const ObjectPiece& piece, const std::string& path);
   // Writes the files.jsonl records of the stitched objects still open (incomplete ones);
   // call once every connection is closed, before Flush.
   void FinishRanges(absl::Time ts);
@@ -97,6 +102,20 @@ class RunOutput {
   std::vector<uint64_t> next_fuid_;  // per shard
   OutputCounts counts_;
   std::unique_ptr<RangeAssembler> ranges_;  // has its own lock; calls OnObjectFinished
+
+  struct Offer {
+    ConnectionInfo conn;
+    ObjectMeta meta;
+    uint64_t length = 0;
+    std::string path;
+    std::list<std::string>::iterator order;
+  };
+  static constexpr size_t kMaxOffers = 1024;
+  // Puts an offered prefix into the assembler as the resource's first piece.
+  void FeedPrefix(const std::string& key, const Offer& offer);
+  std::mutex offers_mu_;  // guards the two below; never held with mu_
+  absl::flat_hash_map<std::string, Offer> offers_;
+  std::list<std::string> offer_order_;  // oldest first
 };
 
 }  // namespace tcpfollow

@@ -7,7 +7,9 @@ Serves /files/NAME: deterministic bytes (file_bytes(NAME): seeded random, the si
 the digits of the name), with an ETag and a Last-Modified. A request without Range gets
 200 and the whole file; "Range: bytes=A-B" (also "A-" and "-N") gets 206 with
 Content-Range; several ranges get one 206 multipart/byteranges answer (fixed boundary,
-each part with Content-Type and Content-Range); an unsatisfiable range gets 416. Every
+each part with Content-Type and Content-Range); an unsatisfiable range gets 416. The
+first request without Range for /files/resume* is cut: 200 with the whole Content-Length,
+half of the body, then the connection is closed (a download to resume with curl -C -). Every
 answer is logged to OUT as JSON (url, status, ranges, and the whole file's sha256 and
 length), so the manifest can say what a stitched object must equal. Keep-alive works.
 """
@@ -25,6 +27,7 @@ from http_server import Server  # noqa: E402  the lab's: IPv4 and IPv6, half-clo
 
 BOUNDARY = "tcpfollow-ranges-3d6b6a416f9b5"
 _log_lock = threading.Lock()
+_cut_done = set()
 OBJECTS_PATH = None
 
 
@@ -88,7 +91,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ranges = None
         if "Range" in self.headers:
             ranges = parse_ranges(self.headers["Range"], len(data))
-        if ranges is None:
+        cut = False
+        if ranges is None and name.startswith("resume"):
+            with _log_lock:
+                cut = name not in _cut_done
+                _cut_done.add(name)
+        if cut:
+            self._answer(200, common + [("Content-Type", "application/octet-stream")], data,
+                         send=len(data) // 2)
+            self.close_connection = True
+        elif ranges is None:
             self._answer(200, common + [("Content-Type", "application/octet-stream")], data)
         elif not ranges:
             self._answer(416, common + [("Content-Range", "bytes */%d" % len(data))], b"")
@@ -107,17 +119,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._answer(206, common + [("Content-Type",
                                          "multipart/byteranges; boundary=" + BOUNDARY)], body)
         log_object(direction="response", source="http", url=self.path, method="GET",
-                   status=self.last_status, ranges=ranges,
+                   status=self.last_status, ranges=ranges, cut=cut,
                    file_sha256=hashlib.sha256(data).hexdigest(), file_length=len(data))
 
-    def _answer(self, status, headers, body):
+    def _answer(self, status, headers, body, send=None):
         self.last_status = status
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(body if send is None else body[:send])
 
 
 def main():

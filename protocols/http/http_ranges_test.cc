@@ -189,3 +189,59 @@ TEST_CASE("HttpAnalyzer 206: a gap inside a range leaves a hole at its offset",
 
 }  // namespace
 }  // namespace tcpfollow
+
+namespace tcpfollow {
+namespace {
+
+// A 200 answer (ETag) cut after `cut` bytes of `file`.
+std::string Cut200(const std::string& file, size_t cut) {
+  return absl::StrCat("HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Type: application/octet-stream",
+                      "\r\nContent-Length: ", file.size(), "\r\n\r\n", file.substr(0, cut));
+}
+
+TEST_CASE("HttpAnalyzer 206: a 200 cut short and resumed with a range makes the file",
+          "[http][ranges]") {
+  const std::string file = FileBytes(1000);
+  for (bool range_first : {false, true}) {
+    INFO("range first: " << range_first);
+    MemoryOutput out;
+    auto cut = [&] { Connection(&out, 1, {{Request("0-"), Cut200(file, 400)}}); };
+    auto resume = [&] { Connection(&out, 2, {{Request("400-"), Single(file, 400, 999)}}); };
+    if (range_first) {
+      resume();
+      cut();
+    } else {
+      cut();
+      resume();
+    }
+    const MemoryOutput::Object* o = Stitched(out);
+    REQUIRE(o != nullptr);
+    CHECK(o->extra["complete"] == true);
+    CHECK(o->data == file);
+    // The cut 200 is still an object of its own, partial.
+    size_t cut_objects = 0;
+    for (const auto& x : out.objects()) {
+      if (!x.extra.value("stitched", false)) {
+        ++cut_objects;
+        CHECK(x.data == file.substr(0, 400));
+        CHECK(x.extra["partial"] == true);
+      }
+    }
+    CHECK(cut_objects == 1);
+  }
+}
+
+TEST_CASE("HttpAnalyzer 206: a whole 200 is not taken into ranges", "[http][ranges]") {
+  const std::string file = FileBytes(1000);
+  MemoryOutput out;
+  Connection(&out, 1, {{Request("0-"), Cut200(file, 1000)}});
+  Connection(&out, 2, {{Request("400-"), Single(file, 400, 999)}});
+  out.FinishRanges();
+  const MemoryOutput::Object* o = Stitched(out);
+  REQUIRE(o != nullptr);
+  CHECK(o->extra["complete"] == false);
+  CHECK(o->extra["missing_ranges"] == nlohmann::json::parse("[[0,399]]"));
+}
+
+}  // namespace
+}  // namespace tcpfollow

@@ -236,6 +236,9 @@ void HttpBody::Prepare(const HttpMessageHeaders& h) {
     ranges_ = HttpRangeBody::Make(ctx_, tx_, h, meta_);
     if (ranges_) return;
   }
+  if (!request_ && tx_->status_code == 200 && (!h.etag.empty() || !h.last_modified.empty())) {
+    resume_key_ = HttpRangeKey(*tx_, h);
+  }
   if (!h.content_encoding.empty()) {
     auto codings = LenientContentEncoding(h.content_encoding, *ctx_->limits);
     if (!codings.ok()) {
@@ -250,6 +253,7 @@ void HttpBody::Prepare(const HttpMessageHeaders& h) {
 void HttpBody::Write(absl::string_view bytes) {
   if (finished_ || bytes.empty() || broken_) return;
   raw_ += bytes.size();
+  written_after_gap_ = written_after_gap_ || gap_seen_;
   if (ranges_) {
     decoded_ += bytes.size();
     ranges_->Write(bytes);
@@ -293,6 +297,7 @@ void HttpBody::Gap(uint64_t length) {
   if (finished_ || length == 0) return;
   tx_->partial = true;
   missing_ += length;
+  gap_seen_ = true;
   if (ranges_) {
     ranges_->Gap(length);
     return;
@@ -380,8 +385,17 @@ void HttpBody::Finish(bool incomplete, absl::Time ts) {
     put("method", tx_->method);
     put("host", tx_->host);
     put("uri", tx_->uri);
-    writer_->Finish(ts, extra);
+    ObjectResult done = writer_->Finish(ts, extra);
     writer_.reset();
+    // Cut short with every byte before the cut: the start of the resource, for a 206
+    // that resumes the download (bytes as sent: no content coding was removed).
+    if (!resume_key_.empty() && (incomplete || missing_ > 0) && !written_after_gap_ &&
+        identity_ && codings_.empty() && !broken_ && decoded_ > 0 && !done.path.empty()) {
+      ObjectPiece prefix;
+      prefix.key = resume_key_;
+      prefix.length = decoded_;
+      ctx_->out->OfferObjectPrefix(*ctx_->conn, meta_, prefix, done.path);
+    }
   }
   decoder_.reset();
   finished_ = true;

@@ -139,6 +139,11 @@ class HttpBody {
   bool broken_ = false;    // decoding stopped (error or a gap in encoded data)
   bool decode_error_ = false;
   bool named_by_disposition_ = false;
+  // A 200 answer with a validator: if it is cut short, its bytes are offered as the start
+  // of the resource (AnalyzerOutput::OfferObjectPrefix) for a 206 that resumes it.
+  std::string resume_key_;
+  bool gap_seen_ = false;
+  bool written_after_gap_ = false;
   std::string sniff_;      // first decoded bytes, before the object is opened
   std::string raw_head_;   // first encoded bytes, until something decodes
   std::vector<ContentCoding> codings_;  // as applied; decoding starts from the back

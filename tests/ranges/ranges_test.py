@@ -1,13 +1,16 @@
 """Partial content through tcpfollow: corpus/http/ranges.pcap holds ranged24000.bin fetched
 in five ranges over three connections (one answer multipart/byteranges with two parts),
-holey6000.bin fetched as 0-1999 and 4000-5999 over two connections (IPv4 and IPv6), and a
-plain 200 of whole3000.bin. The file bytes come from corpus/http/ranges_server.py, the
+holey6000.bin fetched as 0-1999 and 4000-5999 over two connections (IPv4 and IPv6), a
+plain 200 of whole3000.bin, and resume8000.bin cut after 4000 bytes and resumed with
+curl -C - (a 206 for 4000-7999). The file bytes come from corpus/http/ranges_server.py, the
 server that answered. Checked, with 1 and with 3 worker threads:
   - ranged24000.bin is one object, complete, its sha256 the file's, its bytes the file's,
     total_length 24000, and every 206 record for it names that one fuid (resp_fuids);
     its uids name the three connections;
   - holey6000.bin is one object, incomplete, missing_ranges [[2000, 3999]], no sha256,
     the bytes it has at their offsets;
+  - resume8000.bin: the cut 200 is an object of its own (partial, 4000 bytes), and the
+    stitched object, started with the cut answer's bytes, is the file (sha256);
   - no object of its own for any single range; the 200 is an ordinary whole object;
   - stats.json counts the ranges (output.ranges).
 """
@@ -87,13 +90,29 @@ def check(tool, pcap, file_bytes, threads):
         expect(len(whole) == 1 and whole[0].get("sha256") ==
                hashlib.sha256(file_bytes("whole3000.bin")).hexdigest() and
                "complete" not in whole[0], "whole3000.bin: %s" % whole)
-        expect(len(files) == 3, "%d objects, want 3 (no object per range): %s" %
+        resume = file_bytes("resume8000.bin")
+        objs = by_name.get("resume8000.bin", [])
+        stitched = [o for o in objs if o.get("stitched")]
+        cut = [o for o in objs if not o.get("stitched")]
+        expect(len(stitched) == 1 and stitched[0].get("complete") is True and
+               stitched[0].get("sha256") == hashlib.sha256(resume).hexdigest() and
+               len(stitched[0].get("uids", [])) == 2,
+               "resume8000.bin stitched: %s" % stitched)
+        expect(len(cut) == 1 and cut[0].get("partial") is True and cut[0].get("size") == 4000 and
+               cut[0].get("sha256") == hashlib.sha256(resume[:4000]).hexdigest(),
+               "resume8000.bin cut 200: %s" % cut)
+        answers = [r for r in http if r.get("uri") == "/files/resume8000.bin"]
+        expect([r.get("status_code") for r in answers] == [200, 206] and stitched and cut and
+               answers[0].get("resp_fuids") == [cut[0]["fuid"]] and
+               answers[1].get("resp_fuids") == [stitched[0]["fuid"]],
+               "resume8000.bin http records: %s" % answers)
+        expect(len(files) == 5, "%d objects, want 5 (no object per range): %s" %
                (len(files), [(f.get("name"), f.get("size")) for f in files]))
 
         with open(os.path.join(out, "stats.json")) as f:
             ranges = json.load(f)["output"].get("ranges", {})
-        expect(ranges.get("pieces") == 7 and ranges.get("resources") == 2 and
-               ranges.get("complete") == 1 and ranges.get("incomplete") == 1,
+        expect(ranges.get("pieces") == 9 and ranges.get("resources") == 3 and
+               ranges.get("complete") == 2 and ranges.get("incomplete") == 1,
                "stats.json output.ranges: %s" % ranges)
     return problems
 

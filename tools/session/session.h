@@ -46,6 +46,10 @@ class SessionOutput : public AnalyzerOutput {
                                                  const ObjectPiece& piece) override {
     return out_->BeginObjectPiece(conn, meta, piece);
   }
+  void OfferObjectPrefix(const ConnectionInfo& conn, const ObjectMeta& meta,
+                         const ObjectPiece& piece, const std::string& path) override {
+    out_->OfferObjectPrefix(conn, meta, piece, path);
+  }
   void ExpectConnection(const IpAddress& client, const Endpoint& server, absl::Time now,
                         absl::Duration timeout, AnalyzerFactory factory) override {
     expectations_->Expect(client, server, now, timeout, std::move(factory));
