@@ -38,6 +38,10 @@ struct ObjectMeta {
   // Which end of the connection given to BeginObject sent the object: files.jsonl's
   // tx_hosts (that end's address), rx_hosts (the other's) and is_orig. Unset: not logged.
   std::optional<Direction> sender;
+  // The carrying record's key facts under its log's field names ({"method", "host", "uri"}),
+  // merged into the files.jsonl record; for objects stitched from pieces (HTTP 206), whose
+  // record no single Finish writes. Others may pass them to Finish instead.
+  nlohmann::json carried_by = nlohmann::json::object();
 };
 
 // Where an object ended up; filled when the object is finished.

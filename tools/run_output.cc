@@ -128,6 +128,11 @@ class FileObjectWriter : public ObjectWriter {
     if (!meta_.name.empty()) rec["name"] = meta_.name;
     if (!meta_.mime_type.empty()) rec["mime_type"] = meta_.mime_type;
     for (auto it = hosts_.begin(); it != hosts_.end(); ++it) rec[it.key()] = it.value();
+    if (meta_.carried_by.is_object()) {
+      for (auto it = meta_.carried_by.begin(); it != meta_.carried_by.end(); ++it) {
+        rec[it.key()] = it.value();
+      }
+    }
     if (extra.is_object()) {
       for (auto it = extra.begin(); it != extra.end(); ++it) rec[it.key()] = it.value();
     }
@@ -168,9 +173,9 @@ class FileObjectWriter : public ObjectWriter {
 class FileRangeStorage : public RangeStorage {
  public:
   FileRangeStorage(RunOutput* out, std::string fuid, std::string file_name,
-                   std::optional<Direction> sender)
+                   const ObjectMeta& meta)
       : out_(out), fuid_(std::move(fuid)), file_name_(std::move(file_name)),
-        sender_(sender) {}
+        sender_(meta.sender), carried_by_(meta.carried_by) {}
   const std::string& fuid() const override { return fuid_; }
 
   void WriteAt(uint64_t offset, absl::string_view bytes) override {
@@ -215,6 +220,9 @@ class FileRangeStorage : public RangeStorage {
       std::vector<const ConnectionInfo*> in_order;
       for (const auto& o : order) in_order.push_back(o.second);
       AddHosts(*sender_, in_order, &rec);
+    }
+    if (carried_by_.is_object()) {  // the first piece's request
+      for (auto it = carried_by_.begin(); it != carried_by_.end(); ++it) rec[it.key()] = it.value();
     }
     for (auto it = record.begin(); it != record.end(); ++it) rec[it.key()] = it.value();
     if (!file_name_.empty()) {
@@ -277,6 +285,7 @@ class FileRangeStorage : public RangeStorage {
   std::string fuid_;
   std::string file_name_;  // "" when not stored
   std::optional<Direction> sender_;
+  nlohmann::json carried_by_;
   bool failed_ = false;
 };
 
@@ -321,7 +330,7 @@ RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_obj
         const std::string name = ObjectFileName(meta);
         if (!store_objects_ || dir_ == nullptr) {
           uint64_t h = StableHash(ConnectionUid(conn), StableHash(key));
-          return std::make_unique<FileRangeStorage>(this, MakeUid('F', h), "", meta.sender);
+          return std::make_unique<FileRangeStorage>(this, MakeUid('F', h), "", meta);
         }
         for (uint64_t g = 0;; ++g) {
           std::string fuid = MakeUid('F', StableHash(key, Mix(g ^ 0x5354495443480000ull)));
@@ -329,10 +338,10 @@ RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_obj
           absl::StatusOr<int> fd = dir_->CreateExclusive(OutputDir::Sub::kObjects, file);
           if (fd.ok()) {
             close(*fd);
-            return std::make_unique<FileRangeStorage>(this, fuid, file, meta.sender);
+            return std::make_unique<FileRangeStorage>(this, fuid, file, meta);
           }
           if (!absl::IsAlreadyExists(fd.status()) || g >= 1000) {
-            return std::make_unique<FileRangeStorage>(this, fuid, "", meta.sender);
+            return std::make_unique<FileRangeStorage>(this, fuid, "", meta);
           }
         }
       });

@@ -232,6 +232,13 @@ void HttpBody::Prepare(const HttpMessageHeaders& h) {
     meta_.name = UriBasename(tx_->uri);
   }
   meta_.mime_type = ToValidUtf8(MediaType(h.content_type));
+  // The request that carried or asked for the object (for stitched objects, whose record
+  // no Finish below writes; the others get the same fields in Finish).
+  for (const auto& [key, value] : {std::make_pair("method", &tx_->method),
+                                   std::make_pair("host", &tx_->host),
+                                   std::make_pair("uri", &tx_->uri)}) {
+    if (!value->empty()) meta_.carried_by[key] = ToValidUtf8(*value);
+  }
   if (!request_ && tx_->status_code == 206) {
     ranges_ = HttpRangeBody::Make(ctx_, tx_, h, meta_);
     if (ranges_) return;

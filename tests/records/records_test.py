@@ -117,6 +117,25 @@ def everyday(tool, root, work):
           "objects from host %s: %d, without a join" % (SERVER, len(from_server)))
 
 
+def stitched(tool, root, work):
+    """Objects stitched from 206 pieces (corpus/http/ranges.pcap) say the same: every host
+    that sent a piece, every one that received one, and the request."""
+    pcap = os.path.join(root, "corpus", "http", "ranges.pcap")
+    out = os.path.join(work, "ranges")
+    r = subprocess.run([tool, "-q", "-r", pcap, "-o", out], capture_output=True, text=True)
+    check(r.returncode == 0, "ranges.pcap: %s" % r.stderr.strip())
+    files = [json.loads(l) for l in open(os.path.join(out, "files.jsonl"))]
+    stitched = [f for f in files if f.get("stitched")]
+    check(len(stitched) >= 2, "ranges.pcap: %d stitched objects" % len(stitched))
+    for f in files:
+        ok = f.get("tx_hosts") and f.get("rx_hosts") and f.get("is_orig") is False and \
+            f.get("method") == "GET" and f.get("uri", "").startswith("/files/") and f.get("host")
+        check(ok, "%s object %s: tx %s rx %s, %s %s" % ("stitched" if f.get("stitched") else "whole",
+                                                      f.get("name"), f.get("tx_hosts"),
+                                                      f.get("rx_hosts"), f.get("method"),
+                                                      f.get("uri")))
+
+
 def not_parsed(tool, root, work):
     keylog = os.path.join(root, "corpus", "records", "not_parsed.keylog")
     logs, stats, err, _ = run(tool, root, work, "not_parsed", "--keylog", keylog)
@@ -176,6 +195,7 @@ def main():
             check(False, "capture %s is missing" % path)
             continue
         globals()[name](tool, root, work)
+    stitched(tool, root, work)
     print("%d failures" % failures)
     return 1 if failures else 0
 
