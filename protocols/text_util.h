@@ -1,5 +1,5 @@
 // Small helpers shared by the protocols (HTTP, SMTP, FTP, MIME): wire text made safe for
-// JSON records, line-end stripping, and a MIME type guessed from an object's first bytes.
+// JSON records and line-end stripping (MIME types from the bytes: mime_sniffer.h, libmagic).
 // No allocation beyond the returned strings.
 #ifndef TCPFOLLOW_PROTOCOLS_TEXT_UTIL_H_
 #define TCPFOLLOW_PROTOCOLS_TEXT_UTIL_H_
@@ -20,11 +20,6 @@ inline absl::string_view StripEol(absl::string_view line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   return line;
 }
-
-// MIME type guessed from the first bytes of an object (a few magic numbers, HTML and XML
-// openings, else text/plain or application/octet-stream by the first 512 bytes); "" for
-// no bytes. Used when the protocol declares no type, and for FTP, which never does.
-std::string SniffMimeType(absl::string_view head);
 
 }  // namespace tcpfollow
 

@@ -1,4 +1,4 @@
-// Tests for text_util.h: UTF-8 sanitising, line ends, MIME sniffing.
+// Tests for text_util.h: UTF-8 sanitising, line ends (MIME sniffing: mime_sniffer_test).
 #include "protocols/text_util.h"
 
 #include <string>
@@ -25,18 +25,6 @@ TEST_CASE("TextUtil: StripEol removes CR and LF at the end only", "[text]") {
   CHECK(StripEol("a\r\n") == "a");
   CHECK(StripEol("a\rb\n") == "a\rb");
   CHECK(StripEol("") == "");
-}
-
-TEST_CASE("TextUtil: SniffMimeType by magic numbers, markup and byte classes", "[text]") {
-  CHECK(SniffMimeType("%PDF-1.7") == "application/pdf");
-  CHECK(SniffMimeType("\x89PNG\r\n\x1a\n....") == "image/png");
-  CHECK(SniffMimeType(std::string("\x1f\x8b\x08\x00", 4)) == "application/gzip");
-  CHECK(SniffMimeType("PK\x03\x04") == "application/zip");
-  CHECK(SniffMimeType("  <!DOCTYPE html><html>") == "text/html");
-  CHECK(SniffMimeType("<?xml version=\"1.0\"?>") == "text/xml");
-  CHECK(SniffMimeType("hello\r\nworld\t!") == "text/plain");
-  CHECK(SniffMimeType(std::string("ab\0cd", 5)) == "application/octet-stream");
-  CHECK(SniffMimeType("") == "");
 }
 
 }  // namespace

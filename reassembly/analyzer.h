@@ -32,12 +32,13 @@ namespace tcpfollow {
 struct ObjectMeta {
   std::string source;     // "http", "smtp", "ftp"
   std::string name;       // may be empty or hostile
-  std::string mime_type;  // may be empty
+  std::string mime_type;  // sniffed from the bytes (protocols/mime_sniffer); may be empty
   std::string extension;  // preferred extension without dot when name has none ("eml");
                           // empty: the output layer takes one from mime_type
   // Which end of the connection given to BeginObject sent the object: files.jsonl's
   // tx_hosts (that end's address), rx_hosts (the other's) and is_orig. Unset: not logged.
   std::optional<Direction> sender;
+  std::string declared_mime_type;  // what the protocol said (Content-Type); may be empty
   // The carrying record's key facts under its log's field names ({"method", "host", "uri"}),
   // merged into the files.jsonl record; for objects stitched from pieces (HTTP 206), whose
   // record no single Finish writes. Others may pass them to Finish instead.

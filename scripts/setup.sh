@@ -9,7 +9,7 @@ set -euo pipefail
 build_and_test=(
   bazel-bootstrap g++ clang libclang-rt-14-dev libfuzzer-14-dev
   libtins-dev libpcap-dev libssl-dev libabsl-dev catch2 nlohmann-json3-dev
-  zlib1g-dev libbrotli-dev liblzma-dev libzstd-dev libgmime-3.0-dev pkg-config
+  zlib1g-dev libbrotli-dev liblzma-dev libzstd-dev libgmime-3.0-dev libmagic-dev pkg-config
   python3 python3-scapy iproute2 nftables ethtool libnghttp2-dev
   chromium chromium-driver
   media-types

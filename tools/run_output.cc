@@ -127,6 +127,7 @@ class FileObjectWriter : public ObjectWriter {
     }
     if (!meta_.name.empty()) rec["name"] = meta_.name;
     if (!meta_.mime_type.empty()) rec["mime_type"] = meta_.mime_type;
+    if (!meta_.declared_mime_type.empty()) rec["declared_mime_type"] = meta_.declared_mime_type;
     for (auto it = hosts_.begin(); it != hosts_.end(); ++it) rec[it.key()] = it.value();
     if (meta_.carried_by.is_object()) {
       for (auto it = meta_.carried_by.begin(); it != meta_.carried_by.end(); ++it) {

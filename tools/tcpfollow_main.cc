@@ -35,6 +35,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "protocols/mime_sniffer.h"
 #include "tools/options.h"
 #include "tools/output_dir.h"
 #include "reassembly/packet_pipeline.h"
@@ -707,6 +708,14 @@ int Run(int argc, char** argv) {
   if (o.version) {
     std::printf("%s\n", kVersion);
     return 0;
+  }
+  if (o.analyze) {
+    // Objects are typed by libmagic: one line, once, when its database cannot be opened.
+    const std::string magic = MimeSnifferError();
+    if (!magic.empty()) {
+      std::fprintf(stderr, "tcpfollow: warning: objects keep their declared MIME types: %s\n",
+                   magic.c_str());
+    }
   }
 
   const bool live = !o.interface.empty();

@@ -188,7 +188,9 @@ class FtpSession {
     c->verb = verb;
     c->arg = arg;
     if (expected) c->expected = expected;
-    if (c->attached && (!c->held.empty() || c->data_done)) {
+    // Held data becomes the object now if its type can be sniffed (or no more comes).
+    if (c->attached &&
+        (c->data_done || (!c->held.empty() && c->head.size() >= kMimeSniffBytes))) {
       OpenWriter(*c);
       if (c->data_done) FinishObject(*c, c->data_end);
     }
@@ -251,11 +253,12 @@ class FtpSession {
       stats_.ignored_data_bytes += bytes.size();
       return;
     }
-    if (c->head.size() < 64) {
-      absl::string_view add = bytes.substr(0, 64 - c->head.size());
+    if (c->head.size() < kMimeSniffBytes) {
+      absl::string_view add = bytes.substr(0, kMimeSniffBytes - c->head.size());
       c->head.append(add.data(), add.size());
     }
-    if (c->writer == nullptr && c->bound) OpenWriter(*c);
+    // The object is begun once its type can be sniffed: kMimeSniffBytes, or its end.
+    if (c->writer == nullptr && c->bound && c->head.size() >= kMimeSniffBytes) OpenWriter(*c);
     if (c->writer != nullptr) {
       Write(*c, bytes);
       return;
@@ -356,7 +359,7 @@ class FtpSession {
     meta.source = "ftp";
     if (c.bound) meta.name = c.arg.empty() ? c.verb : c.arg;
     absl::string_view head = c.head.empty() ? absl::string_view(c.held) : c.head;
-    c.mime_type = IsListing(c.verb) ? "text/plain" : SniffMimeType(head.substr(0, 64));
+    c.mime_type = IsListing(c.verb) ? "text/plain" : SniffMimeType(head, "", &stats_.sniff);
     meta.mime_type = c.mime_type;
     meta.sender = c.sender;
     c.writer = out_->BeginObject(c.data_conn, meta);
@@ -457,6 +460,7 @@ FtpStats& operator+=(FtpStats& a, const FtpStats& b) {
   a.unbound_overflow += b.unbound_overflow;
   a.ignored_data_bytes += b.ignored_data_bytes;
   a.gaps += b.gaps;
+  a.sniff += b.sniff;
   return a;
 }
 

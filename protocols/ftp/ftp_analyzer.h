@@ -42,6 +42,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "protocols/line_reader.h"
+#include "protocols/mime_sniffer.h"
 #include "reassembly/analyzer.h"
 
 namespace tcpfollow {
@@ -76,6 +77,7 @@ struct FtpStats {
   uint64_t lines_dropped_after_gap = 0;  // tails of lines a gap cut
   uint64_t replies_lost = 0;             // commands whose reply was in a gap
   uint64_t malformed_replies = 0;        // reply lines without a proper code, still paired
+  MimeSniffStats sniff;                  // transferred files' MIME types
 };
 FtpStats& operator+=(FtpStats& a, const FtpStats& b);
 

@@ -634,3 +634,43 @@ TEST_CASE("FtpAnalyzer: file_size from the 150 reply when no data connection is 
 
 }  // namespace
 }  // namespace tcpfollow
+
+namespace tcpfollow {
+namespace {
+
+// Text for most of the sniffing window, then binary: the type must be the same whether the
+// file arrives in one piece or in small ones (the object waits for kMimeSniffBytes).
+TEST_CASE("FtpAnalyzer: a file's MIME type does not depend on how it arrived", "[ftp][mime]") {
+  std::string file(kMimeSniffBytes - 100, 'a');
+  file += std::string(1, '\0') + std::string(5000, 'b');
+  std::set<std::string> types;
+  for (size_t piece : {file.size(), size_t{7}, size_t{1000}}) {
+    FtpStats totals;
+    FtpLimits limits;
+    limits.totals = &totals;
+    {
+      testing::MemoryOutput out;  // its expectation holds the session: gone before `totals`
+      FtpAnalyzer ftp(Control(), &out, limits);
+      ftp.OnData(kS, T(), "220 ready\r\n");
+      ftp.OnData(kC, T(), "PASV\r\n");
+      ftp.OnData(kS, T(), "227 Entering Passive Mode (10,0,0,2,4,1)\r\n");
+      ftp.OnData(kC, T(), "RETR f.bin\r\n");
+      auto data = Connect(out, 0, 2);
+      for (size_t at = 0; at < file.size(); at += piece) {
+        data->OnData(kS, T(1), absl::string_view(file).substr(at, piece));
+      }
+      data->OnEnd(kS, T(2));
+      ftp.OnData(kS, T(2), "150 go\r\n226 done\r\n");
+      data->OnClose(T(2));
+      ftp.OnClose(T(3));
+      REQUIRE(out.objects().size() == 1);
+      CHECK(out.objects()[0].data == file);
+      types.insert(out.objects()[0].meta.mime_type);
+    }
+    CHECK(totals.sniff.sniffed == 1);
+  }
+  CHECK(types == std::set<std::string>{"application/octet-stream"});
+}
+
+}  // namespace
+}  // namespace tcpfollow

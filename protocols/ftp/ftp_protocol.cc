@@ -43,7 +43,8 @@ class FtpInstance : public ProtocolInstance {
             {"transfer_bytes", s.transfer_bytes},
             {"unbound_overflow", s.unbound_overflow},
             {"ignored_data_bytes", s.ignored_data_bytes},
-            {"gaps", s.gaps}};
+            {"gaps", s.gaps},
+            {"mime_sniff", s.sniff.ToJson()}};
   }
 
  private:

@@ -276,6 +276,9 @@ HttpAnalyzer::HttpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
   body_ctx_.now = &ts_;
   body_ctx_.byteranges = &limits_.byteranges;
   body_ctx_.ranges = &stats_->partial_content;
+  body_ctx_.sniff_stats = &stats_->sniff;
+  body_ctx_.multipart_limits = &limits_.multipart;
+  body_ctx_.multipart_stats = &stats_->multipart;
   request_ = std::make_unique<Side>(this, HttpRole::kRequest, &stats_->request);
   response_ = std::make_unique<Side>(this, HttpRole::kResponse, &stats_->response);
 }

@@ -7,7 +7,7 @@
 // protocols/content (bounded; a bomb is cut and flagged) and streams each non-empty body
 // into AnalyzerOutput::BeginObject with the protocol's name for it (Content-Disposition
 // filename or the URI's last path segment; never sanitised here) and its MIME type
-// (Content-Type, else sniffed from the first bytes). Writes one http record per transaction
+// (sniffed from the bytes, protocols/mime_sniffer; Content-Type as the declared type). Writes one http record per transaction
 // when both of its messages are done, or at close, marked partial if something is missing.
 #ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_ANALYZER_H_
 #define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_ANALYZER_H_
@@ -32,6 +32,7 @@ struct HttpAnalyzerLimits {
   size_t max_held_tunnel_bytes = 64 * 1024; // client bytes after CONNECT, before the answer
   size_t max_anomalies_per_transaction = 16;
   ByteRangesLimits byteranges;  // multipart/byteranges bodies of 206 answers
+  MultipartLimits multipart;  // multipart/form-data request bodies
 };
 
 struct HttpAnalyzerStats {
@@ -47,6 +48,8 @@ struct HttpAnalyzerStats {
   uint64_t decoding_errors = 0;
   uint64_t held_bytes_dropped = 0;    // tunnel bytes beyond max_held_tunnel_bytes
   HttpRangeStats partial_content;     // 206 answers
+  MimeSniffStats sniff;               // objects' MIME types
+  MultipartStats multipart;           // multipart/form-data request bodies
 };
 
 class HttpAnalyzer : public Analyzer {

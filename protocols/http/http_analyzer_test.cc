@@ -502,7 +502,7 @@ TEST_CASE("HttpAnalyzer: object names come from Content-Disposition first", "[ht
            "Content-Length: 2\r\n\r\nMZ"},
   });
   REQUIRE(o.objects[0].meta.name == "../evil.exe");  // sanitising is the output layer's job
-  REQUIRE(o.objects[0].meta.mime_type == "application/x-dosexec");
+  REQUIRE(o.objects[0].meta.declared_mime_type.empty());
   REQUIRE(ContentDispositionFilename("attachment; filename*=UTF-8''na%C3%AFve.txt; filename=x") ==
           "na\xC3\xAFve.txt");
   REQUIRE(ContentDispositionFilename("inline") == "");
@@ -591,6 +591,183 @@ TEST_CASE("HttpAnalyzer: an h2c upgrade holds the client's preface for HTTP/2", 
     REQUIRE(o.records.size() == 2);
     CHECK(o.records[1]["uri"] == "/next");
   }
+}
+
+}  // namespace
+}  // namespace tcpfollow
+
+namespace tcpfollow {
+namespace {
+
+const std::string kPngBytes("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89",
+                            33);
+const std::string kGifBytes("GIF89a\x01\0\x01\0\x80\0\0\xff\xff\xff\0\0\0!\xf9\x04\x01\0\0\0\0,"
+                            "\0\0\0\0\x01\0\x01\0\0\x02\x02\x44\x01\0;",
+                            43);
+const std::string kJpegBytes("\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xd9", 22);
+
+std::string Response(absl::string_view headers, absl::string_view body) {
+  return absl::StrCat("HTTP/1.1 200 OK\r\n", headers, "Content-Length: ", body.size(), "\r\n\r\n",
+                      body);
+}
+
+TEST_CASE("HttpAnalyzer: MIME types come from the bytes, the declared type beside", "[http][mime]") {
+  const std::string html = "<!DOCTYPE html>\n<html><head><title>t</title></head><body>" +
+                           std::string(2000, 'x') + "</body></html>\n";
+  Outcome o = RunEverySplit({
+      {kC, "GET /logo.png HTTP/1.1\r\n\r\nGET /anim.png HTTP/1.1\r\n\r\nGET /photo HTTP/1.1\r\n\r\n"
+           "GET /page HTTP/1.1\r\n\r\nGET /notes.txt HTTP/1.1\r\n\r\n"},
+      {kS, Response("Content-Type: text/plain\r\n", kPngBytes) +
+               Response("Content-Type: image/png\r\n", kGifBytes) + Response("", kJpegBytes) +
+               Response("Content-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\n",
+                        testing::GzipEncode(html)) +
+               Response("Content-Type: Text/Plain.\r\n", "words of plain text\nand more\n")},
+  });
+  REQUIRE(o.records.size() == 5);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"image/png", "text/plain"},
+      {"image/gif", "image/png"},
+      {"image/jpeg", ""},
+      {"text/html", "text/html"},  // the decoded body, not application/gzip
+      {"text/plain", "text/plain"},  // no trailing dot, lower case
+  };
+  REQUIRE(o.objects.size() == 5);
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO("object " << i);
+    CHECK(o.records[i]["resp_mime_types"] == nlohmann::json::array({want[i].first}));
+    CHECK(o.objects[i].meta.mime_type == want[i].first);
+    CHECK(o.objects[i].meta.declared_mime_type == want[i].second);
+    if (want[i].second.empty()) {
+      CHECK_FALSE(o.records[i].contains("resp_declared_mime_types"));
+    } else {
+      CHECK(o.records[i]["resp_declared_mime_types"] == nlohmann::json::array({want[i].second}));
+    }
+  }
+  CHECK(o.objects[3].data == html);
+}
+
+TEST_CASE("HttpAnalyzer: the sniffed type does not depend on how the body was split",
+          "[http][mime]") {
+  // Text for most of the sniffing window, then a NUL inside it: binary, however it arrives.
+  std::string body(kMimeSniffBytes - 10, 'a');
+  body += std::string(1, '\0') + std::string(3000, 'b');
+  Outcome o = RunEverySplit({{kC, "GET /x HTTP/1.1\r\n\r\n"}, {kS, Response("", body)}});
+  REQUIRE(o.objects.size() == 1);
+  CHECK(o.objects[0].meta.mime_type == "application/octet-stream");
+  CHECK(o.objects[0].data == body);
+}
+
+std::string FormBody(absl::string_view boundary) {
+  return absl::StrCat(
+      "--", boundary, "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\ntwo files\r\n",
+      "--", boundary,
+      "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"dot.png\"\r\n"
+      "Content-Type: image/png\r\n\r\n",
+      kPngBytes, "\r\n--", boundary,
+      "\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"photo.jpg\"\r\n"
+      "Content-Type: text/plain\r\n\r\n",
+      kJpegBytes, "\r\n--", boundary, "--\r\n");
+}
+
+std::string FormRequest(absl::string_view boundary, absl::string_view body) {
+  return absl::StrCat("POST /upload HTTP/1.1\r\nHost: h\r\n",
+                      "Content-Type: multipart/form-data; boundary=", boundary,
+                      "\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+}
+
+TEST_CASE("HttpAnalyzer: multipart/form-data: each file part is an object", "[http][multipart]") {
+  const std::string boundary = "------------------------4f2a0c1d9e8b7a65";
+  const std::string body = FormBody(boundary);
+  Outcome o = RunEverySplit({{kC, FormRequest(boundary, body)},
+                             {kS, Response("Content-Type: text/plain\r\n", "ok")}});
+  REQUIRE(o.records.size() == 1);
+  const auto& r = o.records[0];
+  CHECK(r["request_body_len"] == body.size());
+  REQUIRE(r["orig_fuids"].size() == 2);
+  CHECK(r["orig_filenames"] == nlohmann::json::array({"dot.png", "photo.jpg"}));
+  CHECK(r["orig_mime_types"] == nlohmann::json::array({"image/png", "image/jpeg"}));
+  CHECK(r["orig_declared_mime_types"] == nlohmann::json::array({"image/png", "text/plain"}));
+  REQUIRE(o.objects.size() == 3);  // two parts and the response
+  CHECK(o.objects[0].meta.name == "dot.png");
+  CHECK(o.objects[0].data == kPngBytes);
+  CHECK(o.objects[0].fuid == r["orig_fuids"][0]);
+  CHECK_FALSE(o.objects[0].extra.contains("partial"));  // whole: its delimiter came
+  CHECK(o.objects[1].meta.name == "photo.jpg");
+  CHECK(o.objects[1].data == kJpegBytes);
+  CHECK(o.objects[1].meta.mime_type == "image/jpeg");
+  CHECK(o.objects[1].meta.declared_mime_type == "text/plain");
+  CHECK(o.objects[2].data == "ok");
+}
+
+TEST_CASE("HttpAnalyzer: multipart/form-data: a part cut by a gap is partial", "[http][multipart]") {
+  const std::string boundary = "XyZ";
+  std::string big(3000, 'q');
+  for (size_t i = 0; i < big.size(); i += 61) big[i] = '\n';
+  const std::string body = absl::StrCat(
+      "--XyZ\r\nContent-Disposition: form-data; name=a; filename*=UTF-8''r%C3%A9sum%C3%A9.txt\r\n\r\n",
+      big, "\r\n--XyZ\r\nContent-Disposition: form-data; name=b; filename=after.gif\r\n\r\n",
+      kGifBytes, "\r\n--XyZ--\r\n");
+  const std::string request = FormRequest(boundary, body);
+  const size_t cut = request.find(big) + 1000;
+  HttpAnalyzerStats stats;
+  MemoryOutput out;
+  HttpAnalyzer a(ConnectionInfo{}, &out, {}, &stats);
+  absl::Time t = absl::FromUnixSeconds(10);
+  a.OnData(kC, t, absl::string_view(request).substr(0, cut));
+  a.OnGap(kC, t, 500);
+  a.OnData(kC, t, absl::string_view(request).substr(cut + 500));
+  a.OnData(kS, t, Response("", "ok"));
+  a.OnClose(t);
+  REQUIRE(out.objects().size() == 3);
+  const auto& first = out.objects()[0];
+  CHECK(first.meta.name == "r\xc3\xa9sum\xc3\xa9.txt");
+  CHECK(first.data == big.substr(0, 1000) + big.substr(1500));
+  CHECK(first.extra["partial"] == true);
+  CHECK(first.extra["missing_bytes"] == 500);
+  const auto& second = out.objects()[1];
+  CHECK(second.meta.name == "after.gif");
+  CHECK(second.data == kGifBytes);
+  CHECK(second.meta.mime_type == "image/gif");
+  CHECK_FALSE(second.extra.contains("partial"));
+  const auto& r = out.records("http")[0];
+  CHECK(r["partial"] == true);
+  CHECK(r["orig_filenames"] == nlohmann::json::array({"r\xc3\xa9sum\xc3\xa9.txt", "after.gif"}));
+  CHECK(stats.multipart.parts == 2);
+  CHECK(stats.multipart.gaps == 1);
+  CHECK(stats.sniff.sniffed == 3);
+}
+
+TEST_CASE("HttpAnalyzer: multipart/form-data without a usable boundary stays one object",
+          "[http][multipart]") {
+  SECTION("no boundary parameter") {
+    Outcome o = RunEverySplit({{kC, "POST /u HTTP/1.1\r\nContent-Type: multipart/form-data\r\n"
+                                    "Content-Length: 5\r\n\r\nhello"}});
+    REQUIRE(o.objects.size() == 1);
+    CHECK(o.objects[0].data == "hello");
+    CHECK(o.records[0]["anomalies"] == nlohmann::json::array({"multipart_without_boundary"}));
+  }
+  SECTION("a boundary the body never uses") {
+    const std::string body = "field=1&other=" + std::string(5000, 'z');
+    Outcome o = RunEverySplit({{kC, FormRequest("nothere", body)}});
+    REQUIRE(o.objects.size() == 1);
+    CHECK(o.objects[0].data == body);
+    CHECK(o.objects[0].meta.declared_mime_type == "multipart/form-data");
+    CHECK(o.records[0]["anomalies"] == nlohmann::json::array({"multipart_boundary_not_found"}));
+  }
+}
+
+TEST_CASE("HttpAnalyzer: form-data parts over the limit are not objects", "[http][multipart][limits]") {
+  HttpAnalyzerLimits limits;
+  limits.multipart.max_parts = 1;
+  HttpAnalyzerStats stats;
+  MemoryOutput out;
+  HttpAnalyzer a(ConnectionInfo{}, &out, limits, &stats);
+  const std::string boundary = "b0undary";
+  a.OnData(kC, absl::FromUnixSeconds(1), FormRequest(boundary, FormBody(boundary)));
+  a.OnClose(absl::FromUnixSeconds(2));
+  // The text field is the one part allowed: neither file is extracted.
+  CHECK(out.objects().empty());
+  CHECK(stats.multipart.parts_skipped == 2);
 }
 
 }  // namespace

@@ -32,6 +32,8 @@ nlohmann::json ToJson(const HttpAnalyzerStats& s) {
                                 s.partial_content.multipart.parts_without_range},
                                {"parts_skipped", s.partial_content.multipart.parts_skipped},
                                {"resyncs", s.partial_content.multipart.resyncs}}},
+          {"mime_sniff", s.sniff.ToJson()},
+          {"multipart", s.multipart.ToJson()},
           {"request", ToJson(s.request)},
           {"response", ToJson(s.response)},
           {"content", {{"bytes_in", s.content.bytes_in},
@@ -99,7 +101,7 @@ ProtocolSpec HttpProtocol() {
   spec.logs = {"http"};
   spec.alpn = {"http/1.1", "http/1.0"};
   spec.ports = {80, 8000, 8080, 3128};
-  spec.fuzz_harnesses = {"http_fuzz", "content_decoding_fuzz"};
+  spec.fuzz_harnesses = {"http_fuzz", "content_decoding_fuzz", "multipart_fuzz"};
   spec.make = [](const ProtocolConfig&) { return std::make_unique<HttpInstance>(); };
   // http.jsonl in report.html (HTTP/2 writes it too; this view shows both).
   LogView view;

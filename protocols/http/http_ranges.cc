@@ -9,15 +9,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "protocols/mime_sniffer.h"
 #include "protocols/text_util.h"
 
 namespace tcpfollow {
 namespace {
-
-std::string MediaTypeOf(absl::string_view content_type) {
-  absl::string_view t = content_type.substr(0, content_type.find(';'));
-  return ToValidUtf8(absl::AsciiStrToLower(absl::StripAsciiWhitespace(t)));
-}
 
 }  // namespace
 
@@ -44,7 +40,7 @@ std::unique_ptr<HttpRangeBody> HttpRangeBody::Make(const HttpBodyContext* ctx,
   std::string boundary = ByteRangesBoundary(h.content_type);
   if (!boundary.empty()) {
     ObjectMeta m = meta;
-    m.mime_type.clear();  // each part says its own
+    m.declared_mime_type.clear();  // each part says its own
     std::unique_ptr<HttpRangeBody> b(new HttpRangeBody(ctx, tx, std::move(key), std::move(m)));
     b->parser_ = std::make_unique<ByteRangesParser>(
         std::move(boundary), b.get(),
@@ -85,16 +81,18 @@ void HttpRangeBody::Open(const ContentRange& range, absl::string_view first) {
   piece.length = range.length();
   piece.total = range.total;
   ObjectMeta meta = meta_;
-  if (parser_ && !part_type_.empty()) meta.mime_type = MediaTypeOf(part_type_);
-  if (meta.mime_type.empty() && range.first == 0 && !first.empty()) {
-    meta.mime_type = SniffMimeType(first);
-  }
+  if (parser_ && !part_type_.empty()) meta.declared_mime_type = NormalizeMimeType(part_type_);
+  // The piece at offset 0 shows the object's first bytes (protocols/mime_sniffer).
+  meta.mime_type = range.first == 0 && !first.empty()
+                       ? SniffMimeType(first, meta.declared_mime_type, ctx_->sniff_stats)
+                       : meta.declared_mime_type;
   writer_ = ctx_->out->BeginObjectPiece(*ctx_->conn, meta, piece);
   const std::string& fuid = writer_->fuid();
   if (fuid.empty()) return;  // refused by the assembler's limits (counted there)
   if (std::find(tx_->resp_fuids.begin(), tx_->resp_fuids.end(), fuid) == tx_->resp_fuids.end()) {
     tx_->resp_fuids.push_back(fuid);
     tx_->resp_mime_types.push_back(meta.mime_type);
+    tx_->resp_declared_mime_types.push_back(meta.declared_mime_type);
   }
 }
 

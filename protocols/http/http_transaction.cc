@@ -1,6 +1,7 @@
 // Implementation notes: HttpBody is the body half of what HttpAnalyzer::Side did before
-// HTTP/2 needed the same path; its behaviour (sniffing window, raw-head fallback, the
-// files.jsonl extras) is unchanged.
+// HTTP/2 needed the same path: decoding (with the raw-head fallback) and, for form-data
+// uploads, the multipart parser; HttpObject is one object's path out (the sniffing window,
+// the transaction's lists, the files.jsonl extras), shared by whole bodies and parts.
 #include "protocols/http/http_transaction.h"
 
 #include <algorithm>
@@ -19,12 +20,6 @@
 namespace tcpfollow {
 namespace {
 
-// "text/html; charset=utf-8" -> "text/html"
-std::string MediaType(absl::string_view content_type) {
-  absl::string_view t = content_type.substr(0, content_type.find(';'));
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(t));
-}
-
 std::string BasicAuthUser(absl::string_view authorization) {
   absl::string_view v = absl::StripAsciiWhitespace(authorization);
   if (v.size() < 6 || !absl::EqualsIgnoreCase(v.substr(0, 6), "basic ")) return "";
@@ -34,7 +29,6 @@ std::string BasicAuthUser(absl::string_view authorization) {
 }
 
 
-constexpr size_t kSniffBytes = 64;
 constexpr size_t kRawHeadBytes = 4096;
 constexpr size_t kMaxProxiedHeaders = 8;
 constexpr size_t kMaxProxiedValue = 256;
@@ -74,6 +68,8 @@ absl::StatusOr<std::vector<ContentCoding>> LenientContentEncoding(absl::string_v
   return out;
 }
 
+// As HTTP/1.x always read it (lenient about quotes inside a quoted name: the report's
+// hostile-input test relies on that); form-data parts use ParseContentDisposition.
 std::string ContentDispositionFilename(absl::string_view value) {
   std::string plain, extended;
   size_t pos = 0;
@@ -156,13 +152,25 @@ nlohmann::json HttpTransactionFields(const HttpTransaction& tx) {
     f["info_msg"] = ToValidUtf8(tx.info_msg);
   }
   put("username", tx.username);
+  // Declared types beside the sniffed ones, "" where none was declared; left out when no
+  // object had one.
+  auto declared = [&f](const char* key, const std::vector<std::string>& types) {
+    for (const std::string& t : types) {
+      if (!t.empty()) {
+        f[key] = types;
+        return;
+      }
+    }
+  };
   if (!tx.orig_fuids.empty()) {
     f["orig_fuids"] = tx.orig_fuids;
     f["orig_mime_types"] = tx.orig_mime_types;
+    declared("orig_declared_mime_types", tx.orig_declared_mime_types);
   }
   if (!tx.resp_fuids.empty()) {
     f["resp_fuids"] = tx.resp_fuids;
     f["resp_mime_types"] = tx.resp_mime_types;
+    declared("resp_declared_mime_types", tx.resp_declared_mime_types);
   }
   if (!tx.orig_filenames.empty()) f["orig_filenames"] = tx.orig_filenames;
   if (!tx.resp_filenames.empty()) f["resp_filenames"] = tx.resp_filenames;
@@ -218,6 +226,88 @@ void CollectHttpHeader(bool request, absl::string_view name, absl::string_view v
   }
 }
 
+
+// One extracted object: the first kMimeSniffBytes are held until the type is known, so the
+// sniffed type depends only on the object's first bytes, never on how they were split.
+class HttpObject {
+ public:
+  HttpObject(const HttpBodyContext* ctx, HttpTransaction* tx, bool request, ObjectMeta meta,
+             bool list_filename)
+      : ctx_(ctx), tx_(tx), request_(request), meta_(std::move(meta)),
+        list_filename_(list_filename) {
+    if (!meta_.sender) {
+      meta_.sender = request_ ? Direction::kClientToServer : Direction::kServerToClient;
+    }
+  }
+
+  void Write(absl::string_view bytes) {
+    if (bytes.empty()) return;
+    if (writer_) {
+      writer_->Write(bytes);
+      return;
+    }
+    if (held_.size() + bytes.size() < kMimeSniffBytes) {
+      held_.append(bytes.data(), bytes.size());
+      return;
+    }
+    if (held_.empty()) {
+      Open(bytes);
+    } else {
+      std::string head = held_;
+      absl::string_view more = bytes.substr(0, kMimeSniffBytes - held_.size());
+      head.append(more.data(), more.size());
+      Open(head);
+      writer_->Write(held_);
+      std::string().swap(held_);
+    }
+    writer_->Write(bytes);
+  }
+
+  void Gap(uint64_t length) { missing_ += length; }
+
+  // Begins the object if it has bytes, then closes it; partial when bytes are missing.
+  ObjectResult Finish(absl::Time ts, nlohmann::json extra) {
+    if (!writer_ && !held_.empty()) {
+      Open(held_);
+      writer_->Write(held_);
+      std::string().swap(held_);
+    }
+    if (!writer_) return ObjectResult();
+    if (missing_ > 0) {
+      extra["partial"] = true;
+      extra["missing_bytes"] = missing_;
+    }
+    ObjectResult done = writer_->Finish(ts, extra);
+    writer_.reset();
+    return done;
+  }
+
+  const ObjectMeta& meta() const { return meta_; }
+
+ private:
+  void Open(absl::string_view head) {
+    meta_.mime_type = SniffMimeType(head, meta_.declared_mime_type, ctx_->sniff_stats);
+    writer_ = ctx_->out->BeginObject(*ctx_->conn, meta_);
+    ++*ctx_->objects;
+    (request_ ? tx_->orig_fuids : tx_->resp_fuids).push_back(writer_->fuid());
+    (request_ ? tx_->orig_mime_types : tx_->resp_mime_types).push_back(meta_.mime_type);
+    (request_ ? tx_->orig_declared_mime_types : tx_->resp_declared_mime_types)
+        .push_back(meta_.declared_mime_type);
+    if (list_filename_ && !meta_.name.empty()) {
+      (request_ ? tx_->orig_filenames : tx_->resp_filenames).push_back(ToValidUtf8(meta_.name));
+    }
+  }
+
+  const HttpBodyContext* ctx_;
+  HttpTransaction* tx_;
+  bool request_;
+  ObjectMeta meta_;
+  bool list_filename_;
+  std::unique_ptr<ObjectWriter> writer_;
+  std::string held_;
+  uint64_t missing_ = 0;
+};
+
 HttpBody::HttpBody(const HttpBodyContext* ctx, HttpTransaction* tx, bool request)
     : ctx_(ctx), tx_(tx), request_(request) {}
 
@@ -231,7 +321,7 @@ void HttpBody::Prepare(const HttpMessageHeaders& h) {
   if (meta_.name.empty() && (!request_ || tx_->method == "PUT")) {
     meta_.name = UriBasename(tx_->uri);
   }
-  meta_.mime_type = ToValidUtf8(MediaType(h.content_type));
+  meta_.declared_mime_type = ToValidUtf8(NormalizeMimeType(h.content_type));
   // The request that carried or asked for the object (for stitched objects, whose record
   // no Finish below writes; the others get the same fields in Finish).
   for (const auto& [key, value] : {std::make_pair("method", &tx_->method),
@@ -245,6 +335,17 @@ void HttpBody::Prepare(const HttpMessageHeaders& h) {
   }
   if (!request_ && tx_->status_code == 200 && (!h.etag.empty() || !h.last_modified.empty())) {
     resume_key_ = HttpRangeKey(*tx_, h);
+  }
+  if (request_ && meta_.declared_mime_type == "multipart/form-data") {
+    std::string boundary = MultipartBoundary(h.content_type);
+    if (boundary.empty()) {
+      tx_->Anomaly("multipart_without_boundary", ctx_->max_anomalies);
+    } else {
+      static const MultipartLimits kDefaultLimits;
+      multipart_ = std::make_unique<MultipartParser>(
+          boundary, ctx_->multipart_limits != nullptr ? *ctx_->multipart_limits : kDefaultLimits,
+          static_cast<MultipartVisitor*>(this), ctx_->multipart_stats);
+    }
   }
   if (!h.content_encoding.empty()) {
     auto codings = LenientContentEncoding(h.content_encoding, *ctx_->limits);
@@ -300,6 +401,12 @@ void HttpBody::NewDecoder() {
       codings_, *ctx_->limits, [this](absl::string_view d) { Deliver(d); }, ctx_->content_stats);
 }
 
+void HttpBody::NewWholeObject() {
+  if (meta_.source.empty()) meta_.source = "http";
+  object_ = std::make_unique<HttpObject>(ctx_, tx_, request_, meta_, named_by_disposition_);
+  object_whole_ = true;
+}
+
 void HttpBody::Gap(uint64_t length) {
   if (finished_ || length == 0) return;
   tx_->partial = true;
@@ -311,45 +418,74 @@ void HttpBody::Gap(uint64_t length) {
   }
   // Encoded data cannot be decoded across a hole.
   if (!identity_) broken_ = true;
+  if (multipart_) {
+    multipart_->Gap(length);
+    return;
+  }
+  if (!object_) NewWholeObject();
+  object_->Gap(length);
 }
 
-// Decoded bytes go to the object; the first kSniffBytes are held until the type is known
-// (from Content-Type, or sniffed), so the type never depends on how data was split.
 void HttpBody::Deliver(absl::string_view decoded) {
   decoded_ += decoded.size();
-  if (writer_) {
-    writer_->Write(decoded);
+  if (multipart_) {
+    multipart_->Feed(decoded);
     return;
   }
-  if (sniff_.empty() && (!meta_.mime_type.empty() || decoded.size() >= kSniffBytes)) {
-    OpenObject(decoded);
-    writer_->Write(decoded);
+  if (!object_) NewWholeObject();
+  object_->Write(decoded);
+}
+
+void HttpBody::OnPartBegin(const MultipartPart& part) {
+  if (part.whole_body) {  // no delimiter: the body as sent, as without multipart
+    tx_->Anomaly("multipart_boundary_not_found", ctx_->max_anomalies);
+    NewWholeObject();
     return;
   }
-  sniff_.append(decoded.data(), decoded.size());
-  if (sniff_.size() >= kSniffBytes) FlushSniffed();
+  // Form fields (no filename) are not objects; file parts are, even when unnamed.
+  if (!part.disposition.has_filename) return;
+  ObjectMeta meta;
+  meta.source = "http";
+  meta.name = part.disposition.filename;
+  meta.declared_mime_type = ToValidUtf8(NormalizeMimeType(part.content_type));
+  object_ = std::make_unique<HttpObject>(ctx_, tx_, request_, std::move(meta),
+                                         /*list_filename=*/true);
+  object_whole_ = false;
 }
 
-void HttpBody::FlushSniffed() {
-  std::string held = std::move(sniff_);
-  sniff_.clear();
-  OpenObject(held);
-  writer_->Write(held);
+void HttpBody::OnPartData(absl::string_view bytes) {
+  if (object_) object_->Write(bytes);
 }
 
-void HttpBody::OpenObject(absl::string_view first) {
-  if (meta_.source.empty()) meta_.source = "http";
-  if (!meta_.sender) {
-    meta_.sender = request_ ? Direction::kClientToServer : Direction::kServerToClient;
-  }
-  if (meta_.mime_type.empty()) meta_.mime_type = SniffMimeType(first);
-  writer_ = ctx_->out->BeginObject(*ctx_->conn, meta_);
-  ++*ctx_->objects;
-  (request_ ? tx_->orig_fuids : tx_->resp_fuids).push_back(writer_->fuid());
-  (request_ ? tx_->orig_mime_types : tx_->resp_mime_types).push_back(meta_.mime_type);
-  if (named_by_disposition_) {
-    (request_ ? tx_->orig_filenames : tx_->resp_filenames).push_back(ToValidUtf8(meta_.name));
-  }
+void HttpBody::OnPartGap(uint64_t length) {
+  if (object_) object_->Gap(length);
+}
+
+void HttpBody::OnPartEnd(bool closed) {
+  if (!object_) return;
+  object_->Finish(Now(), Extras(object_whole_, closed));
+  object_.reset();
+}
+
+absl::Time HttpBody::Now() const {
+  if (finishing_) return finish_ts_;
+  return ctx_->now != nullptr ? *ctx_->now : tx_->ts;
+}
+
+nlohmann::json HttpBody::Extras(bool whole, bool closed) const {
+  nlohmann::json extra = nlohmann::json::object();
+  // A part is whole when its closing delimiter came; the body when its message did.
+  if (whole ? (incomplete_ || broken_) : !closed) extra["partial"] = true;
+  if (finishing_ && limited_) extra["decompression_limited"] = true;
+  if (decode_error_) extra["content_decoding_error"] = true;
+  // The request that carried or asked for the object, as http.jsonl names its fields.
+  auto put = [&extra](const char* key, const std::string& value) {
+    if (!value.empty()) extra[key] = ToValidUtf8(value);
+  };
+  put("method", tx_->method);
+  put("host", tx_->host);
+  put("uri", tx_->uri);
+  return extra;
 }
 
 void HttpBody::DecodingError() {
@@ -371,29 +507,19 @@ void HttpBody::Finish(bool incomplete, absl::Time ts) {
   if (decoder_ && !broken_) {
     if (!decoder_->Finish().ok()) DecodingError();
   }
-  bool limited = decoder_ && decoder_->limited();
-  if (limited) {
+  limited_ = decoder_ && decoder_->limited();
+  if (limited_) {
     tx_->decompression_limited = true;
     ++*ctx_->decompression_limited;
     tx_->Anomaly("decompression_limited", ctx_->max_anomalies);
   }
-  if (!writer_ && !sniff_.empty()) FlushSniffed();
-  (request_ ? tx_->request_body_len : tx_->response_body_len) += decoded_;
-  if (writer_) {
-    nlohmann::json extra = nlohmann::json::object();
-    if (incomplete || missing_ > 0 || broken_) extra["partial"] = true;
-    if (missing_ > 0) extra["missing_bytes"] = missing_;
-    if (limited) extra["decompression_limited"] = true;
-    if (decode_error_) extra["content_decoding_error"] = true;
-    // The request that carried or asked for the object, as http.jsonl names its fields.
-    auto put = [&extra](const char* key, const std::string& value) {
-      if (!value.empty()) extra[key] = ToValidUtf8(value);
-    };
-    put("method", tx_->method);
-    put("host", tx_->host);
-    put("uri", tx_->uri);
-    ObjectResult done = writer_->Finish(ts, extra);
-    writer_.reset();
+  incomplete_ = incomplete;
+  finishing_ = true;
+  finish_ts_ = ts;
+  if (multipart_) {
+    multipart_->Finish();  // ends the part in progress through OnPartEnd
+  } else if (object_) {
+    ObjectResult done = object_->Finish(ts, Extras(/*whole=*/true, /*closed=*/false));
     // Cut short with every byte before the cut: the start of the resource, for a 206
     // that resumes the download (bytes as sent: no content coding was removed).
     if (!resume_key_.empty() && (incomplete || missing_ > 0) && !written_after_gap_ &&
@@ -401,9 +527,11 @@ void HttpBody::Finish(bool incomplete, absl::Time ts) {
       ObjectPiece prefix;
       prefix.key = resume_key_;
       prefix.length = decoded_;
-      ctx_->out->OfferObjectPrefix(*ctx_->conn, meta_, prefix, done.path);
+      ctx_->out->OfferObjectPrefix(*ctx_->conn, object_->meta(), prefix, done.path);
     }
   }
+  object_.reset();
+  (request_ ? tx_->request_body_len : tx_->response_body_len) += decoded_;
   decoder_.reset();
   finished_ = true;
 }

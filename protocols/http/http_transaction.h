@@ -2,8 +2,10 @@
 // describes (HttpTransaction, HttpTransactionFields), how a message's headers fill it
 // (CollectHttpHeader), and the path of one message body to an extracted object (HttpBody:
 // content codings removed through protocols/content, bounded, with the fallback to the
-// bytes as sent when a labelled coding was never applied; MIME type from Content-Type or
-// sniffed from the first bytes; name from Content-Disposition or the URI). Knows nothing of
+// bytes as sent when a labelled coding was never applied; MIME type sniffed from the first
+// bytes by protocols/mime_sniffer, Content-Type kept as the declared type; name from
+// Content-Disposition or the URI; multipart/form-data request bodies split into one object
+// per file part). Knows nothing of
 // how messages are framed or paired: the HTTP/1.x and HTTP/2 analyzers do that.
 #ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_TRANSACTION_H_
 #define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_TRANSACTION_H_
@@ -19,6 +21,8 @@
 #include "nlohmann/json.hpp"
 #include "protocols/content/content_decoder.h"
 #include "protocols/http/byte_ranges.h"
+#include "protocols/mime/multipart_parser.h"
+#include "protocols/mime_sniffer.h"
 #include "reassembly/analyzer.h"
 
 namespace tcpfollow {
@@ -38,6 +42,8 @@ struct HttpTransaction {
   int status_code = 0, info_code = 0;
   std::string status_msg, info_msg;
   std::vector<std::string> orig_fuids, orig_mime_types, resp_fuids, resp_mime_types;
+  // What Content-Type said of each object ("" when nothing), beside the sniffed types.
+  std::vector<std::string> orig_declared_mime_types, resp_declared_mime_types;
   // Names from Content-Disposition, as Zeek logs them (objects named after the URI are not).
   std::vector<std::string> orig_filenames, resp_filenames;
   // Request headers that show a proxy on the way ("VIA -> 1.1 squid"), as Zeek's proxied.
@@ -88,17 +94,25 @@ struct HttpBodyContext {
   const absl::Time* now = nullptr;  // the analyzer's packet time (pieces finished mid-body)
   const ByteRangesLimits* byteranges = nullptr;  // null: defaults
   HttpRangeStats* ranges = nullptr;              // null: not counted
+  MimeSniffStats* sniff_stats = nullptr;              // null: not counted
+  const MultipartLimits* multipart_limits = nullptr;  // null: defaults
+  MultipartStats* multipart_stats = nullptr;          // null: not counted
 };
 
 class HttpRangeBody;
+class HttpObject;
 
-// One message body on its way to an object. The object is begun with the first decoded
-// byte (none for an empty body); its fuid, MIME type and Content-Disposition name are
-// added to the transaction's orig_* (request) or resp_* lists.
-class HttpBody {
+// One message body on its way to objects. Each object is begun once its first
+// kMimeSniffBytes decoded bytes are known (or the body ended), so that its sniffed MIME type
+// never depends on how the data was split; none for an empty body. A request body declared
+// multipart/form-data with a boundary is parsed (protocols/mime/multipart_parser): each part
+// with a filename is an object of its own, named after it, with its own type; form fields
+// without one are not objects. Every object's fuid, sniffed type, declared type and
+// Content-Disposition name go to the transaction's orig_* (request) or resp_* lists.
+class HttpBody : private MultipartVisitor {
  public:
   HttpBody(const HttpBodyContext* ctx, HttpTransaction* tx, bool request);
-  ~HttpBody();
+  ~HttpBody() override;
   HttpBody(const HttpBody&) = delete;
   HttpBody& operator=(const HttpBody&) = delete;
 
@@ -107,44 +121,55 @@ class HttpBody {
   // range assembler instead (protocols/http/http_ranges.h).
   void Prepare(const HttpMessageHeaders& h);
   void Write(absl::string_view bytes);
-  // `length` bytes of the body are missing: the object continues after the hole, marked
-  // partial; encoded data stops decoding there.
+  // `length` bytes of the body are missing: the object (or form-data part) continues after
+  // the hole, marked partial; encoded data stops decoding there.
   void Gap(uint64_t length);
-  // Closes decoder and object and adds the decoded length to the transaction;
+  // Closes decoder and objects and adds the decoded length to the transaction;
   // `incomplete` marks the object partial. Further calls do nothing.
   void Finish(bool incomplete, absl::Time ts);
 
   uint64_t decoded() const { return decoded_; }
-  uint64_t missing() const { return missing_; }
 
  private:
   void NewDecoder();
   void Deliver(absl::string_view decoded);
-  void FlushSniffed();
-  void OpenObject(absl::string_view first);
   void DecodingError();
+  void NewWholeObject();
+  // files.jsonl extras of the object ending now.
+  nlohmann::json Extras(bool whole, bool closed) const;
+  absl::Time Now() const;
+
+  void OnPartBegin(const MultipartPart& part) override;
+  void OnPartData(absl::string_view bytes) override;
+  void OnPartGap(uint64_t length) override;
+  void OnPartEnd(bool closed) override;
 
   const HttpBodyContext* ctx_;
   HttpTransaction* tx_;
   bool request_;
   bool finished_ = false;
-  std::unique_ptr<ObjectWriter> writer_;
   std::unique_ptr<HttpRangeBody> ranges_;  // a 206's body: pieces of a stitched object
   std::unique_ptr<ContentDecoder> decoder_;
+  std::unique_ptr<MultipartParser> multipart_;
+  std::unique_ptr<HttpObject> object_;  // the body's, or the current form-data part's
+  bool object_whole_ = false;           // object_ is the whole body
   ObjectMeta meta_;
   uint64_t decoded_ = 0;
   uint64_t raw_ = 0;
-  uint64_t missing_ = 0;
   bool identity_ = true;   // no decoding (none asked, unknown coding, or fallen back)
   bool broken_ = false;    // decoding stopped (error or a gap in encoded data)
   bool decode_error_ = false;
   bool named_by_disposition_ = false;
+  bool incomplete_ = false;  // set by Finish for the objects it ends
+  bool limited_ = false;
+  absl::Time finish_ts_;
+  bool finishing_ = false;
   // A 200 answer with a validator: if it is cut short, its bytes are offered as the start
   // of the resource (AnalyzerOutput::OfferObjectPrefix) for a 206 that resumes it.
   std::string resume_key_;
   bool gap_seen_ = false;
   bool written_after_gap_ = false;
-  std::string sniff_;      // first decoded bytes, before the object is opened
+  uint64_t missing_ = 0;  // bytes of the body lost in gaps
   std::string raw_head_;   // first encoded bytes, until something decodes
   std::vector<ContentCoding> codings_;  // as applied; decoding starts from the back
 };

@@ -233,11 +233,9 @@ const std::map<std::string, std::string>& KnownDifferences() {
        "the gap swallows /1's body and /2's response head: we log no object for a body "
        "with no byte received, and pair the next response (to /3) with /2 by order"},
       {"http-pipeline-files-with-gap", "a body lost whole in a gap gives no object"},
-      // Suricata extracts the file part of a multipart/form-data POST; we store the
-      // request body as sent (MIME parts are protocols/mime's business).
-      {"http-multiple100", "multipart part vs whole body"},
       // (http-range-file and http-range-multiflows agree since 206 ranges are stitched into
-      // one object, as Suricata joins them.)
+      // one object, as Suricata joins them; http-multiple100 since form-data file parts are
+      // objects of their own.)
   };
   return *kKnown;
 }

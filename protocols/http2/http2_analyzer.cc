@@ -340,6 +340,9 @@ Http2Analyzer::Http2Analyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
   body_ctx_.decoding_errors = &stats_->decoding_errors;
   body_ctx_.max_anomalies = limits_.max_anomalies_per_transaction;
   body_ctx_.now = &ts_;
+  body_ctx_.sniff_stats = &stats_->sniff;
+  body_ctx_.multipart_limits = &limits_.multipart;
+  body_ctx_.multipart_stats = &stats_->multipart;
   sides_[0] = std::make_unique<Side>(this, Direction::kClientToServer);
   sides_[1] = std::make_unique<Side>(this, Direction::kServerToClient);
   if (options_.upgrade != nullptr) StartUpgrade(*options_.upgrade);
@@ -357,6 +360,7 @@ Http2UpgradeRequest Http2UpgradeRequest::FromHttp1(const HttpTransaction& tx) {
   r.ts = tx.ts;
   r.orig_fuids = tx.orig_fuids;
   r.orig_mime_types = tx.orig_mime_types;
+  r.orig_declared_mime_types = tx.orig_declared_mime_types;
   r.http1 = std::make_unique<HttpTransaction>(tx);
   return r;
 }
@@ -381,6 +385,7 @@ void Http2Analyzer::StartUpgrade(const Http2UpgradeRequest& req) {
     tx.request_body_len = h.request_body_len;
     tx.orig_fuids = h.orig_fuids;
     tx.orig_mime_types = h.orig_mime_types;
+    tx.orig_declared_mime_types = h.orig_declared_mime_types;
     tx.orig_filenames = h.orig_filenames;
     tx.request_upgrade = "h2c";
     tx.upgrade = "h2c";
@@ -409,6 +414,7 @@ void Http2Analyzer::StartUpgrade(const Http2UpgradeRequest& req) {
     // The HTTP/1.x analyzer already stored the body: name its objects.
     tx.orig_fuids = req.orig_fuids;
     tx.orig_mime_types = req.orig_mime_types;
+    tx.orig_declared_mime_types = req.orig_declared_mime_types;
   }
   EndSide(s, 0, !req.body_complete);
 }

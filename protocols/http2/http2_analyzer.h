@@ -48,6 +48,7 @@ struct Http2Limits {
   // the header list limit this bounds what one connection holds: 256 x 64 KiB.
   size_t max_concurrent_streams = 256;
   size_t max_anomalies_per_transaction = 16;
+  MultipartLimits multipart;  // multipart/form-data request bodies
 };
 
 struct Http2Stats {
@@ -66,6 +67,8 @@ struct Http2Stats {
   uint64_t streams_limited = 0;      // new streams beyond max_concurrent_streams
   uint64_t hpack_desync_streams = 0;
   uint64_t unattributed_data_bytes = 0;  // DATA of unknown streams or undecoded headers
+  MimeSniffStats sniff;                  // objects' MIME types
+  MultipartStats multipart;              // multipart/form-data request bodies
 };
 
 // The HTTP/1.1 request of an h2c upgrade (`Upgrade: h2c` answered by 101): stream 1.
@@ -78,7 +81,7 @@ struct Http2UpgradeRequest {
   bool body_complete = true;
   // When the HTTP/1.x analyzer already extracted the body (leave `body` empty): its
   // objects, named in stream 1's record instead of being stored twice.
-  std::vector<std::string> orig_fuids, orig_mime_types;
+  std::vector<std::string> orig_fuids, orig_mime_types, orig_declared_mime_types;
   absl::Time ts;
   // Set by FromHttp1: the request half of the HTTP/1.1 transaction, copied as is.
   std::unique_ptr<HttpTransaction> http1;

@@ -36,6 +36,8 @@ nlohmann::json ToJson(const Http2Stats& s) {
           {"streams_limited", s.streams_limited},
           {"hpack_desync_streams", s.hpack_desync_streams},
           {"unattributed_data_bytes", s.unattributed_data_bytes},
+          {"mime_sniff", s.sniff.ToJson()},
+          {"multipart", s.multipart.ToJson()},
           {"frames", frames},
           {"hpack", {{"blocks", h.blocks},
                      {"fields", h.fields},

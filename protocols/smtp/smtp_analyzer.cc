@@ -610,8 +610,12 @@ void SmtpAnalyzer::EndMessage(absl::Time ts, bool complete) {
   t.headers = std::move(parsed->headers);
   t.have_headers = true;
   for (const MimePart& part : parsed->parts) {
-    ObjectMeta meta{"smtp", part.filename, part.mime_type,
-                    part.mime_type == "message/rfc822" ? "eml" : ""};
+    ObjectMeta meta;
+    meta.source = "smtp";
+    meta.name = part.filename;
+    meta.declared_mime_type = NormalizeMimeType(part.mime_type);
+    meta.mime_type = SniffMimeType(part.content, meta.declared_mime_type, &stats_->sniff);
+    meta.extension = part.mime_type == "message/rfc822" ? "eml" : "";
     meta.sender = Direction::kClientToServer;
     std::unique_ptr<ObjectWriter> writer = out_->BeginObject(conn_, meta);
     writer->Write(part.content);

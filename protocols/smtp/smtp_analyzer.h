@@ -33,8 +33,9 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "protocols/mime/mime_extractor.h"
 #include "protocols/line_reader.h"
+#include "protocols/mime/mime_extractor.h"
+#include "protocols/mime_sniffer.h"
 #include "reassembly/analyzer.h"
 
 namespace tcpfollow {
@@ -80,6 +81,7 @@ struct SmtpStats {
   uint64_t bdat_refused = 0;      // BDATs refused before their chunk: no chunk followed
   uint64_t auth_decode_failures = 0;
   MimeStats mime;                 // the MIME extractor's, added when the analyzer ends
+  MimeSniffStats sniff;           // MIME types of the parts (the .eml is message/rfc822)
 };
 
 // Content detection: a "220" greeting from the server and EHLO/HELO from the client (or,

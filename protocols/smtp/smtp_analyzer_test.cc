@@ -683,3 +683,42 @@ TEST_CASE("SmtpAnalyzer: an attached message/rfc822 is its own .eml", "[smtp]") 
 
 }  // namespace
 }  // namespace tcpfollow
+
+namespace tcpfollow {
+namespace {
+
+TEST_CASE("SmtpAnalyzer: attachments are typed by their bytes, the declared type beside",
+          "[smtp][mime]") {
+  // A GIF sent as application/octet-stream; text sent as binary.
+  const std::string message =
+      "From: a@example.com\r\nSubject: pic\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+      "--B\r\nContent-Type: Application/Octet-Stream.\r\n\r\njust words, no markup\r\n"
+      "--B\r\nContent-Type: application/octet-stream; name=pic.bin\r\n"
+      "Content-Disposition: attachment; filename=pic.bin\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n"
+      "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==\r\n--B--\r\n";
+  SmtpStats stats;
+  SmtpLimits limits;
+  limits.stats = &stats;
+  testing::MemoryOutput out;
+  {
+    SmtpAnalyzer a(Conn(), &out, limits);
+    a.OnData(kS, T(), "220 mx ESMTP\r\n");
+    a.OnData(kC, T(), "HELO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+    a.OnData(kS, T(), "250 hi\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    a.OnData(kC, T(), message + ".\r\n");
+    a.OnData(kS, T(), "250 queued\r\n");
+    a.OnClose(T());
+  }
+  REQUIRE(out.objects().size() == 3);
+  CHECK(out.objects()[0].meta.mime_type == "message/rfc822");  // the .eml, by construction
+  CHECK(out.objects()[1].meta.mime_type == "text/plain");
+  CHECK(out.objects()[1].meta.declared_mime_type == "application/octet-stream");
+  CHECK(out.objects()[2].meta.name == "pic.bin");
+  CHECK(out.objects()[2].meta.mime_type == "image/gif");
+  CHECK(out.objects()[2].meta.declared_mime_type == "application/octet-stream");
+  CHECK(stats.sniff.sniffed == 2);
+}
+
+}  // namespace
+}  // namespace tcpfollow

@@ -49,6 +49,7 @@ class SmtpInstance : public ProtocolInstance {
             {"mime_resynced", s.mime_resynced},
             {"bdat_refused", s.bdat_refused},
             {"auth_decode_failures", s.auth_decode_failures},
+            {"mime_sniff", s.sniff.ToJson()},
             {"mime", {{"messages", s.mime.messages},
                       {"parsed", s.mime.parsed},
                       {"too_large", s.mime.too_large},

@@ -1,0 +1,100 @@
+// libFuzzer harness for MultipartParser (protocols/mime/multipart_parser), the streaming
+// multipart/form-data parser HttpBody runs on request bodies. Input: a boundary line (up
+// to LF, at most 80 bytes), then records [flags][length][bytes] (fuzz/fuzz_input.h): flag
+// bit 0x80 makes the record a gap of `length` bytes. Small limits so the cap paths run.
+// Invariants: part data never exceeds the body bytes fed; without gaps, the events are the
+// same when the body is fed whole (the split must not matter); parts begun are ended.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "fuzz/fuzz_input.h"
+#include "protocols/mime/multipart_parser.h"
+
+namespace tcpfollow {
+namespace {
+
+class Recorder : public MultipartVisitor {
+ public:
+  void OnPartBegin(const MultipartPart& p) override {
+    if (open_) std::abort();  // a part begun before the last one ended
+    open_ = true;
+    log_ += p.whole_body ? "W|"
+                         : "B" + p.disposition.name + "|" + p.disposition.filename + "|" +
+                               p.content_type + "|";
+  }
+  void OnPartData(absl::string_view bytes) override {
+    if (!open_) std::abort();
+    data_bytes_ += bytes.size();
+    log_.append(bytes.data(), bytes.size());
+  }
+  void OnPartGap(uint64_t length) override {
+    if (!open_) std::abort();
+    log_ += "G" + std::to_string(length) + "|";
+  }
+  void OnPartEnd(bool closed) override {
+    if (!open_) std::abort();
+    open_ = false;
+    log_ += closed ? "E|" : "e|";
+  }
+  bool open() const { return open_; }
+  const std::string& log() const { return log_; }
+  size_t data_bytes() const { return data_bytes_; }
+
+ private:
+  bool open_ = false;
+  std::string log_;
+  size_t data_bytes_ = 0;
+};
+
+}  // namespace
+}  // namespace tcpfollow
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace tcpfollow;
+  size_t lf = 0;
+  while (lf < size && lf < 80 && data[lf] != '\n') ++lf;
+  std::string boundary(reinterpret_cast<const char*>(data), lf);
+  if (boundary.empty()) boundary = "b";
+  if (lf < size) ++lf;
+  MultipartLimits limits;
+  limits.max_header_bytes = 128;
+  limits.max_parts = 4;
+  limits.max_preamble_bytes = 64;
+  limits.max_delimiter_line = 32;
+
+  Recorder split;
+  MultipartStats stats;
+  std::string body;
+  bool gaps = false;
+  {
+    MultipartParser p(boundary, limits, &split, &stats);
+    FuzzInput in(data + lf, size - lf);
+    uint8_t flags;
+    const uint8_t* bytes;
+    size_t length;
+    while (in.Next(&flags, &bytes, &length)) {
+      if (flags & 0x80) {
+        p.Gap(length);
+        gaps = gaps || length > 0;
+        continue;
+      }
+      absl::string_view piece(reinterpret_cast<const char*>(bytes), length);
+      body.append(piece.data(), piece.size());
+      p.Feed(piece);
+    }
+    p.Finish();
+    p.Feed("after the end");  // ignored
+  }
+  if (split.open()) std::abort();
+  if (split.data_bytes() > body.size()) std::abort();
+  if (stats.parts > limits.max_parts) std::abort();
+  if (!gaps) {
+    Recorder whole;
+    MultipartParser p(boundary, limits, &whole);
+    p.Feed(body);
+    p.Finish();
+    if (whole.log() != split.log()) std::abort();
+  }
+  return 0;
+}
