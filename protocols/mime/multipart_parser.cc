@@ -406,12 +406,14 @@ void MultipartParser::DelimiterLine(absl::string_view* in) {
     state_ = State::kEpilogue;
     return;
   }
+  // Decided at the LF (only counted until then), so that the split does not matter.
+  if (lf == absl::string_view::npos) return;
   if (line_size_ > limits_.max_delimiter_line) {  // not a delimiter line: skip to the next
     ++stats_->resyncs;
     state_ = State::kData;
+    pending_ = "\n";  // the LF that ended it may start the next delimiter
     return;
   }
-  if (lf == absl::string_view::npos) return;
   state_ = State::kHeaders;
   line_ = "\n";  // so that a blank first line ends the block like any other
 }
