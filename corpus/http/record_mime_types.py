@@ -18,13 +18,13 @@ import hashlib
 import http.server
 import json
 import os
-import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "record"))
 sys.path.insert(0, HERE)
 import sample_objects  # noqa: E402
+from http_server import Server  # noqa: E402  the lab's: IPv4 and IPv6, half-close before close
 
 NAME = "mime_types"
 PORT = 20080
@@ -70,25 +70,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                 "name": self.path.rsplit("/", 1)[-1],
                                 "sha256": hashlib.sha256(body).hexdigest(),
                                 "length": len(body)}) + "\n")
-
-
-class Server(http.server.HTTPServer):
-    address_family = socket.AF_INET6
-    allow_reuse_address = True
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-
-    def shutdown_request(self, request):
-        try:  # half-close and drain: the recorded client bytes are complete, no RST
-            request.shutdown(socket.SHUT_WR)
-            request.settimeout(5)
-            while request.recv(65536):
-                pass
-        except OSError:
-            pass
-        self.close_request(request)
 
 
 def serve(port, objects_path):
