@@ -19,6 +19,29 @@ namespace tcpfollow {
 
 namespace {
 
+// A connection's uid and Community ID, kept for the last connection this thread asked
+// for: a connection writes many records and objects (one per transaction), and both ids
+// cost formatting and a hash each time.
+struct ConnectionIds {
+  ConnectionInfo conn;
+  std::string uid;
+  std::string community_id;
+};
+
+const ConnectionIds& IdsOf(const ConnectionInfo& conn) {
+  thread_local ConnectionIds last;
+  thread_local bool valid = false;
+  if (!valid || last.conn.id != conn.id || last.conn.start != conn.start ||
+      !(last.conn.client == conn.client) || !(last.conn.server == conn.server) ||
+      last.conn.vlan != conn.vlan) {
+    last.conn = conn;
+    last.uid = ConnectionUid(conn);
+    last.community_id = CommunityIdV1(conn.client, conn.server);
+    valid = true;
+  }
+  return last;
+}
+
 
 uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
   x += 0x9e3779b97f4a7c15ull;
@@ -78,8 +101,8 @@ class FileObjectWriter : public ObjectWriter {
       : out_(out),
         meta_(meta),
         fuid_(std::move(fuid)),
-        uid_(ConnectionUid(conn)),
-        community_id_(CommunityIdV1(conn.client, conn.server)),
+        uid_(IdsOf(conn).uid),
+        community_id_(IdsOf(conn).community_id),
         store_(store) {
     if (meta.sender) AddHosts(*meta.sender, {&conn}, &hosts_);
     file_name_ = absl::StrCat(fuid_, "-", ObjectFileName(meta));
@@ -330,7 +353,7 @@ RunOutput::RunOutput(OutputDir* dir, bool print_json, int shards, bool store_obj
              const ObjectMeta& meta) -> std::unique_ptr<RangeStorage> {
         const std::string name = ObjectFileName(meta);
         if (!store_objects_ || dir_ == nullptr) {
-          uint64_t h = StableHash(ConnectionUid(conn), StableHash(key));
+          uint64_t h = StableHash(IdsOf(conn).uid, StableHash(key));
           return std::make_unique<FileRangeStorage>(this, MakeUid('F', h), "", meta);
         }
         for (uint64_t g = 0;; ++g) {
@@ -364,32 +387,6 @@ JsonlFile* RunOutput::Log(absl::string_view log) {
   return it->second.get();
 }
 
-namespace {
-
-// A connection's uid and Community ID, kept for the last connection this thread wrote a
-// record for: a connection writes many records (one per transaction), and both ids cost
-// formatting and a hash each time.
-struct ConnectionIds {
-  ConnectionInfo conn;
-  std::string uid;
-  std::string community_id;
-};
-
-const ConnectionIds& IdsOf(const ConnectionInfo& conn) {
-  thread_local ConnectionIds last;
-  thread_local bool valid = false;
-  if (!valid || last.conn.id != conn.id || last.conn.start != conn.start ||
-      !(last.conn.client == conn.client) || !(last.conn.server == conn.server) ||
-      last.conn.vlan != conn.vlan) {
-    last.conn = conn;
-    last.uid = ConnectionUid(conn);
-    last.community_id = CommunityIdV1(conn.client, conn.server);
-    valid = true;
-  }
-  return last;
-}
-
-}  // namespace
 
 nlohmann::json RunOutput::BaseRecord(const ConnectionInfo& conn, absl::Time ts) {
   nlohmann::json rec{
@@ -437,7 +434,7 @@ std::unique_ptr<ObjectWriter> RunOutput::BeginObject(const ConnectionInfo& conn,
     n = next_fuid_[shard]++ * shards + shard;
   }
   // The connection's uid keeps object ids of different captures apart; `n` those of one run.
-  const uint64_t fuid = StableHash(ConnectionUid(conn), Mix(n));
+  const uint64_t fuid = StableHash(IdsOf(conn).uid, Mix(n));
   return std::make_unique<FileObjectWriter>(this, conn, meta, MakeUid('F', fuid), store_objects_);
 }
 

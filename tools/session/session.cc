@@ -148,9 +148,7 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
     if (following_) facts.transcript = this;  // a multiplexing stage: each stream's text
     look_again_ = !expected;
     if (expected) {
-      chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
-                                            manager_->protocols(), expected(info_), this,
-                                            stats);
+      chain_ = ExpectedChain(expected);
     } else {
       chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
                                             manager_->protocols(), facts, this, stats);
@@ -167,9 +165,14 @@ class Session : public StreamSink, public PlaintextTap, public StreamTranscript 
     AnalyzerFactory expected = manager_->expectations()->Take(info_);
     if (!expected) return;
     ++manager_->mutable_stats()->late_expectations;
-    chain_ = std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
-                                          manager_->protocols(), expected(info_), this,
-                                          &manager_->mutable_stats()->chain);
+    chain_ = ExpectedChain(expected);
+  }
+
+  // A chain whose first stage is the analyzer an expectation announced.
+  std::unique_ptr<StageChain> ExpectedChain(const AnalyzerFactory& expected) {
+    return std::make_unique<StageChain>(&info_, manager_->analyzer_output(),
+                                        manager_->protocols(), expected(info_), this,
+                                        &manager_->mutable_stats()->chain);
   }
 
   // StreamTranscript: a multiplexing stage's streams, each its own Follow transcript
