@@ -1037,8 +1037,8 @@ int Run(int argc, char** argv) {
     absl::Status s = WriteReport(dir->get(), RegisteredProtocols(), ReportLimits(), &report_stats);
     if (!s.ok()) std::fprintf(stderr, "tcpfollow: %s\n", std::string(s.message()).c_str());
   }
-  // --rotate: the last period's logs are renamed too, after report.html was made from them
-  // (the report covers the last period; stats.json counts the rotations before it).
+  // --rotate: the last period's logs are renamed too (stats.json counts the rotations
+  // before it). report.html covers every period: it reads the rotated files and the open ones.
   ticker.Finish();
   if ((*dir)->write_errors() > 0) {
     std::fprintf(stderr, "tcpfollow: %s (%llu write errors in all)\n",

@@ -3,6 +3,7 @@
 filters, --json, --follow, -q, truncated files, exit statuses and one-line errors."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,32 @@ def main():
           "--no-objects: files.jsonl lists the same 6 objects without path and sha256")
     check(open(out + "/http.jsonl").read() == open(out2 + "/http.jsonl").read(),
           "--no-objects: http.jsonl unchanged")
+
+    # --rotate splits the logs into periods; report.html is the whole run's: every period's
+    # records (periods.pcap: three connections 1.2 s apart, so one per second with
+    # --rotate 1), not only those of the period still open when the run ends.
+    out = os.path.join(work, "rotate")
+    r = run("-q", "-r", os.path.join(root, "corpus/http/periods.pcap"), "--rotate", "1",
+            "-o", out)
+    stamp = r"\d{4}(-\d\d){5}"
+    rotated = sorted(f for f in os.listdir(out) if re.fullmatch(r"http\.%s\.jsonl" % stamp, f))
+    per_period = [[json.loads(l)["uri"] for l in open(os.path.join(out, f))] for f in rotated]
+    want = ["/obj/period%d_300.txt" % i for i in (1, 2, 3)]
+    check(r.returncode == 0 and per_period == [[u] for u in want],
+          "--rotate 1: three periods, one transaction each (%s)" % per_period)
+    page = open(os.path.join(out, "report.html")).read()
+    block = lambda name: json.loads(re.search(
+        r'<script type="application/json" id=%s>(.*?)</script>' % name, page, re.S).group(1))
+    uri = block("data")["tables"]["http"]["cols"].index("uri")
+    uris = [row[uri] for row in block("d-http")]
+    check(uris == want and "id=t-http data-total=3>" in page and
+          "id=t-flows data-total=3>" in page and "id=t-files data-total=3>" in page,
+          "--rotate: report.html lists every period's transactions, connections and files (%s)"
+          % uris)
+    check(re.search(r"rotated periods \(--rotate\), all on this page</th><td>2: "
+                    r"&lt;log&gt;\.%s\.jsonl to &lt;log&gt;\.%s\.jsonl" % (stamp, stamp), page)
+          is not None, "--rotate: the report names the rotated periods it read")
+
     # Follow: the plaintext of a decrypted session (the wire bytes only when asked), one
     # connection by uid or endpoints, JSON lines with --json, and no output directory left.
     tls = os.path.join(root, "corpus/https/keepalive_tls.pcap")

@@ -1,7 +1,7 @@
-// make_report DIR: (re)builds DIR/report.html from the records in DIR, as tcpfollow does at
-// the end of a run (the run's figures come from DIR/stats.json, the protocols' sections from
-// the registry). Prints the page's size and the counts of ReportStats. For reports of old
-// runs and for measuring large ones.
+// make_report DIR: (re)builds DIR/report.html from the records in DIR, every period's logs
+// after --rotate, as tcpfollow does at the end of a run (the run's figures come from
+// DIR/stats.json, the protocols' sections from the registry). Prints the page's size and
+// the counts of ReportStats. For reports of old runs and for measuring large ones.
 #include <unistd.h>
 
 #include <cstdio>

@@ -2,6 +2,7 @@
 // escapes and what it caps.
 #include "tools/report/report.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <openssl/sha.h>
@@ -13,7 +14,9 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 
 #include "absl/strings/ascii.h"
@@ -23,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
 #include "reassembly/log_view.h"
 #include "reassembly/protocol.h"
@@ -701,6 +705,67 @@ void Flatten(const json& j, const std::string& prefix, std::vector<std::pair<std
 }
 
 // ---------------------------------------------------------------------------------------
+// A log's files. With --rotate a run's records are spread over the periods' files:
+// <log>.<YYYY-MM-DD-HH-MM-SS>[-N].jsonl for each period closed (the stamp is the time it
+// was opened; -N when that name was taken), then <log>.jsonl, the period still open (the
+// whole run without --rotate). The report reads them all, oldest first: it is the run's.
+
+// The stamp and suffix of `name` when it is a rotated file of `log`.
+bool RotatedName(absl::string_view name, absl::string_view log, std::string* stamp, int* n) {
+  if (!absl::ConsumePrefix(&name, log) || !absl::ConsumePrefix(&name, ".") ||
+      !absl::ConsumeSuffix(&name, ".jsonl")) {
+    return false;
+  }
+  constexpr absl::string_view kShape = "0000-00-00-00-00-00";  // digits where '0' is
+  if (name.size() < kShape.size()) return false;
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    const bool digit = absl::ascii_isdigit(static_cast<unsigned char>(name[i]));
+    if (kShape[i] == '0' ? !digit : name[i] != '-') return false;
+  }
+  *stamp = std::string(name.substr(0, kShape.size()));
+  name.remove_prefix(kShape.size());
+  *n = 0;
+  if (name.empty()) return true;
+  return absl::ConsumePrefix(&name, "-") && !name.empty() &&
+         std::all_of(name.begin(), name.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }) &&
+         absl::SimpleAtoi(name, n);
+}
+
+struct LogFiles {
+  std::map<std::string, std::vector<std::string>> of;  // log -> file names, oldest first
+  std::set<std::pair<std::string, int>> periods;       // stamp, suffix of each rotation
+};
+
+LogFiles FindLogFiles(const std::string& dir, const std::vector<std::string>& logs) {
+  LogFiles out;
+  std::map<std::string, std::vector<std::tuple<std::string, int, std::string>>> rotated;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (const dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      std::string stamp;
+      int n = 0;
+      for (const std::string& log : logs) {
+        if (RotatedName(name, log, &stamp, &n)) {
+          rotated[log].emplace_back(stamp, n, name);
+          out.periods.emplace(stamp, n);
+          break;
+        }
+      }
+    }
+    closedir(d);
+  }
+  for (const std::string& log : logs) {
+    std::vector<std::string>& files = out.of[log];
+    auto& r = rotated[log];
+    std::sort(r.begin(), r.end());
+    for (const auto& [stamp, n, name] : r) files.push_back(name);
+    files.push_back(log + ".jsonl");
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
 // Reading the records, one line at a time: each record is turned into its compact table
 // row and its share of the counts, then dropped, so memory follows the page's size, not
 // the logs'. Only the connections whose details fit the budget keep their records.
@@ -722,7 +787,11 @@ class Collector {
  public:
   Collector(std::string dir, const Model& model, const ReportLimits& limits,
             ReportStats* stats)
-      : dir_(std::move(dir)), model_(model), limits_(limits), stats_(stats) {
+      : dir_(std::move(dir)),
+        model_(model),
+        limits_(limits),
+        stats_(stats),
+        files_(FindLogFiles(dir_, model.logs())) {
     // The protocols' summary count tables and top tables, in registry order.
     for (const LogView& v : model_.views()) {
       for (const LogCount& c : v.counts) {
@@ -742,12 +811,14 @@ class Collector {
     const std::vector<std::string>& logs = model_.logs();
     std::vector<double> weights(logs.size());
     for (size_t i = 0; i < logs.size(); ++i) {
-      struct stat st;
-      std::string path = dir_ + "/" + logs[i] + ".jsonl";
-      const bool table = model_.ViewOf(logs[i]) != nullptr;
-      weights[i] = table && stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0;
+      if (model_.ViewOf(logs[i]) == nullptr) continue;
+      for (const std::string& name : files_.of.at(logs[i])) {
+        struct stat st;
+        if (stat((dir_ + "/" + name).c_str(), &st) == 0) weights[i] += static_cast<double>(st.st_size);
+      }
       if (i == 0) weights[i] *= 3;
     }
+    stats_->periods = files_.periods.size();
     double left = static_cast<double>(limits_.max_table_bytes);
     for (size_t i = 0; i < logs.size(); ++i) {
       double rest = 0;
@@ -766,6 +837,8 @@ class Collector {
   }
 
   const Model& model() const { return model_; }
+  // The periods --rotate closed, oldest first (empty without --rotate).
+  const std::set<std::pair<std::string, int>>& periods() const { return files_.periods; }
 
   // Counts.
   std::map<std::string, uint64_t> records, bad, by_close, by_service, by_type, by_source;
@@ -795,13 +868,19 @@ class Collector {
   std::string images;  // "fuid":"data:...",... as JSON text
 
  private:
+  // Every period's file of `log`, oldest first.
   void Read(const std::string& log) {
     records[log];
+    for (const std::string& name : files_.of.at(log)) ReadFile(log, name);
+  }
+
+  void ReadFile(const std::string& log, const std::string& name) {
     const LogView* view = model_.ViewOf(log);
     auto extras_it = extras_.find(log);
     const LogExtras* extras = extras_it == extras_.end() ? nullptr : &extras_it->second;
-    int fd = open((dir_ + "/" + log + ".jsonl").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open((dir_ + "/" + name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return;
+    ++stats_->log_files;
     // Lines out of 1 MiB reads (a line longer than max_line_bytes is skipped whole).
     std::string buf, line, normalized;
     FlatRecord r;
@@ -986,6 +1065,7 @@ class Collector {
   const Model& model_;
   const ReportLimits& limits_;
   ReportStats* stats_;
+  const LogFiles files_;
   std::map<std::string, LogExtras> extras_;
   std::unordered_map<std::string, size_t> service_ids_;
   std::unordered_map<std::string, size_t> detail_index_;
@@ -1384,6 +1464,14 @@ std::string BuildReport(const std::string& dir, const std::vector<ProtocolSpec>&
   Html about;
   about.Raw("<section id=about><h2>About this report</h2><table class=kv>\n");
   about.Row("records read", Group(stats->lines_read));
+  about.Row("log files read", Group(stats->log_files));
+  if (!c.periods().empty()) {
+    // --rotate: every period's logs are on this page, the one still open included.
+    about.Row("rotated periods (--rotate), all on this page",
+              absl::StrCat(Group(c.periods().size()), ": <log>.", c.periods().begin()->first,
+                           ".jsonl to <log>.", c.periods().rbegin()->first,
+                           ".jsonl (UTC, when each opened), then the <log>.jsonl files"));
+  }
   about.Row("lines skipped", Group(stats->bad_lines));
   about.Row("table rows not embedded (over " + Group(limits.max_table_rows) + " per table or " +
                 HumanBytes(limits.max_table_bytes) + " in all)",

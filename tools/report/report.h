@@ -1,9 +1,12 @@
 // report.html: one self-contained page of a run, built from the output directory's records.
 //
 // WriteReport reads DIR/flows.jsonl, DIR/files.jsonl and the log of every protocol it is
-// given, DIR/stats.json (the run's counters: input, packets, drops, limits hit; shown when
-// present), the first bytes of each connection's stream files (the *_plain ones when the
-// connection was decrypted) and small extracted images, and writes DIR/report.html: run
+// given, each with the files --rotate made of its earlier periods
+// (<log>.<YYYY-MM-DD-HH-MM-SS>[-N].jsonl, oldest first): the page is the whole run's, as
+// stats.json is. Also DIR/stats.json (the run's counters: input, packets, drops, limits
+// hit; shown when present), the first bytes of each connection's stream files (the *_plain
+// ones when the connection was decrypted) and small extracted images. It writes
+// DIR/report.html: run
 // summary, timeline (SVG), hosts and services, one section per log a protocol describes
 // (reassembly/log_view.h: its table's columns, grouped records, summary counts and top
 // tables), an image gallery, files, connections, and per-connection views with their
@@ -51,6 +54,8 @@ struct ReportLimits {
 };
 
 struct ReportStats {
+  uint64_t log_files = 0;             // .jsonl files read (every period's with --rotate)
+  uint64_t periods = 0;               // rotated periods found (--rotate), the open one not counted
   uint64_t lines_read = 0;
   uint64_t bad_lines = 0;             // not JSON objects, or over max_line_bytes
   uint64_t rows_not_embedded = 0;     // past max_table_rows

@@ -123,6 +123,48 @@ TEST_CASE("BuildReport: text from the traffic never becomes markup", "[report]")
   CHECK(st.lines_read == 2);
 }
 
+TEST_CASE("BuildReport: every period --rotate closed, oldest first, then the open one",
+          "[report]") {
+  std::string d = TempDir();
+  // Periods in a directory listing's arbitrary order; a taken name got "-1" (after the
+  // name it repeats); the open period's logs are <log>.jsonl.
+  Write(d + "/flows.2026-12-01-10-00-02.jsonl", Flow("C3", 1796119202.5));
+  Write(d + "/flows.2026-12-01-10-00-00-1.jsonl", Flow("C2", 1796119200.7));
+  Write(d + "/flows.2026-12-01-10-00-00.jsonl", Flow("C1", 1796119200.2));
+  Write(d + "/flows.jsonl", Flow("C4", 1796119203.1));
+  auto http = [](const std::string& uid, const std::string& uri) {
+    return "{\"uid\":\"" + uid + "\",\"ts\":1796119200,\"method\":\"GET\",\"uri\":\"" + uri +
+           "\"}\n";
+  };
+  Write(d + "/http.2026-12-01-10-00-00.jsonl", http("C1", "/p1"));
+  Write(d + "/http.2026-12-01-10-00-02.jsonl", http("C3", "/p3"));
+  Write(d + "/http.jsonl", "");
+  // Not http's: another log's ("http2"), not a stamp, a stamp cut short, a stray suffix.
+  Write(d + "/http2.2026-12-01-10-00-00.jsonl", http("C1", "/not-http2"));
+  Write(d + "/http.latest.jsonl", http("C1", "/not-latest"));
+  Write(d + "/http.2026-12-01-10-00.jsonl", http("C1", "/not-short"));
+  Write(d + "/http.2026-12-01-10-00-00-x.jsonl", http("C1", "/not-x"));
+  Write(d + "/http.2026-12-01-10-00-00.jsonl.gz", http("C1", "/not-gz"));
+  ReportStats st;
+  std::string page = BuildReport(d, RegisteredProtocols(), ReportLimits(), &st);
+  CHECK(page.find("id=t-flows data-total=4>") != std::string::npos);
+  CHECK(page.find("id=t-http data-total=2>") != std::string::npos);
+  const size_t c1 = page.find("\"C1\""), c2 = page.find("\"C2\""), c3 = page.find("\"C3\""),
+               c4 = page.find("\"C4\"");
+  REQUIRE(c4 != std::string::npos);
+  CHECK(c1 < c2);
+  CHECK(c2 < c3);
+  CHECK(c3 < c4);
+  CHECK(page.find("/p1") < page.find("/p3"));
+  for (const char* other : {"/not-http2", "/not-latest", "/not-short", "/not-x", "/not-gz"}) {
+    CHECK(page.find(other) == std::string::npos);
+  }
+  CHECK(st.periods == 3);  // 10:00:00, 10:00:00-1 (a name taken: another run's), 10:00:02
+  CHECK(st.lines_read == 6);
+  CHECK(page.find("3: &lt;log&gt;.2026-12-01-10-00-00.jsonl to &lt;log&gt;.2026-12-01-10-00-02"
+                  ".jsonl") != std::string::npos);
+}
+
 TEST_CASE("BuildReport: caps counted; paths outside streams/ and objects/ never read", "[report]") {
   std::string d = TempDir();
   std::string flows;
