@@ -25,6 +25,7 @@ class RawInput {
  public:
   virtual ~RawInput() = default;
   virtual absl::StatusOr<size_t> ReadRaw(uint8_t* buf, size_t n) = 0;
+  virtual std::unique_ptr<MappedFile> Map(uint64_t /*size*/) { return nullptr; }
 };
 
 class FdInput : public RawInput {
@@ -42,6 +43,11 @@ class FdInput : public RawInput {
       if (errno == EINTR) return absl::CancelledError("interrupted");
       return absl::DataLossError(absl::StrCat("error reading ", name_, ": ", std::strerror(errno)));
     }
+  }
+  // Files opened by path only: standard input may be a regular file read from elsewhere
+  // than its start.
+  std::unique_ptr<MappedFile> Map(uint64_t size) override {
+    return owned_ ? MappedFile::Map(fd_, size) : nullptr;
   }
 
  private:
@@ -97,6 +103,7 @@ class SourceBase : public ByteSource {
 class PlainSource : public SourceBase {
  public:
   using SourceBase::SourceBase;
+  std::unique_ptr<MappedFile> MapFile() override { return raw_->Map(file_size_); }
   absl::StatusOr<size_t> Read(uint8_t* buf, size_t n) override {
     absl::StatusOr<size_t> got = ReadRawCounted(buf, n);
     if (got.ok()) stats_.decompressed_bytes += *got;

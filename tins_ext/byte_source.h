@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "tins_ext/mapped_file.h"
 
 namespace tcpfollow {
 
@@ -53,6 +54,11 @@ class ByteSource {
   const DecompressStats& stats() const { return stats_; }
   // Size of the underlying file when it is a regular file, else 0 (pipes).
   uint64_t file_size() const { return file_size_; }
+  // An uncompressed regular file opened by path, mapped so that it can be read in place
+  // (offsets in the mapping are offsets of the bytes Read hands out); null for standard
+  // input, compressed input, bytes in memory, or when mapping fails. The source must
+  // outlive the mapping.
+  virtual std::unique_ptr<MappedFile> MapFile() { return nullptr; }
 
  protected:
   DecompressStats stats_;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -552,6 +553,134 @@ TEST_CASE("Capture: the block reader delivers what libpcap delivers", "[capture]
     }
     CHECK(files >= 20);
   }
+}
+
+
+// ---------------------------------------------------------------------------------------
+// Files read in place (mapped_file.h): a file that grows or shrinks while it is read, and
+// the memory the reading takes.
+
+// The numbered series as raw-IP records, with the file's record ends.
+struct Series {
+  std::string file;
+  std::vector<size_t> ends;
+  std::vector<std::string> packets;
+};
+Series MakeSeries(int n) {
+  Series s;
+  s.file = testing::NumberedPcap(n, &s.ends);
+  for (int i = 0; i < n; ++i) s.packets.push_back(NumberedPacket(i));
+  return s;
+}
+
+// Opens `path`, reads `first` packets, calls `meddle`, reads the rest.
+Delivered ReadMeddled(const std::string& path, size_t first, const std::function<void()>& meddle) {
+  Delivered d;
+  auto src = OpenCaptureFile(path, "");
+  REQUIRE(src.ok());
+  RawPacket p;
+  while (true) {
+    if (d.packets.size() == first) meddle();
+    auto more = (*src)->Next(&p);
+    REQUIRE(more.ok());
+    if (!*more) break;
+    d.packets.emplace_back(reinterpret_cast<const char*>(p.data), p.caplen);
+  }
+  d.truncated = (*src)->truncated();
+  if (auto damage = (*src)->damage()) d.error = damage->problem;
+  return d;
+}
+
+size_t RecordsEndingBy(const std::vector<size_t>& ends, size_t cut) {
+  size_t n = 0;
+  while (n < ends.size() && ends[n] <= cut) ++n;
+  return n;
+}
+
+TEST_CASE("Capture: a file that grows while it is read is read to its new end", "[capture]") {
+  const Series s = MakeSeries(30000);  // several MiB: past the first mapped window
+  const size_t half = s.ends[14999];
+  const std::string path = TempPath("growing.pcap");
+  WriteFile(path, absl::string_view(s.file).substr(0, half));
+  const Delivered d = ReadMeddled(path, 10, [&] {
+    std::FILE* f = std::fopen(path.c_str(), "ab");
+    REQUIRE(f != nullptr);
+    REQUIRE(std::fwrite(s.file.data() + half, 1, s.file.size() - half, f) == s.file.size() - half);
+    std::fclose(f);
+  });
+  CHECK(d.error.empty());
+  CHECK_FALSE(d.truncated);
+  REQUIRE(d.packets.size() == s.packets.size());
+  CHECK(d.packets == s.packets);
+}
+
+TEST_CASE("Capture: a file truncated while it is read ends with a message; the packets "
+          "before the cut are intact", "[capture]") {
+  const Series s = MakeSeries(30000);
+  const std::string path = TempPath("shrinking.pcap");
+  struct Case {
+    const char* what;
+    size_t cut;
+  };
+  // Ahead of the populated window (found before reading), inside it on a page boundary
+  // (the lost pages fault: the handler), and inside it mid-page.
+  for (const Case& c : {Case{"ahead", (5u << 20) + 1234}, Case{"in the window, page boundary", 1u << 20},
+                        Case{"in the window, mid-page", (1u << 20) + 1000}}) {
+    INFO(c.what);
+    WriteFile(path, s.file);
+    const Delivered d = ReadMeddled(path, 10, [&] { REQUIRE(truncate(path.c_str(), c.cut) == 0); });
+    const size_t whole = RecordsEndingBy(s.ends, c.cut);
+    REQUIRE(d.packets.size() >= whole);
+    CHECK(std::vector<std::string>(d.packets.begin(), d.packets.begin() + whole) ==
+          std::vector<std::string>(s.packets.begin(), s.packets.begin() + whole));
+    // Past the cut only what the rest of the file's last page reads as (zeros, no fault):
+    // the record the cut went through, its tail zeros, then zero-length records.
+    for (size_t i = whole; i < d.packets.size(); ++i) {
+      if (i > whole || d.packets[i].empty()) {
+        CHECK(d.packets[i].empty());
+        continue;
+      }
+      const size_t kept = c.cut - (s.ends[i - 1] + 16);  // the record's bytes before the cut
+      REQUIRE(d.packets[i].size() == s.packets[i].size());
+      CHECK(d.packets[i].substr(0, kept) == s.packets[i].substr(0, kept));
+      CHECK(d.packets[i].substr(kept) == std::string(d.packets[i].size() - kept, '\0'));
+    }
+    CHECK(d.packets.size() - whole <= 4096 / 16);
+    CHECK(d.error.find("shrank to " + std::to_string(c.cut) + " bytes") != std::string::npos);
+  }
+}
+
+TEST_CASE("Capture: reading a large file keeps a few MiB resident", "[capture]") {
+  const std::string path = TempPath("large.pcap");
+  {
+    PcapBytes pcap;
+    const std::string record(60000, 'r');
+    for (int i = 0; i < 1200; ++i) pcap.Add(NumberedTime(i), record);  // 72 MB
+    WriteFile(path, pcap.bytes());
+  }
+  auto resident = [] {
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    unsigned long size = 0, pages = 0;
+    if (f != nullptr) {
+      if (std::fscanf(f, "%lu %lu", &size, &pages) != 2) pages = 0;
+      std::fclose(f);
+    }
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  };
+  const uint64_t before = resident();
+  uint64_t peak = before, bytes = 0, packets = 0;
+  auto src = OpenCaptureFile(path, "");
+  REQUIRE(src.ok());
+  RawPacket p;
+  while (*(*src)->Next(&p)) {
+    bytes += p.caplen;
+    ++packets;
+    if (packets % 50 == 0) peak = std::max(peak, resident());
+  }
+  CHECK(packets == 1200);
+  CHECK(bytes == 1200u * 60000u);
+  INFO("resident before " << before << ", peak " << peak);
+  CHECK(peak < before + (12u << 20));
 }
 
 }  // namespace
