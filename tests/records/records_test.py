@@ -101,6 +101,12 @@ def everyday(tool, root, work):
         f = by_uri.get(uri)
         check(f is not None and f["path"].endswith("." + ext),
               "HTTP %s stored as %s" % (uri, f and f["path"]))
+    # The FTP upload.bin is a byte ramp (00 01 02 ...): libmagic calls it a TGA image, a
+    # weak signature (TGA has no magic number), so it is application/octet-stream.
+    upload = [f for f in files if f.get("arg") == "upload.bin"]
+    check(len(upload) == 1 and upload[0].get("mime_type") == "application/octet-stream",
+          "FTP upload.bin (a byte ramp): application/octet-stream (%s)" %
+          [f.get("mime_type") for f in upload])
     h2 = [f for f in files if f.get("uri") == "/readme"]
     check(len(h2) == 1 and h2[0].get("method") == "GET" and h2[0].get("host"),
           "HTTP/2 object carries its request (%s)" % h2)
