@@ -248,7 +248,7 @@ class PcapSource : public CaptureSource {
 // ---------------------------------------------------------------------------------------
 // Our own file readers: classic pcap and pcapng over a ByteSource, read in large blocks
 // with views into the block handed out (one copy per packet, kernel or decompressor to
-// user). They deliver what libpcap 1.10 delivers on the files libpcap reads (checked packet
+// user), or, for an uncompressed file opened by path, in place (mapped_file.h). They deliver what libpcap 1.10 delivers on the files libpcap reads (checked packet
 // by packet by capture_source_test and fuzz/capture_reader_fuzz), and more: pcapng
 // interfaces of different link types and snapshot lengths, sections of either byte order.
 

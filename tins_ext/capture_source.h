@@ -113,8 +113,9 @@ class CaptureSource {
 
 
 // How a capture file is read. kAuto reads classic pcap files (version 2.4, the link types
-// the decoder reads) and every pcapng file with our block readers (one copy per packet) and
-// the rare rest through libpcap; kLibpcap always hands the (decompressed) bytes to libpcap
+// the decoder reads) and every pcapng file with our block readers (an uncompressed file
+// opened by path is read in place, mapped: no copy; standard input and compressed input
+// one copy per packet) and the rare rest through libpcap; kLibpcap always hands the (decompressed) bytes to libpcap
 // (tests and fuzz/capture_reader_fuzz compare the two).
 enum class FileReader { kAuto, kLibpcap };
 
