@@ -123,8 +123,11 @@ class FileObjectWriter : public ObjectWriter {
     size_ += bytes.size();
     if (!store_) return;
     EVP_DigestUpdate(sha_, bytes.data(), bytes.size());
+    // After the first flush the object is a large one: the next buffer is taken whole, so
+    // its bytes are copied in once, not again at each doubling of the string.
+    if (opened_ && buffer_.empty()) buffer_.reserve(kFlushAt);
     buffer_.append(bytes.data(), bytes.size());
-    if (buffer_.size() >= (64u << 10)) FlushBuffer();
+    if (buffer_.size() >= kFlushAt) FlushBuffer();
   }
 
   ObjectResult Finish(absl::Time ts, const nlohmann::json& extra) override {
@@ -165,6 +168,8 @@ class FileObjectWriter : public ObjectWriter {
   }
 
  private:
+  static constexpr size_t kFlushAt = 64u << 10;  // bytes buffered before a write
+
   // Hands the buffered bytes to the background writer (the first call creates the file,
   // so even an empty object exists on disk).
   void FlushBuffer() {

@@ -43,11 +43,16 @@ class StreamFile {
   }
 
   void Append(absl::string_view bytes) {
-    buf_.append(bytes.data(), bytes.size());
-    manager_->buffered_bytes += bytes.size();
-    size_ += bytes.size();
     const SessionOptions& o = manager_->options();
     size_t limit = manager_->buffered_bytes > o.stream_budget ? 4096 : o.stream_buffer;
+    // A direction flushed before is a long one: its next buffer is taken at the threshold
+    // at once, so its bytes are copied in once, not again at each doubling of the string.
+    // The budget counts what the buffers hold allocated, reserved room included.
+    const size_t held = Held();
+    if (created_ && buf_.empty()) buf_.reserve(limit);
+    buf_.append(bytes.data(), bytes.size());
+    manager_->buffered_bytes += Held() - held;
+    size_ += bytes.size();
     if (buf_.size() >= limit) Flush();
   }
 
@@ -55,7 +60,7 @@ class StreamFile {
   void Flush() {
     if (buf_.empty() && created_) return;
     if (!created_) ++manager_->mutable_stats()->stream_files;
-    manager_->buffered_bytes -= buf_.size();
+    manager_->buffered_bytes -= Held();
     manager_->run_output()->files()->Write(OutputDir::Sub::kStreams, name(), std::move(buf_),
                                            !created_);
     created_ = true;
@@ -71,6 +76,12 @@ class StreamFile {
   const std::string& name() {
     if (name_.empty()) name_ = StreamFileName(*info_, suffix_);
     return name_;
+  }
+
+  // Bytes allocated for buf_ (none while it fits in the string itself).
+  size_t Held() const {
+    static const size_t kInline = std::string().capacity();
+    return buf_.capacity() > kInline ? buf_.capacity() : 0;
   }
 
   const char* suffix_;
