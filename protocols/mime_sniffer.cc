@@ -144,17 +144,52 @@ absl::string_view Token(absl::string_view s) {
 // 1 KiB and over ramps, counters, floats and a byte followed by zeros: each type below came
 // out of such data (a ramp 00 01 02 ... is a TGA image, 1 in 120 random buffers a DOS
 // .COM executable). `strong`: starts that do make the type (an MZ executable, an MP3 with
-// an ID3 tag, a gzip stream that uses deflate); a type without one is never believed from
-// the bytes alone. mime_sniffer_test runs such data through SniffMimeType.
+// an ID3 tag, a gzip stream that uses deflate), `confirms` another (two MPEG frames in a
+// row); a type without either is never believed from the bytes alone. mime_sniffer_test runs such data through SniffMimeType.
+// The length of the MPEG audio frame whose header starts `h`, or 0 when `h` starts no valid
+// header (sync, version, layer, bit rate and sample rate all valid).
+size_t MpegFrameLength(absl::string_view h) {
+  if (h.size() < 4) return 0;
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(h[i]); };
+  if (b(0) != 0xff || (b(1) & 0xe0) != 0xe0) return 0;
+  const int version = (b(1) >> 3) & 3;  // 0: MPEG 2.5, 1: reserved, 2: MPEG 2, 3: MPEG 1
+  const int layer = 4 - ((b(1) >> 1) & 3);  // 4: reserved
+  const int rate = b(2) >> 4, sample = (b(2) >> 2) & 3, pad = (b(2) >> 1) & 1;
+  if (version == 1 || layer == 4 || rate == 0 || rate == 15 || sample == 3) return 0;
+  static constexpr int kKbps[5][15] = {
+      {0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448},  // V1 L1
+      {0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384},     // V1 L2
+      {0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320},      // V1 L3
+      {0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256},     // V2 L1
+      {0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160},          // V2 L2, L3
+  };
+  static constexpr int kHz[3][3] = {{11025, 12000, 8000}, {22050, 24000, 16000},
+                                    {44100, 48000, 32000}};
+  const bool v1 = version == 3;
+  const int bps = 1000 * kKbps[v1 ? layer - 1 : (layer == 1 ? 3 : 4)][rate];
+  const int hz = kHz[version == 0 ? 0 : version - 1][sample];
+  if (layer == 1) return static_cast<size_t>((12 * bps / hz + pad) * 4);
+  return static_cast<size_t>((layer == 3 && !v1 ? 72 : 144) * bps / hz + pad);
+}
+
+// MPEG audio without an ID3 tag, as browsers sniff it (WHATWG MIME Sniffing, "MP3 without
+// ID3"): a frame header, and another of the same stream where the first frame ends.
+bool TwoMpegFrames(absl::string_view head) {
+  const size_t n = MpegFrameLength(head);
+  return n >= 4 && n + 4 <= head.size() && MpegFrameLength(head.substr(n)) > 0 &&
+         (head[1] & 0xfe) == (head[n + 1] & 0xfe) && (head[2] & 0x0c) == (head[n + 2] & 0x0c);
+}
+
 struct WeakType {
   absl::string_view type;
   std::initializer_list<absl::string_view> strong;
+  bool (*confirms)(absl::string_view head) = nullptr;  // another strong form
 };
 
 const WeakType kWeakTypes[] = {
     {"image/x-tga", {}},                          // no magic number: a few header fields
     {"application/x-dosexec", {"MZ", "ZM"}},      // else a .COM by its first instruction
-    {"audio/mpeg", {"ID3"}},                      // else 11 frame-sync bits
+    {"audio/mpeg", {"ID3"}, TwoMpegFrames},       // else 11 frame-sync bits
     {"audio/x-hx-aac-adts", {}},                  // 12 sync bits
     {"audio/x-mp4a-latm", {}},                    // 11 sync bits
     {"audio/x-syx", {}},                          // F0 ... F7
@@ -188,7 +223,7 @@ bool IsWeak(absl::string_view type, absl::string_view head, absl::string_view de
     for (absl::string_view start : w.strong) {
       if (absl::StartsWith(head, start)) return false;
     }
-    return true;
+    return w.confirms == nullptr || !w.confirms(head);
   }
   return false;
 }

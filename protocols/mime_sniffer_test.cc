@@ -208,15 +208,20 @@ TEST_CASE("SniffMimeType: weak signatures do not type random or patterned bytes"
   pe += std::string("PE\0\0\x4c\x01\x03\0", 8) + std::string(16, '\0') + "\x0b\x01";
   pe.resize(400, '\0');
   CHECK(SniffMimeType(pe, "", &stats) == "application/vnd.microsoft.portable-executable");
-  // An MP3 frame: weak alone, believed after an ID3 tag or when declared so.
+  // MP3 (MPEG 1 layer III, 128 kb/s, 44.1 kHz: 417-byte frames): one frame's sync bits
+  // are weak; two frames in a row, an ID3 tag, or the same type declared are not.
   std::string frame("\xff\xfb\x90\x64", 4);
   for (int i = 0; i < 413; ++i) frame.push_back(static_cast<char>(rng()));
-  CHECK(SniffMimeType(frame + frame, "", &stats) == "application/octet-stream");
-  CHECK(SniffMimeType(std::string("ID3\x03\0\0\0\0\0\0", 10) + frame + frame, "", &stats) ==
+  std::string other(frame);
+  other[2] = '\x98';  // 48 kHz: not where this stream's next frame would start
+  CHECK(SniffMimeType(frame + other, "", &stats) == "application/octet-stream");
+  CHECK(SniffMimeType(frame.substr(0, 600), "", &stats) == "application/octet-stream");
+  CHECK(SniffMimeType(frame + frame, "", &stats) == "audio/mpeg");
+  CHECK(SniffMimeType(std::string("ID3\x03\0\0\0\0\0\0", 10) + frame.substr(0, 600), "", &stats) ==
         "audio/mpeg");
-  CHECK(SniffMimeType(frame + frame, "audio/mpeg", &stats) == "audio/mpeg");
+  CHECK(SniffMimeType(frame + other, "audio/mpeg", &stats) == "audio/mpeg");
   CHECK(SniffMimeType("%!PS-Adobe-3.0\n%%Title: x\n", "", &stats) == "application/postscript");
-  CHECK(stats.weak == 2);
+  CHECK(stats.weak == 3);
   // Short text: Latin-script 8-bit text is text, short random bytes are not.
   CHECK(SniffMimeType("Gr\xfc\xdf Gott, J\xfcrgen\n", "", &stats) == "text/plain");
   CHECK(SniffMimeType("Gr\xc3\xbc\xc3\x9f Gott \xe3\x81\x93\xe3\x82\x93\n", "", &stats) == "text/plain");
