@@ -29,9 +29,10 @@ class Recorder : public MultipartVisitor {
     data_bytes_ += bytes.size();
     log_.append(bytes.data(), bytes.size());
   }
-  void OnPartGap(uint64_t length) override {
+  bool OnPartGap(uint64_t length) override {
     if (!open_) std::abort();
     log_ += "G" + std::to_string(length) + "|";
+    return true;
   }
   void OnPartEnd(bool closed) override {
     if (!open_) std::abort();

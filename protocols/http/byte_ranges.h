@@ -3,13 +3,15 @@
 // of a multipart/byteranges body, whose parts each carry their own Content-Range.
 //
 // ByteRangesParser is fed the body (transfer coding already removed) in chunks of any
-// size, calls its visitor as soon as it can, and buffers at most one delimiter's length
-// of a part's bytes or max_part_head_bytes of a part's head. A gap inside a part whose
-// Content-Range gives its length is passed on as a hole at that offset; a gap anywhere
-// else (or longer than what the part has left) ends the part and the parser looks for the
-// next delimiter. It validates the delimiter lines and part heads, and counts what it
-// could not use (anomalies); it does not check that parts are in order or disjoint (the
-// range assembler deals with that), and it does no I/O.
+// size and calls its visitor as soon as it can. The delimiters and part heads are found by
+// protocols/mime/multipart_parser (the one streaming multipart parser, in its strict
+// dialect: no whole-body fallback, only white space after a boundary); this layer adds what
+// is particular to byteranges: each part's Content-Range, the bytes a part has left, and
+// what a gap does. A gap inside a part whose Content-Range gives its length is passed on as
+// a hole at that offset; a gap anywhere else (or longer than what the part has left) ends
+// the part and the parser looks for the next delimiter. It counts what it could not use
+// (anomalies); it does not check that parts are in order or disjoint (the range assembler
+// deals with that), and it does no I/O.
 #ifndef TCPFOLLOW_PROTOCOLS_HTTP_BYTE_RANGES_H_
 #define TCPFOLLOW_PROTOCOLS_HTTP_BYTE_RANGES_H_
 
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "protocols/mime/multipart_parser.h"
 
 namespace tcpfollow {
 
@@ -33,8 +36,8 @@ struct ContentRange {
 // first, last >= total, or numbers of more than 18 digits.
 std::optional<ContentRange> ParseContentRange(absl::string_view value);
 
-// The boundary of a "multipart/byteranges; boundary=..." Content-Type (quoted or not);
-// "" when the type is another one or the boundary is missing, empty or over 200 bytes.
+// The boundary of a "multipart/byteranges; boundary=..." Content-Type, as MultipartBoundary
+// reads it; "" when the type is another one or the boundary is unusable.
 std::string ByteRangesBoundary(absl::string_view content_type);
 
 class ByteRangesVisitor {
@@ -53,7 +56,8 @@ class ByteRangesVisitor {
 
 struct ByteRangesLimits {
   size_t max_part_head_bytes = 4096;
-  size_t max_parts = 4096;  // more parts are skipped (one anomaly)
+  size_t max_parts = 4096;          // more parts are skipped (one anomaly)
+  size_t max_delimiter_line = 256;  // white space after a boundary
 };
 
 struct ByteRangesStats {
@@ -63,40 +67,42 @@ struct ByteRangesStats {
   uint64_t resyncs = 0;         // gaps or bad delimiter lines that sent it looking for one
 };
 
-class ByteRangesParser {
+class ByteRangesParser : private MultipartVisitor {
  public:
   ByteRangesParser(std::string boundary, ByteRangesVisitor* visitor,
                    const ByteRangesLimits& limits = {}, ByteRangesStats* stats = nullptr);
 
-  void Feed(absl::string_view bytes);
+  void Feed(absl::string_view bytes) { parser_.Feed(bytes); }
   void Gap(uint64_t length);
   // The body is over; a part still open ends incomplete.
   void End();
 
-  bool done() const { return state_ == State::kEpilogue; }
+  bool done() const { return ended_ || parser_.closed(); }
 
  private:
-  enum class State { kPreamble, kAfterDelimiter, kHead, kPart, kEpilogue };
-  void Run();
-  void PartData(absl::string_view bytes);
-  void EndPart(bool complete);
-  void HeadLine(absl::string_view line);
-  void Resync(absl::string_view why);
+  // MultipartVisitor
+  void OnPartBegin(const MultipartPart& part) override;
+  void OnPartData(absl::string_view bytes) override;
+  bool OnPartGap(uint64_t length) override;
+  void OnPartEnd(bool closed) override;
+  void OnSkipped(MultipartSkip what) override;
 
-  std::string delimiter_;  // "\r\n--" + boundary
+  void Resync(absl::string_view why);
+  // The anomaly of a body that ended before its close delimiter (once).
+  void Unterminated();
+
   ByteRangesVisitor* visitor_;
-  ByteRangesLimits limits_;
   ByteRangesStats own_stats_;
   ByteRangesStats* stats_;
-  State state_ = State::kPreamble;
-  std::string buf_;           // bytes not yet handed on
-  size_t head_bytes_ = 0;
-  std::optional<ContentRange> range_;
-  std::string content_type_;
-  bool in_part_ = false;      // OnPart was called, OnPartEnd not yet
+  uint64_t parts_ = 0;          // this body's (stats_ may add up several bodies)
+  bool too_many_said_ = false;  // byteranges_too_many_parts reported
+  bool ending_ = false;         // in End()
+  bool ended_ = false;
+  bool unterminated_said_ = false;
+  std::optional<ContentRange> range_;  // the current part's
   bool part_damaged_ = false;
-  bool skipping_ = false;     // past max_parts
-  uint64_t part_left_ = 0;    // of the declared length (when range_)
+  uint64_t part_left_ = 0;  // of the declared length (when range_)
+  MultipartParser parser_;  // last: it calls the members above
 };
 
 }  // namespace tcpfollow

@@ -1,8 +1,9 @@
 // Content-Range parsing (valid forms, the 416 form, other units, reversed and out-of-total
 // ranges, overlong numbers), the multipart/byteranges boundary, and ByteRangesParser's
 // event log: the same fed whole, byte by byte and split at every point; gaps inside a part
-// of known length (a hole) and across a delimiter (the part ends, the next one is found);
-// a missing closing delimiter; an overlong part head.
+// of known length (a hole), across a delimiter (the part ends, the next one is found) and
+// outside parts; a missing closing delimiter; an overlong part head; junk and overlong
+// delimiter lines, bad head lines, short parts and max_parts, each split at every point.
 #include "protocols/http/byte_ranges.h"
 
 #include <string>
@@ -181,6 +182,83 @@ TEST_CASE("ByteRangesParser: max_part_head_bytes, just under and just over", "[r
 TEST_CASE("ByteRangesParser: a part without Content-Range is reported as such", "[ranges]") {
   CHECK(Parse({"--b\r\nContent-Type: a/b\r\n\r\nzz\r\n--b--"}, "b") ==
         std::vector<std::string>{"part none a/b", "data zz", "end"});
+}
+
+// Each of these bodies gives the same events whole, byte by byte and cut in two anywhere.
+void CheckSplits(const std::string& body, const std::vector<std::string>& want,
+                 const std::string& boundary = "b") {
+  absl::string_view b(body);
+  CHECK(Parse({b}, boundary) == want);
+  std::vector<absl::string_view> bytes;
+  for (size_t i = 0; i < b.size(); ++i) bytes.push_back(b.substr(i, 1));
+  CHECK(Parse(bytes, boundary) == want);
+  for (size_t i = 0; i <= b.size(); ++i) {
+    INFO("split at " << i);
+    REQUIRE(Parse({b.substr(0, i), b.substr(i)}, boundary) == want);
+  }
+}
+
+TEST_CASE("ByteRangesParser: more than white space after a boundary skips that part",
+          "[ranges]") {
+  CheckSplits(
+      "--b\r\nContent-Range: bytes 0-1/6\r\n\r\nab\r\n"
+      "--b-and-more\r\nContent-Range: bytes 2-3/6\r\n\r\ncd\r\n"
+      "--b \t\r\nContent-Range: bytes 4-5/6\r\n\r\nef\r\n--b--",
+      {"part 0-1/6 ", "data ab", "end", "anomaly byteranges_bad_delimiter_line",
+       "part 4-5/6 ", "data ef", "end"});
+}
+
+// The overlong delimiter line is decided at its LF whatever the split (the parser before
+// protocols/mime/multipart_parser took it when it came whole, skipped it when in pieces).
+TEST_CASE("ByteRangesParser: an overlong delimiter line, a bad head line, a bad range",
+          "[ranges]") {
+  CheckSplits(absl::StrCat("--b", std::string(300, ' '),
+                           "\r\nContent-Range: bytes 0-1/2\r\n\r\nab\r\n"
+                           "--b\r\nno colon\r\nContent-Range: bytes 1-0/2\r\n\r\nxy\r\n"
+                           "--b--\r\n"),
+              {"anomaly byteranges_bad_delimiter_line", "anomaly byteranges_bad_part_header",
+               "anomaly byteranges_invalid_content_range", "part none ", "data xy", "end"});
+}
+
+TEST_CASE("ByteRangesParser: a part shorter than its range, max_parts", "[ranges]") {
+  const std::string body =
+      "--b\r\nContent-Range: bytes 0-3/9\r\n\r\nab\r\n"
+      "--b\r\nContent-Range: bytes 4-5/9\r\n\r\nef\r\n"
+      "--b\r\nContent-Range: bytes 6-8/9\r\n\r\nghi\r\n--b--";
+  CheckSplits(body, {"part 0-3/9 ", "data ab", "anomaly byteranges_part_shorter_than_range",
+                     "end", "part 4-5/9 ", "data ef", "end", "part 6-8/9 ", "data ghi", "end"});
+  Log log;
+  ByteRangesLimits limits;
+  limits.max_parts = 1;
+  ByteRangesStats stats;
+  ByteRangesParser p("b", &log, limits, &stats);
+  p.Feed(body);
+  p.End();
+  log.Flush();
+  CHECK(log.events == std::vector<std::string>{"part 0-3/9 ", "data ab",
+                                                "anomaly byteranges_part_shorter_than_range",
+                                                "end", "anomaly byteranges_too_many_parts"});
+  CHECK(stats.parts == 3);
+  CHECK(stats.parts_skipped == 2);
+}
+
+TEST_CASE("ByteRangesParser: gaps outside parts, after the end, and the stats", "[ranges]") {
+  Log log;
+  ByteRangesStats stats;
+  ByteRangesParser p("b", &log, {}, &stats);
+  p.Feed("pre");
+  p.Gap(5);  // in the preamble
+  p.Feed("amble\r\n--b\r\nContent-Ra");
+  p.Gap(5);  // in a head: that part is lost
+  p.Feed("\r\n\r\nlost\r\n--b\r\n\r\nno range\r\n--b--\r\n");
+  p.Gap(5);  // in the epilogue: nothing
+  p.End();
+  log.Flush();
+  CHECK(log.events == std::vector<std::string>{"anomaly byteranges_gap", "anomaly byteranges_gap",
+                                                "part none ", "data no range", "end"});
+  CHECK(stats.parts == 1);
+  CHECK(stats.parts_without_range == 1);
+  CHECK(stats.resyncs == 2);
 }
 
 }  // namespace

@@ -457,8 +457,9 @@ void HttpBody::OnPartData(absl::string_view bytes) {
   if (object_) object_->Write(bytes);
 }
 
-void HttpBody::OnPartGap(uint64_t length) {
+bool HttpBody::OnPartGap(uint64_t length) {
   if (object_) object_->Gap(length);
+  return true;  // the part (file) goes on after the hole, marked partial
 }
 
 void HttpBody::OnPartEnd(bool closed) {

@@ -141,7 +141,7 @@ class HttpBody : private MultipartVisitor {
 
   void OnPartBegin(const MultipartPart& part) override;
   void OnPartData(absl::string_view bytes) override;
-  void OnPartGap(uint64_t length) override;
+  bool OnPartGap(uint64_t length) override;
   void OnPartEnd(bool closed) override;
 
   const HttpBodyContext* ctx_;

@@ -265,10 +265,20 @@ std::string MultipartBoundary(absl::string_view content_type) {
   return "";
 }
 
+bool SplitHeaderLine(absl::string_view line, absl::string_view* name, absl::string_view* value) {
+  size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return false;
+  *name = absl::StripAsciiWhitespace(line.substr(0, colon));
+  *value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+  return true;
+}
+
 MultipartParser::MultipartParser(absl::string_view boundary, const MultipartLimits& limits,
-                                 MultipartVisitor* visitor, MultipartStats* stats)
+                                 MultipartVisitor* visitor, MultipartStats* stats,
+                                 const MultipartSyntax& syntax)
     : delimiter_("\n--"),
       limits_(limits),
+      syntax_(syntax),
       visitor_(visitor),
       stats_(stats != nullptr ? stats : &own_stats_) {
   delimiter_.append(boundary.data(), boundary.size());
@@ -287,7 +297,7 @@ void MultipartParser::Feed(absl::string_view in) {
         visitor_->OnPartData(in);
         return;
       case State::kPreamble: {
-        if (preamble_gap_) {  // no whole-body fallback: just find a delimiter
+        if (preamble_gap_ || !syntax_.whole_body_fallback) {  // just find a delimiter
           ScanData(&in);
           break;
         }
@@ -391,6 +401,7 @@ void MultipartParser::DelimiterFound() {
   state_ = State::kDelimiterLine;
   line_.clear();
   line_size_ = 0;
+  line_junk_ = false;
 }
 
 void MultipartParser::DelimiterLine(absl::string_view* in) {
@@ -401,21 +412,31 @@ void MultipartParser::DelimiterLine(absl::string_view* in) {
     line_.append(first.data(), first.size());
   }
   line_size_ += take.size();
+  line_junk_ = line_junk_ || take.find_first_not_of(" \t\r\v\f") != absl::string_view::npos;
   in->remove_prefix(lf == absl::string_view::npos ? in->size() : lf + 1);
   if (line_ == "--") {  // the close delimiter: the rest is epilogue
     state_ = State::kEpilogue;
+    close_seen_ = true;
     return;
   }
   // Decided at the LF (only counted until then), so that the split does not matter.
   if (lf == absl::string_view::npos) return;
-  if (line_size_ > limits_.max_delimiter_line) {  // not a delimiter line: skip to the next
-    ++stats_->resyncs;
-    state_ = State::kData;
-    pending_ = "\n";  // the LF that ended it may start the next delimiter
+  if (line_size_ > limits_.max_delimiter_line ||
+      (line_junk_ && !syntax_.lenient_delimiter_line)) {
+    SkipDelimiterLine();
     return;
   }
   state_ = State::kHeaders;
   line_ = "\n";  // so that a blank first line ends the block like any other
+}
+
+// Not a delimiter line: the part it would open is skipped, and the LF that ended the line
+// may start the next delimiter.
+void MultipartParser::SkipDelimiterLine() {
+  ++stats_->resyncs;
+  state_ = State::kData;
+  pending_ = "\n";
+  visitor_->OnSkipped(MultipartSkip::kBadDelimiterLine);
 }
 
 void MultipartParser::Headers(absl::string_view* in) {
@@ -451,12 +472,19 @@ void MultipartParser::Headers(absl::string_view* in) {
     std::string().swap(line_);
     state_ = State::kData;  // the part is skipped up to the next delimiter
     pending_.clear();
+    visitor_->OnSkipped(MultipartSkip::kHeaderTooLong);
   }
 }
 
 void MultipartParser::BeginPart(absl::string_view block) {
+  if (parts_ >= limits_.max_parts) {
+    ++stats_->parts_skipped;
+    visitor_->OnSkipped(MultipartSkip::kTooManyParts);
+    return;
+  }
   // Header lines, folded ones joined.
-  std::vector<std::string> lines;
+  MultipartPart part;
+  std::vector<std::string>& lines = part.header_lines;
   for (absl::string_view line : absl::StrSplit(block, '\n')) {
     absl::ConsumeSuffix(&line, "\r");
     if (line.empty()) continue;
@@ -468,21 +496,14 @@ void MultipartParser::BeginPart(absl::string_view block) {
       lines.emplace_back(line);
     }
   }
-  MultipartPart part;
   for (const std::string& line : lines) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    absl::string_view name = absl::StripAsciiWhitespace(absl::string_view(line).substr(0, colon));
-    absl::string_view value = absl::StripAsciiWhitespace(absl::string_view(line).substr(colon + 1));
+    absl::string_view name, value;
+    if (!SplitHeaderLine(line, &name, &value)) continue;
     if (absl::EqualsIgnoreCase(name, "content-disposition")) {
       part.disposition = ParseContentDisposition(value);
     } else if (absl::EqualsIgnoreCase(name, "content-type")) {
       part.content_type = std::string(value);
     }
-  }
-  if (parts_ >= limits_.max_parts) {
-    ++stats_->parts_skipped;
-    return;
   }
   ++parts_;
   ++stats_->parts;
@@ -528,7 +549,10 @@ void MultipartParser::Gap(uint64_t length) {
     case State::kData:
       if (part_open_) {
         Emit(pending_);  // what was carried was the part's data after all
-        visitor_->OnPartGap(length);
+        if (!visitor_->OnPartGap(length)) {
+          ++stats_->resyncs;
+          EndPart(/*closed=*/false);
+        }
       }
       pending_.clear();
       return;
@@ -550,7 +574,7 @@ void MultipartParser::Finish() {
     case State::kDone:
       return;
     case State::kPreamble:
-      if (!delimiter_seen_ && !preamble_gap_) {
+      if (!delimiter_seen_ && !preamble_gap_ && syntax_.whole_body_fallback) {
         GoWhole({});
         EndPart(/*closed=*/false);
       } else {

@@ -19,6 +19,12 @@
 // max_header_bytes skips its part; parts past max_parts are skipped; both counted.
 // Not done: nested multipart parts are reported as one part (not descended into); no
 // Content-Transfer-Encoding decoding (RFC 7578 forbids it for form-data).
+//
+// It is also the boundary and part-header parser under multipart/byteranges bodies
+// (protocols/http/byte_ranges), which add only what a 206 part says (Content-Range,
+// offsets): MultipartSyntax turns off the whole-body fallback and the padding leniency,
+// MultipartVisitor::OnPartGap decides whether a part goes on past a hole, and OnSkipped
+// tells what the parser passed over.
 #ifndef TCPFOLLOW_PROTOCOLS_MIME_MULTIPART_PARSER_H_
 #define TCPFOLLOW_PROTOCOLS_MIME_MULTIPART_PARSER_H_
 
@@ -38,6 +44,16 @@ struct MultipartLimits {
   size_t max_parts = 64;             // parts reported per body
   size_t max_preamble_bytes = 4096;  // bytes before the first delimiter
   size_t max_delimiter_line = 1024;  // transport padding after a boundary
+};
+
+// Where the two dialects differ (form-data: the defaults; byteranges: both false).
+struct MultipartSyntax {
+  // A body with no delimiter in its first max_preamble_bytes is handed on whole; when
+  // false the parser keeps looking for one (and holds no preamble).
+  bool whole_body_fallback = true;
+  // Anything may follow the boundary on its line (transport padding); when false only
+  // white space may, and a line with more is skipped (kBadDelimiterLine) like an overlong one.
+  bool lenient_delimiter_line = true;
 };
 
 struct MultipartStats {
@@ -75,10 +91,24 @@ ContentDisposition ParseContentDisposition(absl::string_view value);
 // the boundary is missing, empty, longer than 200 bytes, or holds CR/LF.
 std::string MultipartBoundary(absl::string_view content_type);
 
+// A header line's name and value (white space around both removed); false when it has no
+// colon.
+bool SplitHeaderLine(absl::string_view line, absl::string_view* name, absl::string_view* value);
+
 struct MultipartPart {
   bool whole_body = false;  // not multipart after all: every byte of the body follows
   ContentDisposition disposition;
   std::string content_type;  // as sent (may be empty)
+  // The part's header lines in order, CR removed, folded ones joined (for what a caller
+  // reads besides the two above).
+  std::vector<std::string> header_lines;
+};
+
+// What the parser passed over (each also counted in MultipartStats).
+enum class MultipartSkip {
+  kHeaderTooLong,    // a part whose header block is over max_header_bytes
+  kTooManyParts,     // a part past max_parts
+  kBadDelimiterLine  // a delimiter line over max_delimiter_line, or not padding only
 };
 
 class MultipartVisitor {
@@ -86,9 +116,12 @@ class MultipartVisitor {
   virtual ~MultipartVisitor() = default;
   virtual void OnPartBegin(const MultipartPart& part) = 0;
   virtual void OnPartData(absl::string_view bytes) = 0;
-  virtual void OnPartGap(uint64_t length) = 0;
+  // `length` bytes of the part's data are missing. Returns whether the part goes on after
+  // the hole; if not, it ends (not closed) and the parser looks for the next delimiter.
+  virtual bool OnPartGap(uint64_t length) = 0;
   // `closed`: the part's delimiter came (false when the body ended or was cut inside it).
   virtual void OnPartEnd(bool closed) = 0;
+  virtual void OnSkipped(MultipartSkip /*what*/) {}
 };
 
 class MultipartParser {
@@ -96,13 +129,18 @@ class MultipartParser {
   // `boundary` as MultipartBoundary() returned it (not empty); `visitor` and `stats`
   // (optional) must outlive the parser.
   MultipartParser(absl::string_view boundary, const MultipartLimits& limits,
-                  MultipartVisitor* visitor, MultipartStats* stats = nullptr);
+                  MultipartVisitor* visitor, MultipartStats* stats = nullptr,
+                  const MultipartSyntax& syntax = {});
 
   void Feed(absl::string_view bytes);
   // `length` bytes of the body are missing here.
   void Gap(uint64_t length);
   // The body is over: ends the part in progress (not closed). Further calls do nothing.
   void Finish();
+
+  bool part_open() const { return part_open_; }
+  // The close delimiter came (what follows is epilogue).
+  bool closed() const { return close_seen_; }
 
  private:
   enum class State { kPreamble, kDelimiterLine, kHeaders, kData, kEpilogue, kWhole, kDone };
@@ -117,9 +155,11 @@ class MultipartParser {
   void BeginPart(absl::string_view header_block);
   void EndPart(bool closed);
   void GoWhole(absl::string_view more);
+  void SkipDelimiterLine();
 
   std::string delimiter_;  // "\n--" + boundary
   MultipartLimits limits_;
+  MultipartSyntax syntax_;
   MultipartVisitor* visitor_;
   MultipartStats own_stats_;
   MultipartStats* stats_;
@@ -127,6 +167,8 @@ class MultipartParser {
   bool part_open_ = false;  // OnPartBegin said, OnPartEnd not yet
   bool delimiter_seen_ = false;
   bool preamble_gap_ = false;  // the preamble had a hole: no whole-body fallback
+  bool close_seen_ = false;
+  bool line_junk_ = false;     // the delimiter line has more than white space
   size_t parts_ = 0;
   std::string pending_;   // a possible start of a delimiter ([CR] LF - - ...)
   std::string preamble_;  // the body's bytes until the first delimiter (for kWhole)

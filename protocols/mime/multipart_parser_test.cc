@@ -26,9 +26,10 @@ class RecordingVisitor : public MultipartVisitor {
                                         " type=", p.content_type, "\n");
   }
   void OnPartData(absl::string_view bytes) override { data_.append(bytes.data(), bytes.size()); }
-  void OnPartGap(uint64_t length) override {
+  bool OnPartGap(uint64_t length) override {
     Flush();
     absl::StrAppend(&log_, "gap ", length, "\n");
+    return true;
   }
   void OnPartEnd(bool closed) override {
     Flush();
@@ -287,6 +288,105 @@ TEST_CASE("MultipartParser: a junk delimiter line gives the same events however 
     absl::string_view b(body);
     REQUIRE(Parse({b.substr(0, cut), b.substr(cut)}, nullptr, limits, "B") == whole);
   }
+}
+
+}  // namespace
+}  // namespace tcpfollow
+
+namespace tcpfollow {
+namespace {
+
+// What byteranges bodies (protocols/http/byte_ranges) ask of the parser: the strict syntax,
+// OnSkipped, and parts that end at a hole.
+class StrictVisitor : public RecordingVisitor {
+ public:
+  bool OnPartGap(uint64_t length) override {
+    RecordingVisitor::OnPartGap(length);
+    return length <= 4;  // longer holes end the part
+  }
+  void OnSkipped(MultipartSkip what) override {
+    skipped_ += what == MultipartSkip::kBadDelimiterLine ? "line "
+                : what == MultipartSkip::kHeaderTooLong  ? "header "
+                                                         : "parts ";
+  }
+  std::string skipped_;
+};
+
+MultipartSyntax StrictSyntax() {
+  MultipartSyntax s;
+  s.whole_body_fallback = false;
+  s.lenient_delimiter_line = false;
+  return s;
+}
+
+TEST_CASE("MultipartParser: the strict syntax, however split", "[multipart]") {
+  const std::string body =
+      "--B junk\r\nContent-Disposition: form-data; name=a\r\n\r\nA\r\n"
+      "--B \t\r\nContent-Disposition: form-data; name=b\r\n\r\nB\r\n--B--";
+  for (bool strict : {false, true}) {
+    INFO("strict " << strict);
+    const std::string want =
+        std::string(strict ? "" : "begin form-data name=a type=\ndata A\nend closed\n") +
+        "begin form-data name=b type=\ndata B\nend closed\n";
+    for (size_t cut = 0; cut <= body.size(); ++cut) {
+      INFO("cut at " << cut);
+      StrictVisitor v;
+      MultipartStats stats;
+      {
+        MultipartParser p("B", {}, &v, &stats, strict ? StrictSyntax() : MultipartSyntax());
+        p.Feed(absl::string_view(body).substr(0, cut));
+        p.Feed(absl::string_view(body).substr(cut));
+        p.Finish();
+        REQUIRE(p.closed());
+      }
+      REQUIRE(v.log() == want);
+      REQUIRE(v.skipped_ == (strict ? "line " : ""));
+      REQUIRE(stats.resyncs == (strict ? 1 : 0));
+    }
+  }
+  // No delimiter: nothing is handed on, nothing held, and the body is unterminated.
+  StrictVisitor v;
+  MultipartStats stats;
+  MultipartParser p("B", {}, &v, &stats, StrictSyntax());
+  p.Feed(std::string(10000, 'x'));
+  p.Finish();
+  CHECK(v.log().empty());
+  CHECK_FALSE(p.closed());
+  CHECK(stats.not_multipart == 0);
+  CHECK(stats.unterminated == 1);
+}
+
+TEST_CASE("MultipartParser: a part that cannot go on past a hole ends there", "[multipart]") {
+  StrictVisitor v;
+  MultipartStats stats;
+  MultipartParser p("B", {}, &v, &stats, StrictSyntax());
+  p.Feed("--B\r\nContent-Disposition: form-data; name=a\r\n\r\nAA");
+  p.Gap(3);  // kept
+  CHECK(p.part_open());
+  p.Feed("AA\r");
+  p.Gap(30);  // the part ends; the next delimiter is looked for
+  CHECK_FALSE(p.part_open());
+  p.Feed("rest of a\r\n--B\r\nContent-Disposition: form-data; name=b\r\n\r\nB\r\n--B--");
+  p.Finish();
+  CHECK(v.log() ==
+        "begin form-data name=a type=\ndata AA\ngap 3\ndata AA\\r\ngap 30\nend open\n"
+        "begin form-data name=b type=\ndata B\nend closed\n");
+  CHECK(stats.gaps == 2);
+  CHECK(stats.resyncs == 1);
+}
+
+TEST_CASE("MultipartParser: OnSkipped for header blocks and parts over the limits",
+          "[multipart]") {
+  MultipartLimits limits;
+  limits.max_header_bytes = 40;
+  limits.max_parts = 1;
+  StrictVisitor v;
+  MultipartParser p("B", limits, &v, nullptr, StrictSyntax());
+  p.Feed(absl::StrCat("--B\r\nX: ", std::string(40, 'x'), "\r\n\r\nlost\r\n",
+                      "--B\r\n\r\none\r\n--B\r\n\r\ntwo\r\n--B--"));
+  p.Finish();
+  CHECK(v.log() == "begin  name= type=\ndata one\nend closed\n");
+  CHECK(v.skipped_ == "header parts ");
 }
 
 }  // namespace
