@@ -103,6 +103,26 @@ TextShape ShapeOfText(absl::string_view head);
 // own error on opening its database.
 std::string MimeSnifferError();
 
+// An object's start, held until its first kMimeSniffBytes are known so that the type sniffed
+// from them does not depend on how its bytes were split (the callers begin the object then,
+// or at its end or first hole with what there is).
+class SniffHead {
+ public:
+  // Takes the object's next bytes: false while they are all held; true once the head is
+  // complete, `*bytes` then cut to what follows it. The object's bytes are held() then those.
+  bool Take(absl::string_view* bytes) {
+    absl::string_view more = bytes->substr(0, kMimeSniffBytes - held_.size());
+    held_.append(more.data(), more.size());
+    bytes->remove_prefix(more.size());
+    return held_.size() >= kMimeSniffBytes;
+  }
+  const std::string& held() const { return held_; }
+  void Clear() { std::string().swap(held_); }
+
+ private:
+  std::string held_;  // never more than kMimeSniffBytes
+};
+
 }  // namespace tcpfollow
 
 #endif  // TCPFOLLOW_PROTOCOLS_MIME_SNIFFER_H_

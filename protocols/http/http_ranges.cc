@@ -65,7 +65,8 @@ std::unique_ptr<HttpRangeBody> HttpRangeBody::Make(const HttpBodyContext* ctx,
 }
 
 // Normally Finish came first. If not, the transaction may be gone already: only the open
-// piece is finished, nothing reaches the transaction.
+// piece is finished (a held start of one is dropped, as HttpObject drops its own), nothing
+// reaches the transaction.
 HttpRangeBody::~HttpRangeBody() {
   if (!finished_ && writer_) writer_->Finish(absl::InfinitePast());
 }
@@ -96,9 +97,31 @@ void HttpRangeBody::Open(const ContentRange& range, absl::string_view first) {
   }
 }
 
-void HttpRangeBody::Close() {
+void HttpRangeBody::PieceWrite(absl::string_view bytes) {
+  if (!writer_ && Piece().first == 0) {  // its start shows the object's type
+    if (!head_.Take(&bytes)) return;
+    OpenHead();
+  }
+  if (bytes.empty()) return;
+  if (!writer_) Open(Piece(), "");
+  writer_->Write(bytes);
+}
+
+void HttpRangeBody::OpenHead() {
+  Open(Piece(), head_.held());
+  writer_->Write(head_.held());
+  head_.Clear();
+}
+
+void HttpRangeBody::PieceGap(uint64_t length) {
+  if (!writer_) OpenHead();
+  writer_->Gap(length);
+}
+
+void HttpRangeBody::Close(absl::Time ts) {
+  if (!writer_ && !head_.held().empty()) OpenHead();
   if (!writer_) return;
-  writer_->Finish(Now());
+  writer_->Finish(ts);
   writer_.reset();
 }
 
@@ -108,8 +131,7 @@ void HttpRangeBody::Write(absl::string_view bytes) {
     parser_->Feed(bytes);
     return;
   }
-  if (!writer_) Open(*single_, bytes);
-  writer_->Write(bytes);
+  PieceWrite(bytes);
 }
 
 void HttpRangeBody::Gap(uint64_t length) {
@@ -118,42 +140,34 @@ void HttpRangeBody::Gap(uint64_t length) {
     parser_->Gap(length);
     return;
   }
-  if (!writer_) Open(*single_, "");
-  writer_->Gap(length);
+  PieceGap(length);
 }
 
 void HttpRangeBody::Finish(absl::Time ts) {
   if (finished_) return;
   if (parser_) parser_->End();
-  if (writer_) {
-    writer_->Finish(ts);
-    writer_.reset();
-  }
+  Close(ts);
   finished_ = true;
 }
 
 void HttpRangeBody::OnPart(const std::optional<ContentRange>& range,
                            absl::string_view content_type) {
-  Close();
+  Close(Now());
   part_ = range;
   part_type_ = std::string(content_type);
   if (!part_) tx_->Anomaly("byteranges_part_without_range", ctx_->max_anomalies);
 }
 
 void HttpRangeBody::OnPartData(absl::string_view bytes) {
-  if (!part_) return;
-  if (!writer_) Open(*part_, bytes);
-  writer_->Write(bytes);
+  if (part_) PieceWrite(bytes);
 }
 
 void HttpRangeBody::OnPartGap(uint64_t length) {
-  if (!part_) return;
-  if (!writer_) Open(*part_, "");
-  writer_->Gap(length);
+  if (part_) PieceGap(length);
 }
 
 void HttpRangeBody::OnPartEnd(bool) {
-  Close();
+  Close(Now());
   part_.reset();
 }
 

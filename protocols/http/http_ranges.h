@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "protocols/http/byte_ranges.h"
 #include "protocols/http/http_transaction.h"
+#include "protocols/mime_sniffer.h"
 #include "reassembly/analyzer.h"
 
 namespace tcpfollow {
@@ -53,7 +54,15 @@ class HttpRangeBody : public ByteRangesVisitor {
                 ObjectMeta meta)
       : ctx_(ctx), tx_(tx), key_(std::move(key)), meta_(std::move(meta)) {}
   void Open(const ContentRange& range, absl::string_view first);
-  void Close();
+  // The range of the piece being written: the single range, or the current part's.
+  const ContentRange& Piece() const { return single_ ? *single_ : *part_; }
+  // The piece's bytes and holes; the piece at offset 0 is begun once its first
+  // kMimeSniffBytes are known (or it ends, or has a hole), so that the type sniffed from
+  // them does not depend on how the body was split.
+  void PieceWrite(absl::string_view bytes);
+  void PieceGap(uint64_t length);
+  void OpenHead();
+  void Close(absl::Time ts);
   absl::Time Now() const;
 
   const HttpBodyContext* ctx_;
@@ -65,6 +74,7 @@ class HttpRangeBody : public ByteRangesVisitor {
   std::optional<ContentRange> part_;          // the current part's range
   std::string part_type_;
   std::unique_ptr<ObjectWriter> writer_;
+  SniffHead head_;  // the start of the piece at offset 0, not yet begun
   bool finished_ = false;
 };
 

@@ -2,7 +2,8 @@
 // two connections and a multipart/byteranges answer stitched into the original bytes with
 // one object whose fuid every 206 record names; a range never fetched listed as missing;
 // another ETag kept apart; a 206 without Content-Range stored as an object of its own; and
-// the multipart answer split at every point gives the same object.
+// the multipart answer fed in pieces of several sizes, or cut in two at every byte, gives
+// the same object and record.
 #include <string>
 #include <vector>
 
@@ -159,6 +160,39 @@ TEST_CASE("HttpAnalyzer 206: the multipart answer fed in pieces of any size", "[
     const MemoryOutput::Object* o = Stitched(out);
     REQUIRE(o != nullptr);
     CHECK(o->data == file);
+  }
+}
+
+TEST_CASE("HttpAnalyzer 206: the multipart answer cut in two at every byte", "[http][ranges]") {
+  const std::string file = FileBytes(120);
+  const std::string req = Request("0-49,50-119");
+  const std::string resp = Multipart(file, {{0, 49}, {50, 119}});
+  MemoryOutput whole;
+  Connection(&whole, 1, {{req, resp}});
+  const MemoryOutput::Object* w = Stitched(whole);
+  REQUIRE(w != nullptr);
+  REQUIRE(w->data == file);
+  const nlohmann::json want = whole.records("http").at(0);
+  for (size_t cut = 1; cut < resp.size(); ++cut) {
+    INFO("cut at " << cut);
+    MemoryOutput out;
+    ConnectionInfo conn;
+    conn.id = 1;
+    {
+      HttpAnalyzer a(conn, &out);
+      absl::Time t = absl::FromUnixSeconds(1001);
+      a.OnData(kC, t, req);
+      a.OnData(kS, t, absl::string_view(resp).substr(0, cut));
+      a.OnData(kS, t, absl::string_view(resp).substr(cut));
+      a.OnClose(t);
+    }
+    const MemoryOutput::Object* o = Stitched(out);
+    REQUIRE(o != nullptr);
+    REQUIRE(o->data == file);
+    REQUIRE(o->extra == w->extra);
+    REQUIRE(out.objects().size() == 1);
+    REQUIRE(out.records("http").size() == 1);
+    REQUIRE(out.records("http")[0] == want);
   }
 }
 

@@ -246,32 +246,16 @@ class HttpObject {
       writer_->Write(bytes);
       return;
     }
-    if (held_.size() + bytes.size() < kMimeSniffBytes) {
-      held_.append(bytes.data(), bytes.size());
-      return;
-    }
-    if (held_.empty()) {
-      Open(bytes);
-    } else {
-      std::string head = held_;
-      absl::string_view more = bytes.substr(0, kMimeSniffBytes - held_.size());
-      head.append(more.data(), more.size());
-      Open(head);
-      writer_->Write(held_);
-      std::string().swap(held_);
-    }
-    writer_->Write(bytes);
+    if (!head_.Take(&bytes)) return;
+    OpenHead();
+    if (!bytes.empty()) writer_->Write(bytes);
   }
 
   void Gap(uint64_t length) { missing_ += length; }
 
   // Begins the object if it has bytes, then closes it; partial when bytes are missing.
   ObjectResult Finish(absl::Time ts, nlohmann::json extra) {
-    if (!writer_ && !held_.empty()) {
-      Open(held_);
-      writer_->Write(held_);
-      std::string().swap(held_);
-    }
+    if (!writer_ && !head_.held().empty()) OpenHead();
     if (!writer_) return ObjectResult();
     if (missing_ > 0) {
       extra["partial"] = true;
@@ -285,8 +269,9 @@ class HttpObject {
   const ObjectMeta& meta() const { return meta_; }
 
  private:
-  void Open(absl::string_view head) {
-    meta_.mime_type = SniffMimeType(head, meta_.declared_mime_type, ctx_->sniff_stats);
+  // Begins the object with the held head, typed by it.
+  void OpenHead() {
+    meta_.mime_type = SniffMimeType(head_.held(), meta_.declared_mime_type, ctx_->sniff_stats);
     writer_ = ctx_->out->BeginObject(*ctx_->conn, meta_);
     ++*ctx_->objects;
     (request_ ? tx_->orig_fuids : tx_->resp_fuids).push_back(writer_->fuid());
@@ -296,6 +281,8 @@ class HttpObject {
     if (list_filename_ && !meta_.name.empty()) {
       (request_ ? tx_->orig_filenames : tx_->resp_filenames).push_back(ToValidUtf8(meta_.name));
     }
+    writer_->Write(head_.held());
+    head_.Clear();
   }
 
   const HttpBodyContext* ctx_;
@@ -304,7 +291,7 @@ class HttpObject {
   ObjectMeta meta_;
   bool list_filename_;
   std::unique_ptr<ObjectWriter> writer_;
-  std::string held_;
+  SniffHead head_;
   uint64_t missing_ = 0;
 };
 
