@@ -19,33 +19,40 @@
 namespace tcpfollow {
 namespace {
 
-class Recorder : public MultipartVisitor {
+// The events both visitors log, and their invariants: a part begins only after the last one
+// ended; data and holes come only inside a part.
+class EventLog {
  public:
-  void OnPartBegin(const MultipartPart& p) override {
+  void Begin(const std::string& what) {
     if (open_) std::abort();  // a part begun before the last one ended
     open_ = true;
-    log_ += p.whole_body ? "W|"
-                         : "B" + p.disposition.name + "|" + p.disposition.filename + "|" +
-                               p.content_type + "|";
+    log_ += what + "|";
   }
-  void OnPartData(absl::string_view bytes) override {
+  void Data(absl::string_view bytes) {
     if (!open_) std::abort();
     data_bytes_ += bytes.size();
     log_.append(bytes.data(), bytes.size());
   }
-  bool OnPartGap(uint64_t length) override {
+  void Hole(uint64_t length) {
     if (!open_) std::abort();
     log_ += "G" + std::to_string(length) + "|";
-    return true;
   }
-  void OnPartEnd(bool closed) override {
+  void End(bool closed) {
     if (!open_) std::abort();
     open_ = false;
     log_ += closed ? "E|" : "e|";
   }
-  bool open() const { return open_; }
-  const std::string& log() const { return log_; }
-  size_t data_bytes() const { return data_bytes_; }
+  void Note(absl::string_view what) { log_ += "A" + std::string(what) + "|"; }
+  // After the end: every part ended, no more data than the body had.
+  void CheckDone(const std::string& body) const {
+    if (open_ || data_bytes_ > body.size()) std::abort();
+  }
+  // The same body fed whole must give the same events.
+  void CheckSame(const EventLog& whole) const {
+    if (whole.log_ == log_) return;
+    std::fprintf(stderr, "split:\n%s\nwhole:\n%s\n", log_.c_str(), whole.log_.c_str());
+    std::abort();  // the events depend on how the body was split
+  }
 
  private:
   bool open_ = false;
@@ -53,43 +60,81 @@ class Recorder : public MultipartVisitor {
   size_t data_bytes_ = 0;
 };
 
-class RangesRecorder : public ByteRangesVisitor {
+class Recorder : public MultipartVisitor, public EventLog {
+ public:
+  void OnPartBegin(const MultipartPart& p) override {
+    Begin(p.whole_body ? "W"
+                       : "B" + p.disposition.name + "|" + p.disposition.filename + "|" +
+                             p.content_type);
+  }
+  void OnPartData(absl::string_view bytes) override { Data(bytes); }
+  bool OnPartGap(uint64_t length) override {
+    Hole(length);
+    return true;
+  }
+  void OnPartEnd(bool closed) override { End(closed); }
+};
+
+class RangesRecorder : public ByteRangesVisitor, public EventLog {
  public:
   void OnPart(const std::optional<ContentRange>& r, absl::string_view type) override {
-    if (open_) std::abort();
-    open_ = true;
-    log_ += r ? "P" + std::to_string(r->first) + "-" + std::to_string(r->last) + "|" : "P|";
-    log_.append(type.data(), type.size());
-    log_ += "|";
+    Begin((r ? "P" + std::to_string(r->first) + "-" + std::to_string(r->last) : "P") + "|" +
+          std::string(type));
   }
-  void OnPartData(absl::string_view bytes) override {
-    if (!open_) std::abort();
-    data_bytes_ += bytes.size();
-    log_.append(bytes.data(), bytes.size());
-  }
-  void OnPartGap(uint64_t length) override {
-    if (!open_) std::abort();
-    log_ += "G" + std::to_string(length) + "|";
-  }
-  void OnPartEnd(bool complete) override {
-    if (!open_) std::abort();
-    open_ = false;
-    log_ += complete ? "E|" : "e|";
-  }
-  void OnAnomaly(absl::string_view what) override {
-    log_ += "A";
-    log_.append(what.data(), what.size());
-    log_ += "|";
-  }
-  bool open() const { return open_; }
-  const std::string& log() const { return log_; }
-  size_t data_bytes() const { return data_bytes_; }
-
- private:
-  bool open_ = false;
-  std::string log_;
-  size_t data_bytes_ = 0;
+  void OnPartData(absl::string_view bytes) override { Data(bytes); }
+  void OnPartGap(uint64_t length) override { Hole(length); }
+  void OnPartEnd(bool complete) override { End(complete); }
+  void OnAnomaly(absl::string_view what) override { Note(what); }
 };
+
+// Feeds the records of `data` to `p` (bytes, also appended to `body`, and gaps); true when
+// some bytes were missing.
+template <typename Parser>
+bool FeedRecords(const uint8_t* data, size_t size, Parser* p, std::string* body) {
+  bool gaps = false;
+  FuzzInput in(data, size);
+  uint8_t flags;
+  const uint8_t* bytes;
+  size_t length;
+  while (in.Next(&flags, &bytes, &length)) {
+    if (flags & 0x80) {
+      p->Gap(length);
+      gaps = gaps || length > 0;
+      continue;
+    }
+    absl::string_view piece(reinterpret_cast<const char*>(bytes), length);
+    body->append(piece.data(), piece.size());
+    p->Feed(piece);
+  }
+  return gaps;
+}
+
+// The input as a multipart/form-data body.
+void FormData(const std::string& boundary, const uint8_t* data, size_t size) {
+  MultipartLimits limits;
+  limits.max_header_bytes = 128;
+  limits.max_parts = 4;
+  limits.max_preamble_bytes = 64;
+  limits.max_delimiter_line = 32;
+  Recorder split;
+  MultipartStats stats;
+  std::string body;
+  bool gaps;
+  {
+    MultipartParser p(boundary, limits, &split, &stats);
+    gaps = FeedRecords(data, size, &p, &body);
+    p.Finish();
+    p.Feed("after the end");  // ignored
+  }
+  split.CheckDone(body);
+  if (stats.parts > limits.max_parts) std::abort();
+  if (gaps) return;
+  Recorder whole;
+  MultipartParser p(boundary, limits, &whole);
+  p.Feed(body);
+  p.Finish();
+  split.CheckSame(whole);
+}
 
 // The same input as a multipart/byteranges body.
 void ByteRanges(const std::string& boundary, const uint8_t* data, size_t size) {
@@ -100,40 +145,21 @@ void ByteRanges(const std::string& boundary, const uint8_t* data, size_t size) {
   RangesRecorder split;
   ByteRangesStats stats;
   std::string body;
-  bool gaps = false;
+  bool gaps;
   {
     ByteRangesParser p(boundary, &split, limits, &stats);
-    FuzzInput in(data, size);
-    uint8_t flags;
-    const uint8_t* bytes;
-    size_t length;
-    while (in.Next(&flags, &bytes, &length)) {
-      if (flags & 0x80) {
-        p.Gap(length);
-        gaps = gaps || length > 0;
-        continue;
-      }
-      absl::string_view piece(reinterpret_cast<const char*>(bytes), length);
-      body.append(piece.data(), piece.size());
-      p.Feed(piece);
-    }
+    gaps = FeedRecords(data, size, &p, &body);
     p.End();
     p.Feed("after the end");  // ignored
   }
-  if (split.open()) std::abort();
-  if (split.data_bytes() > body.size()) std::abort();
+  split.CheckDone(body);
   if (stats.parts - stats.parts_skipped > limits.max_parts) std::abort();
-  if (!gaps) {
-    RangesRecorder whole;
-    ByteRangesParser p(boundary, &whole, limits);
-    p.Feed(body);
-    p.End();
-    if (whole.log() != split.log()) {
-      std::fprintf(stderr, "byteranges split:\n%s\nwhole:\n%s\n", split.log().c_str(),
-                   whole.log().c_str());
-      std::abort();  // the events depend on how the body was split
-    }
-  }
+  if (gaps) return;
+  RangesRecorder whole;
+  ByteRangesParser p(boundary, &whole, limits);
+  p.Feed(body);
+  p.End();
+  split.CheckSame(whole);
 }
 
 }  // namespace
@@ -146,48 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string boundary(reinterpret_cast<const char*>(data), lf);
   if (boundary.empty()) boundary = "b";
   if (lf < size) ++lf;
-  MultipartLimits limits;
-  limits.max_header_bytes = 128;
-  limits.max_parts = 4;
-  limits.max_preamble_bytes = 64;
-  limits.max_delimiter_line = 32;
-
-  Recorder split;
-  MultipartStats stats;
-  std::string body;
-  bool gaps = false;
-  {
-    MultipartParser p(boundary, limits, &split, &stats);
-    FuzzInput in(data + lf, size - lf);
-    uint8_t flags;
-    const uint8_t* bytes;
-    size_t length;
-    while (in.Next(&flags, &bytes, &length)) {
-      if (flags & 0x80) {
-        p.Gap(length);
-        gaps = gaps || length > 0;
-        continue;
-      }
-      absl::string_view piece(reinterpret_cast<const char*>(bytes), length);
-      body.append(piece.data(), piece.size());
-      p.Feed(piece);
-    }
-    p.Finish();
-    p.Feed("after the end");  // ignored
-  }
-  if (split.open()) std::abort();
-  if (split.data_bytes() > body.size()) std::abort();
-  if (stats.parts > limits.max_parts) std::abort();
-  if (!gaps) {
-    Recorder whole;
-    MultipartParser p(boundary, limits, &whole);
-    p.Feed(body);
-    p.Finish();
-    if (whole.log() != split.log()) {
-      std::fprintf(stderr, "split:\n%s\nwhole:\n%s\n", split.log().c_str(), whole.log().c_str());
-      std::abort();  // the events depend on how the body was split
-    }
-  }
+  FormData(boundary, data + lf, size - lf);
   ByteRanges(boundary, data + lf, size - lf);
   return 0;
 }
