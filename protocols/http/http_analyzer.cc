@@ -265,20 +265,7 @@ class HttpAnalyzer::Side : public HttpVisitor {
 HttpAnalyzer::HttpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
                            const HttpAnalyzerLimits& limits, HttpAnalyzerStats* stats)
     : conn_(conn), out_(out), limits_(limits), stats_(stats ? stats : &own_stats_) {
-  body_ctx_.out = out_;
-  body_ctx_.conn = &conn_;
-  body_ctx_.limits = &limits_.content;
-  body_ctx_.content_stats = &stats_->content;
-  body_ctx_.objects = &stats_->objects;
-  body_ctx_.decompression_limited = &stats_->decompression_limited;
-  body_ctx_.decoding_errors = &stats_->decoding_errors;
-  body_ctx_.max_anomalies = limits_.max_anomalies_per_transaction;
-  body_ctx_.now = &ts_;
-  body_ctx_.byteranges = &limits_.byteranges;
-  body_ctx_.ranges = &stats_->partial_content;
-  body_ctx_.sniff_stats = &stats_->sniff;
-  body_ctx_.multipart_limits = &limits_.multipart;
-  body_ctx_.multipart_stats = &stats_->multipart;
+  body_ctx_ = MakeHttpBodyContext(&conn_, out_, &limits_, stats_, &ts_, &stats_->partial_content);
   request_ = std::make_unique<Side>(this, HttpRole::kRequest, &stats_->request);
   response_ = std::make_unique<Side>(this, HttpRole::kResponse, &stats_->response);
 }
@@ -365,10 +352,7 @@ void HttpAnalyzer::Retire(HttpTransaction* tx) {
 void HttpAnalyzer::Emit(HttpTransaction* tx) {
   request_->Forget(tx);
   response_->Forget(tx);
-  nlohmann::json f = HttpTransactionFields(*tx);
-  ++stats_->transactions;
-  if (tx->partial) ++stats_->partial_transactions;
-  out_->Record("http", conn_, tx->ts, std::move(f));
+  RecordHttpTransaction(out_, conn_, *tx, nlohmann::json::object(), stats_);
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
     if (it->get() == tx) {
       pending_.erase(it);

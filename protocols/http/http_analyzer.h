@@ -25,31 +25,21 @@
 
 namespace tcpfollow {
 
-struct HttpAnalyzerLimits {
+// Bodies, content codings and anomalies: HttpCommonLimits (protocols/http/http_transaction.h).
+struct HttpAnalyzerLimits : HttpCommonLimits {
   HttpLimits parser;
-  ContentLimits content;
   size_t max_pending_transactions = 128;    // requests awaiting a response; oldest flushed
   size_t max_held_tunnel_bytes = 64 * 1024; // client bytes after CONNECT, before the answer
-  size_t max_anomalies_per_transaction = 16;
-  ByteRangesLimits byteranges;  // multipart/byteranges bodies of 206 answers
-  MultipartLimits multipart;  // multipart/form-data request bodies
 };
 
-struct HttpAnalyzerStats {
+// Records, objects, content codings, MIME types, form-data: HttpCommonStats.
+struct HttpAnalyzerStats : HttpCommonStats {
   HttpStats request;   // client-direction parser
   HttpStats response;  // server-direction parser
-  ContentStats content;
-  uint64_t transactions = 0;          // records written
-  uint64_t partial_transactions = 0;
   uint64_t unmatched_responses = 0;   // responses with no request pending
   uint64_t pending_overflow = 0;      // transactions flushed early by max_pending_transactions
-  uint64_t objects = 0;
-  uint64_t decompression_limited = 0;
-  uint64_t decoding_errors = 0;
   uint64_t held_bytes_dropped = 0;    // tunnel bytes beyond max_held_tunnel_bytes
   HttpRangeStats partial_content;     // 206 answers
-  MimeSniffStats sniff;               // objects' MIME types
-  MultipartStats multipart;           // multipart/form-data request bodies
 };
 
 class HttpAnalyzer : public Analyzer {

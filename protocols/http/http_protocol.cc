@@ -17,30 +17,20 @@ nlohmann::json ToJson(const HttpStats& s) {
 }
 
 nlohmann::json ToJson(const HttpAnalyzerStats& s) {
-  return {{"transactions", s.transactions},
-          {"partial_transactions", s.partial_transactions},
-          {"unmatched_responses", s.unmatched_responses},
-          {"pending_overflow", s.pending_overflow},
-          {"objects", s.objects},
-          {"decompression_limited", s.decompression_limited},
-          {"decoding_errors", s.decoding_errors},
-          {"held_bytes_dropped", s.held_bytes_dropped},
-          {"partial_content", {{"answers", s.partial_content.answers},
-                               {"not_placed", s.partial_content.not_placed},
-                               {"multipart_parts", s.partial_content.multipart.parts},
-                               {"parts_without_range",
-                                s.partial_content.multipart.parts_without_range},
-                               {"parts_skipped", s.partial_content.multipart.parts_skipped},
-                               {"resyncs", s.partial_content.multipart.resyncs}}},
-          {"mime_sniff", s.sniff.ToJson()},
-          {"multipart", s.multipart.ToJson()},
-          {"request", ToJson(s.request)},
-          {"response", ToJson(s.response)},
-          {"content", {{"bytes_in", s.content.bytes_in},
-                       {"bytes_out", s.content.bytes_out},
-                       {"output_limited", s.content.output_limited},
-                       {"ratio_limited", s.content.ratio_limited},
-                       {"errors", s.content.errors}}}};
+  nlohmann::json j = {{"unmatched_responses", s.unmatched_responses},
+                      {"pending_overflow", s.pending_overflow},
+                      {"held_bytes_dropped", s.held_bytes_dropped},
+                      {"partial_content",
+                       {{"answers", s.partial_content.answers},
+                        {"not_placed", s.partial_content.not_placed},
+                        {"multipart_parts", s.partial_content.multipart.parts},
+                        {"parts_without_range", s.partial_content.multipart.parts_without_range},
+                        {"parts_skipped", s.partial_content.multipart.parts_skipped},
+                        {"resyncs", s.partial_content.multipart.resyncs}}},
+                      {"request", ToJson(s.request)},
+                      {"response", ToJson(s.response)}};
+  AddHttpCommonStats(s, &j);
+  return j;
 }
 
 // The first complete line of `s`, or "" while it is incomplete.

@@ -127,6 +127,53 @@ void HttpTransaction::Anomaly(absl::string_view what, size_t max) {
   }
 }
 
+void AddHttpCommonStats(const HttpCommonStats& s, nlohmann::json* out) {
+  nlohmann::json& j = *out;
+  j["transactions"] = s.transactions;
+  j["partial_transactions"] = s.partial_transactions;
+  j["objects"] = s.objects;
+  j["decompression_limited"] = s.decompression_limited;
+  j["decoding_errors"] = s.decoding_errors;
+  j["mime_sniff"] = s.sniff.ToJson();
+  j["multipart"] = s.multipart.ToJson();
+  j["content"] = {{"bytes_in", s.content.bytes_in},
+                  {"bytes_out", s.content.bytes_out},
+                  {"output_limited", s.content.output_limited},
+                  {"ratio_limited", s.content.ratio_limited},
+                  {"errors", s.content.errors}};
+}
+
+HttpBodyContext MakeHttpBodyContext(const ConnectionInfo* conn, AnalyzerOutput* out,
+                                    const HttpCommonLimits* limits, HttpCommonStats* stats,
+                                    const absl::Time* now, HttpRangeStats* ranges) {
+  HttpBodyContext ctx;
+  ctx.out = out;
+  ctx.conn = conn;
+  ctx.limits = &limits->content;
+  ctx.content_stats = &stats->content;
+  ctx.objects = &stats->objects;
+  ctx.decompression_limited = &stats->decompression_limited;
+  ctx.decoding_errors = &stats->decoding_errors;
+  ctx.max_anomalies = limits->max_anomalies_per_transaction;
+  ctx.now = now;
+  ctx.byteranges = &limits->byteranges;
+  ctx.ranges = ranges;
+  ctx.sniff_stats = &stats->sniff;
+  ctx.multipart_limits = &limits->multipart;
+  ctx.multipart_stats = &stats->multipart;
+  return ctx;
+}
+
+void RecordHttpTransaction(AnalyzerOutput* out, const ConnectionInfo& conn,
+                           const HttpTransaction& tx, const nlohmann::json& extra,
+                           HttpCommonStats* stats) {
+  nlohmann::json f = HttpTransactionFields(tx);
+  if (extra.is_object()) f.update(extra);
+  ++stats->transactions;
+  if (tx.partial) ++stats->partial_transactions;
+  out->Record("http", conn, tx.ts, std::move(f));
+}
+
 nlohmann::json HttpTransactionFields(const HttpTransaction& tx) {
   nlohmann::json f = nlohmann::json::object();
   f["trans_depth"] = tx.depth;

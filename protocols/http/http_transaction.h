@@ -5,8 +5,10 @@
 // bytes as sent when a labelled coding was never applied; MIME type sniffed from the first
 // bytes by protocols/mime_sniffer, Content-Type kept as the declared type; name from
 // Content-Disposition or the URI; multipart/form-data request bodies split into one object
-// per file part). Knows nothing of
-// how messages are framed or paired: the HTTP/1.x and HTTP/2 analyzers do that.
+// per file part), and the set-up around them: the limits and counters both analyzers have
+// (HttpCommonLimits/Stats, their stats.json part), their HttpBodyContext and the writing of
+// a record. Knows nothing of how messages are framed or paired: the HTTP/1.x and HTTP/2
+// analyzers do that.
 #ifndef TCPFOLLOW_PROTOCOLS_HTTP_HTTP_TRANSACTION_H_
 #define TCPFOLLOW_PROTOCOLS_HTTP_HTTP_TRANSACTION_H_
 
@@ -81,6 +83,31 @@ struct HttpRangeStats {
   ByteRangesStats multipart;
 };
 
+// What every HTTP version's analyzer is limited by (HttpAnalyzerLimits and Http2Limits add
+// their framing's own).
+struct HttpCommonLimits {
+  ContentLimits content;  // decompression caps
+  size_t max_anomalies_per_transaction = 16;
+  ByteRangesLimits byteranges;  // multipart/byteranges bodies of 206 answers
+  MultipartLimits multipart;    // multipart/form-data request bodies
+};
+
+// What every HTTP version's analyzer counts (HttpAnalyzerStats and Http2Stats add their
+// framing's own).
+struct HttpCommonStats {
+  uint64_t transactions = 0;  // records written
+  uint64_t partial_transactions = 0;
+  uint64_t objects = 0;
+  uint64_t decompression_limited = 0;
+  uint64_t decoding_errors = 0;
+  ContentStats content;
+  MimeSniffStats sniff;      // objects' MIME types
+  MultipartStats multipart;  // multipart/form-data request bodies
+};
+
+// Adds `s` to an analyzer's stats.json object.
+void AddHttpCommonStats(const HttpCommonStats& s, nlohmann::json* out);
+
 // Where HttpBody writes and counts; the pointers must outlive the bodies.
 struct HttpBodyContext {
   AnalyzerOutput* out = nullptr;
@@ -98,6 +125,18 @@ struct HttpBodyContext {
   const MultipartLimits* multipart_limits = nullptr;  // null: defaults
   MultipartStats* multipart_stats = nullptr;          // null: not counted
 };
+
+// The body context of an analyzer with these limits and counters, its packet time `now`, and
+// (HTTP/1.x) the counters of 206 answers (null: not counted). All must outlive the bodies.
+HttpBodyContext MakeHttpBodyContext(const ConnectionInfo* conn, AnalyzerOutput* out,
+                                    const HttpCommonLimits* limits, HttpCommonStats* stats,
+                                    const absl::Time* now, HttpRangeStats* ranges = nullptr);
+
+// Writes `tx`'s http.jsonl record: HttpTransactionFields plus `extra` (the version's own
+// fields), and counts it in `stats`.
+void RecordHttpTransaction(AnalyzerOutput* out, const ConnectionInfo& conn,
+                           const HttpTransaction& tx, const nlohmann::json& extra,
+                           HttpCommonStats* stats);
 
 class HttpRangeBody;
 class HttpObject;

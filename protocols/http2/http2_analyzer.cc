@@ -331,18 +331,8 @@ Http2Analyzer::Http2Analyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
       stats_(stats ? stats : &own_stats_),
       options_(options) {
   ++stats_->connections;
-  body_ctx_.out = out_;
-  body_ctx_.conn = &conn_;
-  body_ctx_.limits = &limits_.content;
-  body_ctx_.content_stats = &stats_->content;
-  body_ctx_.objects = &stats_->objects;
-  body_ctx_.decompression_limited = &stats_->decompression_limited;
-  body_ctx_.decoding_errors = &stats_->decoding_errors;
-  body_ctx_.max_anomalies = limits_.max_anomalies_per_transaction;
-  body_ctx_.now = &ts_;
-  body_ctx_.sniff_stats = &stats_->sniff;
-  body_ctx_.multipart_limits = &limits_.multipart;
-  body_ctx_.multipart_stats = &stats_->multipart;
+  // 206 answers are stitched as over HTTP/1.x, not counted (no partial_content in the stats).
+  body_ctx_ = MakeHttpBodyContext(&conn_, out_, &limits_, stats_, &ts_);
   sides_[0] = std::make_unique<Side>(this, Direction::kClientToServer);
   sides_[1] = std::make_unique<Side>(this, Direction::kServerToClient);
   if (options_.upgrade != nullptr) StartUpgrade(*options_.upgrade);
@@ -477,16 +467,12 @@ void Http2Analyzer::Emit(Stream* s) {
     if (!s->ended[side]) s->tx.partial = true;
   }
   if (s->headers_lost[0] || s->headers_lost[1]) s->tx.partial = true;
-  nlohmann::json f = HttpTransactionFields(s->tx);
-  f["stream_id"] = s->id;
-  f["push"] = s->push;
+  nlohmann::json f = {{"stream_id", s->id}, {"push", s->push}};
   if (!s->reset.empty()) f["reset"] = s->reset;
   if (s->hpack_desync) f["hpack_desync"] = true;
   if (s->missed > 0) f["missed_bytes"] = s->missed;
   if (options_.tls) f["tls"] = true;
-  ++stats_->transactions;
-  if (s->tx.partial) ++stats_->partial_transactions;
-  out_->Record("http", conn_, s->tx.ts, std::move(f));
+  RecordHttpTransaction(out_, conn_, s->tx, f, stats_);
   streams_.erase(s->id);
 }
 

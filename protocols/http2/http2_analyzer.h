@@ -40,35 +40,27 @@
 
 namespace tcpfollow {
 
-struct Http2Limits {
+// Bodies, content codings and anomalies as HTTP/1.x: HttpCommonLimits
+// (protocols/http/http_transaction.h).
+struct Http2Limits : HttpCommonLimits {
   Http2FrameLimits frames;  // header block bytes, CONTINUATIONs per block, resync window
   HpackLimits hpack;        // HPACK table size, header list size
-  ContentLimits content;    // decompression caps, as HTTP/1.x
   // Open streams tracked (servers commonly allow 100-128); more are counted, not kept. With
   // the header list limit this bounds what one connection holds: 256 x 64 KiB.
   size_t max_concurrent_streams = 256;
-  size_t max_anomalies_per_transaction = 16;
-  MultipartLimits multipart;  // multipart/form-data request bodies
 };
 
-struct Http2Stats {
+// Records, objects, content codings, MIME types, form-data: HttpCommonStats.
+struct Http2Stats : HttpCommonStats {
   Http2FrameStats frames;  // both directions
   HpackStats hpack;        // both directions
-  ContentStats content;
   uint64_t connections = 0;
   uint64_t streams = 0;
-  uint64_t transactions = 0;  // records written
-  uint64_t partial_transactions = 0;
   uint64_t resets = 0;        // streams ended by RST_STREAM or GOAWAY
   uint64_t pushes = 0;
-  uint64_t objects = 0;
-  uint64_t decompression_limited = 0;
-  uint64_t decoding_errors = 0;
   uint64_t streams_limited = 0;      // new streams beyond max_concurrent_streams
   uint64_t hpack_desync_streams = 0;
   uint64_t unattributed_data_bytes = 0;  // DATA of unknown streams or undecoded headers
-  MimeSniffStats sniff;                  // objects' MIME types
-  MultipartStats multipart;              // multipart/form-data request bodies
 };
 
 // The HTTP/1.1 request of an h2c upgrade (`Upgrade: h2c` answered by 101): stream 1.
