@@ -55,10 +55,11 @@ std::string Multipart(const std::string& file, const std::vector<std::pair<size_
                       body.size(), "\r\n\r\n", body);
 }
 
-// One connection: each (request, answer) pair, the answer fed in pieces of `piece` bytes.
+// One connection: each (request, answer) pair, the answer fed in pieces of `piece` bytes,
+// or (`cut` > 0) in two pieces cut at that byte.
 void Connection(MemoryOutput* out, uint64_t id,
                 const std::vector<std::pair<std::string, std::string>>& exchanges,
-                size_t piece = 0) {
+                size_t piece = 0, size_t cut = 0) {
   ConnectionInfo conn;
   conn.id = id;
   HttpAnalyzer a(conn, out);
@@ -66,6 +67,11 @@ void Connection(MemoryOutput* out, uint64_t id,
   for (const auto& [req, resp] : exchanges) {
     a.OnData(kC, t, req);
     absl::string_view r = resp;
+    if (cut > 0) {
+      a.OnData(kS, t, r.substr(0, cut));
+      a.OnData(kS, t, r.substr(cut));
+      continue;
+    }
     size_t step = piece == 0 ? r.size() : piece;
     for (size_t i = 0; i < r.size(); i += step) a.OnData(kS, t, r.substr(i, step));
   }
@@ -176,16 +182,7 @@ TEST_CASE("HttpAnalyzer 206: the multipart answer cut in two at every byte", "[h
   for (size_t cut = 1; cut < resp.size(); ++cut) {
     INFO("cut at " << cut);
     MemoryOutput out;
-    ConnectionInfo conn;
-    conn.id = 1;
-    {
-      HttpAnalyzer a(conn, &out);
-      absl::Time t = absl::FromUnixSeconds(1001);
-      a.OnData(kC, t, req);
-      a.OnData(kS, t, absl::string_view(resp).substr(0, cut));
-      a.OnData(kS, t, absl::string_view(resp).substr(cut));
-      a.OnClose(t);
-    }
+    Connection(&out, 1, {{req, resp}}, 0, cut);
     const MemoryOutput::Object* o = Stitched(out);
     REQUIRE(o != nullptr);
     REQUIRE(o->data == file);
