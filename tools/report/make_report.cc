@@ -38,9 +38,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "make_report: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  std::printf("%s/report.html: %llu bytes in %.3f s; %llu records (%llu skipped), %llu rows not embedded, "
+  std::printf("%s/report.html: %llu bytes in %.3f s; %llu log files, rotated periods %llu (%llu older "
+              "ones not read); %llu records (%llu skipped), %llu rows not embedded, "
               "details %llu (omitted %llu), transcripts %llu, images %llu (linked %llu)\n",
-              argv[1], (unsigned long long)st.report_bytes, secs, (unsigned long long)st.lines_read,
+              argv[1], (unsigned long long)st.report_bytes, secs, (unsigned long long)st.log_files,
+              (unsigned long long)st.periods, (unsigned long long)st.periods_skipped,
+              (unsigned long long)st.lines_read,
               (unsigned long long)st.bad_lines, (unsigned long long)st.rows_not_embedded,
               (unsigned long long)st.details_included, (unsigned long long)st.details_omitted,
               (unsigned long long)st.transcripts, (unsigned long long)st.images_embedded,

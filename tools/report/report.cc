@@ -734,12 +734,29 @@ bool RotatedName(absl::string_view name, absl::string_view log, std::string* sta
 
 struct LogFiles {
   std::map<std::string, std::vector<std::string>> of;  // log -> file names, oldest first
-  std::set<std::pair<std::string, int>> periods;       // stamp, suffix of each rotation
+  std::set<std::pair<std::string, int>> periods;       // stamp, suffix of each rotation read
+  std::set<std::pair<std::string, int>> skipped;       // the older ones past max_log_bytes
+  uint64_t bytes_skipped = 0;
 };
 
-LogFiles FindLogFiles(const std::string& dir, const std::vector<std::string>& logs) {
+// Every log's files; when they hold more than `max_bytes` together, the oldest periods are
+// left out, whole, until the rest fit (the open period is always read).
+LogFiles FindLogFiles(const std::string& dir, const std::vector<std::string>& logs,
+                      uint64_t max_bytes) {
   LogFiles out;
-  std::map<std::string, std::vector<std::tuple<std::string, int, std::string>>> rotated;
+  auto size_of = [&](const std::string& name) -> uint64_t {
+    struct stat st;
+    return stat((dir + "/" + name).c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  };
+  struct Rotated {
+    std::pair<std::string, int> period;
+    std::string name;
+    uint64_t bytes;
+    bool operator<(const Rotated& o) const { return std::tie(period, name) < std::tie(o.period, o.name); }
+  };
+  std::map<std::string, std::vector<Rotated>> rotated;
+  std::map<std::pair<std::string, int>, uint64_t> period_bytes;
+  uint64_t total = 0;
   if (DIR* d = opendir(dir.c_str())) {
     while (const dirent* e = readdir(d)) {
       const std::string name = e->d_name;
@@ -747,19 +764,33 @@ LogFiles FindLogFiles(const std::string& dir, const std::vector<std::string>& lo
       int n = 0;
       for (const std::string& log : logs) {
         if (RotatedName(name, log, &stamp, &n)) {
-          rotated[log].emplace_back(stamp, n, name);
-          out.periods.emplace(stamp, n);
+          const uint64_t bytes = size_of(name);
+          rotated[log].push_back({{stamp, n}, name, bytes});
+          period_bytes[{stamp, n}] += bytes;
+          total += bytes;
           break;
         }
       }
     }
     closedir(d);
   }
+  for (const std::string& log : logs) total += size_of(log + ".jsonl");
+  for (const auto& [period, bytes] : period_bytes) {  // oldest first
+    if (total <= max_bytes) {
+      out.periods.insert(period);
+    } else {
+      out.skipped.insert(period);
+      out.bytes_skipped += bytes;
+      total -= bytes;
+    }
+  }
   for (const std::string& log : logs) {
     std::vector<std::string>& files = out.of[log];
-    auto& r = rotated[log];
+    std::vector<Rotated>& r = rotated[log];
     std::sort(r.begin(), r.end());
-    for (const auto& [stamp, n, name] : r) files.push_back(name);
+    for (const Rotated& f : r) {
+      if (out.periods.count(f.period)) files.push_back(f.name);
+    }
     files.push_back(log + ".jsonl");
   }
   return out;
@@ -791,7 +822,7 @@ class Collector {
         model_(model),
         limits_(limits),
         stats_(stats),
-        files_(FindLogFiles(dir_, model.logs())) {
+        files_(FindLogFiles(dir_, model.logs(), limits.max_log_bytes)) {
     // The protocols' summary count tables and top tables, in registry order.
     for (const LogView& v : model_.views()) {
       for (const LogCount& c : v.counts) {
@@ -819,6 +850,8 @@ class Collector {
       if (i == 0) weights[i] *= 3;
     }
     stats_->periods = files_.periods.size();
+    stats_->periods_skipped = files_.skipped.size();
+    stats_->log_bytes_skipped = files_.bytes_skipped;
     double left = static_cast<double>(limits_.max_table_bytes);
     for (size_t i = 0; i < logs.size(); ++i) {
       double rest = 0;
@@ -837,8 +870,10 @@ class Collector {
   }
 
   const Model& model() const { return model_; }
-  // The periods --rotate closed, oldest first (empty without --rotate).
+  // The periods --rotate closed, oldest first (empty without --rotate): those read, and
+  // the older ones left out (max_log_bytes).
   const std::set<std::pair<std::string, int>>& periods() const { return files_.periods; }
+  const std::set<std::pair<std::string, int>>& skipped() const { return files_.skipped; }
 
   // Counts.
   std::map<std::string, uint64_t> records, bad, by_close, by_service, by_type, by_source;
@@ -1467,10 +1502,18 @@ std::string BuildReport(const std::string& dir, const std::vector<ProtocolSpec>&
   about.Row("log files read", Group(stats->log_files));
   if (!c.periods().empty()) {
     // --rotate: every period's logs are on this page, the one still open included.
-    about.Row("rotated periods (--rotate), all on this page",
+    about.Row(c.skipped().empty() ? "rotated periods (--rotate), all on this page"
+                                  : "rotated periods (--rotate) on this page",
               absl::StrCat(Group(c.periods().size()), ": <log>.", c.periods().begin()->first,
                            ".jsonl to <log>.", c.periods().rbegin()->first,
                            ".jsonl (UTC, when each opened), then the <log>.jsonl files"));
+  }
+  if (!c.skipped().empty()) {
+    about.Row("older periods not read (their logs over " + HumanBytes(limits.max_log_bytes) +
+                  " with the newer ones)",
+              absl::StrCat(Group(c.skipped().size()), ": <log>.", c.skipped().begin()->first,
+                           ".jsonl to <log>.", c.skipped().rbegin()->first, ".jsonl, ",
+                           HumanBytes(stats->log_bytes_skipped)));
   }
   about.Row("lines skipped", Group(stats->bad_lines));
   about.Row("table rows not embedded (over " + Group(limits.max_table_rows) + " per table or " +

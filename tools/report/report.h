@@ -51,11 +51,16 @@ struct ReportLimits {
   size_t max_timeline_rows = 300;         // more connections: a histogram over time
   size_t top_n = 25;                      // rows of the top talkers / services tables
   size_t max_line_bytes = 4u << 20;       // a longer .jsonl line is skipped (counted)
+  // .jsonl bytes read in all: past it, the oldest --rotate periods are left out, whole (a
+  // sensor rotating hourly for months); the open period is always read.
+  uint64_t max_log_bytes = 4ull << 30;
 };
 
 struct ReportStats {
   uint64_t log_files = 0;             // .jsonl files read (every period's with --rotate)
-  uint64_t periods = 0;               // rotated periods found (--rotate), the open one not counted
+  uint64_t periods = 0;               // rotated periods read (--rotate), the open one not counted
+  uint64_t periods_skipped = 0;       // older rotated periods left out (max_log_bytes)
+  uint64_t log_bytes_skipped = 0;     // the bytes of their logs
   uint64_t lines_read = 0;
   uint64_t bad_lines = 0;             // not JSON objects, or over max_line_bytes
   uint64_t rows_not_embedded = 0;     // past max_table_rows

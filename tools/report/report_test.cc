@@ -165,6 +165,40 @@ TEST_CASE("BuildReport: every period --rotate closed, oldest first, then the ope
                   ".jsonl") != std::string::npos);
 }
 
+TEST_CASE("BuildReport: past max_log_bytes the oldest periods are left out, counted",
+          "[report]") {
+  std::string d = TempDir();
+  const std::string c1 = Flow("C1", 1796119200.2), c2 = Flow("C2", 1796119201.2),
+                    c3 = Flow("C3", 1796119202.2), c4 = Flow("C4", 1796119203.1);
+  Write(d + "/flows.2026-12-01-10-00-00.jsonl", c1);
+  Write(d + "/flows.2026-12-01-10-00-01.jsonl", c2);
+  Write(d + "/flows.2026-12-01-10-00-02.jsonl", c3);
+  Write(d + "/flows.jsonl", c4);
+  ReportLimits limits;
+  limits.max_log_bytes = c2.size() + c3.size() + c4.size();  // just room for the newest three
+  ReportStats st;
+  std::string page = BuildReport(d, RegisteredProtocols(), limits, &st);
+  CHECK(page.find("id=t-flows data-total=3>") != std::string::npos);
+  CHECK(page.find("\"C1\"") == std::string::npos);
+  CHECK(st.periods == 2);
+  CHECK(st.periods_skipped == 1);
+  CHECK(st.log_bytes_skipped == c1.size());
+  CHECK(page.find("older periods not read") != std::string::npos);
+  limits.max_log_bytes -= 1;  // one byte short: the next oldest goes too
+  ReportStats st2;
+  page = BuildReport(d, RegisteredProtocols(), limits, &st2);
+  CHECK(page.find("id=t-flows data-total=2>") != std::string::npos);
+  CHECK(st2.periods_skipped == 2);
+  // Never the open period, however small the budget.
+  limits.max_log_bytes = 1;
+  ReportStats st3;
+  page = BuildReport(d, RegisteredProtocols(), limits, &st3);
+  CHECK(page.find("id=t-flows data-total=1>") != std::string::npos);
+  CHECK(page.find("\"C4\"") != std::string::npos);
+  CHECK(st3.periods == 0);
+  CHECK(st3.periods_skipped == 3);
+}
+
 TEST_CASE("BuildReport: caps counted; paths outside streams/ and objects/ never read", "[report]") {
   std::string d = TempDir();
   std::string flows;
