@@ -13,7 +13,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <initializer_list>
 #include <mutex>
 #include <vector>
 
@@ -182,7 +181,7 @@ bool TwoMpegFrames(absl::string_view head) {
 
 struct WeakType {
   absl::string_view type;
-  std::initializer_list<absl::string_view> strong;
+  absl::string_view strong[2];                         // empty: none
   bool (*confirms)(absl::string_view head) = nullptr;  // another strong form
 };
 
@@ -221,7 +220,7 @@ bool IsWeak(absl::string_view type, absl::string_view head, absl::string_view de
   for (const WeakType& w : kWeakTypes) {
     if (w.type != type) continue;
     for (absl::string_view start : w.strong) {
-      if (absl::StartsWith(head, start)) return false;
+      if (!start.empty() && absl::StartsWith(head, start)) return false;
     }
     return w.confirms == nullptr || !w.confirms(head);
   }
