@@ -265,7 +265,7 @@ class HttpAnalyzer::Side : public HttpVisitor {
 HttpAnalyzer::HttpAnalyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
                            const HttpAnalyzerLimits& limits, HttpAnalyzerStats* stats)
     : conn_(conn), out_(out), limits_(limits), stats_(stats ? stats : &own_stats_) {
-  body_ctx_ = MakeHttpBodyContext(&conn_, out_, &limits_, stats_, &ts_, &stats_->partial_content);
+  body_ctx_ = MakeHttpBodyContext(&conn_, out_, &limits_, stats_, &ts_);
   request_ = std::make_unique<Side>(this, HttpRole::kRequest, &stats_->request);
   response_ = std::make_unique<Side>(this, HttpRole::kResponse, &stats_->response);
 }

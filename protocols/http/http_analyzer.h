@@ -39,7 +39,6 @@ struct HttpAnalyzerStats : HttpCommonStats {
   uint64_t unmatched_responses = 0;   // responses with no request pending
   uint64_t pending_overflow = 0;      // transactions flushed early by max_pending_transactions
   uint64_t held_bytes_dropped = 0;    // tunnel bytes beyond max_held_tunnel_bytes
-  HttpRangeStats partial_content;     // 206 answers
 };
 
 class HttpAnalyzer : public Analyzer {

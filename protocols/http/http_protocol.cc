@@ -20,13 +20,6 @@ nlohmann::json ToJson(const HttpAnalyzerStats& s) {
   nlohmann::json j = {{"unmatched_responses", s.unmatched_responses},
                       {"pending_overflow", s.pending_overflow},
                       {"held_bytes_dropped", s.held_bytes_dropped},
-                      {"partial_content",
-                       {{"answers", s.partial_content.answers},
-                        {"not_placed", s.partial_content.not_placed},
-                        {"multipart_parts", s.partial_content.multipart.parts},
-                        {"parts_without_range", s.partial_content.multipart.parts_without_range},
-                        {"parts_skipped", s.partial_content.multipart.parts_skipped},
-                        {"resyncs", s.partial_content.multipart.resyncs}}},
                       {"request", ToJson(s.request)},
                       {"response", ToJson(s.response)}};
   AddHttpCommonStats(s, &j);

@@ -136,6 +136,12 @@ void AddHttpCommonStats(const HttpCommonStats& s, nlohmann::json* out) {
   j["decoding_errors"] = s.decoding_errors;
   j["mime_sniff"] = s.sniff.ToJson();
   j["multipart"] = s.multipart.ToJson();
+  j["partial_content"] = {{"answers", s.partial_content.answers},
+                          {"not_placed", s.partial_content.not_placed},
+                          {"multipart_parts", s.partial_content.multipart.parts},
+                          {"parts_without_range", s.partial_content.multipart.parts_without_range},
+                          {"parts_skipped", s.partial_content.multipart.parts_skipped},
+                          {"resyncs", s.partial_content.multipart.resyncs}};
   j["content"] = {{"bytes_in", s.content.bytes_in},
                   {"bytes_out", s.content.bytes_out},
                   {"output_limited", s.content.output_limited},
@@ -145,7 +151,7 @@ void AddHttpCommonStats(const HttpCommonStats& s, nlohmann::json* out) {
 
 HttpBodyContext MakeHttpBodyContext(const ConnectionInfo* conn, AnalyzerOutput* out,
                                     const HttpCommonLimits* limits, HttpCommonStats* stats,
-                                    const absl::Time* now, HttpRangeStats* ranges) {
+                                    const absl::Time* now) {
   HttpBodyContext ctx;
   ctx.out = out;
   ctx.conn = conn;
@@ -157,7 +163,7 @@ HttpBodyContext MakeHttpBodyContext(const ConnectionInfo* conn, AnalyzerOutput* 
   ctx.max_anomalies = limits->max_anomalies_per_transaction;
   ctx.now = now;
   ctx.byteranges = &limits->byteranges;
-  ctx.ranges = ranges;
+  ctx.ranges = &stats->partial_content;
   ctx.sniff_stats = &stats->sniff;
   ctx.multipart_limits = &limits->multipart;
   ctx.multipart_stats = &stats->multipart;

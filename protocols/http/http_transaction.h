@@ -103,6 +103,7 @@ struct HttpCommonStats {
   ContentStats content;
   MimeSniffStats sniff;      // objects' MIME types
   MultipartStats multipart;  // multipart/form-data request bodies
+  HttpRangeStats partial_content;  // 206 answers
 };
 
 // Adds `s` to an analyzer's stats.json object.
@@ -120,7 +121,7 @@ struct HttpBodyContext {
   size_t max_anomalies = 16;
   const absl::Time* now = nullptr;  // the analyzer's packet time (pieces finished mid-body)
   const ByteRangesLimits* byteranges = nullptr;  // null: defaults
-  HttpRangeStats* ranges = nullptr;              // null: not counted
+  HttpRangeStats* ranges = nullptr;
   MimeSniffStats* sniff_stats = nullptr;              // null: not counted
   const MultipartLimits* multipart_limits = nullptr;  // null: defaults
   MultipartStats* multipart_stats = nullptr;          // null: not counted
@@ -130,7 +131,7 @@ struct HttpBodyContext {
 // (HTTP/1.x) the counters of 206 answers (null: not counted). All must outlive the bodies.
 HttpBodyContext MakeHttpBodyContext(const ConnectionInfo* conn, AnalyzerOutput* out,
                                     const HttpCommonLimits* limits, HttpCommonStats* stats,
-                                    const absl::Time* now, HttpRangeStats* ranges = nullptr);
+                                    const absl::Time* now);
 
 // Writes `tx`'s http.jsonl record: HttpTransactionFields plus `extra` (the version's own
 // fields), and counts it in `stats`.

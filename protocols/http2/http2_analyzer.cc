@@ -331,7 +331,7 @@ Http2Analyzer::Http2Analyzer(const ConnectionInfo& conn, AnalyzerOutput* out,
       stats_(stats ? stats : &own_stats_),
       options_(options) {
   ++stats_->connections;
-  // 206 answers are stitched as over HTTP/1.x, not counted (no partial_content in the stats).
+  // 206 answers are stitched and counted (stats partial_content) as over HTTP/1.x.
   body_ctx_ = MakeHttpBodyContext(&conn_, out_, &limits_, stats_, &ts_);
   sides_[0] = std::make_unique<Side>(this, Direction::kClientToServer);
   sides_[1] = std::make_unique<Side>(this, Direction::kServerToClient);

@@ -170,6 +170,32 @@ TEST_CASE("concurrent streams: records and objects") {
   CHECK(o.stats.objects == 2);
 }
 
+TEST_CASE("206 answers are counted as over HTTP/1.x (stats partial_content)") {
+  Encoder ce, se;
+  std::string c = std::string(kHttp2Preface) + h2test::Settings();
+  Fields first = Get("/file.bin"), second = Get("/file.bin"), bad = Get("/other.bin");
+  first.push_back({"range", "bytes=0-4"});
+  second.push_back({"range", "bytes=5-9"});
+  bad.push_back({"range", "bytes=0-4"});
+  c += ce.Headers(1, first, true) + ce.Headers(3, second, true) + ce.Headers(5, bad, true);
+  std::string s = h2test::Settings();
+  s += se.Headers(1, {{":status", "206"}, {"content-range", "bytes 0-4/10"}, {"etag", "\"v1\""}},
+                  false);
+  s += h2test::Data(1, "01234", true);
+  s += se.Headers(3, {{":status", "206"}, {"content-range", "bytes 5-9/10"}, {"etag", "\"v1\""}},
+                  false);
+  s += h2test::Data(3, "56789", true);
+  s += se.Headers(5, {{":status", "206"}}, false);  // no Content-Range: kept whole
+  s += h2test::Data(5, "abcde", true);
+  Outcome o = Run({{kC, c}, {kS, s}});
+  REQUIRE(o.records.size() == 3);
+  CHECK(o.stats.partial_content.answers == 2);  // sent to the range assembler
+  CHECK(o.stats.partial_content.not_placed == 1);
+  nlohmann::json j;
+  AddHttpCommonStats(o.stats, &j);
+  CHECK(j["partial_content"]["answers"] == 2);
+}
+
 TEST_CASE("split invariance: whole, byte by byte, every split point") {
   std::string text = BigText(3000);
   std::vector<Event> ev = Concurrent(text);
