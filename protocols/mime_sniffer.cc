@@ -512,7 +512,8 @@ std::string SniffMimeType(absl::string_view head, absl::string_view declared,
       out = type != nullptr ? NormalizeMimeType(type) : "";
       if (stats != nullptr) counter = &stats->sniffed;
       if (out.empty()) {
-        out = std::string(declared);
+        // libmagic in error on these bytes (it fails on some UTF-32-looking heads).
+        out = declared.empty() ? "application/octet-stream" : std::string(declared);
         if (stats != nullptr) counter = &stats->failed;
       } else if (shape == TextShape::kXml && out == "text/plain") {
         out = "text/xml";  // libmagic knows no more (a comment before the root, ...)

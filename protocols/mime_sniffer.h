@@ -42,7 +42,9 @@
 // read a file descriptor), OS/2 application types, text tokens.
 //
 // Not done: /etc/magic (local additions) is not read, only the compiled database; when it
-// cannot be loaded every call returns the declared type and counts a failure. Text in
+// cannot be loaded every call returns the declared type and counts a failure. When
+// libmagic fails on an object's bytes, the declared type (application/octet-stream when
+// none) is given and the failure counted. Text in
 // UTF-16/32 is not looked at for a shape.
 #ifndef TCPFOLLOW_PROTOCOLS_MIME_SNIFFER_H_
 #define TCPFOLLOW_PROTOCOLS_MIME_SNIFFER_H_
