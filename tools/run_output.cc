@@ -123,9 +123,13 @@ class FileObjectWriter : public ObjectWriter {
     size_ += bytes.size();
     if (!store_) return;
     EVP_DigestUpdate(sha_, bytes.data(), bytes.size());
-    // After the first flush the object is a large one: the next buffer is taken whole, so
-    // its bytes are copied in once, not again at each doubling of the string.
-    if (opened_ && buffer_.empty()) buffer_.reserve(kFlushAt);
+    // After the first flush the object is a large one: the next buffer is taken whole and
+    // handed over before an append would pass it, so its bytes are copied in once, never
+    // again by a doubling of the string (which past 128 KiB is an mmap).
+    if (opened_ && !buffer_.empty() && buffer_.size() + bytes.size() > buffer_.capacity()) {
+      FlushBuffer();
+    }
+    if (opened_ && buffer_.empty()) buffer_.reserve(std::max(kFlushAt, bytes.size()));
     buffer_.append(bytes.data(), bytes.size());
     if (buffer_.size() >= kFlushAt) FlushBuffer();
   }

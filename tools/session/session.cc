@@ -46,10 +46,12 @@ class StreamFile {
     const SessionOptions& o = manager_->options();
     size_t limit = manager_->buffered_bytes > o.stream_budget ? 4096 : o.stream_buffer;
     // A direction flushed before is a long one: its next buffer is taken at the threshold
-    // at once, so its bytes are copied in once, not again at each doubling of the string.
+    // at once, and handed over before an append would pass it, so its bytes are copied in
+    // once, never again by a doubling of the string (which past 128 KiB is an mmap).
     // The budget counts what the buffers hold allocated, reserved room included.
+    if (created_ && !buf_.empty() && buf_.size() + bytes.size() > buf_.capacity()) Flush();
     const size_t held = Held();
-    if (created_ && buf_.empty()) buf_.reserve(limit);
+    if (created_ && buf_.empty()) buf_.reserve(std::max(limit, bytes.size()));
     buf_.append(bytes.data(), bytes.size());
     manager_->buffered_bytes += Held() - held;
     size_ += bytes.size();
