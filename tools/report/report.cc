@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <cmath>
 #include <ctime>
@@ -129,9 +130,12 @@ bool ReadPart(const std::string& dir, const std::string& rel, uint64_t offset, s
 // Wireshark's ASCII view as a JSON string: printable ASCII, newlines and tabs kept; CR
 // dropped; other bytes '.'.
 void AppendPrintableJson(absl::string_view bytes, std::string* out) {
-  const size_t start = out->size();
-  out->resize(start + 2 * bytes.size() + 2);
-  char* p = &(*out)[start];
+  // Written into a buffer the thread keeps (sized once for the largest part seen), then
+  // appended: sizing `out` for the worst case would zero-fill twice the bytes each time.
+  static thread_local std::string scratch;
+  if (scratch.size() < 2 * bytes.size() + 2) scratch.resize(2 * bytes.size() + 2);
+  char* const begin = &scratch[0];
+  char* p = begin;
   *p++ = '"';
   for (unsigned char ch : bytes) {
     if (ch >= 0x20 && ch < 0x7f) {
@@ -148,7 +152,7 @@ void AppendPrintableJson(absl::string_view bytes, std::string* out) {
     }
   }
   *p++ = '"';
-  out->resize(p - out->data());
+  out->append(begin, p - begin);
 }
 
 constexpr const char* kGapColor = "#d62728";
@@ -1403,9 +1407,21 @@ std::string HtmlEscape(absl::string_view s) {
 std::string ScriptSafeJson(const std::string& json_text) {
   std::string out;
   out.reserve(json_text.size() + json_text.size() / 32);
+  // The bytes that may need escaping, looked up in a table: find_first_of with a set
+  // calls memchr over the set for every byte of the page's data.
+  static const auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : {'<', '>', '&', '\xe2'}) t[c] = true;
+    return t;
+  }();
+  const auto next = [&](size_t from) {
+    for (size_t k = from; k < json_text.size(); ++k) {
+      if (kSpecial[static_cast<unsigned char>(json_text[k])]) return k;
+    }
+    return std::string::npos;
+  };
   size_t done = 0;
-  for (size_t i = json_text.find_first_of("<>&\xe2"); i != std::string::npos;
-       i = json_text.find_first_of("<>&\xe2", i + 1)) {
+  for (size_t i = next(0); i != std::string::npos; i = next(i + 1)) {
     const char c = json_text[i];
     const char* esc = nullptr;
     size_t len = 1;
