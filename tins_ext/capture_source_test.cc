@@ -1,7 +1,7 @@
 // Tests for capture_source.h: pcap (µs and ns, written by libpcap's dumper) and pcapng files
 // (testing/packets.h) read back, BPF filters, files cut at every byte of their last records, foreign and
-// missing files, BreakLoop, a shared pcapng vector, and a live capture on loopback
-// (timer ticks, filters, -Z) when the test may capture.
+// missing files, BreakLoop, a shared pcapng vector, files read in place that grow, shrink or
+// are large, and a live capture on loopback (timer ticks, filters, -Z) when the test may capture.
 #include "tins_ext/capture_source.h"
 
 #include <arpa/inet.h>
@@ -25,6 +25,7 @@
 
 #include "testing/packets.h"
 #include "testing/paths.h"
+#include "testing/resident.h"
 #include "tins_ext/decode.h"
 
 namespace tcpfollow {
@@ -658,16 +659,7 @@ TEST_CASE("Capture: reading a large file keeps a few MiB resident", "[capture]")
     for (int i = 0; i < 1200; ++i) pcap.Add(NumberedTime(i), record);  // 72 MB
     WriteFile(path, pcap.bytes());
   }
-  auto resident = [] {
-    std::FILE* f = std::fopen("/proc/self/statm", "r");
-    unsigned long size = 0, pages = 0;
-    if (f != nullptr) {
-      if (std::fscanf(f, "%lu %lu", &size, &pages) != 2) pages = 0;
-      std::fclose(f);
-    }
-    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  };
-  const uint64_t before = resident();
+  const uint64_t before = testing::ResidentBytes();
   uint64_t peak = before, bytes = 0, packets = 0;
   auto src = OpenCaptureFile(path, "");
   REQUIRE(src.ok());
@@ -675,7 +667,7 @@ TEST_CASE("Capture: reading a large file keeps a few MiB resident", "[capture]")
   while (*(*src)->Next(&p)) {
     bytes += p.caplen;
     ++packets;
-    if (packets % 50 == 0) peak = std::max(peak, resident());
+    if (packets % 50 == 0) peak = std::max(peak, testing::ResidentBytes());
   }
   CHECK(packets == 1200);
   CHECK(bytes == 1200u * 60000u);

@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include <catch2/catch.hpp>
 
 #include "testing/packets.h"
 #include "testing/paths.h"
+#include "testing/resident.h"
 
 namespace tcpfollow {
 namespace {
@@ -36,14 +36,6 @@ struct OpenFile {
   ~OpenFile() { close(fd); }
   int fd;
 };
-
-// Resident pages of this process (/proc/self/statm, second field).
-uint64_t ResidentBytes() {
-  std::ifstream f("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  f >> size >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
 
 TEST_CASE("MappedFile: reads the file's bytes in place, populated ahead", "[mapped]") {
   const std::string path = testing::TempPath("mapped.bin");
@@ -152,13 +144,13 @@ TEST_CASE("MappedFile: dropped pages leave the resident set", "[mapped]") {
   OpenFile f(path);
   auto map = MappedFile::Map(f.fd, size);
   REQUIRE(map != nullptr);
-  const uint64_t before = ResidentBytes();
+  const uint64_t before = testing::ResidentBytes();
   uint64_t peak = 0, sum = 0;
   for (uint64_t off = 0; off < size; off += 2 * kMiB) {
     REQUIRE(map->Populate(off + 2 * kMiB) >= off + 2 * kMiB);
     for (uint64_t i = off; i < off + 2 * kMiB; i += 4096) sum += map->data()[i];
     map->DropBefore(off);
-    peak = std::max(peak, ResidentBytes());
+    peak = std::max(peak, testing::ResidentBytes());
   }
   CHECK(sum == size / 4096 * 'x');
   INFO("resident before " << before << ", peak " << peak);
