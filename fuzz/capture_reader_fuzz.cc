@@ -1,7 +1,8 @@
 // Differential: our block readers (FileReader::kAuto) against libpcap (FileReader::kLibpcap)
 // on the same bytes, written to a memfd so both open it by path. Classic pcap: every packet
 // (timestamp, lengths, link type, bytes), the end state (truncated, damaged, error) and the
-// progress counter must agree. pcapng, where our reader reads more than libpcap (interfaces
+// progress counter must agree. pcapng (told by its first decompressed bytes, so compressed
+// files too), where our reader reads more than libpcap (interfaces
 // of different link types or snapshot lengths, sections of another byte order, packets
 // longer than the snapshot length): whatever libpcap delivers we deliver identically, and
 // when libpcap reads the file to its end without complaint so do we, with nothing more.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tins_ext/byte_source.h"
 #include "tins_ext/capture_source.h"
 
 namespace tcpfollow {
@@ -78,8 +80,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Outcome fast = Read(path, FileReader::kAuto);
   const Outcome lib = Read(path, FileReader::kLibpcap);
   close(fd);
-  const bool pcapng = size >= 4 && data[0] == 0x0a && data[1] == 0x0d && data[2] == 0x0d &&
-                      data[3] == 0x0a;
+  // pcapng by its first decompressed bytes: a compressed pcapng is read by the same rules.
+  uint8_t head[4] = {};
+  size_t have = 0;
+  if (auto bytes = ByteSourceFromString(std::string(reinterpret_cast<const char*>(data), size))) {
+    while (have < 4) {
+      absl::StatusOr<size_t> got = bytes->Read(head + have, 4 - have);
+      if (!got.ok() || *got == 0) break;
+      have += *got;
+    }
+  }
+  const bool pcapng = have == 4 && head[0] == 0x0a && head[1] == 0x0d && head[2] == 0x0d &&
+                      head[3] == 0x0a;
   if (!pcapng) {
     if (fast.opened != lib.opened || fast.error != lib.error ||
         fast.truncated != lib.truncated || fast.damaged != lib.damaged ||
