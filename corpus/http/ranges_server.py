@@ -13,22 +13,19 @@ half of the body, then the connection is closed (a download to resume with curl 
 answer is logged to OUT as JSON (url, status, ranges, and the whole file's sha256 and
 length), so the manifest can say what a stitched object must equal. Keep-alive works.
 """
-import argparse
 import hashlib
-import http.server
-import json
 import os
 import random
 import sys
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "record"))
-from http_server import Server  # noqa: E402  the lab's: IPv4 and IPv6, half-close before close
+# The lab's server (IPv4 and IPv6, half-close before close), handler base and object log.
+from http_server import FixedHandler, log_object, serve  # noqa: E402
 
 BOUNDARY = "tcpfollow-ranges-3d6b6a416f9b5"
-_log_lock = threading.Lock()
+_cut_lock = threading.Lock()
 _cut_done = set()
-OBJECTS_PATH = None
 
 
 def file_bytes(name):
@@ -62,23 +59,8 @@ def parse_ranges(header, size):
     return out
 
 
-def log_object(**fields):
-    with _log_lock, open(OBJECTS_PATH, "a") as f:
-        f.write(json.dumps(fields) + "\n")
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(FixedHandler):
     server_version = "tcpfollow-ranges/1"
-
-    def version_string(self):
-        return self.server_version
-
-    def date_time_string(self, timestamp=None):
-        return "Thu, 01 Jan 2026 00:00:00 GMT"
-
-    def log_message(self, *args):
-        pass
 
     def do_GET(self):
         if not self.path.startswith("/files/"):
@@ -93,7 +75,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ranges = parse_ranges(self.headers["Range"], len(data))
         cut = False
         if ranges is None and name.startswith("resume"):
-            with _log_lock:
+            with _cut_lock:
                 cut = name not in _cut_done
                 _cut_done.add(name)
         if cut:
@@ -132,18 +114,5 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body if send is None else body[:send])
 
 
-def main():
-    global OBJECTS_PATH
-    p = argparse.ArgumentParser()
-    p.add_argument("--listen", default="::")
-    p.add_argument("--port", type=int, default=22080)
-    p.add_argument("--objects", required=True)
-    a = p.parse_args()
-    OBJECTS_PATH = a.objects
-    srv = Server((a.listen, a.port), Handler)
-    print("listening", flush=True)
-    srv.serve_forever()
-
-
 if __name__ == "__main__":
-    main()
+    serve(Handler, 22080)

@@ -16,7 +16,6 @@ usage: record_form_upload.py             (root: network namespaces)
 import email.parser
 import email.policy
 import hashlib
-import http.server
 import json
 import os
 import sys
@@ -25,26 +24,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "record"))
 sys.path.insert(0, HERE)
 import sample_objects  # noqa: E402
-from http_server import Server  # noqa: E402  the lab's: IPv4 and IPv6, half-close before close
+# The lab's handler base, object log and serve-or-record entry.
+from http_server import FixedHandler, log_object, serve_or_record  # noqa: E402
 
 NAME = "form_upload"
 PORT = 20082
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "tcpfollow-corpus/1"
-    objects_path = None
-
-    def version_string(self):
-        return self.server_version
-
-    def date_time_string(self, timestamp=None):
-        return "Thu, 01 Jan 2026 00:00:00 GMT"
-
-    def log_message(self, *args):
-        pass
-
+class Handler(FixedHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
@@ -55,23 +42,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if name is None:
                 continue
             data = part.get_payload(decode=True)
-            files.append({"source": "http", "direction": "request", "method": "POST",
-                          "url": self.path, "name": name, "declared": part.get_content_type(),
-                          "sha256": hashlib.sha256(data).hexdigest(), "length": len(data)})
-        with open(self.objects_path, "a") as f:
-            for o in files:
-                f.write(json.dumps(o) + "\n")
-        reply = json.dumps({"files": [o["name"] for o in files]}).encode() + b"\n"
+            files.append(name)
+            log_object(source="http", direction="request", method="POST", url=self.path,
+                       name=name, declared=part.get_content_type(),
+                       sha256=hashlib.sha256(data).hexdigest(), length=len(data))
+        reply = json.dumps({"files": files}).encode() + b"\n"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
-
-
-def serve(port, objects_path):
-    Handler.objects_path = objects_path
-    Server(("::", port), Handler).serve_forever()
 
 
 def main():
@@ -104,7 +84,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "serve":
-        serve(int(sys.argv[2]), sys.argv[3])
-    else:
-        main()
+    serve_or_record(Handler, main)

@@ -15,8 +15,6 @@ usage: record_mime_types.py             (root: network namespaces)
 """
 import gzip
 import hashlib
-import http.server
-import json
 import os
 import sys
 
@@ -24,7 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "record"))
 sys.path.insert(0, HERE)
 import sample_objects  # noqa: E402
-from http_server import Server  # noqa: E402  the lab's: IPv4 and IPv6, half-close before close
+# The lab's handler base, object log and serve-or-record entry.
+from http_server import FixedHandler, log_object, serve_or_record  # noqa: E402
 
 NAME = "mime_types"
 PORT = 20080
@@ -39,20 +38,7 @@ OBJECTS = {
 }
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "tcpfollow-corpus/1"
-    objects_path = None
-
-    def version_string(self):
-        return self.server_version
-
-    def date_time_string(self, timestamp=None):
-        return "Thu, 01 Jan 2026 00:00:00 GMT"
-
-    def log_message(self, *args):
-        pass
-
+class Handler(FixedHandler):
     def do_GET(self):
         body, ctype, zipped = OBJECTS[self.path]
         wire = gzip.compress(body, compresslevel=6, mtime=0) if zipped else body
@@ -64,17 +50,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(wire)))
         self.end_headers()
         self.wfile.write(wire)
-        with open(self.objects_path, "a") as f:
-            f.write(json.dumps({"source": "http", "direction": "response", "method": "GET",
-                                "url": self.path, "status": 200, "declared": ctype,
-                                "name": self.path.rsplit("/", 1)[-1],
-                                "sha256": hashlib.sha256(body).hexdigest(),
-                                "length": len(body)}) + "\n")
-
-
-def serve(port, objects_path):
-    Handler.objects_path = objects_path
-    Server(("::", port), Handler).serve_forever()
+        log_object(source="http", direction="response", method="GET", url=self.path,
+                   status=200, declared=ctype, name=self.path.rsplit("/", 1)[-1],
+                   sha256=hashlib.sha256(body).hexdigest(), length=len(body))
 
 
 def main():
@@ -100,7 +78,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "serve":
-        serve(int(sys.argv[2]), sys.argv[3])
-    else:
-        main()
+    serve_or_record(Handler, main)

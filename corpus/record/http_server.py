@@ -20,6 +20,7 @@ import http.server
 import json
 import random
 import socket
+import sys
 import threading
 
 _log_lock = threading.Lock()
@@ -47,7 +48,9 @@ def gzip_bytes(data):
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class FixedHandler(http.server.BaseHTTPRequestHandler):
+    """What every corpus server shares: HTTP/1.1 (keep-alive), a fixed Server header and
+    Date (the recorded bytes do not depend on when or with which Python), no log lines."""
     protocol_version = "HTTP/1.1"
     server_version = "tcpfollow-corpus/1"
 
@@ -60,6 +63,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+
+class Handler(FixedHandler):
     def _send_body(self, status, body, ctype, encoding=None, chunked=False):
         head_only = self.command == "HEAD"
         wire = gzip_bytes(body) if encoding == "gzip" else body
@@ -153,18 +158,31 @@ class Server(http.server.ThreadingHTTPServer):
         self.close_request(request)
 
 
-def main():
+def serve(handler, default_port):
+    """A server's command line: --listen ADDR --port P --objects OUT.jsonl (log_object's)."""
     global OBJECTS_PATH
     p = argparse.ArgumentParser()
     p.add_argument("--listen", default="::")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=int, default=default_port)
     p.add_argument("--objects", required=True)
     a = p.parse_args()
     OBJECTS_PATH = a.objects
-    srv = Server((a.listen, a.port), Handler)
+    srv = Server((a.listen, a.port), handler)
     print("listening", flush=True)
     srv.serve_forever()
 
 
+def serve_or_record(handler, record):
+    """The entry of a recording script that is also its own server: `SCRIPT serve PORT
+    OBJECTS.jsonl` (how its lab starts it) serves `handler` on [::]:PORT, logging to
+    OBJECTS.jsonl; anything else runs `record`."""
+    global OBJECTS_PATH
+    if len(sys.argv) == 4 and sys.argv[1] == "serve":
+        OBJECTS_PATH = sys.argv[3]
+        Server(("::", int(sys.argv[2])), handler).serve_forever()
+    else:
+        record()
+
+
 if __name__ == "__main__":
-    main()
+    serve(Handler, 8080)
