@@ -9,6 +9,7 @@
 #ifndef TCPFOLLOW_TOOLS_OUTPUT_DIR_H_
 #define TCPFOLLOW_TOOLS_OUTPUT_DIR_H_
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -92,6 +94,43 @@ class OutputDir {
   mutable std::mutex mu_;  // guards the two error fields
   uint64_t write_errors_ = 0;
   std::string first_error_;
+};
+
+// The bytes of one output file (a stream file, an object) held until they are handed to
+// the BackgroundWriter, whose first hand-over creates the file. A file handed over before
+// is a long one: its next buffer is taken at the threshold at once and handed over before
+// an append would pass it, so its bytes are copied in once, never again by a doubling of
+// the string (which past 128 KiB is an mmap, a copy and an munmap).
+class FileBuffer {
+ public:
+  // Whether the buffer must be handed over before `n` more bytes are appended.
+  bool FullFor(size_t n) const {
+    return handed_over_ && !buf_.empty() && buf_.size() + n > buf_.capacity();
+  }
+  // Appends; `threshold` is the size at which the owner hands the buffer over.
+  void Append(absl::string_view bytes, size_t threshold) {
+    if (handed_over_ && buf_.empty()) buf_.reserve(std::max(threshold, bytes.size()));
+    buf_.append(bytes.data(), bytes.size());
+  }
+  // The bytes, for BackgroundWriter::Write; `create` is set the first time (the file is
+  // made then).
+  std::string TakeBytes(bool* create) {
+    *create = !handed_over_;
+    handed_over_ = true;
+    return std::exchange(buf_, std::string());
+  }
+  size_t size() const { return buf_.size(); }
+  bool empty() const { return buf_.empty(); }
+  bool handed_over() const { return handed_over_; }
+  // Bytes allocated (none while it fits in the string itself).
+  size_t held() const {
+    static const size_t kInline = std::string().capacity();
+    return buf_.capacity() > kInline ? buf_.capacity() : 0;
+  }
+
+ private:
+  std::string buf_;
+  bool handed_over_ = false;
 };
 
 // Appends buffers to files of the output directory on a background thread, so that the

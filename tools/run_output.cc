@@ -123,14 +123,8 @@ class FileObjectWriter : public ObjectWriter {
     size_ += bytes.size();
     if (!store_) return;
     EVP_DigestUpdate(sha_, bytes.data(), bytes.size());
-    // After the first flush the object is a large one: the next buffer is taken whole and
-    // handed over before an append would pass it, so its bytes are copied in once, never
-    // again by a doubling of the string (which past 128 KiB is an mmap).
-    if (opened_ && !buffer_.empty() && buffer_.size() + bytes.size() > buffer_.capacity()) {
-      FlushBuffer();
-    }
-    if (opened_ && buffer_.empty()) buffer_.reserve(std::max(kFlushAt, bytes.size()));
-    buffer_.append(bytes.data(), bytes.size());
+    if (buffer_.FullFor(bytes.size())) FlushBuffer();
+    buffer_.Append(bytes, kFlushAt);
     if (buffer_.size() >= kFlushAt) FlushBuffer();
   }
 
@@ -177,10 +171,10 @@ class FileObjectWriter : public ObjectWriter {
   // Hands the buffered bytes to the background writer (the first call creates the file,
   // so even an empty object exists on disk).
   void FlushBuffer() {
-    if (buffer_.empty() && opened_) return;
-    out_->files()->Write(OutputDir::Sub::kObjects, file_name_, std::move(buffer_), !opened_);
-    opened_ = true;
-    buffer_ = std::string();
+    if (buffer_.empty() && buffer_.handed_over()) return;
+    bool create = false;
+    std::string bytes = buffer_.TakeBytes(&create);
+    out_->files()->Write(OutputDir::Sub::kObjects, file_name_, std::move(bytes), create);
   }
 
   RunOutput* out_;
@@ -191,10 +185,9 @@ class FileObjectWriter : public ObjectWriter {
   nlohmann::json hosts_ = nlohmann::json::object();  // tx_hosts, rx_hosts, is_orig
   std::string file_name_;
   EVP_MD_CTX* sha_ = nullptr;  // null when not storing
-  std::string buffer_;
+  FileBuffer buffer_;
   uint64_t size_ = 0;
   const bool store_;
-  bool opened_ = false;
   bool finished_ = false;
 };
 

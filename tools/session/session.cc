@@ -45,28 +45,24 @@ class StreamFile {
   void Append(absl::string_view bytes) {
     const SessionOptions& o = manager_->options();
     size_t limit = manager_->buffered_bytes > o.stream_budget ? 4096 : o.stream_buffer;
-    // A direction flushed before is a long one: its next buffer is taken at the threshold
-    // at once, and handed over before an append would pass it, so its bytes are copied in
-    // once, never again by a doubling of the string (which past 128 KiB is an mmap).
+    if (buf_.FullFor(bytes.size())) Flush();
     // The budget counts what the buffers hold allocated, reserved room included.
-    if (created_ && !buf_.empty() && buf_.size() + bytes.size() > buf_.capacity()) Flush();
-    const size_t held = Held();
-    if (created_ && buf_.empty()) buf_.reserve(std::max(limit, bytes.size()));
-    buf_.append(bytes.data(), bytes.size());
-    manager_->buffered_bytes += Held() - held;
+    const size_t held = buf_.held();
+    buf_.Append(bytes, limit);
+    manager_->buffered_bytes += buf_.held() - held;
     size_ += bytes.size();
     if (buf_.size() >= limit) Flush();
   }
 
   // Hands the buffer to the background writer; the first flush creates the file.
   void Flush() {
-    if (buf_.empty() && created_) return;
-    if (!created_) ++manager_->mutable_stats()->stream_files;
-    manager_->buffered_bytes -= Held();
-    manager_->run_output()->files()->Write(OutputDir::Sub::kStreams, name(), std::move(buf_),
-                                           !created_);
-    created_ = true;
-    buf_ = std::string();
+    if (buf_.empty() && buf_.handed_over()) return;
+    if (!buf_.handed_over()) ++manager_->mutable_stats()->stream_files;
+    manager_->buffered_bytes -= buf_.held();
+    bool create = false;
+    std::string bytes = buf_.TakeBytes(&create);
+    manager_->run_output()->files()->Write(OutputDir::Sub::kStreams, name(), std::move(bytes),
+                                           create);
   }
 
   std::string path() { return OutputDir::Relative(OutputDir::Sub::kStreams, name()); }
@@ -80,17 +76,10 @@ class StreamFile {
     return name_;
   }
 
-  // Bytes allocated for buf_ (none while it fits in the string itself).
-  size_t Held() const {
-    static const size_t kInline = std::string().capacity();
-    return buf_.capacity() > kInline ? buf_.capacity() : 0;
-  }
-
   const char* suffix_;
   std::string name_;  // built at the first flush (the file's creation)
-  std::string buf_;
+  FileBuffer buf_;
   uint64_t size_ = 0;
-  bool created_ = false;
 };
 
 // Stream file suffixes and flows.jsonl `files` keys, by direction.
